@@ -1,0 +1,194 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { formatMemory, parseCpu, parseMemoryMiB } from "./quantities";
+import { RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
+import {
+  DEFAULT_SIZING,
+  DEFAULT_VOLUME_GIB,
+  IMAGES,
+  ImageName,
+  Profile,
+  PROFILES,
+  ServiceName,
+  SERVICES,
+  Sizing,
+  VolumeName,
+  VOLUMES,
+} from "./services";
+
+export * from "./quantities";
+export * from "./services";
+export { SECRET_KEYS, SecretKey } from "./schema";
+
+/** The whole validated stack configuration: plain data, defaults filled, read once. */
+export interface StackConfig {
+  readonly project: string;
+  readonly stack: string;
+  readonly profile: Profile;
+  readonly target: "docker" | "kubernetes";
+  readonly namespace: string;
+  readonly kubernetesContext?: string;
+  readonly storageClass?: string;
+  readonly objectStore: {
+    readonly kind: "minio" | "s3";
+    readonly awsRegion: string;
+    readonly bucketPrefix: string;
+    readonly savepointRetentionDays: number;
+  };
+  readonly protectStateful: boolean;
+  readonly sizing: Readonly<Record<ServiceName, Sizing>>;
+  readonly volumesGiB: Readonly<Record<VolumeName, number>>;
+  readonly images: Readonly<Record<ImageName, string>>;
+  /** Which passwords the operator supplied (as secrets); the rest are generated. */
+  readonly suppliedSecrets: ReadonlySet<SecretKey>;
+}
+
+/** A stack config that cannot be deployed. Thrown before any resource is registered. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const NUMBER_KEYS = new Set(["savepointRetentionDays"]);
+const BOOLEAN_KEYS = new Set(["protectStateful"]);
+const OBJECT_KEYS = new Set(["sizing", "volumes", "images"]);
+
+/**
+ * Turns the raw `<project>:<key>` strings Pulumi hands a program into typed values, validates them and
+ * fills the profile's defaults. Pure: tests call it directly.
+ */
+export function parseStackConfig(
+  project: string,
+  stack: string,
+  values: Record<string, string>,
+  secretKeys: ReadonlySet<string> = new Set(),
+): StackConfig {
+  const prefix = `${project}:`;
+  const problems: string[] = [];
+  const decoded: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(values)) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    try {
+      if (NUMBER_KEYS.has(key) || BOOLEAN_KEYS.has(key) || OBJECT_KEYS.has(key)) decoded[key] = JSON.parse(text);
+      else decoded[key] = text;
+    } catch {
+      problems.push(`${fullKey}: expected ${NUMBER_KEYS.has(key) ? "a number" : BOOLEAN_KEYS.has(key) ? "true or false" : "a YAML object"}, got ${JSON.stringify(text)}`);
+    }
+  }
+  for (const key of SECRET_KEYS) {
+    if (decoded[key] !== undefined && !secretKeys.has(`${prefix}${key}`)) {
+      problems.push(`${prefix}${key}: stored in plaintext; set it with \`pulumi config set --secret ${key} <value>\``);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const parsed = rawConfigSchema.safeParse(decoded);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => describeIssue(prefix, i)));
+  return withDefaults(project, stack, parsed.data);
+}
+
+function describeIssue(prefix: string, issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((k) => `${prefix}${path ? `${path}.` : ""}${k}: unknown setting`).join("; ");
+  }
+  return `${prefix}${path}: ${issue.message}`;
+}
+
+function withDefaults(project: string, stack: string, raw: RawConfig): StackConfig {
+  const problems: string[] = [];
+  const key = (k: string) => `${project}:${k}`;
+
+  const profile = raw.profile ?? (PROFILES as readonly string[]).find((p) => p === stack);
+  if (!profile) {
+    throw new ConfigError([`${key("profile")}: stack "${stack}" is not one of ${PROFILES.join(", ")}; set ${key("profile")} to choose its defaults`]);
+  }
+  const p = profile as Profile;
+  const target = raw.target ?? (p === "dev" ? "docker" : "kubernetes");
+
+  const sizing = {} as Record<ServiceName, Sizing>;
+  for (const svc of SERVICES) {
+    const base = DEFAULT_SIZING[p][svc];
+    const o = raw.sizing?.[svc] ?? {};
+    const s: Sizing = {
+      replicas: o.replicas ?? base.replicas,
+      cpuRequest: o.cpuRequest !== undefined ? parseCpu(o.cpuRequest)! : base.cpuRequest,
+      cpuLimit: o.cpuLimit !== undefined ? parseCpu(o.cpuLimit)! : base.cpuLimit,
+      memoryMiB: o.memory !== undefined ? parseMemoryMiB(o.memory)! : base.memoryMiB,
+    };
+    if (s.cpuLimit < s.cpuRequest) {
+      problems.push(`${key(`sizing.${svc}`)}: cpuLimit (${s.cpuLimit}) is below cpuRequest (${s.cpuRequest})`);
+    }
+    if (target === "docker" && s.replicas !== 1) {
+      problems.push(`${key(`sizing.${svc}.replicas`)}: the docker target runs one container per service; use 1 or target "kubernetes"`);
+    }
+    sizing[svc] = s;
+  }
+
+  const volumesGiB = {} as Record<VolumeName, number>;
+  for (const v of VOLUMES) {
+    const o = raw.volumes?.[v];
+    volumesGiB[v] = o !== undefined ? Math.ceil(parseMemoryMiB(o)! / 1024) : DEFAULT_VOLUME_GIB[p][v];
+  }
+
+  const images = { ...IMAGES } as Record<ImageName, string>;
+  for (const [name, ref] of Object.entries(raw.images ?? {})) images[name as ImageName] = ref;
+
+  const objectStoreKind = raw.objectStore ?? (p === "prod" ? "s3" : "minio");
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    project,
+    stack,
+    profile: p,
+    target,
+    namespace: raw.namespace ?? "rtdw",
+    kubernetesContext: raw.kubernetesContext,
+    storageClass: raw.storageClass,
+    objectStore: {
+      kind: objectStoreKind,
+      awsRegion: raw.awsRegion ?? "us-east-1",
+      bucketPrefix: raw.bucketPrefix ?? `rtdw-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 40),
+      savepointRetentionDays: raw.savepointRetentionDays ?? 30,
+    },
+    protectStateful: raw.protectStateful ?? p === "prod",
+    sizing,
+    volumesGiB,
+    images,
+    suppliedSecrets: new Set(SECRET_KEYS.filter((k) => raw[k] !== undefined)),
+  };
+}
+
+/** Reads the current stack's config from the Pulumi runtime. Call once, before creating resources. */
+export function loadConfig(): StackConfig {
+  // isConfigSecret is public in the runtime module but missing from its typings.
+  const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
+    allConfig(): Record<string, string>;
+    isConfigSecret(k: string): boolean;
+  };
+  const project = pulumi.getProject();
+  const values = runtimeConfig.allConfig();
+  const secretKeys = new Set(Object.keys(values).filter((k) => runtimeConfig.isConfigSecret(k)));
+  return parseStackConfig(project, pulumi.getStack(), values, secretKeys);
+}
+
+/** A supplied password as a Pulumi secret, or undefined when the stack should generate one. */
+export function suppliedSecret(key: SecretKey): pulumi.Output<string> | undefined {
+  return new pulumi.Config().getSecret(key);
+}
+
+/** Total memory limit and CPU request of a stack, counting every replica. */
+export function sizingTotals(sizing: Readonly<Record<ServiceName, Sizing>>) {
+  let memoryMiB = 0;
+  let cpuRequest = 0;
+  let cpuLimit = 0;
+  for (const s of Object.values(sizing)) {
+    memoryMiB += s.replicas * s.memoryMiB;
+    cpuRequest += s.replicas * s.cpuRequest;
+    cpuLimit += s.replicas * s.cpuLimit;
+  }
+  return { memoryMiB, memory: formatMemory(memoryMiB), cpuRequest, cpuLimit };
+}

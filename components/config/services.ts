@@ -1,0 +1,135 @@
+/**
+ * The services of the platform, their pinned images and per-profile sizing. This is the one place
+ * where CPU, memory, replica counts and volume sizes are written down; everything else derives.
+ */
+
+export const SERVICES = [
+  "minio",
+  "postgres",
+  "redis",
+  "kafka",
+  "flinkJobManager",
+  "flinkTaskManager",
+  "sqlGateway",
+  "streampark",
+  "starrocksFe",
+  "starrocksCn",
+  "prometheus",
+  "alertmanager",
+  "grafana",
+  "nginx",
+  "vector",
+] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export const PROFILES = ["dev", "test", "prod"] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/** Resolved sizing of one service: cores and MiB. */
+export interface Sizing {
+  readonly replicas: number;
+  readonly cpuRequest: number;
+  readonly cpuLimit: number;
+  readonly memoryMiB: number;
+}
+
+type Row = [replicas: number, cpuRequest: number, cpuLimit: number, memoryMiB: number];
+const s = ([replicas, cpuRequest, cpuLimit, memoryMiB]: Row): Sizing => ({ replicas, cpuRequest, cpuLimit, memoryMiB });
+const table = (rows: Record<ServiceName, Row>) =>
+  Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, s(v)])) as Record<ServiceName, Sizing>;
+
+/**
+ * dev: the documented laptop (12 GiB / 4 cores minimum) with room to spare: memory limits sum to
+ * 8.6 GiB (budget 10 GiB) and CPU requests to 2.25 cores (budget 4). Anchors: the StarRocks quick
+ * start (FE+CN+MinIO in 4 GB), Flink's docs example (JM 1600m / TM 1728m), Kafka's default 1G heap.
+ * test: prod's topology (replica counts that exercise HA) at a fraction of its size.
+ * prod: the documented targets: StarRocks FE 8C/16G x3 and CN 16C/64G (docs/plan_cluster.md),
+ * Flink 11 slots at documented parallelism (4 TM x 4 slots, 8g each, JM 2g x2 for HA),
+ * Kafka 3 brokers with 4g heap.
+ */
+export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
+  dev: table({
+    minio: [1, 0.1, 0.5, 256],
+    postgres: [1, 0.1, 0.5, 384],
+    redis: [1, 0.05, 0.25, 128],
+    kafka: [1, 0.25, 1, 896],
+    flinkJobManager: [1, 0.25, 1, 768],
+    flinkTaskManager: [1, 0.5, 2, 2304],
+    sqlGateway: [1, 0.1, 0.5, 384],
+    streampark: [1, 0.1, 0.5, 640],
+    starrocksFe: [1, 0.25, 1, 1024],
+    starrocksCn: [1, 0.25, 1.5, 1280],
+    prometheus: [1, 0.1, 0.5, 320],
+    alertmanager: [1, 0.05, 0.1, 64],
+    grafana: [1, 0.05, 0.25, 192],
+    nginx: [1, 0.05, 0.1, 32],
+    vector: [1, 0.05, 0.25, 128],
+  }),
+  test: table({
+    minio: [1, 0.25, 1, 1024],
+    postgres: [1, 0.25, 1, 1024],
+    redis: [1, 0.1, 0.5, 256],
+    kafka: [3, 0.5, 1, 1536],
+    flinkJobManager: [2, 0.5, 1, 1024],
+    flinkTaskManager: [2, 1, 2, 4096],
+    sqlGateway: [1, 0.25, 0.5, 1024],
+    streampark: [1, 0.25, 1, 1024],
+    starrocksFe: [3, 0.5, 2, 2048],
+    starrocksCn: [2, 1, 2, 4096],
+    prometheus: [1, 0.25, 1, 2048],
+    alertmanager: [2, 0.05, 0.2, 128],
+    grafana: [1, 0.1, 0.5, 512],
+    nginx: [2, 0.1, 0.5, 128],
+    vector: [2, 0.25, 1, 512],
+  }),
+  prod: table({
+    minio: [1, 1, 2, 4096],
+    postgres: [1, 1, 2, 4096],
+    redis: [1, 0.25, 1, 1024],
+    kafka: [3, 2, 4, 8192],
+    flinkJobManager: [2, 1, 2, 2048],
+    flinkTaskManager: [4, 2, 4, 8192],
+    sqlGateway: [1, 0.5, 1, 2048],
+    streampark: [1, 0.5, 2, 2048],
+    starrocksFe: [3, 4, 8, 16384],
+    starrocksCn: [3, 8, 16, 65536],
+    prometheus: [1, 1, 2, 8192],
+    alertmanager: [2, 0.1, 0.5, 256],
+    grafana: [1, 0.5, 1, 1024],
+    nginx: [2, 0.5, 1, 256],
+    vector: [2, 0.5, 2, 1024],
+  }),
+};
+
+/** Persistent volumes, in GiB, of the stateful services. */
+export const VOLUMES = ["minio", "postgres", "redis", "kafka", "starrocksFe", "starrocksCn", "prometheus", "alertmanager", "grafana"] as const;
+export type VolumeName = (typeof VOLUMES)[number];
+
+export const DEFAULT_VOLUME_GIB: Record<Profile, Record<VolumeName, number>> = {
+  dev: { minio: 20, postgres: 2, redis: 1, kafka: 10, starrocksFe: 5, starrocksCn: 10, prometheus: 5, alertmanager: 1, grafana: 1 },
+  test: { minio: 50, postgres: 10, redis: 2, kafka: 50, starrocksFe: 20, starrocksCn: 100, prometheus: 20, alertmanager: 1, grafana: 2 },
+  prod: { minio: 500, postgres: 50, redis: 10, kafka: 500, starrocksFe: 100, starrocksCn: 1024, prometheus: 100, alertmanager: 2, grafana: 10 },
+};
+
+/**
+ * Pinned images. Kafka 3.9.1 and Flink 1.20.3 are the versions the local sandbox runs from Maven
+ * Central and PyPI, so what the tests prove is what the clusters run. MinIO's community images are
+ * frozen (source-only since Oct 2025); the last published tag is kept for dev, S3 is the prod default.
+ */
+export const IMAGES = {
+  minio: "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z",
+  mc: "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z",
+  postgres: "postgres:16.10-bookworm",
+  redis: "redis:7.4.5-alpine",
+  kafka: "apache/kafka:3.9.1",
+  flink: "flink:1.20.3-scala_2.12-java17",
+  streampark: "apache/streampark:2.1.7",
+  starrocksFe: "starrocks/fe-ubuntu:3.3.12",
+  starrocksCn: "starrocks/cn-ubuntu:3.3.12",
+  prometheus: "quay.io/prometheus/prometheus:v3.5.0",
+  alertmanager: "quay.io/prometheus/alertmanager:v0.28.1",
+  grafana: "grafana/grafana:12.1.1",
+  nginx: "nginxinc/nginx-unprivileged:1.28.0-alpine",
+  vector: "timberio/vector:0.48.0-debian",
+} as const;
+export type ImageName = keyof typeof IMAGES;

@@ -1,0 +1,28 @@
+/**
+ * The shape in which the platform hands out its endpoints and credentials. The Pulumi stack exports
+ * it (endpoints in the clear, credentials as secrets) and the local sandbox writes the same shape,
+ * so job and alert providers can be pointed at either unchanged.
+ */
+import { DatabaseName } from "./services/postgres";
+
+export interface PlatformEndpoints {
+  readonly objectStore: {
+    readonly kind: "minio" | "s3";
+    readonly endpoint: string;
+    readonly region: string;
+    readonly pathStyle: boolean;
+    readonly buckets: { readonly warehouse: string; readonly checkpoints: string; readonly starrocks: string };
+  };
+  readonly postgres: {
+    readonly host: string;
+    readonly port: number;
+    readonly databases: Readonly<Record<DatabaseName, { readonly database: string; readonly user: string; readonly jdbcUrl: string }>>;
+  };
+  readonly redis: { readonly host: string; readonly port: number };
+}
+
+export interface PlatformCredentials {
+  readonly objectStore: { readonly accessKey: string; readonly secretKey: string };
+  readonly postgres: Readonly<Record<DatabaseName, { readonly password: string }>>;
+  readonly redis: { readonly password: string };
+}

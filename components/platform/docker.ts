@@ -1,0 +1,130 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { ContainerSpec, DeployedService, Probe, ServiceSpec, Target, TaskSpec } from "./service";
+
+/**
+ * Renders service descriptions as containers on a local Docker engine (the dev stack): one private
+ * network, named volumes, health checks, restart policy, ports published on 127.0.0.1 only.
+ */
+export class DockerTarget implements Target {
+  readonly kind = "docker" as const;
+
+  constructor(
+    private readonly cfg: StackConfig,
+    private readonly provider: docker.Provider,
+    private readonly network: docker.Network,
+  ) {}
+
+  private containerName(name: string) {
+    return `rtdw-${this.cfg.stack}-${name}`;
+  }
+
+  private labels(name: string): docker.types.input.ContainerLabel[] {
+    return [
+      { label: "app.kubernetes.io/name", value: name },
+      { label: "app.kubernetes.io/part-of", value: "rtdw" },
+      { label: "app.kubernetes.io/instance", value: this.cfg.stack },
+    ];
+  }
+
+  private common(spec: ContainerSpec) {
+    const plain = Object.entries(spec.env ?? {}).map(([k, v]) => pulumi.interpolate`${k}=${v}`);
+    const secret = Object.entries(spec.secretEnv ?? {}).map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`));
+    const uploads: docker.types.input.ContainerUpload[] = [];
+    for (const fs of spec.configFiles ?? []) {
+      for (const [f, content] of Object.entries(fs.files)) uploads.push({ file: `${fs.dir}/${f}`, content });
+    }
+    for (const fs of spec.secretFiles ?? []) {
+      for (const [f, content] of Object.entries(fs.files)) {
+        uploads.push({ file: `${fs.dir}/${f}`, content: pulumi.secret(content), permissions: "0440" });
+      }
+    }
+    const s = spec.security;
+    return {
+      image: spec.image,
+      // Same split as Kubernetes: command replaces the image ENTRYPOINT, args its CMD.
+      entrypoints: spec.command ? [...spec.command] : undefined,
+      command: spec.args ? [...spec.args] : undefined,
+      envs: pulumi.all([...plain, ...secret]),
+      uploads,
+      user: s.runAsUser !== undefined ? `${s.runAsUser}${s.runAsGroup !== undefined ? `:${s.runAsGroup}` : ""}` : undefined,
+      readOnly: s.readOnlyRootFilesystem,
+      tmpfs: Object.fromEntries((s.scratchDirs ?? []).map((d) => [d, "rw,size=256m"])),
+      capabilities: { drops: ["ALL"] },
+      securityOpts: ["no-new-privileges:true"],
+      networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
+      labels: this.labels(spec.name),
+    };
+  }
+
+  deployService(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
+    const volumes: docker.types.input.ContainerVolume[] = [];
+    for (const v of spec.volumes ?? []) {
+      const vol = new docker.Volume(
+        `${spec.name}-${v.name}-vol`,
+        { name: `${this.containerName(spec.name)}-${v.name}` },
+        { parent, provider: this.provider, protect: this.cfg.protectStateful, retainOnDelete: this.cfg.protectStateful },
+      );
+      volumes.push({ volumeName: vol.name, containerPath: v.mountPath });
+    }
+    const c = this.common(spec);
+    const container = new docker.Container(
+      `${spec.name}-ctr`,
+      {
+        ...c,
+        name: this.containerName(spec.name),
+        hostname: spec.name,
+        restart: "unless-stopped",
+        memory: Math.round(spec.sizing.memoryMiB),
+        memorySwap: Math.round(spec.sizing.memoryMiB),
+        cpus: String(spec.sizing.cpuLimit),
+        // Docker has no CPU reservation; shares give each container its requested weight under contention.
+        cpuShares: Math.round(spec.sizing.cpuRequest * 1024),
+        volumes,
+        ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: "127.0.0.1" })),
+        healthcheck: {
+          tests: healthTest(spec.readiness),
+          interval: "10s",
+          timeout: "5s",
+          retries: 5,
+          startPeriod: `${spec.startupSeconds ?? 60}s`,
+        },
+        wait: true,
+        waitTimeout: (spec.startupSeconds ?? 60) + 60,
+      },
+      { parent, provider: this.provider },
+    );
+    return {
+      host: container.hostname,
+      ports: Object.fromEntries(spec.ports.map((p) => [p.name, p.port])),
+      resources: [container],
+    };
+  }
+
+  runTask(spec: TaskSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.Resource {
+    const c = this.common(spec);
+    return new docker.Container(
+      `${spec.name}-${spec.revision.slice(0, 8)}-task`,
+      {
+        ...c,
+        name: `${this.containerName(spec.name)}-${spec.revision.slice(0, 8)}`,
+        restart: "no",
+        mustRun: false,
+        attach: true,
+        logs: true,
+        memory: 256,
+      },
+      { parent, provider: this.provider, dependsOn, deleteBeforeReplace: true },
+    );
+  }
+}
+
+function healthTest(p: Probe): string[] {
+  if ("exec" in p) return ["CMD", ...p.exec];
+  if ("http" in p) {
+    const url = `http://127.0.0.1:${p.http.port}${p.http.path}`;
+    return ["CMD-SHELL", `wget -q -O /dev/null ${url} || curl -fsS -o /dev/null ${url}`];
+  }
+  return ["CMD-SHELL", `(echo > /dev/tcp/127.0.0.1/${p.tcp.port}) 2>/dev/null || nc -z 127.0.0.1 ${p.tcp.port}`];
+}

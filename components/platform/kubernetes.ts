@@ -1,0 +1,295 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { formatCpu, formatMemory, StackConfig } from "../config";
+import { ContainerSpec, DeployedService, FileSet, Probe, ServiceSpec, Target, TaskSpec } from "./service";
+
+type Input<T> = pulumi.Input<T>;
+
+/** Renders service descriptions as Kubernetes objects in one namespace. */
+export class KubernetesTarget implements Target {
+  readonly kind = "kubernetes" as const;
+  readonly namespace: pulumi.Output<string>;
+
+  constructor(
+    private readonly cfg: StackConfig,
+    private readonly provider: k8s.Provider,
+    namespace: k8s.core.v1.Namespace,
+  ) {
+    this.namespace = namespace.metadata.name;
+  }
+
+  private labels(name: string): Record<string, string> {
+    return {
+      "app.kubernetes.io/name": name,
+      "app.kubernetes.io/part-of": "rtdw",
+      "app.kubernetes.io/instance": this.cfg.stack,
+      "app.kubernetes.io/managed-by": "pulumi",
+    };
+  }
+
+  private selector(name: string): Record<string, string> {
+    return { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": this.cfg.stack };
+  }
+
+  private opts(parent: pulumi.Resource, extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+    return { parent, provider: this.provider, ...extra };
+  }
+
+  /** ConfigMaps, the Secret and the pod volumes/mounts/env a container needs. */
+  private podParts(spec: ContainerSpec, parent: pulumi.Resource, prefix: string) {
+    const volumes: Input<k8s.types.input.core.v1.Volume>[] = [];
+    const mounts: Input<k8s.types.input.core.v1.VolumeMount>[] = [];
+    const env: Input<k8s.types.input.core.v1.EnvVar>[] = Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value }));
+
+    const secretData: Record<string, Input<string>> = {};
+    for (const [k, v] of Object.entries(spec.secretEnv ?? {})) secretData[`env.${k}`] = v;
+    (spec.secretFiles ?? []).forEach((fs, i) => {
+      for (const [f, v] of Object.entries(fs.files)) secretData[`file${i}.${f}`] = v;
+    });
+    let secret: k8s.core.v1.Secret | undefined;
+    if (Object.keys(secretData).length) {
+      secret = new k8s.core.v1.Secret(
+        `${prefix}-secret`,
+        {
+          metadata: { namespace: this.namespace, labels: this.labels(spec.name) },
+          type: "Opaque",
+          stringData: secretData,
+        },
+        this.opts(parent),
+      );
+      for (const k of Object.keys(spec.secretEnv ?? {})) {
+        env.push({ name: k, valueFrom: { secretKeyRef: { name: secret.metadata.name, key: `env.${k}` } } });
+      }
+      (spec.secretFiles ?? []).forEach((fs, i) => {
+        const vol = `secret-files-${i}`;
+        volumes.push({
+          name: vol,
+          secret: {
+            secretName: secret!.metadata.name,
+            defaultMode: 0o440,
+            items: Object.keys(fs.files).map((f) => ({ key: `file${i}.${f}`, path: f })),
+          },
+        });
+        mounts.push({ name: vol, mountPath: fs.dir, readOnly: true });
+      });
+    }
+
+    (spec.configFiles ?? []).forEach((fs: FileSet, i) => {
+      const cm = new k8s.core.v1.ConfigMap(
+        `${prefix}-config${i ? `-${i}` : ""}`,
+        { metadata: { namespace: this.namespace, labels: this.labels(spec.name) }, data: { ...fs.files } },
+        this.opts(parent),
+      );
+      const vol = `config-${i}`;
+      volumes.push({ name: vol, configMap: { name: cm.metadata.name } });
+      mounts.push({ name: vol, mountPath: fs.dir, readOnly: true });
+    });
+
+    (spec.security.scratchDirs ?? []).forEach((dir, i) => {
+      volumes.push({ name: `scratch-${i}`, emptyDir: {} });
+      mounts.push({ name: `scratch-${i}`, mountPath: dir });
+    });
+    return { volumes, mounts, env };
+  }
+
+  private securityContexts(spec: ContainerSpec) {
+    const s = spec.security;
+    const pod: k8s.types.input.core.v1.PodSecurityContext = {
+      runAsNonRoot: s.runAsNonRoot,
+      runAsUser: s.runAsUser,
+      runAsGroup: s.runAsGroup,
+      fsGroup: s.fsGroup,
+      fsGroupChangePolicy: s.fsGroup !== undefined ? "OnRootMismatch" : undefined,
+      seccompProfile: { type: "RuntimeDefault" },
+    };
+    const container: k8s.types.input.core.v1.SecurityContext = {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: s.readOnlyRootFilesystem,
+      capabilities: { drop: ["ALL"] },
+    };
+    return { pod, container };
+  }
+
+  deployService(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
+    const name = spec.name;
+    const labels = this.labels(name);
+    const { volumes, mounts, env } = this.podParts(spec, parent, name);
+    const sec = this.securityContexts(spec);
+    const stateful = (spec.volumes ?? []).length > 0;
+    for (const v of spec.volumes ?? []) mounts.push({ name: v.name, mountPath: v.mountPath });
+
+    const container: k8s.types.input.core.v1.Container = {
+      name,
+      image: spec.image,
+      command: spec.command ? [...spec.command] : undefined,
+      args: spec.args ? [...spec.args] : undefined,
+      ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port })),
+      env,
+      volumeMounts: mounts,
+      resources: {
+        requests: { cpu: formatCpu(spec.sizing.cpuRequest), memory: formatMemory(spec.sizing.memoryMiB) },
+        limits: { cpu: formatCpu(spec.sizing.cpuLimit), memory: formatMemory(spec.sizing.memoryMiB) },
+      },
+      readinessProbe: { ...probe(spec.readiness), periodSeconds: 10, failureThreshold: 3 },
+      livenessProbe: { ...probe(spec.liveness ?? spec.readiness), periodSeconds: 20, failureThreshold: 6 },
+      startupProbe: {
+        ...probe(spec.readiness),
+        periodSeconds: 5,
+        failureThreshold: Math.ceil((spec.startupSeconds ?? 120) / 5),
+      },
+      securityContext: sec.container,
+    };
+    const podTemplate: k8s.types.input.core.v1.PodTemplateSpec = {
+      metadata: { labels },
+      spec: {
+        securityContext: sec.pod,
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        containers: [container],
+        volumes,
+      },
+    };
+
+    const service = new k8s.core.v1.Service(
+      `${name}-svc`,
+      {
+        metadata: { name, namespace: this.namespace, labels },
+        spec: {
+          selector: this.selector(name),
+          ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name })),
+          publishNotReadyAddresses: stateful && spec.sizing.replicas > 1 ? true : undefined,
+          clusterIP: stateful && spec.sizing.replicas > 1 ? "None" : undefined,
+        },
+      },
+      this.opts(parent),
+    );
+
+    let workload: k8s.apps.v1.StatefulSet | k8s.apps.v1.Deployment;
+    if (stateful) {
+      workload = new k8s.apps.v1.StatefulSet(
+        `${name}-sts`,
+        {
+          metadata: { name, namespace: this.namespace, labels },
+          spec: {
+            serviceName: name,
+            replicas: spec.sizing.replicas,
+            podManagementPolicy: "Parallel",
+            selector: { matchLabels: this.selector(name) },
+            template: podTemplate,
+            // The data outlives the workload: deleting or scaling down never deletes a claim.
+            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+            volumeClaimTemplates: (spec.volumes ?? []).map((v) => ({
+              metadata: { name: v.name, labels },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: this.cfg.storageClass,
+                resources: { requests: { storage: `${v.sizeGiB}Gi` } },
+              },
+            })),
+          },
+        },
+        this.opts(parent, { protect: this.cfg.protectStateful, retainOnDelete: this.cfg.protectStateful }),
+      );
+    } else {
+      workload = new k8s.apps.v1.Deployment(
+        `${name}-deploy`,
+        {
+          metadata: { name, namespace: this.namespace, labels },
+          spec: {
+            replicas: spec.sizing.replicas,
+            selector: { matchLabels: this.selector(name) },
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            template: podTemplate,
+          },
+        },
+        this.opts(parent),
+      );
+    }
+
+    if (spec.sizing.replicas > 1) {
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        {
+          metadata: { namespace: this.namespace, labels },
+          spec: { maxUnavailable: 1, selector: { matchLabels: this.selector(name) } },
+        },
+        this.opts(parent),
+      );
+    }
+
+    if (this.cfg.profile !== "dev") {
+      const pub = new Set(spec.publicPorts ?? []);
+      const internal = spec.ports.filter((p) => !pub.has(p.name));
+      const ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [];
+      if (internal.length) {
+        ingress.push({
+          from: [{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": "rtdw" } } }],
+          ports: internal.map((p) => ({ port: p.port, protocol: "TCP" })),
+        });
+      }
+      if (pub.size) {
+        ingress.push({ ports: spec.ports.filter((p) => pub.has(p.name)).map((p) => ({ port: p.port, protocol: "TCP" })) });
+      }
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-netpol`,
+        {
+          metadata: { namespace: this.namespace, labels },
+          spec: { podSelector: { matchLabels: this.selector(name) }, policyTypes: ["Ingress"], ingress },
+        },
+        this.opts(parent),
+      );
+    }
+
+    return {
+      host: pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`,
+      ports: Object.fromEntries(spec.ports.map((p) => [p.name, p.port])),
+      resources: [service, workload],
+    };
+  }
+
+  runTask(spec: TaskSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.Resource {
+    const prefix = `${spec.name}-${spec.revision.slice(0, 8)}`;
+    const { volumes, mounts, env } = this.podParts(spec, parent, prefix);
+    const sec = this.securityContexts(spec);
+    return new k8s.batch.v1.Job(
+      `${prefix}-job`,
+      {
+        metadata: { namespace: this.namespace, labels: this.labels(spec.name) },
+        spec: {
+          backoffLimit: 6,
+          activeDeadlineSeconds: 900,
+          template: {
+            metadata: { labels: this.labels(spec.name) },
+            spec: {
+              restartPolicy: "OnFailure",
+              securityContext: sec.pod,
+              automountServiceAccountToken: false,
+              containers: [
+                {
+                  name: spec.name,
+                  image: spec.image,
+                  command: spec.command ? [...spec.command] : undefined,
+                  args: spec.args ? [...spec.args] : undefined,
+                  env,
+                  volumeMounts: mounts,
+                  resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+                  securityContext: sec.container,
+                },
+              ],
+              volumes,
+            },
+          },
+        },
+      },
+      this.opts(parent, { dependsOn, deleteBeforeReplace: true }),
+    );
+  }
+}
+
+function probe(p: Probe): k8s.types.input.core.v1.Probe {
+  if ("http" in p) return { httpGet: { path: p.http.path, port: p.http.port } };
+  if ("tcp" in p) return { tcpSocket: { port: p.tcp.port } };
+  return { exec: { command: [...p.exec] } };
+}
+

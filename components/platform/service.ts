@@ -1,0 +1,108 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { Sizing } from "../config";
+
+/**
+ * A target-neutral description of a long-running service: what a service file says about itself.
+ * Adapters (kubernetes.ts, docker.ts) turn it into Kubernetes objects or Docker containers.
+ */
+
+export interface PortSpec {
+  /** IANA-style name, also the key in DeployedService.ports (e.g. "http", "sql"). */
+  readonly name: string;
+  readonly port: number;
+}
+
+/** A health check; adapters render it as a probe (Kubernetes) or a HEALTHCHECK (Docker). */
+export type Probe =
+  | { readonly http: { readonly path: string; readonly port: number } }
+  | { readonly tcp: { readonly port: number } }
+  | { readonly exec: readonly string[] };
+
+export interface VolumeSpec {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly sizeGiB: number;
+}
+
+export interface FileSet {
+  /** Directory the files are mounted into (each file becomes <dir>/<key>). */
+  readonly dir: string;
+  readonly files: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+export interface SecurityProfile {
+  /** UID the image's process runs as; undefined keeps the image's USER. */
+  readonly runAsUser?: number;
+  readonly runAsGroup?: number;
+  /** Group that owns mounted volumes (Kubernetes fsGroup). */
+  readonly fsGroup?: number;
+  /** False only for images that cannot run unprivileged; say why in `rootReason`. */
+  readonly runAsNonRoot: boolean;
+  readonly rootReason?: string;
+  readonly readOnlyRootFilesystem: boolean;
+  /** Writable scratch directories needed with a read-only root filesystem (emptyDir / tmpfs). */
+  readonly scratchDirs?: readonly string[];
+}
+
+/** What a container runs, shared by services and one-shot tasks. */
+export interface ContainerSpec {
+  /** Short DNS-safe name: the Kubernetes Service / Docker network alias ("postgres"). */
+  readonly name: string;
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly args?: readonly pulumi.Input<string>[];
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Values that are secrets: a Kubernetes Secret, never a ConfigMap or a plain env value. */
+  readonly secretEnv?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Non-secret files (ConfigMap). */
+  readonly configFiles?: readonly FileSet[];
+  /** Files that contain credentials (Secret). */
+  readonly secretFiles?: readonly FileSet[];
+  readonly security: SecurityProfile;
+}
+
+export interface ServiceSpec extends ContainerSpec {
+  readonly ports: readonly PortSpec[];
+  /** Persistent volumes; a service with any is stateful (StatefulSet + PVCs, named Docker volumes). */
+  readonly volumes?: readonly VolumeSpec[];
+  readonly sizing: Sizing;
+  readonly readiness: Probe;
+  readonly liveness?: Probe;
+  /** How long the first start may take before liveness applies. */
+  readonly startupSeconds?: number;
+  /** Ports reachable from outside the platform's own pods (e.g. the tracking collector). */
+  readonly publicPorts?: readonly string[];
+}
+
+/** A one-shot container run after its dependencies are up: bootstrap SQL, bucket creation. */
+export interface TaskSpec extends ContainerSpec {
+  /** Changing this re-runs the task (a hash of the inputs that matter). */
+  readonly revision: string;
+}
+
+/** What an adapter hands back: the address other services use, from the created resource. */
+export interface DeployedService {
+  /** Host name resolvable by the other services (cluster DNS / Docker network alias). */
+  readonly host: pulumi.Output<string>;
+  readonly ports: Readonly<Record<string, number>>;
+  /** The resources to depend on before using the service. */
+  readonly resources: pulumi.Resource[];
+}
+
+export interface Target {
+  readonly kind: "docker" | "kubernetes";
+  deployService(spec: ServiceSpec, parent: pulumi.Resource): DeployedService;
+  runTask(spec: TaskSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.Resource;
+}
+
+export function portOf(spec: { ports: readonly PortSpec[] }, name: string): number {
+  const p = spec.ports.find((x) => x.name === name);
+  if (!p) throw new Error(`service has no port named "${name}" (has: ${spec.ports.map((x) => x.name).join(", ")})`);
+  return p.port;
+}
+
+/** A short stable hash of what a task does, so a changed task runs again. */
+export function revisionOf(...parts: unknown[]): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+}

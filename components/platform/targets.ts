@@ -1,0 +1,37 @@
+import * as docker from "@pulumi/docker";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { DockerTarget } from "./docker";
+import { KubernetesTarget } from "./kubernetes";
+import { Target } from "./service";
+
+/** The stack's target adapter with its explicit provider (never the ambient default). */
+export function createTarget(cfg: StackConfig, parent: pulumi.Resource): Target {
+  if (cfg.target === "docker") {
+    const provider = new docker.Provider("docker", {}, { parent });
+    const network = new docker.Network(
+      "network",
+      { name: `rtdw-${cfg.stack}`, driver: "bridge", internal: false, labels: [{ label: "app.kubernetes.io/part-of", value: "rtdw" }] },
+      { parent, provider },
+    );
+    return new DockerTarget(cfg, provider, network);
+  }
+  const provider = new k8s.Provider("k8s", { context: cfg.kubernetesContext, enableServerSideApply: true }, { parent });
+  const namespace = new k8s.core.v1.Namespace(
+    "namespace",
+    {
+      metadata: {
+        name: cfg.namespace,
+        labels: {
+          "app.kubernetes.io/part-of": "rtdw",
+          // Enforce the restricted Pod Security Standard where every image allows it.
+          "pod-security.kubernetes.io/enforce": "baseline",
+          "pod-security.kubernetes.io/warn": "restricted",
+        },
+      },
+    },
+    { parent, provider, protect: cfg.protectStateful },
+  );
+  return new KubernetesTarget(cfg, provider, namespace);
+}

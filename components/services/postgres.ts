@@ -1,0 +1,117 @@
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
+import { password } from "../secrets";
+
+/** One application database and the role that owns it. */
+export interface DatabaseCredentials {
+  readonly database: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+/** The databases the platform keeps in PostgreSQL. */
+export const DATABASES = {
+  /** Paimon JDBC catalog metadata. */
+  paimon: "paimon_catalog",
+  /** StreamPark's metadata store. */
+  streampark: "streampark",
+  /** Grafana's database (dashboards, alert state). */
+  grafana: "grafana",
+} as const;
+export type DatabaseName = keyof typeof DATABASES;
+
+export interface PostgresArgs {
+  /** The validated stack config (sizing, image, volume size). */
+  readonly config: StackConfig;
+  /** Where the server and its bootstrap task run. */
+  readonly target: Target;
+}
+
+/**
+ * Idempotent: each role is created if missing and its password (re)set, so rotating a password is
+ * a config change; each database is owned by its role and closed to PUBLIC. Passwords come from the
+ * environment (psql \getenv), never from this file.
+ */
+const BOOTSTRAP_SQL = Object.entries(DATABASES)
+  .map(([key, db]) => {
+    const role = `${db}_app`;
+    const v = `${key}_pw`;
+    return `\\getenv ${v} ${key.toUpperCase()}_PASSWORD
+SELECT format('CREATE ROLE %I LOGIN', '${role}') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') \\gexec
+ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'${v}';
+SELECT format('CREATE DATABASE %I OWNER %I', '${db}', '${role}') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '${db}') \\gexec
+REVOKE ALL ON DATABASE ${db} FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${role};
+`;
+  })
+  .join("\n");
+
+/** PostgreSQL 16: catalog and metadata store, with one least-privilege role per application. */
+export class Postgres extends pulumi.ComponentResource {
+  readonly host: pulumi.Output<string>;
+  readonly port: pulumi.Output<number>;
+  /** Superuser password, for operators only (secret). */
+  readonly adminPassword: pulumi.Output<string>;
+  readonly databases: Readonly<Record<DatabaseName, pulumi.Output<DatabaseCredentials>>>;
+
+  constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:data:Postgres", name, {}, opts);
+    const cfg = args.config;
+    const adminUser = "rtdw_admin";
+    this.adminPassword = password(`${name}-admin-password`, this, "postgresPassword");
+    const sharedBuffersMiB = Math.max(32, Math.floor(cfg.sizing.postgres.memoryMiB / 4));
+
+    const spec: ServiceSpec = {
+      name: "postgres",
+      image: cfg.images.postgres,
+      args: ["-c", `shared_buffers=${sharedBuffersMiB}MB`, "-c", "max_connections=200", "-c", "password_encryption=scram-sha-256"],
+      ports: [{ name: "postgres", port: 5432 }],
+      env: { POSTGRES_USER: adminUser, POSTGRES_DB: "postgres", PGDATA: "/var/lib/postgresql/data/pgdata" },
+      secretEnv: { POSTGRES_PASSWORD: this.adminPassword },
+      volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", sizeGiB: cfg.volumesGiB.postgres }],
+      sizing: cfg.sizing.postgres,
+      readiness: { exec: ["pg_isready", "-h", "127.0.0.1", "-U", adminUser, "-d", "postgres"] },
+      startupSeconds: 120,
+      security: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/var/run/postgresql", "/tmp"] },
+    };
+    const server = args.target.deployService(spec, this);
+    this.host = server.host;
+    this.port = pulumi.output(portOf(spec, "postgres"));
+
+    const passwords = Object.fromEntries(
+      (Object.keys(DATABASES) as DatabaseName[]).map((k) => [k, password(`${name}-${k}-password`, this)]),
+    ) as Record<DatabaseName, pulumi.Output<string>>;
+
+    const bootstrap = args.target.runTask(
+      {
+        name: "postgres-bootstrap",
+        revision: revisionOf(BOOTSTRAP_SQL),
+        image: cfg.images.postgres,
+        command: ["sh", "-c", 'until pg_isready -q; do sleep 2; done; exec psql -v ON_ERROR_STOP=1 -f /bootstrap/bootstrap.sql'],
+        env: { PGHOST: server.host, PGPORT: "5432", PGUSER: adminUser, PGDATABASE: "postgres" },
+        secretEnv: {
+          PGPASSWORD: this.adminPassword,
+          ...Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${k.toUpperCase()}_PASSWORD`, v])),
+        },
+        configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sql": BOOTSTRAP_SQL } }],
+        security: { runAsUser: 999, runAsGroup: 999, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+      },
+      this,
+      server.resources,
+    );
+
+    this.databases = Object.fromEntries(
+      (Object.entries(DATABASES) as [DatabaseName, string][]).map(([k, db]) => [
+        k,
+        pulumi.all([passwords[k], bootstrap.urn]).apply(([pw]) => ({ database: db, user: `${db}_app`, password: pw })),
+      ]),
+    ) as Record<DatabaseName, pulumi.Output<DatabaseCredentials>>;
+    this.registerOutputs({ host: this.host, port: this.port });
+  }
+
+  /** JDBC URL of one database, built from the server's own address output. */
+  jdbcUrl(db: DatabaseName): pulumi.Output<string> {
+    return pulumi.interpolate`jdbc:postgresql://${this.host}:${this.port}/${DATABASES[db]}`;
+  }
+}

@@ -1,0 +1,55 @@
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { portOf, ServiceSpec, Target } from "../platform/service";
+import { password } from "../secrets";
+
+export interface RedisArgs {
+  /** The validated stack config (sizing, image, volume size). */
+  readonly config: StackConfig;
+  /** Where the server runs. */
+  readonly target: Target;
+}
+
+/** Redis 7 holding the CORE-event whitelist: password required, AOF persistence. */
+export class Redis extends pulumi.ComponentResource {
+  readonly host: pulumi.Output<string>;
+  readonly port: pulumi.Output<number>;
+  readonly password: pulumi.Output<string>;
+
+  constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:data:Redis", name, {}, opts);
+    const cfg = args.config;
+    this.password = password(`${name}-password`, this, "redisPassword");
+    const maxmemoryMiB = Math.max(16, Math.floor(cfg.sizing.redis.memoryMiB * 0.75));
+    // The password is part of the config file, so the whole file is a Secret.
+    const conf = pulumi.interpolate`bind 0.0.0.0
+port 6379
+protected-mode yes
+requirepass ${this.password}
+dir /data
+appendonly yes
+appendfsync everysec
+save 900 1
+maxmemory ${maxmemoryMiB}mb
+maxmemory-policy noeviction
+`;
+    const spec: ServiceSpec = {
+      name: "redis",
+      image: cfg.images.redis,
+      command: ["redis-server", "/etc/redis/redis.conf"],
+      ports: [{ name: "redis", port: 6379 }],
+      // redis-cli reads REDISCLI_AUTH, so the probe authenticates without the password on a command line.
+      secretEnv: { REDISCLI_AUTH: this.password },
+      secretFiles: [{ dir: "/etc/redis", files: { "redis.conf": conf } }],
+      volumes: [{ name: "data", mountPath: "/data", sizeGiB: cfg.volumesGiB.redis }],
+      sizing: cfg.sizing.redis,
+      readiness: { exec: ["sh", "-c", "redis-cli ping | grep -q PONG"] },
+      liveness: { tcp: { port: 6379 } },
+      security: { runAsUser: 999, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+    };
+    const server = args.target.deployService(spec, this);
+    this.host = server.host;
+    this.port = pulumi.output(portOf(spec, "redis"));
+    this.registerOutputs({ host: this.host, port: this.port });
+  }
+}

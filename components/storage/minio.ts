@@ -1,0 +1,112 @@
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { Target, portOf, revisionOf, ServiceSpec } from "../platform/service";
+import { password } from "../secrets";
+import { bucketNames, Connection, ObjectStore, ObjectStoreEndpoint } from "./types";
+
+export interface MinioArgs {
+  /** The validated stack config (sizing, images, retention). */
+  readonly config: StackConfig;
+  /** Where the server and its bootstrap task run. */
+  readonly target: Target;
+}
+
+const BOOTSTRAP = `#!/bin/sh
+# Idempotent: buckets, versioning, the noncurrent-version lifecycle, and a least-privilege app user.
+set -eu
+n=0
+until mc alias set rtdw "$MINIO_URL" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null; do
+  n=$((n+1)); [ "$n" -lt 60 ] || { echo "MinIO at $MINIO_URL did not answer" >&2; exit 1; }; sleep 2
+done
+for b in $BUCKETS; do
+  mc mb --ignore-existing "rtdw/$b"
+  mc version enable "rtdw/$b"
+  mc ilm import "rtdw/$b" < /bootstrap/lifecycle.json
+done
+mc admin policy create rtdw rtdw-app /bootstrap/policy.json
+mc admin user add rtdw "$APP_ACCESS_KEY" "$APP_SECRET_KEY"
+mc admin policy attach rtdw rtdw-app --user "$APP_ACCESS_KEY" 2>/dev/null || true
+echo "minio bootstrap done: $BUCKETS"
+`;
+
+/** MinIO with the platform's buckets and an application identity limited to them. */
+export class Minio extends pulumi.ComponentResource implements ObjectStore {
+  readonly connection: Connection<ObjectStoreEndpoint>;
+  /** Root credentials, for operators only (secret). */
+  readonly rootPassword: pulumi.Output<string>;
+
+  constructor(name: string, args: MinioArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:storage:Minio", name, {}, opts);
+    const cfg = args.config;
+    const rootUser = "rtdw-root";
+    this.rootPassword = password(`${name}-root-password`, this, "minioRootPassword");
+    const appSecret = password(`${name}-app-secret`, this);
+    const appAccessKey = `rtdw-app-${cfg.stack}`;
+    const buckets = bucketNames(cfg.objectStore.bucketPrefix);
+
+    const spec: ServiceSpec = {
+      name: "minio",
+      image: cfg.images.minio,
+      args: ["server", "/data", "--address", ":9000", "--console-address", ":9001"],
+      ports: [
+        { name: "s3", port: 9000 },
+        { name: "console", port: 9001 },
+      ],
+      env: { MINIO_ROOT_USER: rootUser, MINIO_PROMETHEUS_AUTH_TYPE: "public", MINIO_BROWSER_REDIRECT: "false" },
+      secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword },
+      volumes: [{ name: "data", mountPath: "/data", sizeGiB: cfg.volumesGiB.minio }],
+      sizing: cfg.sizing.minio,
+      readiness: { http: { path: "/minio/health/ready", port: 9000 } },
+      liveness: { http: { path: "/minio/health/live", port: 9000 } },
+      security: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+    };
+    const server = args.target.deployService(spec, this);
+    const url = pulumi.interpolate`http://${server.host}:${portOf(spec, "s3")}`;
+
+    const allBuckets = Object.values(buckets);
+    const policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], Resource: allBuckets.map((b) => `arn:aws:s3:::${b}`) },
+        { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], Resource: allBuckets.map((b) => `arn:aws:s3:::${b}/*`) },
+      ],
+    });
+    const lifecycle = JSON.stringify({
+      Rules: [
+        {
+          ID: "expire-noncurrent",
+          Status: "Enabled",
+          NoncurrentVersionExpiration: { NoncurrentDays: cfg.objectStore.savepointRetentionDays },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        },
+      ],
+    });
+    const bootstrap = args.target.runTask(
+      {
+        name: "minio-bootstrap",
+        revision: revisionOf(BOOTSTRAP, policy, lifecycle, allBuckets),
+        image: cfg.images.mc,
+        command: ["/bin/sh", "/bootstrap/bootstrap.sh"],
+        env: { MINIO_URL: url, BUCKETS: allBuckets.join(" "), APP_ACCESS_KEY: appAccessKey, MINIO_ROOT_USER: rootUser, MC_CONFIG_DIR: "/tmp/mc" },
+        secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword, APP_SECRET_KEY: appSecret },
+        configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sh": BOOTSTRAP, "policy.json": policy, "lifecycle.json": lifecycle } }],
+        security: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+      },
+      this,
+      server.resources,
+    );
+
+    // The credentials carry the bootstrap as a dependency: whoever uses them waits for the buckets.
+    const afterBootstrap = <T>(v: pulumi.Input<T>) => pulumi.all([v, bootstrap.urn]).apply(([x]) => x as T);
+    this.connection = {
+      kind: pulumi.output("minio" as const),
+      endpoint: url,
+      region: pulumi.output("us-east-1"),
+      pathStyle: pulumi.output(true),
+      accessKey: afterBootstrap(appAccessKey),
+      secretKey: afterBootstrap(appSecret),
+      buckets: pulumi.output(buckets),
+    };
+    this.registerOutputs({ connection: this.connection });
+  }
+}

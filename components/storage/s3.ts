@@ -1,0 +1,84 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { bucketNames, Connection, ObjectStore, ObjectStoreEndpoint } from "./types";
+
+export interface S3StoreArgs {
+  /** The validated stack config (region, bucket prefix, retention, protection). */
+  readonly config: StackConfig;
+}
+
+/**
+ * AWS S3 buckets (versioned, encrypted, private) and an IAM identity that may touch only them.
+ * The static access key is what Paimon, Flink and StarRocks accept uniformly; clusters with IRSA can
+ * swap it for a role later without changing consumers.
+ */
+export class S3Store extends pulumi.ComponentResource implements ObjectStore {
+  readonly connection: Connection<ObjectStoreEndpoint>;
+
+  constructor(name: string, args: S3StoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:storage:S3Store", name, {}, opts);
+    const cfg = args.config;
+    const region = cfg.objectStore.awsRegion;
+    const provider = new aws.Provider(`${name}-aws`, { region: region as aws.Region }, { parent: this });
+    const keep = { protect: cfg.protectStateful, retainOnDelete: cfg.protectStateful };
+    const names = bucketNames(cfg.objectStore.bucketPrefix);
+
+    const buckets = Object.entries(names).map(([role, bucketName]) => {
+      const o = { parent: this, provider };
+      const bucket = new aws.s3.Bucket(`${name}-${role}`, { bucket: bucketName, forceDestroy: false, tags: { "rtdw:role": role, "rtdw:stack": cfg.stack } }, { ...o, ...keep });
+      new aws.s3.BucketPublicAccessBlock(`${name}-${role}-private`, {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      }, o);
+      new aws.s3.BucketVersioning(`${name}-${role}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, o);
+      new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-${role}-sse`, {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }],
+      }, o);
+      new aws.s3.BucketLifecycleConfiguration(`${name}-${role}-lifecycle`, {
+        bucket: bucket.id,
+        rules: [
+          {
+            id: "expire-noncurrent",
+            status: "Enabled",
+            filter: {},
+            noncurrentVersionExpiration: { noncurrentDays: cfg.objectStore.savepointRetentionDays },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ],
+      }, o);
+      return bucket;
+    });
+
+    const user = new aws.iam.User(`${name}-app`, { name: `rtdw-${cfg.stack}-app`, tags: { "rtdw:stack": cfg.stack } }, { parent: this, provider });
+    new aws.iam.UserPolicy(`${name}-app-policy`, {
+      user: user.name,
+      policy: pulumi.all(buckets.map((b) => b.arn)).apply((arns) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], Resource: arns },
+            { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], Resource: arns.map((a) => `${a}/*`) },
+            { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*", Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
+          ],
+        }),
+      ),
+    }, { parent: this, provider });
+    const key = new aws.iam.AccessKey(`${name}-app-key`, { user: user.name }, { parent: this, provider, additionalSecretOutputs: ["secret"] });
+
+    this.connection = {
+      kind: pulumi.output("s3" as const),
+      endpoint: pulumi.output(`https://s3.${region}.amazonaws.com`),
+      region: pulumi.output(region),
+      pathStyle: pulumi.output(false),
+      accessKey: key.id,
+      secretKey: pulumi.secret(key.secret),
+      buckets: pulumi.all(buckets.map((b) => b.bucket)).apply(([warehouse, checkpoints, starrocks]) => ({ warehouse, checkpoints, starrocks })),
+    };
+    this.registerOutputs({ endpoint: this.connection.endpoint, buckets: this.connection.buckets });
+  }
+}

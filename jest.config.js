@@ -1,0 +1,23 @@
+// Two projects: unit (Pulumi mocks and pure functions, seconds) and integration (real services of
+// the local sandbox, started once per run by the global setup). Both transpile with SWC, no type
+// check: `npm run build` (tsc --noEmit) is the type check.
+const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] };
+
+module.exports = {
+  projects: [
+    {
+      displayName: "unit",
+      testEnvironment: "node",
+      transform,
+      testMatch: ["<rootDir>/tests/unit/**/*.test.ts"],
+    },
+    {
+      displayName: "integration",
+      testEnvironment: "node",
+      transform,
+      testMatch: ["<rootDir>/tests/integration/**/*.test.ts"],
+      globalSetup: "<rootDir>/tests/integration/setup.ts",
+      testTimeout: 600000,
+    },
+  ],
+};

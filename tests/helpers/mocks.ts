@@ -1,0 +1,92 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** One resource the program registered, as the mock engine saw it. */
+export interface Registered {
+  type: string;
+  name: string;
+  /** Inputs with Pulumi's secret wrappers removed. */
+  inputs: any;
+  /** Dotted paths of the inputs that arrived as Pulumi secrets. */
+  secretPaths: string[];
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Removes secret wrappers from mock inputs, remembering where they were. */
+function unwrap(v: any, path: string, secrets: string[]): any {
+  if (Array.isArray(v)) return v.map((x, i) => unwrap(x, `${path}[${i}]`, secrets));
+  if (v && typeof v === "object") {
+    if (v[SECRET_SIG] === SECRET_VALUE) {
+      secrets.push(path);
+      return unwrap(v.value, path, secrets);
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x, path ? `${path}.${k}` : k, secrets)]));
+  }
+  return v;
+}
+
+/**
+ * Runs the program for one stack under Pulumi's mock engine and records every resource. Outputs a
+ * real engine would compute (ids, auto-names) are filled the way the providers fill them.
+ */
+export async function runStack(stack: string, config: Record<string, string>, secretKeys: string[] = []) {
+  const registered: Registered[] = [];
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([k, v]) => [`rtdw:${k}`, v])),
+    secretKeys.map((k) => `rtdw:${k}`),
+  );
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const secretPaths: string[] = [];
+        const inputs = unwrap(args.inputs, "", secretPaths);
+        registered.push({ type: args.type, name: args.name, inputs, secretPaths });
+        const state: any = { ...args.inputs };
+        if (args.type.startsWith("kubernetes:") && args.inputs.metadata) {
+          state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata.name ?? `${args.name}-abc123` };
+        }
+        if (args.type === "docker:index/container:Container") state.hostname = args.inputs.hostname ?? args.inputs.name;
+        if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}-0123456789abcdef`;
+        if (args.type === "aws:s3/bucket:Bucket") state.arn = `arn:aws:s3:::${args.inputs.bucket}`;
+        if (args.type === "aws:iam/accessKey:AccessKey") state.secret = `aws-secret-${args.name}`;
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        throw new Error(`unexpected invoke ${args.token}`);
+      },
+    },
+    "rtdw",
+    stack,
+    false,
+  );
+  let mod: typeof import("../../components/stack") | undefined;
+  let cfgMod: typeof import("../../components/config") | undefined;
+  jestIsolate(() => {
+    mod = require("../../components/stack");
+    cfgMod = require("../../components/config");
+  });
+  const cfg = cfgMod!.loadConfig();
+  const platform = new mod!.Platform("rtdw", cfg);
+  const endpoints = await value(platform.endpoints);
+  const credentials = await value(platform.credentials);
+  const credentialsSecret = await pulumi.isSecret(platform.credentials);
+  // Let every pending registration settle before the test inspects them.
+  await new Promise((r) => setImmediate(r));
+  return { cfg, platform, registered, endpoints, credentials, credentialsSecret };
+}
+
+function jestIsolate(fn: () => void) {
+  const j = (globalThis as any).jest;
+  if (j?.isolateModules) j.isolateModules(fn);
+  else fn();
+}
+
+/** Resolves an Output (or plain value) in a test. */
+export function value<T>(o: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(o).apply((v) => { resolve(v as T); return v; }));
+}
+
+export function ofType(all: Registered[], type: string) {
+  return all.filter((r) => r.type === type);
+}

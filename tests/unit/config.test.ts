@@ -1,0 +1,92 @@
+import { ConfigError, DEFAULT_SIZING, parseStackConfig, PROFILES, sizingTotals } from "../../components/config";
+
+const parse = (stack: string, values: Record<string, string>, secret: string[] = []) =>
+  parseStackConfig("rtdw", stack, Object.fromEntries(Object.entries(values).map(([k, v]) => [`rtdw:${k}`, v])), new Set(secret.map((k) => `rtdw:${k}`)));
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("stack config", () => {
+  it("fills per-profile defaults from the stack name", () => {
+    const dev = parse("dev", {});
+    expect(dev.profile).toBe("dev");
+    expect(dev.target).toBe("docker");
+    expect(dev.objectStore.kind).toBe("minio");
+    expect(dev.protectStateful).toBe(false);
+    const prod = parse("prod", {});
+    expect(prod.target).toBe("kubernetes");
+    expect(prod.objectStore.kind).toBe("s3");
+    expect(prod.protectStateful).toBe(true);
+    expect(prod.sizing.kafka.replicas).toBe(3);
+    expect(prod.sizing.starrocksFe.replicas).toBe(3);
+  });
+
+  it("applies sizing overrides given as Kubernetes quantities", () => {
+    const c = parse("test", { sizing: JSON.stringify({ kafka: { memory: "3Gi", cpuRequest: "750m", cpuLimit: 2 } }) });
+    expect(c.sizing.kafka).toEqual({ replicas: 3, cpuRequest: 0.75, cpuLimit: 2, memoryMiB: 3072 });
+    expect(c.sizing.postgres).toEqual(DEFAULT_SIZING.test.postgres);
+  });
+
+  // Each documented config error, with the message it promises (README "Config errors").
+  const cases: [string, string, Record<string, string>, RegExp][] = [
+    ["unknown target", "dev", { target: "swarm" }, /rtdw:target: expected "docker" \(local Docker engine\) or "kubernetes"/],
+    ["unknown profile for a custom stack", "staging", {}, /rtdw:profile: stack "staging" is not one of dev, test, prod/],
+    ["bad memory quantity", "dev", { sizing: JSON.stringify({ kafka: { memory: "12 gigs" } }) }, /rtdw:sizing\.kafka\.memory: expected a memory quantity such as "512Mi" or "2Gi"/],
+    ["bad cpu quantity", "dev", { sizing: JSON.stringify({ redis: { cpuLimit: "fast" } }) }, /rtdw:sizing\.redis\.cpuLimit: expected a CPU quantity/],
+    ["unknown service in sizing", "dev", { sizing: JSON.stringify({ kafak: { memory: "1Gi" } }) }, /rtdw:sizing\.kafak: unknown service "kafak" \(known: minio, postgres/],
+    ["limit below request", "test", { sizing: JSON.stringify({ redis: { cpuRequest: 2, cpuLimit: 1 } }) }, /rtdw:sizing\.redis: cpuLimit \(1\) is below cpuRequest \(2\)/],
+    ["replicas on docker", "dev", { sizing: JSON.stringify({ kafka: { replicas: 3 } }) }, /rtdw:sizing\.kafka\.replicas: the docker target runs one container per service/],
+    ["zero replicas", "prod", { sizing: JSON.stringify({ kafka: { replicas: 0 } }) }, /rtdw:sizing\.kafka\.replicas: expected a whole number of replicas, at least 1/],
+    ["bad namespace", "test", { namespace: "RTDW_Test" }, /rtdw:namespace: expected a Kubernetes namespace name/],
+    ["bad bucket prefix", "prod", { bucketPrefix: "My_Bucket" }, /rtdw:bucketPrefix: expected 3-40 lower-case letters/],
+    ["bad region", "prod", { awsRegion: "Frankfurt" }, /rtdw:awsRegion: expected an AWS region such as "eu-central-1"/],
+    ["retention not a number", "prod", { savepointRetentionDays: "a month" }, /rtdw:savepointRetentionDays: expected a number, got "a month"/],
+    ["misspelt key", "dev", { objectstore: "s3" }, /rtdw:objectstore: unknown setting/],
+    ["password in plaintext", "prod", { redisPassword: "correct-horse-battery-staple" }, /rtdw:redisPassword: stored in plaintext; set it with `pulumi config set --secret redisPassword <value>`/],
+    ["short password", "prod", { postgresPassword: "short" }, /rtdw:postgresPassword: expected at least 16 characters/],
+  ];
+  it.each(cases)("rejects %s with a message naming the key", (_what, stack, values, message) => {
+    const secret = "postgresPassword" in values ? ["postgresPassword"] : [];
+    expect(errorOf(() => parse(stack, values, secret))).toMatch(message);
+  });
+
+  it("reports every problem at once", () => {
+    const msg = errorOf(() => parse("dev", { namespace: "Bad!", awsRegion: "nowhere" }));
+    expect(msg).toMatch(/rtdw:namespace/);
+    expect(msg).toMatch(/rtdw:awsRegion/);
+  });
+});
+
+describe("sizing budgets", () => {
+  it.each(PROFILES)("%s totals are computed over every replica", (profile) => {
+    const t = sizingTotals(parse(profile, {}).sizing);
+    expect(t.memoryMiB).toBeGreaterThan(0);
+    expect(t.cpuLimit).toBeGreaterThanOrEqual(t.cpuRequest);
+  });
+
+  it("dev fits the documented laptop with room to spare: <= 10 GiB memory limits, <= 4 cores requested", () => {
+    const t = sizingTotals(parse("dev", {}).sizing);
+    expect(t.memoryMiB).toBeLessThanOrEqual(10 * 1024);
+    expect(t.cpuRequest).toBeLessThanOrEqual(4);
+  });
+
+  it("a dev override that breaks the budget is caught by the same check", () => {
+    const t = sizingTotals(parse("dev", { sizing: JSON.stringify({ starrocksCn: { memory: "4Gi" } }) }).sizing);
+    expect(t.memoryMiB).toBeGreaterThan(10 * 1024);
+  });
+
+  it("prod follows the documented targets", () => {
+    const s = parse("prod", {}).sizing;
+    expect(s.starrocksFe).toMatchObject({ replicas: 3, cpuLimit: 8, memoryMiB: 16384 });
+    expect(s.starrocksCn).toMatchObject({ cpuLimit: 16, memoryMiB: 65536 });
+    expect(s.kafka.replicas).toBe(3);
+    expect(s.flinkJobManager.replicas).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,213 @@
+import { ofType, Registered, runStack } from "../helpers/mocks";
+import { validateKubernetesObject } from "../helpers/k8s-schema";
+
+const K8S = {
+  ns: "kubernetes:core/v1:Namespace",
+  sts: "kubernetes:apps/v1:StatefulSet",
+  deploy: "kubernetes:apps/v1:Deployment",
+  svc: "kubernetes:core/v1:Service",
+  cm: "kubernetes:core/v1:ConfigMap",
+  secret: "kubernetes:core/v1:Secret",
+  job: "kubernetes:batch/v1:Job",
+  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+  netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+};
+const DOCKER = { ctr: "docker:index/container:Container", vol: "docker:index/volume:Volume", net: "docker:index/network:Network" };
+
+type Run = Awaited<ReturnType<typeof runStack>>;
+const byName = (all: Registered[], type: string, name: string) => {
+  const r = all.find((x) => x.type === type && x.name === name);
+  if (!r) throw new Error(`no ${type} named ${name}; have ${all.filter((x) => x.type === type).map((x) => x.name).join(", ")}`);
+  return r;
+};
+const envOf = (container: any): Record<string, any> => Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+/** Every string found anywhere in a value. */
+function strings(v: unknown, out: string[] = []): string[] {
+  if (typeof v === "string") out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
+  else if (v && typeof v === "object") Object.values(v).forEach((x) => strings(x, out));
+  return out;
+}
+
+function secretValues(run: Run): string[] {
+  const c = run.credentials as any;
+  return [c.objectStore.secretKey, c.redis.password, ...Object.values(c.postgres).map((p: any) => p.password)];
+}
+
+describe.each(["test", "prod"])("%s stack on Kubernetes", (stack) => {
+  let run: Run;
+  beforeAll(async () => {
+    run = await runStack(stack, {
+      ...(stack === "test" ? { namespace: "rtdw-test", objectStore: "minio" } : { objectStore: "s3", awsRegion: "eu-central-1" }),
+    });
+  });
+
+  it("creates the namespace, PostgreSQL and Redis as StatefulSets with claims, each behind a Service", () => {
+    expect(ofType(run.registered, K8S.ns)).toHaveLength(1);
+    const sts = ofType(run.registered, K8S.sts).map((r) => r.inputs.metadata.name).sort();
+    expect(sts).toEqual(stack === "test" ? ["minio", "postgres", "redis"] : ["postgres", "redis"]);
+    for (const s of ofType(run.registered, K8S.sts)) {
+      expect(s.inputs.spec.volumeClaimTemplates.length).toBeGreaterThan(0);
+      expect(s.inputs.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
+    }
+    expect(ofType(run.registered, K8S.svc).map((r) => r.inputs.metadata.name).sort()).toEqual(sts);
+  });
+
+  it("every Kubernetes object validates against the Kubernetes OpenAPI schema", () => {
+    const objects = run.registered.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
+    expect(objects.length).toBeGreaterThan(8);
+    for (const o of objects) {
+      try {
+        validateKubernetesObject(o);
+      } catch (e) {
+        throw new Error(`${o.type} ${o.name}: ${(e as Error).message}`);
+      }
+    }
+  });
+
+  it("sizes containers from config: requests and limits, memory request = limit", () => {
+    const pg = byName(run.registered, K8S.sts, "postgres-sts").inputs.spec.template.spec.containers[0];
+    const s = run.cfg.sizing.postgres;
+    expect(pg.resources.limits.memory).toBe(`${s.memoryMiB / 1024}Gi`);
+    expect(pg.resources.requests.memory).toBe(pg.resources.limits.memory);
+    expect(pg.resources.requests.cpu).toBe(String(s.cpuRequest).includes(".") ? `${s.cpuRequest * 1000}m` : String(s.cpuRequest));
+  });
+
+  it("hardens every pod: non-root, no privilege escalation, ALL capabilities dropped, RuntimeDefault seccomp", () => {
+    const pods = [...ofType(run.registered, K8S.sts), ...ofType(run.registered, K8S.deploy), ...ofType(run.registered, K8S.job)].map(
+      (w) => w.inputs.spec.template.spec,
+    );
+    expect(pods.length).toBeGreaterThanOrEqual(3);
+    for (const pod of pods) {
+      expect(pod.securityContext.seccompProfile).toEqual({ type: "RuntimeDefault" });
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      for (const c of pod.containers) {
+        expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ["ALL"] } });
+      }
+    }
+  });
+
+  it("wires services by their outputs: the bootstrap jobs reach the servers at the Service DNS names", () => {
+    const ns = run.cfg.namespace;
+    const pgJob = ofType(run.registered, K8S.job).find((j) => j.name.startsWith("postgres-bootstrap"))!;
+    expect(envOf(pgJob.inputs.spec.template.spec.containers[0]).PGHOST).toBe(`postgres.${ns}.svc.cluster.local`);
+    expect(run.endpoints.postgres.host).toBe(`postgres.${ns}.svc.cluster.local`);
+    expect(run.endpoints.postgres.databases.paimon.jdbcUrl).toBe(`jdbc:postgresql://postgres.${ns}.svc.cluster.local:5432/paimon_catalog`);
+    expect(run.endpoints.redis.host).toBe(`redis.${ns}.svc.cluster.local`);
+  });
+
+  it("keeps every secret out of ConfigMaps, plain env values, labels, annotations and the endpoints output", () => {
+    const secrets = secretValues(run);
+    expect(secrets.every((s) => typeof s === "string" && s.length >= 16)).toBe(true);
+    const exposed: string[] = [];
+    for (const r of run.registered.filter((x) => x.type.startsWith("kubernetes:"))) {
+      const meta = r.inputs.metadata ?? {};
+      exposed.push(...strings(meta.labels), ...strings(meta.annotations));
+      if (r.type === K8S.cm) exposed.push(...strings(r.inputs.data));
+      const pod = r.inputs.spec?.template?.spec;
+      for (const c of pod?.containers ?? []) {
+        exposed.push(...(c.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => e.value), ...strings(c.args), ...strings(c.command));
+      }
+    }
+    exposed.push(...strings(run.endpoints));
+    for (const s of secrets) expect(exposed.filter((e) => e.includes(s))).toEqual([]);
+    // ... and they do reach the pods through Secrets.
+    const secretData = ofType(run.registered, K8S.secret).flatMap((r) => strings(r.inputs.stringData));
+    expect(secretData.some((d) => d.includes(run.credentials.redis.password))).toBe(true);
+    expect(run.credentialsSecret).toBe(true);
+  });
+
+  it("NetworkPolicies admit only the platform's own pods to each service", () => {
+    const policies = ofType(run.registered, K8S.netpol);
+    expect(policies.length).toBe(ofType(run.registered, K8S.svc).length);
+    for (const p of policies) {
+      expect(p.inputs.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": "rtdw" } } }]);
+    }
+  });
+});
+
+describe("prod protects stateful resources and uses S3", () => {
+  let run: Run;
+  beforeAll(async () => {
+    run = await runStack("prod", { objectStore: "s3", awsRegion: "eu-central-1", bucketPrefix: "acme-rtdw" });
+  });
+
+  it("creates three versioned, encrypted, private buckets with a noncurrent-version lifecycle", () => {
+    const buckets = ofType(run.registered, "aws:s3/bucket:Bucket").map((b) => b.inputs.bucket).sort();
+    expect(buckets).toEqual(["acme-rtdw-checkpoints", "acme-rtdw-starrocks", "acme-rtdw-warehouse"]);
+    expect(ofType(run.registered, "aws:s3/bucketVersioning:BucketVersioning")).toHaveLength(3);
+    expect(ofType(run.registered, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).toHaveLength(3);
+    expect(ofType(run.registered, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").every((b) => b.inputs.restrictPublicBuckets)).toBe(true);
+    const rule = ofType(run.registered, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].inputs.rules[0];
+    expect(rule.noncurrentVersionExpiration.noncurrentDays).toBe(30);
+    expect(run.endpoints.objectStore).toMatchObject({ kind: "s3", region: "eu-central-1", pathStyle: false, endpoint: "https://s3.eu-central-1.amazonaws.com" });
+  });
+
+  it("gives the application an IAM identity limited to its buckets", () => {
+    const policy = JSON.parse(ofType(run.registered, "aws:iam/userPolicy:UserPolicy")[0].inputs.policy);
+    const resources = policy.Statement.flatMap((s: any) => [].concat(s.Resource));
+    expect(resources.filter((r: string) => r !== "*").every((r: string) => r.startsWith("arn:aws:s3:::acme-rtdw-"))).toBe(true);
+    expect(policy.Statement.flatMap((s: any) => s.Action)).not.toContain("s3:*");
+    expect(run.credentials.objectStore.secretKey).toBe("aws-secret-objectstore-app-key");
+  });
+
+  it("runs no MinIO in prod when S3 is chosen", () => {
+    expect(ofType(run.registered, K8S.sts).map((s) => s.inputs.metadata.name)).not.toContain("minio");
+  });
+});
+
+describe("dev stack on Docker", () => {
+  let run: Run;
+  beforeAll(async () => {
+    run = await runStack("dev", { target: "docker" });
+  });
+
+  it("creates a private network, named volumes and one container per service, published on 127.0.0.1 only", () => {
+    expect(ofType(run.registered, DOCKER.net)).toHaveLength(1);
+    const services = ofType(run.registered, DOCKER.ctr).filter((c) => c.inputs.restart === "unless-stopped");
+    expect(services.map((c) => c.inputs.hostname).sort()).toEqual(["minio", "postgres", "redis"]);
+    for (const c of services) {
+      expect(c.inputs.ports.every((p: any) => p.ip === "127.0.0.1")).toBe(true);
+      expect(c.inputs.healthcheck.tests.length).toBeGreaterThan(1);
+      expect(c.inputs.capabilities).toEqual({ drops: ["ALL"] });
+      expect(c.inputs.securityOpts).toContain("no-new-privileges:true");
+    }
+    expect(ofType(run.registered, DOCKER.vol).map((v) => v.inputs.name).sort()).toEqual([
+      "rtdw-dev-minio-data",
+      "rtdw-dev-postgres-data",
+      "rtdw-dev-redis-data",
+    ]);
+    expect(ofType(run.registered, K8S.ns)).toHaveLength(0);
+  });
+
+  it("sizes containers from config and wires the bootstrap tasks to the servers' host names", () => {
+    const pg = ofType(run.registered, DOCKER.ctr).find((c) => c.inputs.hostname === "postgres")!;
+    expect(pg.inputs.memory).toBe(run.cfg.sizing.postgres.memoryMiB);
+    expect(pg.inputs.cpuShares).toBe(Math.round(run.cfg.sizing.postgres.cpuRequest * 1024));
+    const task = ofType(run.registered, DOCKER.ctr).find((c) => c.name.startsWith("postgres-bootstrap"))!;
+    expect(task.inputs.envs).toContain("PGHOST=postgres");
+    expect(run.endpoints.objectStore).toMatchObject({ kind: "minio", endpoint: "http://minio:9000", pathStyle: true });
+  });
+
+  it("puts Redis's password only in a secret config file, never on a command line", () => {
+    const redis = ofType(run.registered, DOCKER.ctr).find((c) => c.inputs.hostname === "redis")!;
+    expect(strings(redis.inputs.command).join(" ")).not.toContain(run.credentials.redis.password);
+    expect(redis.inputs.uploads[0].content).toContain(`requirepass ${run.credentials.redis.password}`);
+    expect(redis.inputs.uploads[0].permissions).toBe("0440");
+    expect(redis.secretPaths.some((p) => p === "uploads" || p.startsWith("uploads[0]"))).toBe(true);
+  });
+
+  it("passes secret environment values to containers as Pulumi secrets", () => {
+    const pg = ofType(run.registered, DOCKER.ctr).find((c) => c.inputs.hostname === "postgres")!;
+    const i = pg.inputs.envs.findIndex((e: string) => e.startsWith("POSTGRES_PASSWORD="));
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(pg.secretPaths.some((p) => p === "envs" || p === `envs[${i}]`)).toBe(true);
+  });
+});
+
+describe("config errors fail before any resource is registered", () => {
+  it("a bad value throws ConfigError and the mock engine saw nothing", async () => {
+    await expect(runStack("dev", { target: "nomad" })).rejects.toThrow(/rtdw:target: expected "docker"/);
+  });
+});
