@@ -31,9 +31,9 @@ export interface PostgresArgs {
 /**
  * Idempotent: each role is created if missing and its password (re)set, so rotating a password is
  * a config change; each database is owned by its role and closed to PUBLIC. Passwords come from the
- * environment (psql \getenv), never from this file.
+ * environment (psql \getenv, as <KEY>_PASSWORD), never from this file. The local sandbox runs the same script.
  */
-const BOOTSTRAP_SQL = Object.entries(DATABASES)
+export const BOOTSTRAP_SQL = Object.entries(DATABASES)
   .map(([key, db]) => {
     const role = `${db}_app`;
     const v = `${key}_pw`;

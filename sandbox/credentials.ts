@@ -1,0 +1,55 @@
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { CONF, ensureDir } from "./paths";
+
+/** Passwords of one sandbox, generated on its first `up` and kept (mode 0600) until `down --purge`. */
+export interface SandboxSecrets {
+  readonly postgresAdmin: string;
+  readonly postgres: { readonly paimon: string; readonly streampark: string; readonly grafana: string };
+  readonly mariadbApp: string;
+  readonly mariadbCdc: string;
+  readonly redis: string;
+  readonly minioRoot: string;
+  readonly kafkaAdmin: string;
+  readonly kafkaClient: string;
+  readonly prometheus: string;
+}
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+export function generatePassword(length = 32): string {
+  const bytes = randomBytes(length * 2);
+  let out = "";
+  for (const b of bytes) {
+    if (b < 248) out += ALPHABET[b % 62]; // 248 = 4*62: no modulo bias
+    if (out.length === length) break;
+  }
+  return out;
+}
+
+export const SECRETS_FILE = path.join(CONF, "secrets.json");
+
+export function loadOrCreateSecrets(): SandboxSecrets {
+  if (fs.existsSync(SECRETS_FILE)) return JSON.parse(fs.readFileSync(SECRETS_FILE, "utf8"));
+  const s: SandboxSecrets = {
+    postgresAdmin: generatePassword(),
+    postgres: { paimon: generatePassword(), streampark: generatePassword(), grafana: generatePassword() },
+    mariadbApp: generatePassword(),
+    mariadbCdc: generatePassword(),
+    redis: generatePassword(),
+    minioRoot: generatePassword(),
+    kafkaAdmin: generatePassword(),
+    kafkaClient: generatePassword(),
+    prometheus: generatePassword(),
+  };
+  ensureDir(CONF, 0o700);
+  fs.writeFileSync(SECRETS_FILE, JSON.stringify(s, null, 2), { mode: 0o600 });
+  return s;
+}
+
+/** Writes a file only its owner can read: every sandbox config file that holds a credential. */
+export function writePrivate(file: string, content: string, mode = 0o600) {
+  ensureDir(path.dirname(file));
+  fs.writeFileSync(file, content, { mode });
+  fs.chmodSync(file, mode);
+}

@@ -1,0 +1,155 @@
+import * as fs from "fs";
+import * as path from "path";
+import { PlatformCredentials, PlatformEndpoints } from "../components/contracts";
+import { DATABASES, DatabaseName } from "../components/services/postgres";
+import { loadOrCreateSecrets, writePrivate } from "./credentials";
+import { install } from "./install";
+import { CONF, HOME, ports } from "./paths";
+import { logFile, portInUse, runningPid, start, stop, waitHealthy } from "./process";
+import { BUCKETS, KAFKA_CLIENT_USER, MARIADB_DATABASE, SandboxService, sandboxServices } from "./services";
+
+/** What the sandbox runs beyond the stack's current exports: the data-plane endpoints the jobs use. */
+export interface SandboxEndpoints extends PlatformEndpoints {
+  readonly kafka: { readonly bootstrapServers: string; readonly securityProtocol: "SASL_PLAINTEXT"; readonly saslMechanism: "PLAIN"; readonly username: string };
+  readonly flink: { readonly restUrl: string; readonly sqlGatewayUrl: string };
+  readonly mysql: { readonly host: string; readonly port: number; readonly database: string; readonly user: string; readonly cdcUser: string };
+  readonly nginx: { readonly url: string };
+  readonly prometheus: { readonly url: string; readonly username: string };
+  readonly alertmanager: { readonly url: string };
+}
+export interface SandboxCredentials extends PlatformCredentials {
+  readonly kafka: { readonly password: string };
+  readonly mysql: { readonly password: string; readonly cdcPassword: string };
+  readonly prometheus: { readonly password: string };
+}
+
+export const ENDPOINTS_FILE = path.join(HOME, "endpoints.json");
+export const CREDENTIALS_FILE = path.join(CONF, "credentials.json");
+
+function say(msg: string) {
+  process.stderr.write(`[sandbox] ${msg}\n`);
+}
+
+/** Same shape as the Pulumi stack's `endpoints` and `credentials` outputs (plus the sandbox extras). */
+export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxCredentials } {
+  const p = ports();
+  const s = loadOrCreateSecrets();
+  const dbs = Object.keys(DATABASES) as DatabaseName[];
+  const endpoints: SandboxEndpoints = {
+    objectStore: { kind: "minio", endpoint: `http://127.0.0.1:${p.minio}`, region: "us-east-1", pathStyle: true, buckets: BUCKETS },
+    postgres: {
+      host: "127.0.0.1",
+      port: p.postgres,
+      databases: Object.fromEntries(
+        dbs.map((k) => [k, { database: DATABASES[k], user: `${DATABASES[k]}_app`, jdbcUrl: `jdbc:postgresql://127.0.0.1:${p.postgres}/${DATABASES[k]}` }]),
+      ) as SandboxEndpoints["postgres"]["databases"],
+    },
+    redis: { host: "127.0.0.1", port: p.redis },
+    kafka: { bootstrapServers: `127.0.0.1:${p.kafka}`, securityProtocol: "SASL_PLAINTEXT", saslMechanism: "PLAIN", username: KAFKA_CLIENT_USER },
+    flink: { restUrl: `http://127.0.0.1:${p.flinkRest}`, sqlGatewayUrl: `http://127.0.0.1:${p.sqlGateway}` },
+    mysql: { host: "127.0.0.1", port: p.mariadb, database: MARIADB_DATABASE, user: "rtdw_app", cdcUser: "rtdw_cdc" },
+    nginx: { url: `http://127.0.0.1:${p.nginx}` },
+    prometheus: { url: `http://127.0.0.1:${p.prometheus}`, username: "rtdw" },
+    alertmanager: { url: `http://127.0.0.1:${p.alertmanager}` },
+  };
+  const credentials: SandboxCredentials = {
+    // The sandbox uses MinIO's generated root key; the stacks create a bucket-scoped user.
+    objectStore: { accessKey: "rtdw-root", secretKey: s.minioRoot },
+    postgres: Object.fromEntries(dbs.map((k) => [k, { password: s.postgres[k] }])) as SandboxCredentials["postgres"],
+    redis: { password: s.redis },
+    kafka: { password: s.kafkaClient },
+    mysql: { password: s.mariadbApp, cdcPassword: s.mariadbCdc },
+    prometheus: { password: s.prometheus },
+  };
+  return { endpoints, credentials };
+}
+
+async function startOne(svc: SandboxService): Promise<void> {
+  const pid = runningPid(svc.name);
+  if (pid !== undefined) {
+    try {
+      if (await svc.healthy()) return; // already up: `up` is idempotent
+    } catch {
+      /* running but not healthy yet: wait below */
+    }
+    await waitHealthy(svc.name, () => svc.healthy(), svc.startupSeconds * 1000, pid);
+    return;
+  }
+  const port = ports()[svc.port];
+  const owner = sandboxServices().find((o) => o.port === svc.port && o.name !== svc.name && runningPid(o.name) !== undefined);
+  if (!owner && (await portInUse(port))) {
+    throw new Error(`port ${port} for ${svc.name} is already in use by another process; choose another with RTDW_SANDBOX_PORT_${svc.port.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
+  }
+  svc.prepare();
+  const newPid = start(svc.process());
+  await waitHealthy(svc.name, () => svc.healthy(), svc.startupSeconds * 1000, newPid);
+  if (svc.bootstrap) {
+    try {
+      await svc.bootstrap();
+    } catch (e) {
+      throw new Error(`${svc.name} started but its bootstrap failed: ${(e as Error).message}\n  log: ${logFile(svc.name)}`);
+    }
+  }
+}
+
+/** Installs what is missing, then starts every service in dependency order, in parallel where possible. */
+export async function up(): Promise<{ endpoints: SandboxEndpoints; credentials: SandboxCredentials; seconds: number }> {
+  const t0 = Date.now();
+  install();
+  const tInstalled = Date.now();
+  const services = sandboxServices();
+  const done = new Map<string, Promise<void>>();
+  const startAfterDeps = (svc: SandboxService): Promise<void> => {
+    if (!done.has(svc.name)) {
+      const deps = svc.after.map((d) => startAfterDeps(services.find((x) => x.name === d)!));
+      done.set(svc.name, Promise.all(deps).then(() => startOne(svc)));
+    }
+    return done.get(svc.name)!;
+  };
+  const results = await Promise.allSettled(services.map(startAfterDeps));
+  const failures = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
+  if (failures.length) throw new Error(`sandbox up failed:\n${failures.join("\n")}`);
+  for (const svc of services) {
+    if (svc.bootstrap && runningPid(svc.name) !== undefined) await svc.bootstrap(); // idempotent: users, buckets
+  }
+  const d = describe();
+  fs.writeFileSync(ENDPOINTS_FILE, JSON.stringify(d.endpoints, null, 2));
+  writePrivate(CREDENTIALS_FILE, JSON.stringify(d.credentials, null, 2));
+  const seconds = (Date.now() - tInstalled) / 1000;
+  say(`all ${services.length} services healthy in ${seconds.toFixed(1)} s (install check ${((tInstalled - t0) / 1000).toFixed(1)} s); endpoints: ${ENDPOINTS_FILE}`);
+  return { ...d, seconds };
+}
+
+/** Stops exactly the processes `up` started (by pid), dependants first. */
+export async function down(): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const svc of [...sandboxServices()].reverse()) {
+    if (await stop(svc.name)) stopped.push(svc.name);
+  }
+  return stopped;
+}
+
+export interface ServiceStatus {
+  readonly name: string;
+  readonly healthy: boolean;
+  readonly port: number;
+  readonly pid?: number;
+}
+
+export async function status(): Promise<ServiceStatus[]> {
+  const p = ports();
+  return Promise.all(
+    sandboxServices().map(async (svc) => {
+      const pid = runningPid(svc.name);
+      let healthy = false;
+      if (pid !== undefined) {
+        try {
+          healthy = await svc.healthy();
+        } catch {
+          healthy = false;
+        }
+      }
+      return { name: svc.name, healthy, port: p[svc.port], pid };
+    }),
+  );
+}

@@ -1,0 +1,132 @@
+import * as fs from "fs";
+import * as path from "path";
+import { CACHE, ensureDir } from "./paths";
+import { run } from "./process";
+import { DEBIAN_PACKAGES, FLINK_VERSION, MAVEN_SETS, MavenSet, MINIO_MODULE } from "./versions";
+
+/**
+ * Installs what is missing, idempotently, into CACHE. Each step has a marker that proves it finished,
+ * so an interrupted install resumes where it stopped. Registry clients keep their own caches
+ * (~/.m2, the Go build cache, pip's cache), which makes a re-install after `rm -rf .sandbox` fast.
+ */
+
+export const MINIO_BIN = path.join(CACHE, "bin", "minio");
+export const FLINK_HOME = path.join(CACHE, `flink-${FLINK_VERSION}`);
+export const KAFKA_LIBS = path.join(CACHE, "maven", "kafka");
+
+function log(msg: string) {
+  process.stderr.write(`[sandbox install] ${msg}\n`);
+}
+
+function timed<T>(what: string, fn: () => T): T {
+  const t0 = Date.now();
+  log(`${what} ...`);
+  const r = fn();
+  log(`${what}: done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return r;
+}
+
+export function installDebian(): void {
+  const missing = Object.entries(DEBIAN_PACKAGES).filter(([, bin]) => !fs.existsSync(bin)).map(([pkg]) => pkg);
+  if (!missing.length) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`missing Debian packages: ${missing.join(" ")}; install them with: sudo apt-get install -y ${missing.join(" ")}`);
+  }
+  timed(`apt-get install ${missing.join(" ")}`, () => {
+    run("apt-get", ["update", "-qq"]);
+    // Keep the packages' own init scripts from starting system-wide daemons on the default ports.
+    const policy = "/usr/sbin/policy-rc.d";
+    const ours = !fs.existsSync(policy);
+    if (ours) fs.writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+    try {
+      run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { env: { DEBIAN_FRONTEND: "noninteractive" } });
+    } finally {
+      if (ours) fs.rmSync(policy, { force: true });
+    }
+  });
+}
+
+export function installMinio(): void {
+  if (fs.existsSync(MINIO_BIN)) return;
+  timed(`go install ${MINIO_MODULE}`, () => {
+    run("go", ["install", MINIO_MODULE], { env: { GOBIN: ensureDir(path.dirname(MINIO_BIN)), GOFLAGS: "-trimpath" } });
+  });
+}
+
+/** Flink's lib/, bin/ helper jar and metrics plugin from PyPI's apache-flink-libraries (bundles flink-dist). */
+export function installFlinkDist(): void {
+  const marker = path.join(FLINK_HOME, "lib", `flink-dist-${FLINK_VERSION}.jar`);
+  if (fs.existsSync(marker)) return;
+  timed(`apache-flink-libraries ${FLINK_VERSION} from PyPI`, () => {
+    const dl = ensureDir(path.join(CACHE, "downloads"));
+    const sdist = path.join(dl, `apache-flink-libraries-${FLINK_VERSION}.tar.gz`);
+    if (!fs.existsSync(sdist)) {
+      run("python3", ["-m", "pip", "download", "--no-deps", "-d", dl, `apache-flink-libraries==${FLINK_VERSION}`]);
+    }
+    const tmp = path.join(CACHE, `flink-extract-${process.pid}`);
+    ensureDir(tmp);
+    run("tar", ["xzf", sdist, "-C", tmp, "--wildcards", "*/deps/lib/*", "*/deps/bin/*", "*/deps/plugins/metrics-prometheus/*"]);
+    const deps = path.join(tmp, `apache-flink-libraries-${FLINK_VERSION}`, "deps");
+    fs.rmSync(FLINK_HOME, { recursive: true, force: true });
+    ensureDir(FLINK_HOME);
+    for (const d of ["bin", "plugins", "lib"]) fs.renameSync(path.join(deps, d), path.join(FLINK_HOME, d));
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+}
+
+function mavenSetDir(set: MavenSet) {
+  return path.join(CACHE, "maven", set.name);
+}
+
+export function installMaven(set: MavenSet): void {
+  const dir = mavenSetDir(set);
+  const marker = path.join(dir, ".complete");
+  if (fs.existsSync(marker)) return;
+  timed(`Maven ${set.name} (${set.artifacts.length} artifacts${set.transitive ? " + runtime dependencies" : ""})`, () => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    const work = ensureDir(path.join(CACHE, "maven-poms", set.name));
+    const deps = set.artifacts
+      .map((a) => {
+        const [g, id, v] = a.split(":");
+        return `<dependency><groupId>${g}</groupId><artifactId>${id}</artifactId><version>${v}</version>${
+          set.transitive ? "" : "<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions>"
+        }</dependency>`;
+      })
+      .join("\n    ");
+    fs.writeFileSync(
+      path.join(work, "pom.xml"),
+      `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>rtdw.sandbox</groupId><artifactId>${set.name}</artifactId><version>1</version><packaging>pom</packaging>
+  <dependencies>
+    ${deps}
+  </dependencies>
+</project>
+`,
+    );
+    run("mvn", ["-q", "-B", "-f", path.join(work, "pom.xml"), "org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies", `-DoutputDirectory=${dir}`, "-DincludeScope=runtime"]);
+    fs.writeFileSync(marker, new Date().toISOString());
+  });
+}
+
+/** Flink with the jars the jobs need: connectors in lib/, the gateway in opt/, S3 as a plugin. */
+export function assembleFlink(): void {
+  const link = (from: string, to: string) => {
+    ensureDir(path.dirname(to));
+    fs.rmSync(to, { force: true });
+    fs.copyFileSync(from, to);
+  };
+  const jars = (name: string) => fs.readdirSync(path.join(CACHE, "maven", name)).filter((f) => f.endsWith(".jar"));
+  for (const j of jars("flink-connectors")) link(path.join(CACHE, "maven", "flink-connectors", j), path.join(FLINK_HOME, "lib", j));
+  for (const j of jars("flink-opt")) link(path.join(CACHE, "maven", "flink-opt", j), path.join(FLINK_HOME, "opt", j));
+  for (const j of jars("flink-s3")) link(path.join(CACHE, "maven", "flink-s3", j), path.join(FLINK_HOME, "plugins", "s3-fs-hadoop", j));
+}
+
+export function install(): void {
+  ensureDir(CACHE);
+  installDebian();
+  for (const set of MAVEN_SETS) installMaven(set);
+  installFlinkDist();
+  assembleFlink();
+  installMinio();
+}

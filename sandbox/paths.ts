@@ -1,0 +1,52 @@
+import * as fs from "fs";
+import * as path from "path";
+
+/** The one folder everything of the sandbox lives in (ignored by git): cache/, data/, logs/, run/, conf/. */
+export const HOME = path.resolve(process.env.RTDW_SANDBOX_HOME ?? path.join(__dirname, "..", ".sandbox"));
+export const CACHE = path.join(HOME, "cache");
+export const DATA = path.join(HOME, "data");
+export const LOGS = path.join(HOME, "logs");
+export const RUN = path.join(HOME, "run");
+export const CONF = path.join(HOME, "conf");
+
+/** mkdir -p; `mode` applies to the leaf only, so service users can still traverse the parents. */
+export function ensureDir(dir: string, mode?: number): string {
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  fs.mkdirSync(dir, { recursive: true });
+  if (mode !== undefined) fs.chmodSync(dir, mode);
+  return dir;
+}
+
+/** Default ports, each overridable with RTDW_SANDBOX_PORT_<NAME> (e.g. RTDW_SANDBOX_PORT_KAFKA=29092). */
+const DEFAULT_PORTS = {
+  postgres: 25432,
+  mariadb: 23306,
+  redis: 26379,
+  minio: 29000,
+  minioConsole: 29001,
+  kafka: 29092,
+  kafkaController: 29093,
+  flinkRest: 28081,
+  flinkRpc: 26123,
+  sqlGateway: 28083,
+  nginx: 28080,
+  prometheus: 29090,
+  alertmanager: 29193,
+} as const;
+export type PortName = keyof typeof DEFAULT_PORTS;
+
+export function ports(): Record<PortName, number> {
+  const out = {} as Record<PortName, number>;
+  for (const [name, def] of Object.entries(DEFAULT_PORTS) as [PortName, number][]) {
+    const env = process.env[`RTDW_SANDBOX_PORT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`];
+    const p = env ? Number(env) : def;
+    if (!Number.isInteger(p) || p < 1024 || p > 65535) throw new Error(`sandbox port ${name}: expected 1024-65535, got ${env}`);
+    out[name] = p;
+  }
+  const seen = new Map<number, string>();
+  for (const [name, p] of Object.entries(out)) {
+    if (seen.has(p)) throw new Error(`sandbox ports collide: ${seen.get(p)} and ${name} both use ${p}`);
+    seen.set(p, name);
+  }
+  return out;
+}

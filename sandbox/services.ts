@@ -1,0 +1,557 @@
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as path from "path";
+import { BOOTSTRAP_SQL } from "../components/services/postgres";
+import { loadOrCreateSecrets, SandboxSecrets, writePrivate } from "./credentials";
+import { FLINK_HOME, KAFKA_LIBS, MINIO_BIN } from "./install";
+import { CONF, DATA, ensureDir, LOGS, PortName, ports, RUN } from "./paths";
+import { chownR, logFile, ProcessSpec, run } from "./process";
+import { FLINK_VERSION } from "./versions";
+
+/** One local service: how to prepare it, start it and tell that it is healthy. */
+export interface SandboxService {
+  readonly name: string;
+  /** The port `status` shows and the collision check guards. */
+  readonly port: PortName;
+  /** Services that must be healthy first. */
+  readonly after: readonly string[];
+  /** Seconds `up` waits for health. */
+  readonly startupSeconds: number;
+  /** Idempotent: writes config, initialises data folders. */
+  prepare(): void;
+  process(): ProcessSpec;
+  healthy(): Promise<boolean>;
+  /** Idempotent work after the first healthy check (users, buckets, databases). */
+  bootstrap?(): Promise<void>;
+}
+
+export const BUCKETS = { warehouse: "rtdw-sandbox-warehouse", checkpoints: "rtdw-sandbox-checkpoints", starrocks: "rtdw-sandbox-starrocks" };
+export const KAFKA_CLIENT_USER = "rtdw";
+export const MARIADB_DATABASE = "shop";
+
+// ---------- small clients used by the health checks ----------
+
+export function httpGet(url: string, auth?: { user: string; password: string }, timeoutMs = 3000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {};
+    if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
+    const req = http.get(url, { headers, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on("error", reject);
+  });
+}
+
+/** Sends raw lines over TCP and resolves with what came back before `until` matched. */
+function tcpExchange(port: number, payload: string, until: RegExp, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1");
+    let got = "";
+    const done = (e?: Error) => {
+      sock.destroy();
+      e ? reject(e) : resolve(got);
+    };
+    sock.setTimeout(timeoutMs, () => done(new Error("timeout")));
+    sock.on("connect", () => sock.write(payload));
+    sock.on("data", (d) => {
+      got += d.toString();
+      if (until.test(got)) done();
+    });
+    sock.on("error", done);
+  });
+}
+
+const pgBin = (tool: string) => {
+  const root = "/usr/lib/postgresql";
+  const versions = fs.existsSync(root) ? fs.readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  if (!versions.length) throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql");
+  return path.join(root, versions[0], "bin", tool);
+};
+
+const JAVA17_OPENS = [
+  "-XX:+IgnoreUnrecognizedVMOptions",
+  ...["java.base/sun.net.util", "java.rmi/sun.rmi.registry", "jdk.compiler/com.sun.tools.javac.api", "jdk.compiler/com.sun.tools.javac.file",
+    "jdk.compiler/com.sun.tools.javac.parser", "jdk.compiler/com.sun.tools.javac.tree", "jdk.compiler/com.sun.tools.javac.util",
+    "java.security.jgss/sun.security.krb5"].map((m) => `--add-exports=${m}=ALL-UNNAMED`),
+  ...["java.lang", "java.net", "java.io", "java.nio", "sun.nio.ch", "java.lang.reflect", "java.text", "java.time", "java.util",
+    "java.util.concurrent", "java.util.concurrent.atomic", "java.util.concurrent.locks"].map((p) => `--add-opens=java.base/${p}=ALL-UNNAMED`),
+];
+
+// ---------- the services ----------
+
+export function sandboxServices(): SandboxService[] {
+  const p = ports();
+  const s = loadOrCreateSecrets();
+  const dir = (name: string) => path.join(DATA, name);
+  const conf = (name: string) => ensureDir(path.join(CONF, name), 0o700);
+
+  const postgres: SandboxService = {
+    name: "postgres",
+    port: "postgres",
+    after: [],
+    startupSeconds: 60,
+    prepare() {
+      const data = dir("postgres");
+      const sock = ensureDir(path.join(RUN, "postgres"));
+      chownR(sock, "postgres");
+      if (fs.existsSync(path.join(data, "PG_VERSION"))) return;
+      ensureDir(data, 0o700);
+      chownR(data, "postgres");
+      const pw = path.join(RUN, "postgres", "initdb.pw");
+      writePrivate(pw, s.postgresAdmin);
+      chownR(pw, "postgres");
+      try {
+        run(pgBin("initdb"), ["-D", data, "-U", "rtdw_admin", `--pwfile=${pw}`, "--auth-host=scram-sha-256", "--auth-local=peer", "-E", "UTF8", "--locale=C.UTF-8"], { user: "postgres" });
+      } finally {
+        fs.rmSync(pw, { force: true });
+      }
+    },
+    process: () => ({
+      name: "postgres",
+      command: pgBin("postgres"),
+      args: ["-D", dir("postgres"), "-c", `port=${p.postgres}`, "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${path.join(RUN, "postgres")}`, "-c", "shared_buffers=128MB", "-c", "password_encryption=scram-sha-256"],
+      user: "postgres",
+    }),
+    async healthy() {
+      const { Client } = await import("pg");
+      const c = new Client({ host: "127.0.0.1", port: p.postgres, user: "rtdw_admin", password: s.postgresAdmin, database: "postgres", connectionTimeoutMillis: 2000 });
+      await c.connect();
+      try {
+        await c.query("select 1");
+        return true;
+      } finally {
+        await c.end();
+      }
+    },
+    async bootstrap() {
+      const sqlFile = path.join(CONF, "postgres-bootstrap.sql");
+      fs.writeFileSync(sqlFile, BOOTSTRAP_SQL);
+      run("psql", ["-v", "ON_ERROR_STOP=1", "-q", "-f", sqlFile], {
+        env: {
+          PGHOST: "127.0.0.1", PGPORT: String(p.postgres), PGUSER: "rtdw_admin", PGDATABASE: "postgres", PGPASSWORD: s.postgresAdmin,
+          PAIMON_PASSWORD: s.postgres.paimon, STREAMPARK_PASSWORD: s.postgres.streampark, GRAFANA_PASSWORD: s.postgres.grafana,
+        },
+      });
+    },
+  };
+
+  const mariadbSock = path.join(RUN, "mariadb", "mariadb.sock");
+  const mariadb: SandboxService = {
+    name: "mariadb",
+    port: "mariadb",
+    after: [],
+    startupSeconds: 60,
+    prepare() {
+      const data = dir("mariadb");
+      ensureDir(path.join(RUN, "mariadb"));
+      chownR(path.join(RUN, "mariadb"), "mysql");
+      fs.writeFileSync(
+        path.join(conf("mariadb"), "my.cnf"),
+        `[mysqld]
+datadir=${data}
+socket=${mariadbSock}
+pid-file=${path.join(RUN, "mariadb", "mariadbd.pid")}
+port=${p.mariadb}
+bind-address=127.0.0.1
+skip-name-resolve
+# The CDC source: Flink CDC requires row-based binlog with full row images.
+server-id=1
+log-bin=mysql-bin
+binlog_format=ROW
+binlog_row_image=FULL
+expire_logs_days=2
+innodb_buffer_pool_size=128M
+character-set-server=utf8mb4
+collation-server=utf8mb4_general_ci
+`,
+      );
+      fs.chmodSync(path.join(CONF, "mariadb"), 0o755);
+      if (fs.existsSync(path.join(data, "mysql"))) return;
+      ensureDir(data);
+      chownR(data, "mysql");
+      run("mariadb-install-db", [`--defaults-file=${path.join(CONF, "mariadb", "my.cnf")}`, "--user=mysql", "--auth-root-authentication-method=socket", "--skip-test-db"]);
+    },
+    process: () => ({ name: "mariadb", command: "mariadbd", args: [`--defaults-file=${path.join(CONF, "mariadb", "my.cnf")}`], user: "mysql" }),
+    async healthy() {
+      run("mariadb-admin", [`--socket=${mariadbSock}`, "-uroot", "ping"]);
+      return true;
+    },
+    async bootstrap() {
+      // Root stays socket-only; the pipeline gets two password users with the least they need.
+      run("mariadb", [`--socket=${mariadbSock}`, "-uroot"], {
+        input: `CREATE DATABASE IF NOT EXISTS ${MARIADB_DATABASE} CHARACTER SET utf8mb4;
+CREATE USER IF NOT EXISTS 'rtdw_app'@'127.0.0.1' IDENTIFIED BY '${s.mariadbApp}';
+ALTER USER 'rtdw_app'@'127.0.0.1' IDENTIFIED BY '${s.mariadbApp}';
+GRANT ALL PRIVILEGES ON ${MARIADB_DATABASE}.* TO 'rtdw_app'@'127.0.0.1';
+CREATE USER IF NOT EXISTS 'rtdw_cdc'@'127.0.0.1' IDENTIFIED BY '${s.mariadbCdc}';
+ALTER USER 'rtdw_cdc'@'127.0.0.1' IDENTIFIED BY '${s.mariadbCdc}';
+GRANT SELECT, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT, RELOAD, LOCK TABLES ON *.* TO 'rtdw_cdc'@'127.0.0.1';
+FLUSH PRIVILEGES;
+`,
+      });
+    },
+  };
+
+  const redis: SandboxService = {
+    name: "redis",
+    port: "redis",
+    after: [],
+    startupSeconds: 30,
+    prepare() {
+      ensureDir(dir("redis"));
+      writePrivate(
+        path.join(conf("redis"), "redis.conf"),
+        `bind 127.0.0.1\nport ${p.redis}\nprotected-mode yes\nrequirepass ${s.redis}\ndir ${dir("redis")}\nappendonly yes\nappendfsync everysec\nsave 900 1\nmaxmemory 256mb\nmaxmemory-policy noeviction\n`,
+      );
+    },
+    process: () => ({ name: "redis", command: "redis-server", args: [path.join(CONF, "redis", "redis.conf")] }),
+    async healthy() {
+      const out = await tcpExchange(p.redis, `AUTH ${s.redis}\r\nPING\r\n`, /PONG|ERR|WRONGPASS/);
+      return /\+OK\r\n\+PONG/.test(out);
+    },
+  };
+
+  const minio: SandboxService = {
+    name: "minio",
+    port: "minio",
+    after: [],
+    startupSeconds: 60,
+    prepare() {
+      ensureDir(dir("minio"));
+    },
+    process: () => ({
+      name: "minio",
+      command: MINIO_BIN,
+      args: ["server", dir("minio"), "--address", `127.0.0.1:${p.minio}`, "--console-address", `127.0.0.1:${p.minioConsole}`, "--quiet"],
+      env: { MINIO_ROOT_USER: "rtdw-root", MINIO_ROOT_PASSWORD: s.minioRoot, MINIO_PROMETHEUS_AUTH_TYPE: "public", MINIO_BROWSER: "off" },
+    }),
+    async healthy() {
+      return (await httpGet(`http://127.0.0.1:${p.minio}/minio/health/ready`)).status === 200;
+    },
+    async bootstrap() {
+      const Minio = await import("minio");
+      const client = new Minio.Client({ endPoint: "127.0.0.1", port: p.minio, useSSL: false, accessKey: "rtdw-root", secretKey: s.minioRoot });
+      for (const b of Object.values(BUCKETS)) {
+        if (!(await client.bucketExists(b))) await client.makeBucket(b, "us-east-1");
+        await client.setBucketVersioning(b, { Status: "Enabled" });
+      }
+    },
+  };
+
+  const kafkaProps = path.join(CONF, "kafka", "server.properties");
+  const kafka: SandboxService = {
+    name: "kafka",
+    port: "kafka",
+    after: [],
+    startupSeconds: 90,
+    prepare() {
+      const logs = ensureDir(dir("kafka"));
+      const jaas = `org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${s.kafkaAdmin}" user_admin="${s.kafkaAdmin}" user_${KAFKA_CLIENT_USER}="${s.kafkaClient}";`;
+      writePrivate(
+        kafkaProps,
+        [
+          "process.roles=broker,controller",
+          "node.id=1",
+          `controller.quorum.voters=1@127.0.0.1:${p.kafkaController}`,
+          `listeners=SASL_PLAINTEXT://127.0.0.1:${p.kafka},CONTROLLER://127.0.0.1:${p.kafkaController}`,
+          `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${p.kafka}`,
+          "inter.broker.listener.name=SASL_PLAINTEXT",
+          "controller.listener.names=CONTROLLER",
+          "listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+          "sasl.enabled.mechanisms=PLAIN",
+          "sasl.mechanism.inter.broker.protocol=PLAIN",
+          `listener.name.sasl_plaintext.plain.sasl.jaas.config=${jaas}`,
+          `log.dirs=${logs}`,
+          "num.partitions=1",
+          "auto.create.topics.enable=false",
+          "offsets.topic.replication.factor=1",
+          "transaction.state.log.replication.factor=1",
+          "transaction.state.log.min.isr=1",
+          "transaction.max.timeout.ms=3600000",
+          "group.initial.rebalance.delay.ms=0",
+          "log.retention.hours=48",
+          "",
+        ].join("\n"),
+      );
+      writePrivate(path.join(CONF, "kafka", "log4j.properties"), "log4j.rootLogger=INFO, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\nlog4j.logger.kafka=INFO\nlog4j.logger.org.apache.kafka=WARN\n", 0o644);
+      if (!fs.existsSync(path.join(logs, "meta.properties"))) {
+        const clusterId = Buffer.from(require("crypto").randomBytes(16)).toString("base64url").replace(/^-/, "A");
+        run("java", ["-cp", `${KAFKA_LIBS}/*`, `-Dlog4j.configuration=file:${path.join(CONF, "kafka", "log4j.properties")}`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", kafkaProps, "--ignore-formatted"]);
+      }
+    },
+    process: () => ({
+      name: "kafka",
+      command: "java",
+      args: [
+        "-Xms512m", "-Xmx512m", "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
+        `-Dlog4j.configuration=file:${path.join(CONF, "kafka", "log4j.properties")}`, `-Dkafka.logs.dir=${LOGS}`,
+        "-cp", `${KAFKA_LIBS}/*`, "kafka.Kafka", kafkaProps,
+      ],
+    }),
+    async healthy() {
+      const admin = kafkaAdmin(p.kafka, s);
+      await admin.connect();
+      try {
+        const c = await admin.describeCluster();
+        return c.brokers.length === 1;
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+
+  const flinkConf = path.join(CONF, "flink");
+  const flinkJava = (name: string, jvm: string[], cls: string, args: string[], extraCp = ""): ProcessSpec => ({
+    name,
+    command: "java",
+    args: [
+      ...jvm, ...JAVA17_OPENS,
+      `-Dlog.file=${logFile(name)}`, `-Dlog4j.configurationFile=file:${path.join(flinkConf, "log4j-console.properties")}`,
+      "-cp", `${FLINK_HOME}/lib/*${extraCp}`, cls, ...args,
+    ],
+    env: { FLINK_CONF_DIR: flinkConf, FLINK_PLUGINS_DIR: path.join(FLINK_HOME, "plugins"), FLINK_LIB_DIR: path.join(FLINK_HOME, "lib") },
+  });
+  /** JVM flags and dynamic config Flink's own scripts compute with BashJavaUtils. */
+  const resourceParams = (kind: "JM" | "TM") => {
+    const out = run("java", ["-cp", `${FLINK_HOME}/bin/bash-java-utils.jar:${FLINK_HOME}/lib/flink-dist-${FLINK_VERSION}.jar`, "org.apache.flink.runtime.util.bash.BashJavaUtils", `GET_${kind}_RESOURCE_PARAMS`, "--configDir", flinkConf]);
+    const results = out.split("\n").filter((l) => l.startsWith("BASH_JAVA_UTILS_EXEC_RESULT:")).map((l) => l.slice("BASH_JAVA_UTILS_EXEC_RESULT:".length).trim());
+    if (!results.length) throw new Error(`BashJavaUtils GET_${kind}_RESOURCE_PARAMS printed no result:\n${out.slice(-2000)}`);
+    const jvm = results[0].split(/\s+/).filter(Boolean);
+    const dynamic = (results[1] ?? "").split(/\s+/).filter(Boolean);
+    return { jvm, dynamic };
+  };
+  const flinkRestHealthy = async () => (await httpGet(`http://127.0.0.1:${p.flinkRest}/config`)).status === 200;
+
+  const flinkJobManager: SandboxService = {
+    name: "flink-jobmanager",
+    port: "flinkRest",
+    after: ["minio"],
+    startupSeconds: 90,
+    prepare() {
+      ensureDir(flinkConf, 0o700);
+      writePrivate(path.join(flinkConf, "config.yaml"), flinkConfig(p, s));
+      writePrivate(
+        path.join(flinkConf, "log4j-console.properties"),
+        "rootLogger.level = INFO\nrootLogger.appenderRef.console.ref = ConsoleAppender\nappender.console.name = ConsoleAppender\nappender.console.type = CONSOLE\nappender.console.layout.type = PatternLayout\nappender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n\nlogger.akka.name = org.apache.pekko\nlogger.akka.level = WARN\nlogger.kafka.name = org.apache.kafka\nlogger.kafka.level = WARN\nlogger.hadoop.name = org.apache.hadoop\nlogger.hadoop.level = WARN\n",
+        0o644,
+      );
+      ensureDir(dir("flink"));
+    },
+    process() {
+      const r = resourceParams("JM");
+      return flinkJava("flink-jobmanager", r.jvm, "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", ["--configDir", flinkConf, ...r.dynamic]);
+    },
+    healthy: flinkRestHealthy,
+  };
+
+  const flinkTaskManager: SandboxService = {
+    name: "flink-taskmanager",
+    port: "flinkRest",
+    after: ["flink-jobmanager"],
+    startupSeconds: 90,
+    prepare() {},
+    process() {
+      const r = resourceParams("TM");
+      return flinkJava("flink-taskmanager", r.jvm, "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", ["--configDir", flinkConf, ...r.dynamic]);
+    },
+    async healthy() {
+      const r = await httpGet(`http://127.0.0.1:${p.flinkRest}/overview`);
+      return r.status === 200 && JSON.parse(r.body).taskmanagers >= 1;
+    },
+  };
+
+  const sqlGateway: SandboxService = {
+    name: "flink-sql-gateway",
+    port: "sqlGateway",
+    after: ["flink-jobmanager"],
+    startupSeconds: 90,
+    prepare() {},
+    process: () => flinkJava("flink-sql-gateway", ["-Xms256m", "-Xmx768m"], "org.apache.flink.table.gateway.SqlGateway", [], `:${FLINK_HOME}/opt/flink-sql-gateway-${FLINK_VERSION}.jar`),
+    async healthy() {
+      return (await httpGet(`http://127.0.0.1:${p.sqlGateway}/v1/info`)).status === 200;
+    },
+  };
+
+  const nginx: SandboxService = {
+    name: "nginx",
+    port: "nginx",
+    after: [],
+    startupSeconds: 20,
+    prepare() {
+      const prefix = ensureDir(dir("nginx"));
+      for (const t of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]) fs.chmodSync(ensureDir(path.join(prefix, t)), 0o777);
+      fs.writeFileSync(
+        path.join(conf("nginx"), "nginx.conf"),
+        `daemon off;
+worker_processes 1;
+pid ${path.join(RUN, "nginx.pidfile")};
+error_log ${path.join(LOGS, "nginx-error.log")} warn;
+${process.getuid?.() === 0 ? "user nobody nogroup;" : ""}
+events { worker_connections 1024; }
+http {
+  access_log ${path.join(LOGS, "nginx-access.log")};
+  client_body_temp_path ${prefix}/client_body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  server {
+    listen 127.0.0.1:${p.nginx};
+    location = /healthz { return 200 "ok\\n"; }
+    location = /stub_status { stub_status; allow 127.0.0.1; deny all; }
+  }
+}
+`,
+      );
+      fs.chmodSync(path.join(CONF, "nginx"), 0o755);
+    },
+    process: () => ({ name: "nginx", command: "nginx", args: ["-p", dir("nginx"), "-c", path.join(CONF, "nginx", "nginx.conf")] }),
+    async healthy() {
+      return (await httpGet(`http://127.0.0.1:${p.nginx}/healthz`)).status === 200;
+    },
+  };
+
+  const promAuth = { user: "rtdw", password: s.prometheus };
+  const webConfig = () => {
+    const bcrypt = require("bcryptjs") as typeof import("bcryptjs");
+    const file = path.join(CONF, "prometheus", "web.yml");
+    // Re-hash only when the password changed: bcrypt is deliberately slow.
+    const marker = path.join(CONF, "prometheus", "web.yml.for");
+    const fingerprint = require("crypto").createHash("sha256").update(s.prometheus).digest("hex");
+    if (!fs.existsSync(file) || !fs.existsSync(marker) || fs.readFileSync(marker, "utf8") !== fingerprint) {
+      writePrivate(file, `basic_auth_users:\n  rtdw: ${bcrypt.hashSync(s.prometheus, 10)}\n`);
+      writePrivate(marker, fingerprint);
+    }
+    return file;
+  };
+
+  const prometheus: SandboxService = {
+    name: "prometheus",
+    port: "prometheus",
+    after: [],
+    startupSeconds: 30,
+    prepare() {
+      ensureDir(conf("prometheus"));
+      ensureDir(dir("prometheus"));
+      webConfig();
+      writePrivate(path.join(CONF, "prometheus", "prometheus.yml"), prometheusConfig(p, s));
+    },
+    process: () => ({
+      name: "prometheus",
+      command: "prometheus",
+      args: [
+        `--config.file=${path.join(CONF, "prometheus", "prometheus.yml")}`, `--storage.tsdb.path=${dir("prometheus")}`,
+        `--web.listen-address=127.0.0.1:${p.prometheus}`, `--web.config.file=${path.join(CONF, "prometheus", "web.yml")}`,
+        "--storage.tsdb.retention.time=1d", "--web.enable-lifecycle",
+      ],
+    }),
+    async healthy() {
+      return (await httpGet(`http://127.0.0.1:${p.prometheus}/-/ready`, promAuth)).status === 200;
+    },
+  };
+
+  const alertmanager: SandboxService = {
+    name: "alertmanager",
+    port: "alertmanager",
+    after: [],
+    startupSeconds: 30,
+    prepare() {
+      ensureDir(dir("alertmanager"));
+      ensureDir(conf("prometheus"));
+      webConfig();
+      writePrivate(path.join(conf("alertmanager"), "alertmanager.yml"), "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n");
+    },
+    process: () => ({
+      name: "alertmanager",
+      command: "prometheus-alertmanager",
+      args: [
+        `--config.file=${path.join(CONF, "alertmanager", "alertmanager.yml")}`, `--storage.path=${dir("alertmanager")}`,
+        `--web.listen-address=127.0.0.1:${p.alertmanager}`, `--web.config.file=${path.join(CONF, "prometheus", "web.yml")}`,
+        "--cluster.listen-address=",
+      ],
+    }),
+    async healthy() {
+      return (await httpGet(`http://127.0.0.1:${p.alertmanager}/-/ready`, promAuth)).status === 200;
+    },
+  };
+
+  return [postgres, mariadb, redis, minio, kafka, nginx, prometheus, alertmanager, flinkJobManager, flinkTaskManager, sqlGateway];
+}
+
+export function kafkaAdmin(port: number, s: SandboxSecrets) {
+  const { Kafka, logLevel } = require("kafkajs") as typeof import("kafkajs");
+  return new Kafka({
+    clientId: "rtdw-sandbox",
+    brokers: [`127.0.0.1:${port}`],
+    sasl: { mechanism: "plain", username: "admin", password: s.kafkaAdmin },
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    retry: { retries: 0 },
+  }).admin();
+}
+
+function flinkConfig(p: Record<PortName, number>, s: SandboxSecrets): string {
+  return `# Generated by the sandbox; holds the MinIO key, so it is mode 0600.
+jobmanager.rpc.address: 127.0.0.1
+jobmanager.rpc.port: ${p.flinkRpc}
+jobmanager.bind-host: 127.0.0.1
+taskmanager.bind-host: 127.0.0.1
+taskmanager.host: 127.0.0.1
+rest.address: 127.0.0.1
+rest.bind-address: 127.0.0.1
+rest.port: ${p.flinkRest}
+jobmanager.memory.process.size: 1024m
+taskmanager.memory.process.size: 4096m
+taskmanager.memory.managed.fraction: 0.15
+taskmanager.numberOfTaskSlots: 16
+parallelism.default: 1
+execution.target: remote
+state.backend.type: hashmap
+execution.checkpointing.dir: s3://${BUCKETS.checkpoints}/checkpoints
+execution.checkpointing.savepoint-dir: s3://${BUCKETS.checkpoints}/savepoints
+execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION
+restart-strategy.type: fixed-delay
+restart-strategy.fixed-delay.attempts: 20
+restart-strategy.fixed-delay.delay: 5 s
+s3.endpoint: http://127.0.0.1:${p.minio}
+s3.path.style.access: true
+s3.access-key: rtdw-root
+s3.secret-key: ${s.minioRoot}
+metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory
+metrics.reporter.prom.host: 127.0.0.1
+metrics.reporter.prom.port: 29249-29259
+sql-gateway.endpoint.rest.address: 127.0.0.1
+sql-gateway.endpoint.rest.bind-address: 127.0.0.1
+sql-gateway.endpoint.rest.port: ${p.sqlGateway}
+classloader.check-leaked-classloader: false
+io.tmp.dirs: ${path.join(DATA, "flink")}
+`;
+}
+
+function prometheusConfig(p: Record<PortName, number>, s: SandboxSecrets): string {
+  const auth = `    basic_auth:\n      username: rtdw\n      password: ${s.prometheus}\n`;
+  return `# Generated by the sandbox.
+global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+alerting:
+  alertmanagers:
+  - static_configs:
+    - targets: ["127.0.0.1:${p.alertmanager}"]
+${auth.replace(/^ {4}/gm, "    ")}scrape_configs:
+  - job_name: prometheus
+    static_configs: [{ targets: ["127.0.0.1:${p.prometheus}"] }]
+${auth}  - job_name: alertmanager
+    static_configs: [{ targets: ["127.0.0.1:${p.alertmanager}"] }]
+${auth}  - job_name: minio
+    metrics_path: /minio/v2/metrics/cluster
+    static_configs: [{ targets: ["127.0.0.1:${p.minio}"] }]
+  - job_name: flink
+    static_configs: [{ targets: ["127.0.0.1:29249", "127.0.0.1:29250"] }]
+`;
+}
