@@ -17,7 +17,7 @@ module.exports = {
       transform,
       testMatch: ["<rootDir>/tests/integration/**/*.test.ts"],
       globalSetup: "<rootDir>/tests/integration/setup.ts",
-      testTimeout: 600000,
+      setupFilesAfterEnv: ["<rootDir>/tests/integration/timeout.ts"],
     },
   ],
 };

@@ -81,7 +81,8 @@ function mavenSetDir(set: MavenSet) {
 export function installMaven(set: MavenSet): void {
   const dir = mavenSetDir(set);
   const marker = path.join(dir, ".complete");
-  if (fs.existsSync(marker)) return;
+  const wanted = JSON.stringify(set.artifacts);
+  if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === wanted) return;
   timed(`Maven ${set.name} (${set.artifacts.length} artifacts${set.transitive ? " + runtime dependencies" : ""})`, () => {
     fs.rmSync(dir, { recursive: true, force: true });
     const work = ensureDir(path.join(CACHE, "maven-poms", set.name));
@@ -105,7 +106,7 @@ export function installMaven(set: MavenSet): void {
 `,
     );
     run("mvn", ["-q", "-B", "-f", path.join(work, "pom.xml"), "org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies", `-DoutputDirectory=${dir}`, "-DincludeScope=runtime"]);
-    fs.writeFileSync(marker, new Date().toISOString());
+    fs.writeFileSync(marker, wanted);
   });
 }
 
@@ -117,6 +118,10 @@ export function assembleFlink(): void {
     fs.copyFileSync(from, to);
   };
   const jars = (name: string) => fs.readdirSync(path.join(CACHE, "maven", name)).filter((f) => f.endsWith(".jar"));
+  // lib/ is rebuilt from the two sources, so a connector removed from the set leaves no stale jar.
+  const libDir = path.join(FLINK_HOME, "lib");
+  const distJars = new Set(fs.readdirSync(path.join(CACHE, "maven", "flink-connectors")));
+  for (const j of fs.readdirSync(libDir)) if (!j.includes(`-${FLINK_VERSION}.jar`) && !j.startsWith("log4j-") && !distJars.has(j)) fs.rmSync(path.join(libDir, j));
   for (const j of jars("flink-connectors")) link(path.join(CACHE, "maven", "flink-connectors", j), path.join(FLINK_HOME, "lib", j));
   for (const j of jars("flink-opt")) link(path.join(CACHE, "maven", "flink-opt", j), path.join(FLINK_HOME, "opt", j));
   for (const j of jars("flink-s3")) link(path.join(CACHE, "maven", "flink-s3", j), path.join(FLINK_HOME, "plugins", "s3-fs-hadoop", j));

@@ -1,0 +1,106 @@
+import { HttpError, requestJson, RetryPolicy } from "./http";
+
+/**
+ * Client of the Flink SQL Gateway REST API (v2 paths, Flink 1.20): sessions, statements, results.
+ * See docs/static/generated/rest_v3_sql_gateway.yml in apache/flink.
+ */
+
+export type OperationStatus = "INITIALIZED" | "PENDING" | "RUNNING" | "FINISHED" | "CANCELED" | "CLOSED" | "ERROR" | "TIMEOUT";
+const TERMINAL: OperationStatus[] = ["FINISHED", "CANCELED", "CLOSED", "ERROR", "TIMEOUT"];
+
+export interface StatementResult {
+  readonly columns: string[];
+  readonly rows: unknown[][];
+  /** Set for INSERT / statement sets: the submitted job. */
+  readonly jobId?: string;
+}
+
+export class SqlGatewayError extends Error {
+  constructor(message: string, readonly statement: string) {
+    super(message);
+    this.name = "SqlGatewayError";
+  }
+}
+
+export class SqlGatewayClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly retry?: RetryPolicy,
+  ) {}
+
+  private url(path: string) {
+    return `${this.baseUrl.replace(/\/$/, "")}/v2${path}`;
+  }
+
+  async openSession(properties: Record<string, string> = {}, sessionName?: string): Promise<string> {
+    const r = await requestJson<{ sessionHandle: string }>("POST", this.url("/sessions"), { properties, sessionName }, { retry: this.retry });
+    return r.sessionHandle;
+  }
+
+  async closeSession(session: string): Promise<void> {
+    await requestJson("DELETE", this.url(`/sessions/${session}`), undefined, { retry: this.retry });
+  }
+
+  /**
+   * Runs one statement to completion and returns all its rows. For INSERT the result is the job id
+   * (the job itself keeps running on the cluster). Throws with Flink's own error text.
+   */
+  async execute(session: string, statement: string, executionConfig: Record<string, string> = {}, timeoutMs = 120000): Promise<StatementResult> {
+    const { operationHandle } = await requestJson<{ operationHandle: string }>(
+      "POST",
+      this.url(`/sessions/${session}/statements`),
+      { statement, executionConfig },
+      { retry: this.retry },
+    );
+    const op = `/sessions/${session}/operations/${operationHandle}`;
+    const deadline = Date.now() + timeoutMs;
+    const columns: string[] = [];
+    const rows: unknown[][] = [];
+    let jobId: string | undefined;
+    let next: string | undefined = `${op}/result/0?rowFormat=JSON`;
+    while (next) {
+      let page: any;
+      try {
+        page = await requestJson("GET", this.url(next.replace(/^\/v\d/, "")), undefined, { retry: this.retry });
+      } catch (e) {
+        throw new SqlGatewayError(`Flink rejected the statement: ${rootCause(e as Error)}`, statement);
+      }
+      jobId = jobId ?? page.jobID;
+      if (page.resultType === "NOT_READY") {
+        if (Date.now() > deadline) throw new SqlGatewayError(`statement still running after ${timeoutMs} ms`, statement);
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (!columns.length && page.results?.columns) columns.push(...page.results.columns.map((c: any) => c.name));
+      for (const d of page.results?.data ?? []) rows.push(d.fields);
+      next = page.resultType === "EOS" ? undefined : page.nextResultUri;
+    }
+    await requestJson("DELETE", this.url(`${op}/close`), undefined, { retry: this.retry }).catch(() => undefined);
+    return { columns, rows, jobId: jobId ?? (columns[0] === "job id" ? String(rows[0]?.[0]) : undefined) };
+  }
+
+  async status(session: string, operation: string): Promise<OperationStatus> {
+    const r = await requestJson<{ status: OperationStatus }>("GET", this.url(`/sessions/${session}/operations/${operation}/status`), undefined, { retry: this.retry });
+    return r.status;
+  }
+}
+
+export function isTerminal(s: OperationStatus) {
+  return TERMINAL.includes(s);
+}
+
+/** Flink's errors arrive as Java stack traces inside {"errors": [...]}: keep the deepest causes. */
+export function rootCause(e: Error): string {
+  let text = e.message;
+  if (e instanceof HttpError && e.body) {
+    try {
+      text = (JSON.parse(e.body).errors ?? []).join("\n") || text;
+    } catch {
+      text = e.body;
+    }
+  }
+  const causes = [...text.matchAll(/^Caused by: (.+)$/gm)].map((m) => m[1].trim());
+  const first = text.split("\n").find((l) => /Exception|Error/.test(l))?.trim();
+  const picked = causes.length ? causes.slice(-2).reverse().join(" <- caused ") : first ?? text;
+  return picked.slice(0, 2000);
+}

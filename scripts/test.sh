@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The project's one test command (`npm test`): installs what is missing, type-checks, runs the unit
+# tests (Pulumi mocks, seconds), starts the local sandbox and runs the integration tests against
+# the real services, then prints one summary line. Works on a fresh clone of a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+echo "== type check (tsc --noEmit)"
+npx tsc --noEmit -p .
+
+reports=$(mktemp -d)
+status=0
+echo "== unit tests"
+npx jest --selectProjects unit --json --outputFile="$reports/unit.json" || status=1
+echo "== integration tests (real services of the local sandbox)"
+npx jest --selectProjects integration --runInBand --json --outputFile="$reports/integration.json" || status=1
+
+if [ "${CI:-}" = "true" ]; then
+  npm run -s sandbox -- down || true
+fi
+
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of process.argv.slice(1)) {
+    if (!fs.existsSync(f)) { failed++; console.error(`no report: ${f}`); continue; }
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; skipped += r.numPendingTests + r.numTodoTests;
+  }
+  if (passed === 0) failed++;
+  console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  process.exit(failed ? 1 : 0);
+' "$reports/unit.json" "$reports/integration.json" || status=1
+exit $status
