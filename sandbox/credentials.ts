@@ -42,7 +42,7 @@ export function loadOrCreateSecrets(): SandboxSecrets {
     kafkaClient: generatePassword(),
     prometheus: generatePassword(),
   };
-  ensureDir(CONF, 0o700);
+  ensureDir(CONF);
   fs.writeFileSync(SECRETS_FILE, JSON.stringify(s, null, 2), { mode: 0o600 });
   return s;
 }

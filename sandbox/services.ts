@@ -88,7 +88,8 @@ export function sandboxServices(): SandboxService[] {
   const p = ports();
   const s = loadOrCreateSecrets();
   const dir = (name: string) => path.join(DATA, name);
-  const conf = (name: string) => ensureDir(path.join(CONF, name), 0o700);
+  // Folders stay traversable for the service users (postgres, mysql); files with secrets are 0600.
+  const conf = (name: string) => ensureDir(path.join(CONF, name));
 
   const postgres: SandboxService = {
     name: "postgres",
@@ -333,7 +334,7 @@ FLUSH PRIVILEGES;
     after: ["minio"],
     startupSeconds: 90,
     prepare() {
-      ensureDir(flinkConf, 0o700);
+      ensureDir(flinkConf);
       writePrivate(path.join(flinkConf, "config.yaml"), flinkConfig(p, s));
       writePrivate(
         path.join(flinkConf, "log4j-console.properties"),
