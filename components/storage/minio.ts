@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
 import { Target, portOf, revisionOf, ServiceSpec } from "../platform/service";
 import { password } from "../secrets";
-import { bucketNames, Connection, ObjectStore, ObjectStoreEndpoint } from "./types";
+import { bucketAccessStatements, bucketNames, Connection, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface MinioArgs {
   /** The validated stack config (sizing, images, retention). */
@@ -66,10 +66,7 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
     const allBuckets = Object.values(buckets);
     const policy = JSON.stringify({
       Version: "2012-10-17",
-      Statement: [
-        { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], Resource: allBuckets.map((b) => `arn:aws:s3:::${b}`) },
-        { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], Resource: allBuckets.map((b) => `arn:aws:s3:::${b}/*`) },
-      ],
+      Statement: bucketAccessStatements(allBuckets.map((b) => `arn:aws:s3:::${b}`)),
     });
     const lifecycle = JSON.stringify({
       Rules: [

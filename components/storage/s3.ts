@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
-import { bucketNames, Connection, ObjectStore, ObjectStoreEndpoint } from "./types";
+import { bucketAccessStatements, bucketNames, Connection, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface S3StoreArgs {
   /** The validated stack config (region, bucket prefix, retention, protection). */
@@ -61,8 +61,7 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
         JSON.stringify({
           Version: "2012-10-17",
           Statement: [
-            { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], Resource: arns },
-            { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], Resource: arns.map((a) => `${a}/*`) },
+            ...bucketAccessStatements(arns),
             { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*", Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
           ],
         }),

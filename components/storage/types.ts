@@ -34,6 +34,18 @@ export function bucketNames(prefix: string): Buckets {
   return { warehouse: `${prefix}-warehouse`, checkpoints: `${prefix}-checkpoints`, starrocks: `${prefix}-starrocks` };
 }
 
+/** What the application identity may do, on MinIO and S3 alike: read and write objects of its buckets. */
+export function bucketAccessStatements(bucketArns: readonly string[]) {
+  return [
+    { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], Resource: [...bucketArns] },
+    {
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+      Resource: bucketArns.map((a) => `${a}/*`),
+    },
+  ];
+}
+
 /**
  * Savepoints are deleted by the job lifecycle (it keeps the last three per job); versioning keeps
  * a deleted object as a noncurrent version for this grace period before it is purged for good.
