@@ -66,23 +66,17 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
 
 async function startOne(svc: SandboxService): Promise<void> {
   const pid = runningPid(svc.name);
-  if (pid !== undefined) {
-    try {
-      if (await svc.healthy()) return; // already up: `up` is idempotent
-    } catch {
-      /* running but not healthy yet: wait below */
+  if (pid === undefined) {
+    const port = ports()[svc.port];
+    const owner = sandboxServices().find((o) => o.port === svc.port && o.name !== svc.name && runningPid(o.name) !== undefined);
+    if (!owner && (await portInUse(port))) {
+      throw new Error(`port ${port} for ${svc.name} is already in use by another process; choose another with RTDW_SANDBOX_PORT_${svc.port.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
     }
-    await waitHealthy(svc.name, () => svc.healthy(), svc.startupSeconds * 1000, pid);
-    return;
+    svc.prepare();
   }
-  const port = ports()[svc.port];
-  const owner = sandboxServices().find((o) => o.port === svc.port && o.name !== svc.name && runningPid(o.name) !== undefined);
-  if (!owner && (await portInUse(port))) {
-    throw new Error(`port ${port} for ${svc.name} is already in use by another process; choose another with RTDW_SANDBOX_PORT_${svc.port.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
-  }
-  svc.prepare();
-  const newPid = start(svc.process());
-  await waitHealthy(svc.name, () => svc.healthy(), svc.startupSeconds * 1000, newPid);
+  const running = pid ?? start(svc.process());
+  await waitHealthy(svc.name, () => svc.healthy(), svc.startupSeconds * 1000, running);
+  // Idempotent (users, buckets, databases), so a reused sandbox is brought up to date as well.
   if (svc.bootstrap) {
     try {
       await svc.bootstrap();
@@ -109,9 +103,6 @@ export async function up(): Promise<{ endpoints: SandboxEndpoints; credentials: 
   const results = await Promise.allSettled(services.map(startAfterDeps));
   const failures = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
   if (failures.length) throw new Error(`sandbox up failed:\n${failures.join("\n")}`);
-  for (const svc of services) {
-    if (svc.bootstrap && runningPid(svc.name) !== undefined) await svc.bootstrap(); // idempotent: users, buckets
-  }
   const d = describe();
   fs.writeFileSync(ENDPOINTS_FILE, JSON.stringify(d.endpoints, null, 2));
   writePrivate(CREDENTIALS_FILE, JSON.stringify(d.credentials, null, 2));
