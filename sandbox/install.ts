@@ -2,6 +2,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { CACHE, ensureDir } from "./paths";
 import { run } from "./process";
+import { createHash } from "crypto";
+import { FLINK_JARS, jarFileName } from "../components/flink/artifacts";
 import { DEBIAN_PACKAGES, FLINK_VERSION, MAVEN_SETS, MavenSet, MINIO_MODULE } from "./versions";
 
 /**
@@ -110,21 +112,23 @@ export function installMaven(set: MavenSet): void {
   });
 }
 
-/** Flink with the jars the jobs need: connectors in lib/, the gateway in opt/, S3 as a plugin. */
+/** Flink with the image's jars: connectors in lib/, the gateway in opt/, S3 as a plugin; SHA-1 checked. */
 export function assembleFlink(): void {
-  const link = (from: string, to: string) => {
-    ensureDir(path.dirname(to));
-    fs.rmSync(to, { force: true });
-    fs.copyFileSync(from, to);
-  };
-  const jars = (name: string) => fs.readdirSync(path.join(CACHE, "maven", name)).filter((f) => f.endsWith(".jar"));
-  // lib/ is rebuilt from the two sources, so a connector removed from the set leaves no stale jar.
+  const src = path.join(CACHE, "maven", "flink-jars");
+  const wanted = new Map(FLINK_JARS.map((j) => [jarFileName(j), j]));
+  // lib/ is rebuilt, so a jar removed from the list leaves nothing stale behind.
   const libDir = path.join(FLINK_HOME, "lib");
-  const distJars = new Set(fs.readdirSync(path.join(CACHE, "maven", "flink-connectors")));
-  for (const j of fs.readdirSync(libDir)) if (!j.includes(`-${FLINK_VERSION}.jar`) && !j.startsWith("log4j-") && !distJars.has(j)) fs.rmSync(path.join(libDir, j));
-  for (const j of jars("flink-connectors")) link(path.join(CACHE, "maven", "flink-connectors", j), path.join(FLINK_HOME, "lib", j));
-  for (const j of jars("flink-opt")) link(path.join(CACHE, "maven", "flink-opt", j), path.join(FLINK_HOME, "opt", j));
-  for (const j of jars("flink-s3")) link(path.join(CACHE, "maven", "flink-s3", j), path.join(FLINK_HOME, "plugins", "s3-fs-hadoop", j));
+  for (const f of fs.readdirSync(libDir)) {
+    if (!f.includes(`-${FLINK_VERSION}.jar`) && !f.startsWith("log4j-")) fs.rmSync(path.join(libDir, f));
+  }
+  for (const [file, jar] of wanted) {
+    const from = path.join(src, file);
+    const sha1 = createHash("sha1").update(fs.readFileSync(from)).digest("hex");
+    if (sha1 !== jar.sha1) throw new Error(`${jar.coordinates}: SHA-1 ${sha1} differs from the pinned ${jar.sha1} (components/flink/artifacts.ts)`);
+    const to = path.join(FLINK_HOME, jar.dir, file);
+    ensureDir(path.dirname(to));
+    fs.copyFileSync(from, to);
+  }
 }
 
 export function install(): void {
