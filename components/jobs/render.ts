@@ -1,0 +1,183 @@
+/**
+ * Turns the SQL in sql/ into what a session runs. Placeholders:
+ *   ${a.b}               a plain environment value (endpoint, user, bucket)
+ *   ${secret:a.b}        a credential: left in place when rendering, substituted only at submission,
+ *                        so the SQL kept in Pulumi state and shown by `pulumi preview` holds none
+ *   ${fragment:args}     a block of connector options written once here (Kafka client, CDC source, sinks)
+ * An unknown name is an error that names it and the file.
+ */
+
+export interface JobEnvironment {
+  readonly paimon: { readonly jdbcUrl: string; readonly user: string; readonly warehouse: string };
+  readonly s3: { readonly endpoint: string; readonly accessKey: string; readonly pathStyle: boolean };
+  readonly kafka: { readonly bootstrap: string; readonly user: string };
+  readonly mysql: { readonly hostname: string; readonly port: number; readonly database: string; readonly user: string };
+  /** Connector options of each DWS / quality sink table, by table name (values may hold ${secret:...}). */
+  readonly sinks: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+/** The credentials a rendered job may reference; kept as Pulumi secrets until submission. */
+export const SECRET_NAMES = ["paimon.password", "s3.secretKey", "kafka.password", "mysql.password", "starrocks.password", "quality.password"] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+const options = (o: Record<string, string>) =>
+  Object.entries(o)
+    .map(([k, v]) => `'${k}' = '${v.replace(/'/g, "''")}'`)
+    .join(", ");
+
+function kafkaClient(env: JobEnvironment): Record<string, string> {
+  return {
+    "properties.bootstrap.servers": env.kafka.bootstrap,
+    "properties.security.protocol": "SASL_PLAINTEXT",
+    "properties.sasl.mechanism": "PLAIN",
+    "properties.sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="${env.kafka.user}" password="\${secret:kafka.password}";`,
+  };
+}
+
+type Fragment = (env: JobEnvironment, args: string[]) => string;
+
+const FRAGMENTS: Record<string, Fragment> = {
+  // The raw record plus where it came from; parsing happens in SQL so bad records can be kept.
+  "kafka.rawColumns": () =>
+    "payload STRING, src_partition INT METADATA FROM 'partition' VIRTUAL, src_offset BIGINT METADATA FROM 'offset' VIRTUAL, src_ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL",
+  "kafka.rawSource": (env, [topic, group]) =>
+    options({
+      connector: "kafka",
+      topic,
+      ...kafkaClient(env),
+      "properties.group.id": group,
+      // Only what the CDC job's Kafka transactions committed.
+      "properties.isolation.level": "read_committed",
+      "scan.startup.mode": "group-offsets",
+      "properties.auto.offset.reset": "earliest",
+      format: "raw",
+    }),
+  "kafka.changelogSink": (env, [topic]) =>
+    options({
+      connector: "kafka",
+      topic,
+      ...kafkaClient(env),
+      "key.format": "json",
+      "key.fields": "id",
+      "value.format": "debezium-json",
+      "sink.delivery-guarantee": "exactly-once",
+      "sink.transactional-id-prefix": `rtdw-${topic}`,
+      // Must not exceed the brokers' transaction.max.timeout.ms (15 min by default).
+      "properties.transaction.timeout.ms": "900000",
+    }),
+  "mysql.cdc": (env) =>
+    options({
+      connector: "mysql-cdc",
+      hostname: env.mysql.hostname,
+      port: String(env.mysql.port),
+      username: env.mysql.user,
+      password: "${secret:mysql.password}",
+      "database-name": env.mysql.database,
+      "scan.startup.mode": "initial",
+      "server-time-zone": "UTC",
+    }),
+  sink: (env, [table]) => {
+    const o = env.sinks[table];
+    if (!o) throw new Error(`no sink configured for table "${table}" (have: ${Object.keys(env.sinks).join(", ") || "none"})`);
+    return options(o as Record<string, string>);
+  },
+};
+
+const PLACEHOLDER = /\$\{([a-zA-Z][\w.]*)(?::([^}]*))?\}/g;
+
+function plainValue(env: JobEnvironment, name: string): string | undefined {
+  const v = name.split(".").reduce<any>((o, k) => (o && typeof o === "object" ? o[k] : undefined), env);
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
+}
+
+/** Expands plain values and fragments; leaves ${secret:...} for submission. */
+export function renderSql(text: string, env: JobEnvironment, file = "<sql>"): string {
+  const problems: string[] = [];
+  const expand = (t: string, depth: number): string =>
+    t.replace(PLACEHOLDER, (whole, name: string, arg: string | undefined) => {
+      if (name === "secret") {
+        if (!(SECRET_NAMES as readonly string[]).includes(arg ?? "")) problems.push(`unknown secret "${arg}" (known: ${SECRET_NAMES.join(", ")})`);
+        return whole;
+      }
+      const f = FRAGMENTS[name];
+      if (f) {
+        try {
+          return depth < 3 ? expand(f(env, (arg ?? "").split(",").map((s) => s.trim())), depth + 1) : whole;
+        } catch (e) {
+          problems.push((e as Error).message);
+          return whole;
+        }
+      }
+      const v = arg === undefined ? plainValue(env, name) : undefined;
+      if (v === undefined) {
+        problems.push(`unknown placeholder \${${name}${arg !== undefined ? `:${arg}` : ""}}`);
+        return whole;
+      }
+      return v.replace(/'/g, "''");
+    });
+  const out = expand(text, 0);
+  if (problems.length) throw new Error(`${file}: ${[...new Set(problems)].join("; ")}`);
+  return out;
+}
+
+/** The secrets a rendered SQL text needs. */
+export function secretsUsed(sql: string): SecretName[] {
+  return [...new Set([...sql.matchAll(/\$\{secret:([\w.]+)\}/g)].map((m) => m[1] as SecretName))];
+}
+
+/** Substitutes credentials, immediately before the SQL is sent; the result must never be stored. */
+export function withSecrets(sql: string, secrets: Partial<Record<SecretName, string>>): string {
+  return sql.replace(/\$\{secret:([\w.]+)\}/g, (_, name: SecretName) => {
+    const v = secrets[name];
+    if (v === undefined) throw new Error(`the SQL needs secret "${name}", which was not provided`);
+    return v.replace(/'/g, "''");
+  });
+}
+
+/** Splits a script into statements on semicolons outside quotes and comments. */
+export function splitStatements(sql: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let i = 0;
+  let inSet = false;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (c === "-" && sql[i + 1] === "-") {
+      const nl = sql.indexOf("\n", i);
+      i = nl < 0 ? sql.length : nl + 1;
+      cur += "\n";
+      continue;
+    }
+    if (c === "/" && sql[i + 1] === "*" && sql[i + 2] !== "+") {
+      const end = sql.indexOf("*/", i + 2);
+      i = end < 0 ? sql.length : end + 2;
+      continue;
+    }
+    if (c === "'" || c === "`" || c === '"') {
+      let j = i + 1;
+      while (j < sql.length && !(sql[j] === c && sql[j + 1] !== c)) j += sql[j] === c ? 2 : 1;
+      cur += sql.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    if (c === ";") {
+      const stmt = cur.trim();
+      // EXECUTE STATEMENT SET BEGIN ... END; is one statement.
+      if (/^EXECUTE\s+STATEMENT\s+SET\s+BEGIN/i.test(stmt)) inSet = true;
+      if (inSet && !/\bEND$/i.test(stmt)) {
+        cur += ";";
+        i++;
+        continue;
+      }
+      inSet = false;
+      if (stmt) out.push(stmt);
+      cur = "";
+      i++;
+      continue;
+    }
+    cur += c;
+    i++;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}

@@ -1,0 +1,19 @@
+-- The Paimon catalog every job works in: metadata in PostgreSQL (JDBC catalog, with its lock so
+-- concurrent commits on S3 are safe), data on the object store. Values are injected at registration;
+-- Credentials are secret placeholders, substituted only at submission and never stored in Pulumi state.
+CREATE CATALOG rtdw WITH (
+  'type' = 'paimon',
+  'metastore' = 'jdbc',
+  'uri' = '${paimon.jdbcUrl}',
+  'jdbc.user' = '${paimon.user}',
+  'jdbc.password' = '${secret:paimon.password}',
+  'catalog-key' = 'rtdw',
+  'lock.enabled' = 'true',
+  'warehouse' = '${paimon.warehouse}',
+  's3.endpoint' = '${s3.endpoint}',
+  's3.access-key' = '${s3.accessKey}',
+  's3.secret-key' = '${secret:s3.secretKey}',
+  's3.path.style.access' = '${s3.pathStyle}'
+);
+
+USE CATALOG rtdw;

@@ -1,0 +1,87 @@
+-- Warehouse tables in the Paimon catalog. Idempotent: every job session runs it before its own SQL.
+-- ODS: append-only change logs, one per source table, partitioned by dt/hr of arrival.
+-- DWD: primary-key tables, one row per business key; deletes arrive as '-D' through rowkind.field,
+--      order per key comes from the Kafka offset (one key, one partition), and the lookup changelog
+--      producer gives readers a complete changelog (updates retract their old values downstream).
+-- DQ:  rows the DWD checks rejected (with the reason) and the monitor's quality scores.
+CREATE DATABASE IF NOT EXISTS ods;
+CREATE DATABASE IF NOT EXISTS dwd;
+CREATE DATABASE IF NOT EXISTS dq;
+
+CREATE TABLE IF NOT EXISTS ods.shop_users (
+  id BIGINT, name STRING, email STRING, phone STRING, city STRING, created_at TIMESTAMP(3), updated_at TIMESTAMP(3),
+  op STRING, src_partition INT, src_offset BIGINT, src_ts TIMESTAMP_LTZ(3), ingest_ts TIMESTAMP_LTZ(3),
+  dt STRING, hr STRING
+) PARTITIONED BY (dt, hr) WITH ('partition.expiration-time' = '30 d', 'partition.timestamp-pattern' = '$dt', 'partition.timestamp-formatter' = 'yyyy-MM-dd');
+
+CREATE TABLE IF NOT EXISTS ods.shop_products (
+  id BIGINT, name STRING, category STRING, price DECIMAL(12, 2), status STRING, updated_at TIMESTAMP(3),
+  op STRING, src_partition INT, src_offset BIGINT, src_ts TIMESTAMP_LTZ(3), ingest_ts TIMESTAMP_LTZ(3),
+  dt STRING, hr STRING
+) PARTITIONED BY (dt, hr) WITH ('partition.expiration-time' = '30 d', 'partition.timestamp-pattern' = '$dt', 'partition.timestamp-formatter' = 'yyyy-MM-dd');
+
+CREATE TABLE IF NOT EXISTS ods.shop_orders (
+  id BIGINT, user_id BIGINT, status STRING, total_amount DECIMAL(12, 2), created_at TIMESTAMP(3), updated_at TIMESTAMP(3),
+  op STRING, src_partition INT, src_offset BIGINT, src_ts TIMESTAMP_LTZ(3), ingest_ts TIMESTAMP_LTZ(3),
+  dt STRING, hr STRING
+) PARTITIONED BY (dt, hr) WITH ('partition.expiration-time' = '30 d', 'partition.timestamp-pattern' = '$dt', 'partition.timestamp-formatter' = 'yyyy-MM-dd');
+
+CREATE TABLE IF NOT EXISTS ods.shop_order_items (
+  id BIGINT, order_id BIGINT, product_id BIGINT, quantity INT, unit_price DECIMAL(12, 2), updated_at TIMESTAMP(3),
+  op STRING, src_partition INT, src_offset BIGINT, src_ts TIMESTAMP_LTZ(3), ingest_ts TIMESTAMP_LTZ(3),
+  dt STRING, hr STRING
+) PARTITIONED BY (dt, hr) WITH ('partition.expiration-time' = '30 d', 'partition.timestamp-pattern' = '$dt', 'partition.timestamp-formatter' = 'yyyy-MM-dd');
+
+CREATE TABLE IF NOT EXISTS ods.shop_payments (
+  id BIGINT, order_id BIGINT, method STRING, amount DECIMAL(12, 2), status STRING, paid_at TIMESTAMP(3), updated_at TIMESTAMP(3),
+  op STRING, src_partition INT, src_offset BIGINT, src_ts TIMESTAMP_LTZ(3), ingest_ts TIMESTAMP_LTZ(3),
+  dt STRING, hr STRING
+) PARTITIONED BY (dt, hr) WITH ('partition.expiration-time' = '30 d', 'partition.timestamp-pattern' = '$dt', 'partition.timestamp-formatter' = 'yyyy-MM-dd');
+
+-- Kafka records that are not a change event at all (not JSON, no key): kept whole, with the reason.
+CREATE TABLE IF NOT EXISTS dq.ods_rejects (
+  source_table STRING, reason STRING, payload STRING, src_partition INT, src_offset BIGINT, ingest_ts TIMESTAMP_LTZ(3), dt STRING
+) PARTITIONED BY (dt);
+
+CREATE TABLE IF NOT EXISTS dwd.users (
+  id BIGINT, name STRING, email STRING, phone STRING, city STRING, created_at TIMESTAMP(3), updated_at TIMESTAMP(3),
+  row_kind STRING, src_offset BIGINT,
+  PRIMARY KEY (id) NOT ENFORCED
+) WITH ('bucket' = '4', 'rowkind.field' = 'row_kind', 'sequence.field' = 'src_offset', 'changelog-producer' = 'lookup');
+
+CREATE TABLE IF NOT EXISTS dwd.products (
+  id BIGINT, name STRING, category STRING, price DECIMAL(12, 2), status STRING, updated_at TIMESTAMP(3),
+  row_kind STRING, src_offset BIGINT,
+  PRIMARY KEY (id) NOT ENFORCED
+) WITH ('bucket' = '4', 'rowkind.field' = 'row_kind', 'sequence.field' = 'src_offset', 'changelog-producer' = 'lookup');
+
+CREATE TABLE IF NOT EXISTS dwd.orders (
+  id BIGINT, user_id BIGINT, status STRING, total_amount DECIMAL(12, 2), created_at TIMESTAMP(3), updated_at TIMESTAMP(3),
+  order_date STRING, row_kind STRING, src_offset BIGINT,
+  PRIMARY KEY (id) NOT ENFORCED
+) WITH ('bucket' = '4', 'rowkind.field' = 'row_kind', 'sequence.field' = 'src_offset', 'changelog-producer' = 'lookup');
+
+CREATE TABLE IF NOT EXISTS dwd.order_items (
+  id BIGINT, order_id BIGINT, product_id BIGINT, quantity INT, unit_price DECIMAL(12, 2), line_amount DECIMAL(14, 2), updated_at TIMESTAMP(3),
+  row_kind STRING, src_offset BIGINT,
+  PRIMARY KEY (id) NOT ENFORCED
+) WITH ('bucket' = '4', 'rowkind.field' = 'row_kind', 'sequence.field' = 'src_offset', 'changelog-producer' = 'lookup');
+
+CREATE TABLE IF NOT EXISTS dwd.payments (
+  id BIGINT, order_id BIGINT, method STRING, amount DECIMAL(12, 2), status STRING, paid_at TIMESTAMP(3), updated_at TIMESTAMP(3),
+  row_kind STRING, src_offset BIGINT,
+  PRIMARY KEY (id) NOT ENFORCED
+) WITH ('bucket' = '4', 'rowkind.field' = 'row_kind', 'sequence.field' = 'src_offset', 'changelog-producer' = 'lookup');
+
+-- Change events the DWD checks refused: the row as it came, which rule failed, where it came from.
+CREATE TABLE IF NOT EXISTS dq.dwd_rejects (
+  source_table STRING, id BIGINT, reason STRING, row_json STRING, src_offset BIGINT, ingest_ts TIMESTAMP_LTZ(3), dt STRING
+) PARTITIONED BY (dt);
+
+-- One row per table and hour: volume, rejected and incomplete rows, newest event, score (0-100).
+CREATE TABLE IF NOT EXISTS dq.table_quality_hourly (
+  table_name STRING, dt STRING, hr STRING,
+  total_rows BIGINT, rejected_rows BIGINT, incomplete_rows BIGINT,
+  anomaly_ratio DOUBLE, completeness DOUBLE, quality_score DOUBLE, last_event_ts TIMESTAMP_LTZ(3),
+  PRIMARY KEY (table_name, dt, hr) NOT ENFORCED
+) WITH ('bucket' = '1');
