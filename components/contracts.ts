@@ -19,10 +19,18 @@ export interface PlatformEndpoints {
     readonly databases: Readonly<Record<DatabaseName, { readonly database: string; readonly user: string; readonly jdbcUrl: string }>>;
   };
   readonly redis: { readonly host: string; readonly port: number };
+  readonly kafka: { readonly bootstrapServers: string; readonly user: string; readonly replicationFactor: number };
+  readonly flink: { readonly restUrl: string; readonly sqlGatewayUrl: string; readonly image: string; readonly slots: number };
+  readonly streampark: { readonly url: string };
+  readonly starrocks: { readonly jdbcUrl: string; readonly loadUrl: string; readonly user: string };
+  readonly collector: { readonly url: string };
 }
 
 export interface PlatformCredentials {
   readonly objectStore: { readonly accessKey: string; readonly secretKey: string };
   readonly postgres: Readonly<Record<DatabaseName, { readonly password: string }>>;
   readonly redis: { readonly password: string };
+  readonly kafka: { readonly password: string };
+  readonly streampark: { readonly adminPassword: string };
+  readonly starrocks: { readonly rootPassword: string };
 }

@@ -4,6 +4,11 @@ import { PlatformCredentials, PlatformEndpoints } from "./contracts";
 import { createTarget } from "./platform/targets";
 import { DatabaseName, DATABASES, Postgres } from "./services/postgres";
 import { Redis } from "./services/redis";
+import { Kafka } from "./services/kafka";
+import { FlinkCluster } from "./flink/cluster";
+import { StreamPark } from "./streampark/streampark";
+import { StarRocks } from "./starrocks/starrocks";
+import { Collector } from "./collector/collector";
 import { Minio } from "./storage/minio";
 import { S3Store } from "./storage/s3";
 import { ObjectStore } from "./storage/types";
@@ -26,6 +31,30 @@ export class Platform extends pulumi.ComponentResource {
         : new Minio("objectstore", { config: cfg, target }, { parent: this });
     const postgres = new Postgres("postgres", { config: cfg, target }, { parent: this });
     const redis = new Redis("redis", { config: cfg, target }, { parent: this });
+    const kafka = new Kafka("kafka", { config: cfg, target }, { parent: this });
+    const flink = new FlinkCluster("flink", { config: cfg, target, objectStore: objectStore.connection }, { parent: this });
+    const streampark = new StreamPark(
+      "streampark",
+      {
+        config: cfg,
+        target,
+        flinkImage: flink.image,
+        flinkRestUrl: flink.restUrl,
+        postgres: { host: postgres.host, port: postgres.port, credentials: postgres.databases.streampark },
+      },
+      { parent: this },
+    );
+    const starrocks = new StarRocks("starrocks", { config: cfg, target, objectStore: objectStore.connection }, { parent: this });
+    const collector = new Collector(
+      "collector",
+      {
+        config: cfg,
+        target,
+        kafka: { bootstrapServers: kafka.bootstrapServers, user: kafka.clientUser, password: kafka.clientPassword },
+        redis: { host: redis.host, port: redis.port, password: redis.password },
+      },
+      { parent: this, dependsOn: [kafka.topicsReady] },
+    );
 
     const os = objectStore.connection;
     const dbNames = Object.keys(DATABASES) as DatabaseName[];
@@ -42,6 +71,11 @@ export class Platform extends pulumi.ComponentResource {
         ) as Record<DatabaseName, { database: string; user: pulumi.Output<string>; jdbcUrl: pulumi.Output<string> }>,
       },
       redis: { host: redis.host, port: redis.port },
+      kafka: { bootstrapServers: kafka.bootstrapServers, user: kafka.clientUser, replicationFactor: kafka.replicationFactor },
+      flink: { restUrl: flink.restUrl, sqlGatewayUrl: flink.sqlGatewayUrl, image: flink.image, slots: flink.slots },
+      streampark: { url: streampark.url },
+      starrocks: { jdbcUrl: starrocks.jdbcUrl, loadUrl: starrocks.loadUrl, user: "root" },
+      collector: { url: collector.url },
     }) as OutputsOf<PlatformEndpoints>;
     this.credentials = pulumi.secret({
       objectStore: { accessKey: os.accessKey, secretKey: os.secretKey },
@@ -50,6 +84,9 @@ export class Platform extends pulumi.ComponentResource {
         { password: pulumi.Output<string> }
       >,
       redis: { password: redis.password },
+      kafka: { password: kafka.clientPassword },
+      streampark: { adminPassword: streampark.adminPassword },
+      starrocks: { rootPassword: starrocks.rootPassword },
     }) as OutputsOf<PlatformCredentials>;
     this.sizing = sizingTotals(cfg.sizing);
     this.registerOutputs({ endpoints: this.endpoints, credentials: this.credentials });

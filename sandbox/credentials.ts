@@ -1,12 +1,13 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { DATABASES, DatabaseName } from "../components/services/postgres";
 import { CONF, ensureDir } from "./paths";
 
 /** Passwords of one sandbox, generated on its first `up` and kept (mode 0600) until `down --purge`. */
 export interface SandboxSecrets {
   readonly postgresAdmin: string;
-  readonly postgres: { readonly paimon: string; readonly streampark: string; readonly grafana: string };
+  readonly postgres: Readonly<Record<DatabaseName, string>>;
   readonly mariadbApp: string;
   readonly mariadbCdc: string;
   readonly redis: string;
@@ -30,10 +31,21 @@ export function generatePassword(length = 32): string {
 export const SECRETS_FILE = path.join(CONF, "secrets.json");
 
 export function loadOrCreateSecrets(): SandboxSecrets {
-  if (fs.existsSync(SECRETS_FILE)) return JSON.parse(fs.readFileSync(SECRETS_FILE, "utf8"));
+  const dbPasswords = (have: Partial<Record<DatabaseName, string>> = {}) =>
+    Object.fromEntries((Object.keys(DATABASES) as DatabaseName[]).map((k) => [k, have[k] ?? generatePassword()])) as Record<DatabaseName, string>;
+  if (fs.existsSync(SECRETS_FILE)) {
+    const s = JSON.parse(fs.readFileSync(SECRETS_FILE, "utf8")) as SandboxSecrets;
+    // A database added since the file was written gets its password now.
+    if (Object.keys(DATABASES).some((k) => !(k in s.postgres))) {
+      const updated = { ...s, postgres: dbPasswords(s.postgres) };
+      fs.writeFileSync(SECRETS_FILE, JSON.stringify(updated, null, 2), { mode: 0o600 });
+      return updated;
+    }
+    return s;
+  }
   const s: SandboxSecrets = {
     postgresAdmin: generatePassword(),
-    postgres: { paimon: generatePassword(), streampark: generatePassword(), grafana: generatePassword() },
+    postgres: dbPasswords(),
     mariadbApp: generatePassword(),
     mariadbCdc: generatePassword(),
     redis: generatePassword(),

@@ -8,8 +8,11 @@ import { CONF, HOME, ports } from "./paths";
 import { logFile, portInUse, runningPid, start, stop, waitHealthy } from "./process";
 import { BUCKETS, KAFKA_CLIENT_USER, MARIADB_DATABASE, SandboxService, sandboxServices } from "./services";
 
-/** What the sandbox runs beyond the stack's current exports: the data-plane endpoints the jobs use. */
-export interface SandboxEndpoints extends PlatformEndpoints {
+/**
+ * The stack's output shape for what the sandbox runs (StreamPark, StarRocks and Vector cannot run
+ * here), plus the sandbox's extras: the MySQL source, Prometheus, Alertmanager.
+ */
+export interface SandboxEndpoints extends Omit<PlatformEndpoints, "kafka" | "flink" | "streampark" | "starrocks" | "collector"> {
   readonly kafka: { readonly bootstrapServers: string; readonly securityProtocol: "SASL_PLAINTEXT"; readonly saslMechanism: "PLAIN"; readonly username: string };
   readonly flink: { readonly restUrl: string; readonly sqlGatewayUrl: string };
   readonly mysql: { readonly host: string; readonly port: number; readonly database: string; readonly user: string; readonly cdcUser: string };
@@ -17,7 +20,7 @@ export interface SandboxEndpoints extends PlatformEndpoints {
   readonly prometheus: { readonly url: string; readonly username: string };
   readonly alertmanager: { readonly url: string };
 }
-export interface SandboxCredentials extends PlatformCredentials {
+export interface SandboxCredentials extends Omit<PlatformCredentials, "streampark" | "starrocks"> {
   readonly kafka: { readonly password: string };
   readonly mysql: { readonly password: string; readonly cdcPassword: string };
   readonly prometheus: { readonly password: string };

@@ -135,7 +135,7 @@ export function sandboxServices(): SandboxService[] {
       run("psql", ["-v", "ON_ERROR_STOP=1", "-q", "-f", sqlFile], {
         env: {
           PGHOST: "127.0.0.1", PGPORT: String(p.postgres), PGUSER: "rtdw_admin", PGDATABASE: "postgres", PGPASSWORD: s.postgresAdmin,
-          PAIMON_PASSWORD: s.postgres.paimon, STREAMPARK_PASSWORD: s.postgres.streampark, GRAFANA_PASSWORD: s.postgres.grafana,
+          ...Object.fromEntries(Object.entries(s.postgres).map(([k, v]) => [`${k.toUpperCase()}_PASSWORD`, v])),
         },
       });
     },

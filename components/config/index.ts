@@ -2,8 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { formatMemory, parseCpu, parseMemoryMiB } from "./quantities";
 import { RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
+import { flinkSizing, FlinkScaling, FlinkSizing } from "../jobs/sizing";
+import { JobSpec, loadJobTable } from "../jobs/table";
 import {
+  DEFAULT_FLINK_SCALING,
   DEFAULT_SIZING,
+  DEFAULT_TOPICS,
   DEFAULT_VOLUME_GIB,
   IMAGES,
   ImageName,
@@ -12,6 +16,9 @@ import {
   ServiceName,
   SERVICES,
   Sizing,
+  TOPIC_CLASSES,
+  TopicClass,
+  TopicSettings,
   VolumeName,
   VOLUMES,
 } from "./services";
@@ -39,6 +46,14 @@ export interface StackConfig {
   readonly sizing: Readonly<Record<ServiceName, Sizing>>;
   readonly volumesGiB: Readonly<Record<VolumeName, number>>;
   readonly images: Readonly<Record<ImageName, string>>;
+  /** Registry the stack's own images (Flink with its jars, StreamPark with a Flink home) are pushed to. */
+  readonly imageRegistry?: string;
+  /** The job table (sql/jobs.yaml) and how this stack sizes the Flink cluster from it. */
+  readonly jobs: readonly JobSpec[];
+  readonly flink: FlinkScaling & FlinkSizing;
+  readonly kafkaTopics: Readonly<Record<TopicClass, TopicSettings>>;
+  /** How FlinkSqlJob submits jobs: the SQL Gateway + JobManager REST, or StreamPark's API. */
+  readonly jobBackend: "sql-gateway" | "streampark";
   /** Which passwords the operator supplied (as secrets); the rest are generated. */
   readonly suppliedSecrets: ReadonlySet<SecretKey>;
 }
@@ -53,7 +68,7 @@ export class ConfigError extends Error {
 
 const NUMBER_KEYS = new Set(["savepointRetentionDays"]);
 const BOOLEAN_KEYS = new Set(["protectStateful"]);
-const OBJECT_KEYS = new Set(["sizing", "volumes", "images"]);
+const OBJECT_KEYS = new Set(["sizing", "volumes", "images", "flink", "kafkaTopics"]);
 
 /**
  * Turns the raw `<project>:<key>` strings Pulumi hands a program into typed values, validates them and
@@ -64,6 +79,7 @@ export function parseStackConfig(
   stack: string,
   values: Record<string, string>,
   secretKeys: ReadonlySet<string> = new Set(),
+  jobs: readonly JobSpec[] = loadJobTable(),
 ): StackConfig {
   const prefix = `${project}:`;
   const problems: string[] = [];
@@ -87,7 +103,7 @@ export function parseStackConfig(
 
   const parsed = rawConfigSchema.safeParse(decoded);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => describeIssue(prefix, i)));
-  return withDefaults(project, stack, parsed.data);
+  return withDefaults(project, stack, parsed.data, jobs);
 }
 
 function describeIssue(prefix: string, issue: z.core.$ZodIssue): string {
@@ -98,7 +114,7 @@ function describeIssue(prefix: string, issue: z.core.$ZodIssue): string {
   return `${prefix}${path}: ${issue.message}`;
 }
 
-function withDefaults(project: string, stack: string, raw: RawConfig): StackConfig {
+function withDefaults(project: string, stack: string, raw: RawConfig, jobs: readonly JobSpec[]): StackConfig {
   const problems: string[] = [];
   const key = (k: string) => `${project}:${k}`;
 
@@ -122,10 +138,31 @@ function withDefaults(project: string, stack: string, raw: RawConfig): StackConf
     if (s.cpuLimit < s.cpuRequest) {
       problems.push(`${key(`sizing.${svc}`)}: cpuLimit (${s.cpuLimit}) is below cpuRequest (${s.cpuRequest})`);
     }
-    if (target === "docker" && s.replicas !== 1) {
+    if (target === "docker" && s.replicas !== 1 && svc !== "flinkTaskManager") {
       problems.push(`${key(`sizing.${svc}.replicas`)}: the docker target runs one container per service; use 1 or target "kubernetes"`);
     }
     sizing[svc] = s;
+  }
+
+  // The TaskManager pool is derived from the job table; typing it a second time would let them disagree.
+  for (const k of ["replicas", "memory"] as const) {
+    if (raw.sizing?.flinkTaskManager?.[k] !== undefined) {
+      problems.push(`${key(`sizing.flinkTaskManager.${k}`)}: derived from the job table (sql/jobs.yaml); scale it with ${key("flink")} (maxParallelism, memoryScale, slotsPerTaskManager, spareSlots)`);
+    }
+  }
+  const scaling: FlinkScaling = { ...DEFAULT_FLINK_SCALING[p], ...raw.flink };
+  const flink = { ...scaling, ...flinkSizing(jobs, scaling) };
+  if (target === "docker" && flink.taskManagers > 1) {
+    problems.push(`${key("flink.slotsPerTaskManager")}: the docker target runs one TaskManager, which needs ${flink.requiredSlots + scaling.spareSlots} slots; raise slotsPerTaskManager or lower maxParallelism`);
+  }
+  sizing.flinkTaskManager = { ...sizing.flinkTaskManager, replicas: flink.taskManagers, memoryMiB: flink.taskManagerMemoryMiB };
+  if (target === "kubernetes" && !raw.imageRegistry) {
+    problems.push(`${key("imageRegistry")}: required on kubernetes: the stack builds its Flink and StreamPark images and pushes them there (e.g. "registry.example.com/rtdw")`);
+  }
+  const kafkaTopics = {} as Record<TopicClass, TopicSettings>;
+  for (const c of TOPIC_CLASSES) kafkaTopics[c] = { ...DEFAULT_TOPICS[p][c], ...raw.kafkaTopics?.[c] };
+  if (kafkaTopics.tracking.partitions < flink.parallelism["rt-trk-ods"]) {
+    problems.push(`${key("kafkaTopics.tracking.partitions")}: ${kafkaTopics.tracking.partitions} is below the tracking ODS job's parallelism (${flink.parallelism["rt-trk-ods"]}); some subtasks would idle`);
   }
 
   const volumesGiB = {} as Record<VolumeName, number>;
@@ -158,6 +195,11 @@ function withDefaults(project: string, stack: string, raw: RawConfig): StackConf
     sizing,
     volumesGiB,
     images,
+    imageRegistry: raw.imageRegistry,
+    jobs,
+    flink,
+    kafkaTopics,
+    jobBackend: raw.jobBackend ?? "sql-gateway",
     suppliedSecrets: new Set(SECRET_KEYS.filter((k) => raw[k] !== undefined)),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseCpu, parseMemoryMiB } from "./quantities";
-import { IMAGES, PROFILES, SERVICES, VOLUMES } from "./services";
+import { IMAGES, PROFILES, SERVICES, TOPIC_CLASSES, VOLUMES } from "./services";
 
 /**
  * The raw shape of the project's stack config (the `rtdw:` namespace), as a schema. Every key is
@@ -61,14 +61,45 @@ export const rawConfigSchema = z.strictObject({
   sizing: knownKeys(SERVICES, sizingOverride, "service").optional(),
   volumes: knownKeys(VOLUMES, memory, "volume").optional(),
   images: knownKeys(Object.keys(IMAGES), z.string().regex(/^[\w./:@-]+$/, { message: "expected an image reference" }), "image").optional(),
+  flink: z
+    .strictObject({
+      maxParallelism: z.number().int().min(1).max(256).optional(),
+      memoryScale: z.number().gt(0).max(4, { message: "expected a factor in (0, 4]" }).optional(),
+      slotsPerTaskManager: z.number().int().min(1).max(64).optional(),
+      spareSlots: z.number().int().min(0).max(256).optional(),
+    })
+    .optional(),
+  kafkaTopics: knownKeys(
+    TOPIC_CLASSES,
+    z.strictObject({
+      partitions: z.number().int().min(1).max(1000).optional(),
+      retentionHours: z.number().int().min(1).max(24 * 365).optional(),
+    }),
+    "topic class",
+  ).optional(),
+  imageRegistry: z
+    .string()
+    .regex(/^[\w.-]+(:\d+)?(\/[\w.-]+)*$/, { message: 'expected a registry and path such as "registry.example.com/rtdw"' })
+    .optional(),
+  jobBackend: z.enum(["sql-gateway", "streampark"], { message: 'expected "sql-gateway" or "streampark"' }).optional(),
   // Secrets: only their presence is validated here; values stay Pulumi secrets (see index.ts).
   postgresPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
   redisPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
   minioRootPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+  kafkaPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+  starrocksRootPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+  streamparkAdminPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;
 
 /** Keys that must be set with `pulumi config set --secret`. */
-export const SECRET_KEYS = ["postgresPassword", "redisPassword", "minioRootPassword"] as const;
+export const SECRET_KEYS = [
+  "postgresPassword",
+  "redisPassword",
+  "minioRootPassword",
+  "kafkaPassword",
+  "starrocksRootPassword",
+  "streamparkAdminPassword",
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

@@ -44,7 +44,7 @@ const table = (rows: Record<ServiceName, Row>) =>
  * start (FE+CN+MinIO in 4 GB), Flink's docs example (JM 1600m / TM 1728m), Kafka's default 1G heap.
  * test: prod's topology (replica counts that exercise HA) at a fraction of its size.
  * prod: the documented targets: StarRocks FE 8C/16G x3 and CN 16C/64G (docs/plan_cluster.md),
- * Flink 11 slots at documented parallelism (4 TM x 4 slots, 8g each, JM 2g x2 for HA),
+ * Flink TaskManagers: count and memory derived from the job table (sql/jobs.yaml); JM 2g x2 for HA,
  * Kafka 3 brokers with 4g heap.
  */
 export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
@@ -54,7 +54,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     redis: [1, 0.05, 0.25, 128],
     kafka: [1, 0.25, 1, 896],
     flinkJobManager: [1, 0.25, 1, 768],
-    flinkTaskManager: [1, 0.5, 2, 2304],
+    flinkTaskManager: [0, 0.5, 2, 0], // replicas and memory: derived from the job table
     sqlGateway: [1, 0.1, 0.5, 384],
     streampark: [1, 0.1, 0.5, 640],
     starrocksFe: [1, 0.25, 1, 1024],
@@ -71,7 +71,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     redis: [1, 0.1, 0.5, 256],
     kafka: [3, 0.5, 1, 1536],
     flinkJobManager: [2, 0.5, 1, 1024],
-    flinkTaskManager: [2, 1, 2, 4096],
+    flinkTaskManager: [0, 1, 2, 0],
     sqlGateway: [1, 0.25, 0.5, 1024],
     streampark: [1, 0.25, 1, 1024],
     starrocksFe: [3, 0.5, 2, 2048],
@@ -88,7 +88,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     redis: [1, 0.25, 1, 1024],
     kafka: [3, 2, 4, 8192],
     flinkJobManager: [2, 1, 2, 2048],
-    flinkTaskManager: [4, 2, 4, 8192],
+    flinkTaskManager: [0, 2, 4, 0],
     sqlGateway: [1, 0.5, 1, 2048],
     streampark: [1, 0.5, 2, 2048],
     starrocksFe: [3, 4, 8, 16384],
@@ -133,3 +133,24 @@ export const IMAGES = {
   vector: "timberio/vector:0.48.0-debian",
 } as const;
 export type ImageName = keyof typeof IMAGES;
+
+/** Kafka topics come in classes; partitions and retention are set per class (rtdw:kafkaTopics). */
+export const TOPIC_CLASSES = ["cdc", "tracking", "deadLetter"] as const;
+export type TopicClass = (typeof TOPIC_CLASSES)[number];
+export interface TopicSettings {
+  readonly partitions: number;
+  readonly retentionHours: number;
+}
+export const DEFAULT_TOPICS: Record<Profile, Record<TopicClass, TopicSettings>> = {
+  dev: { cdc: { partitions: 2, retentionHours: 24 }, tracking: { partitions: 2, retentionHours: 24 }, deadLetter: { partitions: 1, retentionHours: 72 } },
+  test: { cdc: { partitions: 4, retentionHours: 72 }, tracking: { partitions: 4, retentionHours: 72 }, deadLetter: { partitions: 2, retentionHours: 168 } },
+  prod: { cdc: { partitions: 8, retentionHours: 168 }, tracking: { partitions: 12, retentionHours: 168 }, deadLetter: { partitions: 3, retentionHours: 720 } },
+};
+
+/** How each profile scales the job table onto the Flink session cluster (see components/jobs/sizing.ts). */
+export const DEFAULT_FLINK_SCALING: Record<Profile, { maxParallelism?: number; memoryScale: number; slotsPerTaskManager: number; spareSlots: number }> = {
+  // A laptop: every job at parallelism 1, one TaskManager holding all the slots.
+  dev: { maxParallelism: 1, memoryScale: 0.2, slotsPerTaskManager: 8, spareSlots: 0 },
+  test: { maxParallelism: 2, memoryScale: 0.5, slotsPerTaskManager: 4, spareSlots: 2 },
+  prod: { memoryScale: 1, slotsPerTaskManager: 4, spareSlots: 4 },
+};

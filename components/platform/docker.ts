@@ -58,7 +58,10 @@ export class DockerTarget implements Target {
     };
   }
 
-  deployService(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
+  deployService(spec: ServiceSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): DeployedService {
+    // One container per service: the pod's name and address are the container's network alias.
+    const podEnv = Object.fromEntries(Object.entries(spec.podEnv ?? {}).map(([k, f]) => [k, f === "namespace" ? this.cfg.namespace : spec.name]));
+    spec = { ...spec, env: { ...spec.env, ...podEnv } };
     const volumes: docker.types.input.ContainerVolume[] = [];
     for (const v of spec.volumes ?? []) {
       const vol = new docker.Volume(
@@ -76,6 +79,7 @@ export class DockerTarget implements Target {
         name: this.containerName(spec.name),
         hostname: spec.name,
         restart: "unless-stopped",
+        destroyGraceSeconds: spec.terminationGraceSeconds,
         memory: Math.round(spec.sizing.memoryMiB),
         memorySwap: Math.round(spec.sizing.memoryMiB),
         cpus: String(spec.sizing.cpuLimit),
@@ -93,7 +97,7 @@ export class DockerTarget implements Target {
         wait: true,
         waitTimeout: (spec.startupSeconds ?? 60) + 60,
       },
-      { parent, provider: this.provider },
+      { parent, provider: this.provider, dependsOn },
     );
     return {
       host: container.hostname,

@@ -111,13 +111,38 @@ export class KubernetesTarget implements Target {
     return { pod, container };
   }
 
-  deployService(spec: ServiceSpec, parent: pulumi.Resource): DeployedService {
+  deployService(spec: ServiceSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): DeployedService {
     const name = spec.name;
     const labels = this.labels(name);
     const { volumes, mounts, env } = this.podParts(spec, parent, name);
     const sec = this.securityContexts(spec);
-    const stateful = (spec.volumes ?? []).length > 0;
+    const stateful = (spec.volumes ?? []).length > 0 || !!spec.stableNetworkIds;
+    const headless = !!spec.stableNetworkIds || (stateful && spec.sizing.replicas > 1);
     for (const v of spec.volumes ?? []) mounts.push({ name: v.name, mountPath: v.mountPath });
+    const fieldPaths = { podIP: "status.podIP", podName: "metadata.name", namespace: "metadata.namespace" } as const;
+    for (const [k, f] of Object.entries(spec.podEnv ?? {})) env.push({ name: k, valueFrom: { fieldRef: { fieldPath: fieldPaths[f] } } });
+    let serviceAccountName: pulumi.Output<string> | undefined;
+    if (spec.kubernetesAccess?.length) {
+      const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { namespace: this.namespace, labels } }, this.opts(parent));
+      const role = new k8s.rbac.v1.Role(
+        `${name}-role`,
+        {
+          metadata: { namespace: this.namespace, labels },
+          rules: spec.kubernetesAccess.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
+        },
+        this.opts(parent),
+      );
+      new k8s.rbac.v1.RoleBinding(
+        `${name}-rolebinding`,
+        {
+          metadata: { namespace: this.namespace, labels },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+          subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: this.namespace }],
+        },
+        this.opts(parent),
+      );
+      serviceAccountName = sa.metadata.name;
+    }
 
     const container: k8s.types.input.core.v1.Container = {
       name,
@@ -144,8 +169,11 @@ export class KubernetesTarget implements Target {
       metadata: { labels },
       spec: {
         securityContext: sec.pod,
-        automountServiceAccountToken: false,
+        serviceAccountName,
+        // Only pods that call the Kubernetes API get a token.
+        automountServiceAccountToken: !!serviceAccountName,
         enableServiceLinks: false,
+        terminationGracePeriodSeconds: spec.terminationGraceSeconds,
         containers: [container],
         volumes,
       },
@@ -158,8 +186,8 @@ export class KubernetesTarget implements Target {
         spec: {
           selector: this.selector(name),
           ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name })),
-          publishNotReadyAddresses: stateful && spec.sizing.replicas > 1 ? true : undefined,
-          clusterIP: stateful && spec.sizing.replicas > 1 ? "None" : undefined,
+          publishNotReadyAddresses: headless ? true : undefined,
+          clusterIP: headless ? "None" : undefined,
         },
       },
       this.opts(parent),
@@ -189,7 +217,7 @@ export class KubernetesTarget implements Target {
             })),
           },
         },
-        this.opts(parent, { protect: this.cfg.protectStateful, retainOnDelete: this.cfg.protectStateful }),
+        this.opts(parent, { protect: this.cfg.protectStateful, retainOnDelete: this.cfg.protectStateful, dependsOn }),
       );
     } else {
       workload = new k8s.apps.v1.Deployment(
@@ -203,7 +231,7 @@ export class KubernetesTarget implements Target {
             template: podTemplate,
           },
         },
-        this.opts(parent),
+        this.opts(parent, { dependsOn }),
       );
     }
 

@@ -49,7 +49,7 @@ export interface SecurityProfile {
 export interface ContainerSpec {
   /** Short DNS-safe name: the Kubernetes Service / Docker network alias ("postgres"). */
   readonly name: string;
-  readonly image: string;
+  readonly image: pulumi.Input<string>;
   readonly command?: readonly string[];
   readonly args?: readonly pulumi.Input<string>[];
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
@@ -73,6 +73,20 @@ export interface ServiceSpec extends ContainerSpec {
   readonly startupSeconds?: number;
   /** Ports reachable from outside the platform's own pods (e.g. the tracking collector). */
   readonly publicPorts?: readonly string[];
+  /** Each replica gets a stable DNS name (<name>-<i>.<name>): quorum members, registered nodes. */
+  readonly stableNetworkIds?: boolean;
+  /** Kubernetes API access the process needs (Flink's HA leader election on ConfigMaps). */
+  readonly kubernetesAccess?: readonly KubernetesRule[];
+  /** Environment filled from the pod itself (downward API); Docker fills the container's name. */
+  readonly podEnv?: Readonly<Record<string, "podIP" | "podName" | "namespace">>;
+  /** Seconds to finish in-flight work on stop (Kafka, StarRocks FE). */
+  readonly terminationGraceSeconds?: number;
+}
+
+export interface KubernetesRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
 }
 
 /** A one-shot container run after its dependencies are up: bootstrap SQL, bucket creation. */
@@ -92,7 +106,8 @@ export interface DeployedService {
 
 export interface Target {
   readonly kind: "docker" | "kubernetes";
-  deployService(spec: ServiceSpec, parent: pulumi.Resource): DeployedService;
+  /** dependsOn: what must exist before the workload starts (a schema, a bucket). */
+  deployService(spec: ServiceSpec, parent: pulumi.Resource, dependsOn?: pulumi.Resource[]): DeployedService;
   runTask(spec: TaskSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.Resource;
 }
 

@@ -18,6 +18,8 @@ export const DATABASES = {
   streampark: "streampark",
   /** Grafana's database (dashboards, alert state). */
   grafana: "grafana",
+  /** Latest data-quality scores (rt-dw-monitor), read by the PostgreSQL exporter and Grafana. */
+  quality: "rtdw_quality",
 } as const;
 export type DatabaseName = keyof typeof DATABASES;
 

@@ -49,6 +49,9 @@ export async function runStack(stack: string, config: Record<string, string>, se
         if (args.type === "docker:index/container:Container") state.hostname = args.inputs.hostname ?? args.inputs.name;
         if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}-0123456789abcdef`;
         if (args.type === "aws:s3/bucket:Bucket") state.arn = `arn:aws:s3:::${args.inputs.bucket}`;
+        if (args.type === "docker:index/image:Image") {
+          state.repoDigest = `${String(args.inputs.imageName).split(":")[0]}@sha256:${"0".repeat(64)}`;
+        }
         if (args.type === "aws:iam/accessKey:AccessKey") state.secret = `aws-secret-${args.name}`;
         return { id: `${args.name}-id`, state };
       },

@@ -1,7 +1,13 @@
 import { ConfigError, DEFAULT_SIZING, parseStackConfig, PROFILES, sizingTotals } from "../../components/config";
 
+// Kubernetes stacks push the images they build, so a registry is part of every non-dev test config.
 const parse = (stack: string, values: Record<string, string>, secret: string[] = []) =>
-  parseStackConfig("rtdw", stack, Object.fromEntries(Object.entries(values).map(([k, v]) => [`rtdw:${k}`, v])), new Set(secret.map((k) => `rtdw:${k}`)));
+  parseStackConfig(
+    "rtdw",
+    stack,
+    Object.fromEntries(Object.entries({ ...(stack === "dev" ? {} : { imageRegistry: "registry.example.com/rtdw" }), ...values }).map(([k, v]) => [`rtdw:${k}`, v])),
+    new Set(secret.map((k) => `rtdw:${k}`)),
+  );
 
 function errorOf(fn: () => unknown): string {
   try {

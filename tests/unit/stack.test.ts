@@ -32,26 +32,36 @@ function strings(v: unknown, out: string[] = []): string[] {
 
 function secretValues(run: Run): string[] {
   const c = run.credentials as any;
-  return [c.objectStore.secretKey, c.redis.password, ...Object.values(c.postgres).map((p: any) => p.password)];
+  return [
+    c.objectStore.secretKey,
+    c.redis.password,
+    c.kafka.password,
+    c.streampark.adminPassword,
+    c.starrocks.rootPassword,
+    ...Object.values(c.postgres).map((p: any) => p.password),
+  ];
 }
 
 describe.each(["test", "prod"])("%s stack on Kubernetes", (stack) => {
   let run: Run;
   beforeAll(async () => {
     run = await runStack(stack, {
+      imageRegistry: "registry.example.com/rtdw",
       ...(stack === "test" ? { namespace: "rtdw-test", objectStore: "minio" } : { objectStore: "s3", awsRegion: "eu-central-1" }),
     });
   });
 
-  it("creates the namespace, PostgreSQL and Redis as StatefulSets with claims, each behind a Service", () => {
+  it("runs the stateful services as StatefulSets with claims and the rest as Deployments, each behind a Service", () => {
     expect(ofType(run.registered, K8S.ns)).toHaveLength(1);
     const sts = ofType(run.registered, K8S.sts).map((r) => r.inputs.metadata.name).sort();
-    expect(sts).toEqual(stack === "test" ? ["minio", "postgres", "redis"] : ["postgres", "redis"]);
+    expect(sts).toEqual([...(stack === "test" ? ["minio"] : []), "kafka", "postgres", "redis", "starrocks-cn", "starrocks-fe"].sort());
     for (const s of ofType(run.registered, K8S.sts)) {
       expect(s.inputs.spec.volumeClaimTemplates.length).toBeGreaterThan(0);
       expect(s.inputs.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
     }
-    expect(ofType(run.registered, K8S.svc).map((r) => r.inputs.metadata.name).sort()).toEqual(sts);
+    const deploys = ofType(run.registered, K8S.deploy).map((r) => r.inputs.metadata.name).sort();
+    expect(deploys).toEqual(["flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "nginx", "streampark", "vector"]);
+    expect(ofType(run.registered, K8S.svc).map((r) => r.inputs.metadata.name).sort()).toEqual([...sts, ...deploys].sort());
   });
 
   it("every Kubernetes object validates against the Kubernetes OpenAPI schema", () => {
@@ -79,9 +89,13 @@ describe.each(["test", "prod"])("%s stack on Kubernetes", (stack) => {
       (w) => w.inputs.spec.template.spec,
     );
     expect(pods.length).toBeGreaterThanOrEqual(3);
+    // Upstream images that only run as root (documented in their components): everything else must not.
+    const rootImages = [run.cfg.images.streampark, run.cfg.images.starrocksFe, run.cfg.images.starrocksCn, "/streampark@", "/vector@"];
     for (const pod of pods) {
       expect(pod.securityContext.seccompProfile).toEqual({ type: "RuntimeDefault" });
-      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      if (!pod.securityContext.runAsNonRoot) {
+        expect(rootImages.some((i) => String(pod.containers[0].image).includes(i))).toBe(true);
+      }
       for (const c of pod.containers) {
         expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ["ALL"] } });
       }
@@ -122,7 +136,14 @@ describe.each(["test", "prod"])("%s stack on Kubernetes", (stack) => {
     const policies = ofType(run.registered, K8S.netpol);
     expect(policies.length).toBe(ofType(run.registered, K8S.svc).length);
     for (const p of policies) {
-      expect(p.inputs.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": "rtdw" } } }]);
+      const internal = p.inputs.spec.ingress.filter((r: any) => r.from);
+      const open = p.inputs.spec.ingress.filter((r: any) => !r.from);
+      for (const r of internal) expect(r.from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": "rtdw" } } }]);
+      // Only the tracking collector's HTTP port is open beyond the platform.
+      if (open.length) {
+        expect(p.inputs.metadata.labels["app.kubernetes.io/name"]).toBe("nginx");
+        expect(open).toEqual([{ ports: [{ port: 8080, protocol: "TCP" }] }]);
+      }
     }
   });
 });
@@ -130,7 +151,7 @@ describe.each(["test", "prod"])("%s stack on Kubernetes", (stack) => {
 describe("prod protects stateful resources and uses S3", () => {
   let run: Run;
   beforeAll(async () => {
-    run = await runStack("prod", { objectStore: "s3", awsRegion: "eu-central-1", bucketPrefix: "acme-rtdw" });
+    run = await runStack("prod", { objectStore: "s3", awsRegion: "eu-central-1", bucketPrefix: "acme-rtdw", imageRegistry: "registry.example.com/rtdw" });
   });
 
   it("creates three versioned, encrypted, private buckets with a noncurrent-version lifecycle", () => {
@@ -166,7 +187,9 @@ describe("dev stack on Docker", () => {
   it("creates a private network, named volumes and one container per service, published on 127.0.0.1 only", () => {
     expect(ofType(run.registered, DOCKER.net)).toHaveLength(1);
     const services = ofType(run.registered, DOCKER.ctr).filter((c) => c.inputs.restart === "unless-stopped");
-    expect(services.map((c) => c.inputs.hostname).sort()).toEqual(["minio", "postgres", "redis"]);
+    expect(services.map((c) => c.inputs.hostname).sort()).toEqual(
+      ["flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "kafka", "minio", "nginx", "postgres", "redis", "starrocks-cn", "starrocks-fe", "streampark", "vector"],
+    );
     for (const c of services) {
       expect(c.inputs.ports.every((p: any) => p.ip === "127.0.0.1")).toBe(true);
       expect(c.inputs.healthcheck.tests.length).toBeGreaterThan(1);
@@ -174,9 +197,12 @@ describe("dev stack on Docker", () => {
       expect(c.inputs.securityOpts).toContain("no-new-privileges:true");
     }
     expect(ofType(run.registered, DOCKER.vol).map((v) => v.inputs.name).sort()).toEqual([
+      "rtdw-dev-kafka-data",
       "rtdw-dev-minio-data",
       "rtdw-dev-postgres-data",
       "rtdw-dev-redis-data",
+      "rtdw-dev-starrocks-cn-cache",
+      "rtdw-dev-starrocks-fe-meta",
     ]);
     expect(ofType(run.registered, K8S.ns)).toHaveLength(0);
   });
@@ -209,5 +235,65 @@ describe("dev stack on Docker", () => {
 describe("config errors fail before any resource is registered", () => {
   it("a bad value throws ConfigError and the mock engine saw nothing", async () => {
     await expect(runStack("dev", { target: "nomad" })).rejects.toThrow(/rtdw:target: expected "docker"/);
+  });
+});
+
+describe("streaming and analytics services on prod", () => {
+  let run: Run;
+  beforeAll(async () => {
+    run = await runStack("prod", { objectStore: "s3", awsRegion: "eu-central-1", imageRegistry: "registry.example.com/rtdw" });
+  });
+  const container = (name: string, type = K8S.deploy) =>
+    byName(run.registered, type, `${name}-${type === K8S.sts ? "sts" : "deploy"}`).inputs.spec.template.spec.containers[0];
+
+  it("Kafka: three KRaft nodes, replication 3 / min ISR 2, auto-creation off, SASL with the JAAS config in a Secret", () => {
+    const sts = byName(run.registered, K8S.sts, "kafka-sts").inputs;
+    expect(sts.spec.replicas).toBe(3);
+    const env = envOf(sts.spec.template.spec.containers[0]);
+    expect(env).toMatchObject({ KAFKA_DEFAULT_REPLICATION_FACTOR: "3", KAFKA_MIN_INSYNC_REPLICAS: "2", KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false" });
+    expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe([0, 1, 2].map((i) => `${i + 1}@kafka-${i}.kafka.rtdw.svc.cluster.local:9093`).join(","));
+    expect(env.KAFKA_LISTENER_NAME_SASL__PLAINTEXT_PLAIN_SASL_JAAS_CONFIG.secretKeyRef).toBeDefined();
+    const topics = ofType(run.registered, K8S.job).find((j) => j.name.startsWith("kafka-topics"))!;
+    const cm = ofType(run.registered, K8S.cm).find((c) => c.inputs.data?.["topics.txt"])!;
+    expect(cm.inputs.data["topics.txt"]).toContain(`tracking.events ${run.cfg.kafkaTopics.tracking.partitions} ${run.cfg.kafkaTopics.tracking.retentionHours * 3_600_000} delete`);
+    expect(envOf(topics.inputs.spec.template.spec.containers[0]).REPLICATION_FACTOR).toBe("3");
+  });
+
+  it("Flink: TaskManagers from the job table, JobManager HA with RBAC on ConfigMaps only, S3 keys as secrets", () => {
+    const tm = byName(run.registered, K8S.deploy, "flink-taskmanager-deploy").inputs.spec;
+    expect(tm.replicas).toBe(run.cfg.flink.taskManagers);
+    const props: string = envOf(tm.template.spec.containers[0]).FLINK_PROPERTIES;
+    expect(props).toContain(`taskmanager.numberOfTaskSlots: ${run.cfg.flink.slotsPerTaskManager}`);
+    expect(props).toContain(`taskmanager.memory.process.size: ${run.cfg.flink.taskManagerMemoryMiB}m`);
+    expect(props).toContain("execution.checkpointing.savepoint-dir: s3://rtdw-prod-checkpoints/savepoints");
+    expect(props).toContain("metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+    const jm = byName(run.registered, K8S.deploy, "flink-jobmanager-deploy").inputs.spec;
+    expect(jm.replicas).toBe(2);
+    expect(envOf(jm.template.spec.containers[0]).FLINK_PROPERTIES).toContain("high-availability.type: kubernetes");
+    expect(jm.template.spec.containers[0].args).toEqual(["jobmanager", "$(POD_IP)"]);
+    expect(jm.template.spec.automountServiceAccountToken).toBe(true);
+    const role = ofType(run.registered, "kubernetes:rbac.authorization.k8s.io/v1:Role")[0].inputs;
+    expect(role.rules).toEqual([{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] }]);
+    expect(envOf(container("flink-taskmanager")).AWS_SECRET_ACCESS_KEY.secretKeyRef).toBeDefined();
+    expect(container("flink-taskmanager").image).toMatch(/^registry\.example\.com\/rtdw\/flink@sha256:/);
+  });
+
+  it("StarRocks: 3 FE and the configured CNs, shared-data config, every CN registered by the bootstrap", () => {
+    expect(byName(run.registered, K8S.sts, "starrocks-fe-sts").inputs.spec.replicas).toBe(3);
+    const feConf = ofType(run.registered, K8S.cm).map((c) => c.inputs.data?.["fe.conf"]).find(Boolean);
+    expect(feConf).toMatch(/run_mode = shared_data[\s\S]*enable_load_volume_from_conf = false/);
+    const job = ofType(run.registered, K8S.job).find((j) => j.name.startsWith("starrocks-bootstrap"))!;
+    const env = envOf(job.inputs.spec.template.spec.containers[0]);
+    expect(env.COMPUTE_NODES.split(" ")).toHaveLength(run.cfg.sizing.starrocksCn.replicas);
+    expect(env.S3_SECRET_KEY.secretKeyRef).toBeDefined();
+  });
+
+  it("the tracking collector: Nginx proxies /sa to Vector; Vector's Kafka password is an environment secret", () => {
+    const nginxConf = ofType(run.registered, K8S.cm).map((c) => c.inputs.data?.["nginx.conf"]).find(Boolean);
+    expect(nginxConf).toContain("server vector.rtdw.svc.cluster.local:8687");
+    const vectorConf = ofType(run.registered, K8S.cm).map((c) => c.inputs.data?.["vector.yaml"]).find(Boolean);
+    expect(vectorConf).toContain("password: ${KAFKA_PASSWORD}");
+    expect(vectorConf).not.toContain(run.credentials.kafka.password);
+    expect(run.endpoints.collector.url).toBe("http://nginx.rtdw.svc.cluster.local:8080/sa");
   });
 });

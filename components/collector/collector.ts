@@ -1,0 +1,89 @@
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { BuiltImage } from "../platform/image";
+import { portOf, ServiceSpec, Target } from "../platform/service";
+import { renderNginxConf } from "./nginx";
+import { renderVectorConfig } from "./vector";
+
+export interface CollectorArgs {
+  /** The validated stack config (sizing, images). */
+  readonly config: StackConfig;
+  /** Where Nginx and Vector run. */
+  readonly target: Target;
+  readonly kafka: { readonly bootstrapServers: pulumi.Input<string>; readonly user: string; readonly password: pulumi.Input<string> };
+  readonly redis: { readonly host: pulumi.Input<string>; readonly port: pulumi.Input<number>; readonly password: pulumi.Input<string> };
+  /** Client networks of the load balancer in front of Nginx (their X-Forwarded-For is trusted). */
+  readonly trustedProxies?: readonly string[];
+}
+
+/** The tracking collector: Nginx at /sa in front, Vector behind it (see nginx.ts and vector.ts). */
+export class Collector extends pulumi.ComponentResource {
+  /** Where SDKs send events: http://<host>:8080/sa */
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: CollectorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:tracking:Collector", name, {}, opts);
+    const cfg = args.config;
+    const image = new BuiltImage(
+      `${name}-vector-image`,
+      { config: cfg, context: "collector/vector-image", repository: "vector", buildArgs: { BASE: cfg.images.vector }, fingerprint: [cfg.images.vector] },
+      { parent: this },
+    );
+    const vectorConf = pulumi
+      .all([args.kafka.bootstrapServers, args.redis.host, args.redis.port])
+      .apply(([kafkaBootstrap, redisHost, redisPort]) =>
+        renderVectorConfig({
+          kafkaBootstrap,
+          kafkaUser: args.kafka.user,
+          eventsTopic: "tracking.events",
+          deadLetterTopic: "tracking.dead-letter",
+          redisHost,
+          redisPort,
+          dataDir: "/var/lib/vector",
+        }),
+      );
+    const vector: ServiceSpec = {
+      name: "vector",
+      image: image.ref,
+      args: ["--config", "/etc/vector/vector.yaml"],
+      ports: [
+        { name: "http", port: 8687 },
+        { name: "api", port: 8686 },
+        { name: "metrics", port: 9598 },
+      ],
+      secretEnv: { KAFKA_PASSWORD: args.kafka.password, REDISCLI_AUTH: args.redis.password },
+      configFiles: [{ dir: "/etc/vector", files: { "vector.yaml": vectorConf } }],
+      sizing: cfg.sizing.vector,
+      readiness: { http: { path: "/health", port: 8686 } },
+      // Disk buffers live in the data dir: an emptyDir survives container restarts, not pod moves.
+      security: { runAsNonRoot: false, rootReason: "timberio/vector images run as root", readOnlyRootFilesystem: true, scratchDirs: ["/var/lib/vector", "/tmp"] },
+    };
+    const vectorSvc = args.target.deployService(vector, this);
+
+    const nginxConf = vectorSvc.host.apply((h) =>
+      renderNginxConf({
+        listen: "8080",
+        upstream: `${h}:8687`,
+        accessLog: "/dev/stdout",
+        errorLog: "/dev/stderr",
+        pidFile: "/tmp/nginx.pid",
+        tempDir: "/tmp",
+        trustedProxies: args.trustedProxies ?? ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+      }),
+    );
+    const nginx: ServiceSpec = {
+      name: "nginx",
+      image: cfg.images.nginx,
+      command: ["nginx", "-g", "daemon off;", "-c", "/etc/rtdw-nginx/nginx.conf"],
+      ports: [{ name: "http", port: 8080 }],
+      publicPorts: ["http"],
+      configFiles: [{ dir: "/etc/rtdw-nginx", files: { "nginx.conf": nginxConf } }],
+      sizing: cfg.sizing.nginx,
+      readiness: { http: { path: "/healthz", port: 8080 } },
+      security: { runAsUser: 101, runAsGroup: 101, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+    };
+    const nginxSvc = args.target.deployService(nginx, this, vectorSvc.resources);
+    this.url = pulumi.interpolate`http://${nginxSvc.host}:${portOf(nginx, "http")}/sa`;
+    this.registerOutputs({ url: this.url });
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The Nginx side of the tracking collector, rendered for both the stacks and the sandbox. Nginx
+ * answers the Sensors SDKs at /sa, /sa.gif and /debug (GET data=..., POST data/data_list with
+ * gzip=0|1, project/token in the query), forwards each request to Vector's HTTP source with the
+ * client address and its own receive time, and logs every request as JSON with its body: a record to
+ * replay from if Vector lost anything. CORS is open (the JS SDK posts cross-origin, without
+ * credentials). If Vector cannot take the request Nginx answers 503, which makes the SDKs keep the
+ * batch and retry; it never answers 4xx for bad data (SDKs drop batches on 4xx) - Vector sorts bad
+ * events into the dead-letter instead.
+ */
+export interface NginxConfigOptions {
+  /** Where Nginx listens (":8080" in a pod, "127.0.0.1:28080" in the sandbox). */
+  readonly listen: string;
+  /** Vector's HTTP source, host:port. */
+  readonly upstream: string;
+  /** Access log target ("/dev/stdout" in a container). */
+  readonly accessLog: string;
+  readonly errorLog: string;
+  readonly pidFile: string;
+  /** Writable temp folder for bodies and proxy buffers. */
+  readonly tempDir: string;
+  /** Load balancer CIDRs whose X-Forwarded-For is trusted for the client address. */
+  readonly trustedProxies: readonly string[];
+  readonly maxBodyKiB?: number;
+}
+
+export function renderNginxConf(o: NginxConfigOptions): string {
+  const body = o.maxBodyKiB ?? 1024;
+  return `worker_processes auto;
+pid ${o.pidFile};
+error_log ${o.errorLog} warn;
+events { worker_connections 4096; }
+
+http {
+  client_body_temp_path ${o.tempDir}/body;
+  proxy_temp_path ${o.tempDir}/proxy;
+  fastcgi_temp_path ${o.tempDir}/fastcgi;
+  uwsgi_temp_path ${o.tempDir}/uwsgi;
+  scgi_temp_path ${o.tempDir}/scgi;
+  server_tokens off;
+  sendfile on;
+  keepalive_timeout 30s;
+
+  # The whole body in one memory buffer, so $request_body is logged (bigger bodies would go to a file).
+  client_max_body_size ${body}k;
+  client_body_buffer_size ${body}k;
+  client_body_in_single_buffer on;
+
+${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
+  real_ip_header X-Forwarded-For;
+  real_ip_recursive on;
+
+  log_format sensors escape=json '{"recv_time":"$msec","request_id":"$request_id","ip":"$remote_addr",'
+    '"method":"$request_method","uri":"$uri","args":"$args","status":$status,"upstream_status":"$upstream_status",'
+    '"content_type":"$content_type","user_agent":"$http_user_agent","body":"$request_body"}';
+
+  upstream vector {
+    server ${o.upstream} max_fails=0;
+    keepalive 32;
+  }
+
+  server {
+    listen ${o.listen};
+
+    location = /healthz { access_log off; return 200 "ok\\n"; }
+    location = /stub_status { access_log off; stub_status; }
+
+    location ~ ^/(sa|sa\\.gif|debug)$ {
+      access_log ${o.accessLog} sensors;
+      add_header Access-Control-Allow-Origin "*" always;
+      add_header Access-Control-Allow-Methods "GET, POST, OPTIONS" always;
+      add_header Access-Control-Allow-Headers "Content-Type, Dry-Run" always;
+      add_header Access-Control-Max-Age "86400" always;
+      if ($request_method = OPTIONS) { return 204; }
+
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Request-Time $msec;
+      proxy_set_header X-Request-Id $request_id;
+      proxy_connect_timeout 2s;
+      proxy_read_timeout 5s;
+      proxy_pass http://vector;
+      # Whatever Vector says, the SDK hears 200 or 503: a 4xx would make it drop the batch.
+      proxy_intercept_errors on;
+      error_page 400 404 405 413 415 422 = @accepted;
+      error_page 500 502 503 504 = @retry;
+    }
+    location @accepted { add_header Access-Control-Allow-Origin "*" always; return 200; }
+    location @retry { add_header Access-Control-Allow-Origin "*" always; add_header Retry-After "5" always; return 503; }
+  }
+}
+`;
+}

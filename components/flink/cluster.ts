@@ -1,0 +1,154 @@
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { BuiltImage } from "../platform/image";
+import { portOf, ServiceSpec, Target } from "../platform/service";
+import { Connection, ObjectStoreEndpoint } from "../storage/types";
+import { jarManifest } from "./artifacts";
+
+export interface FlinkClusterArgs {
+  /** The validated stack config: the job table's slots and TaskManager memory are in cfg.flink. */
+  readonly config: StackConfig;
+  /** Where the JobManager, TaskManagers and SQL Gateway run. */
+  readonly target: Target;
+  /** Checkpoints, savepoints and HA metadata go to its checkpoints bucket. */
+  readonly objectStore: Connection<ObjectStoreEndpoint>;
+}
+
+/** Ports of the session cluster. */
+export const FLINK_PORTS = { rest: 8081, rpc: 6123, blob: 6124, taskRpc: 6122, metrics: 9249, sqlGateway: 8083 } as const;
+
+/** The cluster's config.yaml keys, shared by the JobManager, the TaskManagers and the gateway. */
+export function flinkProperties(cfg: StackConfig, o: { checkpointsBucket: string; s3Endpoint: string; pathStyle: boolean; ha: boolean }): Record<string, string> {
+  const base = `s3://${o.checkpointsBucket}`;
+  return {
+    "jobmanager.rpc.address": "flink-jobmanager",
+    "jobmanager.rpc.port": String(FLINK_PORTS.rpc),
+    "blob.server.port": String(FLINK_PORTS.blob),
+    "taskmanager.rpc.port": String(FLINK_PORTS.taskRpc),
+    "rest.port": String(FLINK_PORTS.rest),
+    "rest.address": "flink-jobmanager",
+    "jobmanager.memory.process.size": `${cfg.sizing.flinkJobManager.memoryMiB}m`,
+    "taskmanager.memory.process.size": `${cfg.flink.taskManagerMemoryMiB}m`,
+    "taskmanager.numberOfTaskSlots": String(cfg.flink.slotsPerTaskManager),
+    "parallelism.default": "1",
+    "state.backend.type": "rocksdb",
+    "state.backend.incremental": "true",
+    "execution.checkpointing.dir": `${base}/checkpoints`,
+    "execution.checkpointing.savepoint-dir": `${base}/savepoints`,
+    "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+    "execution.checkpointing.mode": "EXACTLY_ONCE",
+    "execution.checkpointing.min-pause": "10s",
+    "execution.checkpointing.tolerable-failed-checkpoints": "3",
+    "restart-strategy.type": "exponential-delay",
+    "s3.endpoint": o.s3Endpoint,
+    "s3.path.style.access": String(o.pathStyle),
+    "metrics.reporter.prom.factory.class": "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+    "metrics.reporter.prom.port": String(FLINK_PORTS.metrics),
+    "sql-gateway.session.idle-timeout": "30min",
+    ...(o.ha
+      ? {
+          "high-availability.type": "kubernetes",
+          "high-availability.storageDir": `${base}/ha`,
+          "kubernetes.cluster-id": `rtdw-${cfg.stack}`,
+          "kubernetes.namespace": cfg.namespace,
+        }
+      : {}),
+  };
+}
+
+/**
+ * The Flink 1.20 session cluster every SQL job runs on: JobManager (two with Kubernetes HA in
+ * test/prod), TaskManagers sized from the job table, and the SQL Gateway that registers jobs. One
+ * image built from the official one plus the pinned jars (artifacts.ts) serves all three.
+ * Object-store credentials reach S3A (Flink's filesystem and Paimon's) as AWS_* environment secrets,
+ * never through the config file.
+ */
+export class FlinkCluster extends pulumi.ComponentResource {
+  readonly restUrl: pulumi.Output<string>;
+  readonly sqlGatewayUrl: pulumi.Output<string>;
+  readonly image: pulumi.Output<string>;
+  readonly slots: number;
+
+  constructor(name: string, args: FlinkClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:flink:FlinkCluster", name, {}, opts);
+    const cfg = args.config;
+    const os = args.objectStore;
+    const ha = args.target.kind === "kubernetes" && cfg.sizing.flinkJobManager.replicas > 1;
+    this.slots = cfg.flink.slots;
+
+    const image = new BuiltImage(
+      `${name}-image`,
+      { config: cfg, context: "flink/image", repository: "flink", buildArgs: { BASE: cfg.images.flink, JARS: jarManifest() }, fingerprint: [cfg.images.flink, jarManifest()] },
+      { parent: this },
+    );
+    this.image = image.ref;
+
+    const properties = pulumi
+      .all([os.buckets, os.endpoint, os.pathStyle])
+      .apply(([b, endpoint, pathStyle]) => flinkProperties(cfg, { checkpointsBucket: b.checkpoints, s3Endpoint: endpoint, pathStyle, ha }))
+      .apply((p) => Object.entries(p).map(([k, v]) => `${k}: ${v}`).join("\n"));
+    const common = {
+      image: image.ref,
+      env: { FLINK_PROPERTIES: properties, ENABLE_BUILT_IN_PLUGINS: "" },
+      secretEnv: { AWS_ACCESS_KEY_ID: os.accessKey, AWS_SECRET_ACCESS_KEY: os.secretKey },
+      // The image's entrypoint writes FLINK_PROPERTIES into conf/config.yaml, so the root stays writable.
+      security: { runAsUser: 9999, runAsGroup: 9999, fsGroup: 9999, runAsNonRoot: true, readOnlyRootFilesystem: false },
+    };
+
+    const jm: ServiceSpec = {
+      ...common,
+      name: "flink-jobmanager",
+      // With HA each JobManager advertises its pod IP; the standby takes over through the ConfigMap lock.
+      args: ha ? ["jobmanager", "$(POD_IP)"] : ["jobmanager"],
+      podEnv: ha ? { POD_IP: "podIP" } : undefined,
+      kubernetesAccess: ha ? [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] }] : undefined,
+      ports: [
+        { name: "rest", port: FLINK_PORTS.rest },
+        { name: "rpc", port: FLINK_PORTS.rpc },
+        { name: "blob", port: FLINK_PORTS.blob },
+        { name: "metrics", port: FLINK_PORTS.metrics },
+      ],
+      sizing: cfg.sizing.flinkJobManager,
+      readiness: { http: { path: "/overview", port: FLINK_PORTS.rest } },
+      liveness: { tcp: { port: FLINK_PORTS.rpc } },
+      startupSeconds: 120,
+    };
+    const jobManager = args.target.deployService(jm, this);
+
+    const tm: ServiceSpec = {
+      ...common,
+      name: "flink-taskmanager",
+      args: ["taskmanager"],
+      ports: [
+        { name: "rpc", port: FLINK_PORTS.taskRpc },
+        { name: "metrics", port: FLINK_PORTS.metrics },
+      ],
+      sizing: cfg.sizing.flinkTaskManager,
+      readiness: { tcp: { port: FLINK_PORTS.taskRpc } },
+      startupSeconds: 120,
+    };
+    args.target.deployService(tm, this);
+
+    const gw: ServiceSpec = {
+      ...common,
+      name: "flink-sql-gateway",
+      command: ["/opt/flink/bin/sql-gateway.sh"],
+      args: [
+        "start-foreground",
+        "-Dsql-gateway.endpoint.rest.address=0.0.0.0",
+        "-Dsql-gateway.endpoint.rest.bind-address=0.0.0.0",
+        `-Dsql-gateway.endpoint.rest.port=${FLINK_PORTS.sqlGateway}`,
+        "-Dexecution.target=remote",
+      ],
+      ports: [{ name: "http", port: FLINK_PORTS.sqlGateway }],
+      sizing: cfg.sizing.sqlGateway,
+      readiness: { http: { path: "/v3/info", port: FLINK_PORTS.sqlGateway } },
+      startupSeconds: 120,
+    };
+    const gateway = args.target.deployService(gw, this);
+
+    this.restUrl = pulumi.interpolate`http://${jobManager.host}:${portOf(jm, "rest")}`;
+    this.sqlGatewayUrl = pulumi.interpolate`http://${gateway.host}:${portOf(gw, "http")}`;
+    this.registerOutputs({ restUrl: this.restUrl, sqlGatewayUrl: this.sqlGatewayUrl, image: this.image });
+  }
+}

@@ -1,0 +1,52 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { StackConfig } from "../config";
+import { revisionOf } from "./service";
+
+export interface BuiltImageArgs {
+  /** The validated stack config (registry, target). */
+  readonly config: StackConfig;
+  /** Folder of the Dockerfile, relative to components/. */
+  readonly context: string;
+  /** Build arguments. */
+  readonly buildArgs: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Plain data that determines the image (versions, jar list); the tag is its hash, so a change rebuilds. */
+  readonly fingerprint: unknown;
+  /** Repository name of the image ("flink", "streampark"). */
+  readonly repository: string;
+}
+
+/**
+ * An image the stack builds itself (Flink with the jobs' jars, StreamPark with a Flink home, Vector
+ * with a Redis client). On Docker it stays local; on Kubernetes it is pushed to rtdw:imageRegistry
+ * (credentials from the ambient `docker login`) and pods pull it by digest.
+ */
+export class BuiltImage extends pulumi.ComponentResource {
+  /** What a pod or container should run: the pushed digest, or the local tag. */
+  readonly ref: pulumi.Output<string>;
+
+  constructor(name: string, args: BuiltImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:platform:BuiltImage", name, {}, opts);
+    const cfg = args.config;
+    const dockerfile = fs.readFileSync(path.resolve(__dirname, "..", args.context, "Dockerfile"), "utf8");
+    const tag = revisionOf(dockerfile, args.fingerprint);
+    const local = cfg.target === "docker";
+    const image = new docker.Image(
+      `${name}-image`,
+      {
+        imageName: `${local ? "rtdw-local" : cfg.imageRegistry}/${args.repository}:${tag}`,
+        build: {
+          context: path.resolve(__dirname, "..", args.context),
+          args: { ...args.buildArgs },
+          platform: "linux/amd64",
+        },
+        skipPush: local,
+      },
+      { parent: this },
+    );
+    this.ref = local ? image.imageName : image.repoDigest;
+    this.registerOutputs({ ref: this.ref });
+  }
+}

@@ -1,0 +1,153 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { revisionOf, ServiceSpec, Target } from "../platform/service";
+import { password } from "../secrets";
+import { Connection, ObjectStoreEndpoint } from "../storage/types";
+
+export interface StarRocksArgs {
+  /** The validated stack config (FE/CN replicas and sizing, images, volumes). */
+  readonly config: StackConfig;
+  /** Where FE, CN and the bootstrap task run. */
+  readonly target: Target;
+  /** Shared data lives in its starrocks bucket; the Paimon catalog reads its warehouse bucket. */
+  readonly objectStore: Connection<ObjectStoreEndpoint>;
+}
+
+export const STARROCKS_BOOTSTRAP = fs.readFileSync(path.join(__dirname, "bootstrap.sh"), "utf8");
+const SQL_DIR = path.resolve(__dirname, "../../sql/starrocks");
+/** sql/starrocks/*.sql in order: storage volume and Paimon catalog, then the DWS schema. */
+export const STARROCKS_SQL: Readonly<Record<string, string>> = Object.fromEntries(
+  fs.readdirSync(SQL_DIR).filter((f) => f.endsWith(".sql")).sort().map((f) => [f, fs.readFileSync(path.join(SQL_DIR, f), "utf8")]),
+);
+
+export const STARROCKS_PORTS = { feHttp: 8030, feRpc: 9020, feQuery: 9030, feEditLog: 9010, feMeta: 6090, cnThrift: 9060, cnHttp: 8040, cnHeartbeat: 9050, cnBrpc: 8060, cnStarlet: 9070 } as const;
+
+/**
+ * StarRocks 3.3 in shared-data mode: FE (1 in dev, 3 in prod) and CN nodes with a local cache,
+ * data on the object store through a storage volume (path-style for MinIO), root password set from
+ * a generated secret, compute nodes registered, DWS tables created, and a Paimon catalog over the
+ * warehouse. Everything after the first start is done by an idempotent task.
+ */
+export class StarRocks extends pulumi.ComponentResource {
+  /** MySQL-protocol address of the FE (query port). */
+  readonly feHost: pulumi.Output<string>;
+  readonly jdbcUrl: pulumi.Output<string>;
+  /** Stream Load address(es) for the Flink connector. */
+  readonly loadUrl: pulumi.Output<string>;
+  readonly rootPassword: pulumi.Output<string>;
+
+  constructor(name: string, args: StarRocksArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:olap:StarRocks", name, {}, opts);
+    const cfg = args.config;
+    const k8s = args.target.kind === "kubernetes";
+    this.rootPassword = password(`${name}-root-password`, this, "starrocksRootPassword");
+    const pod = (svc: string, i: number) => (k8s ? `${svc}-${i}.${svc}.${cfg.namespace}.svc.cluster.local` : svc);
+    const feHeapMiB = Math.floor(cfg.sizing.starrocksFe.memoryMiB * 0.6);
+    const rootRun = { runAsNonRoot: false, rootReason: "the StarRocks images run as root (the operator's chart defaults too)", readOnlyRootFilesystem: false } as const;
+
+    const feConf = `# Shared-data FE. The storage volume is created by the bootstrap task, not from this file.
+run_mode = shared_data
+cloud_native_meta_port = ${STARROCKS_PORTS.feMeta}
+cloud_native_storage_type = S3
+enable_load_volume_from_conf = false
+http_port = ${STARROCKS_PORTS.feHttp}
+rpc_port = ${STARROCKS_PORTS.feRpc}
+query_port = ${STARROCKS_PORTS.feQuery}
+edit_log_port = ${STARROCKS_PORTS.feEditLog}
+sys_log_level = INFO
+JAVA_OPTS = "-Xms${feHeapMiB}m -Xmx${feHeapMiB}m -XX:+UseG1GC -Djava.security.policy=/opt/starrocks/fe/conf/udf_security.policy"
+`;
+    const fe: ServiceSpec = {
+      name: "starrocks-fe",
+      image: cfg.images.starrocksFe,
+      command: ["bash", "-c", "cp /etc/rtdw-starrocks/fe.conf /opt/starrocks/fe/conf/fe.conf && exec /opt/starrocks/fe_entrypoint.sh starrocks-fe"],
+      env: { HOST_TYPE: "FQDN", FE_SERVICE_NAME: "starrocks-fe" },
+      configFiles: [{ dir: "/etc/rtdw-starrocks", files: { "fe.conf": feConf } }],
+      ports: [
+        { name: "http", port: STARROCKS_PORTS.feHttp },
+        { name: "rpc", port: STARROCKS_PORTS.feRpc },
+        { name: "query", port: STARROCKS_PORTS.feQuery },
+        { name: "editlog", port: STARROCKS_PORTS.feEditLog },
+      ],
+      volumes: [{ name: "meta", mountPath: "/opt/starrocks/fe/meta", sizeGiB: cfg.volumesGiB.starrocksFe }],
+      stableNetworkIds: true,
+      sizing: cfg.sizing.starrocksFe,
+      readiness: { http: { path: "/api/health", port: STARROCKS_PORTS.feHttp } },
+      startupSeconds: 300,
+      terminationGraceSeconds: 120,
+      security: rootRun,
+    };
+    const feSvc = args.target.deployService(fe, this);
+    this.feHost = feSvc.host;
+    this.jdbcUrl = pulumi.interpolate`jdbc:mysql://${feSvc.host}:${STARROCKS_PORTS.feQuery}`;
+    this.loadUrl = pulumi.interpolate`${feSvc.host}:${STARROCKS_PORTS.feHttp}`;
+
+    const cnConf = `# Compute node: data on the object store, a local cache on its volume.
+be_port = ${STARROCKS_PORTS.cnThrift}
+be_http_port = ${STARROCKS_PORTS.cnHttp}
+heartbeat_service_port = ${STARROCKS_PORTS.cnHeartbeat}
+brpc_port = ${STARROCKS_PORTS.cnBrpc}
+starlet_port = ${STARROCKS_PORTS.cnStarlet}
+storage_root_path = /opt/starrocks/cn/storage
+mem_limit = 80%
+`;
+    const cn: ServiceSpec = {
+      name: "starrocks-cn",
+      image: cfg.images.starrocksCn,
+      // The image's entrypoint registers the node with the FE (mysql reads MYSQL_PWD) and drops it on stop.
+      command: ["bash", "-c", "cp /etc/rtdw-starrocks/cn.conf /opt/starrocks/cn/conf/cn.conf && exec /opt/starrocks/cn_entrypoint.sh starrocks-fe"],
+      env: { HOST_TYPE: "FQDN", FE_QUERY_PORT: String(STARROCKS_PORTS.feQuery) },
+      secretEnv: { MYSQL_PWD: this.rootPassword },
+      configFiles: [{ dir: "/etc/rtdw-starrocks", files: { "cn.conf": cnConf } }],
+      ports: [
+        { name: "thrift", port: STARROCKS_PORTS.cnThrift },
+        { name: "http", port: STARROCKS_PORTS.cnHttp },
+        { name: "heartbeat", port: STARROCKS_PORTS.cnHeartbeat },
+        { name: "brpc", port: STARROCKS_PORTS.cnBrpc },
+        { name: "starlet", port: STARROCKS_PORTS.cnStarlet },
+      ],
+      volumes: [{ name: "cache", mountPath: "/opt/starrocks/cn/storage", sizeGiB: cfg.volumesGiB.starrocksCn }],
+      stableNetworkIds: true,
+      sizing: cfg.sizing.starrocksCn,
+      readiness: { http: { path: "/api/health", port: STARROCKS_PORTS.cnHttp } },
+      startupSeconds: 300,
+      terminationGraceSeconds: 60,
+      security: rootRun,
+    };
+    const cnSvc = args.target.deployService(cn, this);
+
+    const os = args.objectStore;
+    const s3 = os.endpoint.apply((e) => new URL(e));
+    const sqlFiles = Object.fromEntries(Object.entries(STARROCKS_SQL).map(([f, t]) => [f, t]));
+    args.target.runTask(
+      {
+        name: "starrocks-bootstrap",
+        revision: revisionOf(STARROCKS_BOOTSTRAP, STARROCKS_SQL, cfg.sizing.starrocksCn.replicas),
+        image: cfg.images.starrocksFe,
+        command: ["bash", "/task/bootstrap.sh"],
+        env: {
+          FE_HOST: feSvc.host,
+          COMPUTE_NODES: Array.from({ length: cfg.sizing.starrocksCn.replicas }, (_, i) => pod("starrocks-cn", i)).join(" "),
+          STARROCKS_BUCKET: os.buckets.apply((b) => b.starrocks),
+          WAREHOUSE_BUCKET: os.buckets.apply((b) => b.warehouse),
+          S3_REGION: os.region,
+          S3_ENDPOINT: s3.apply((u) => u.host),
+          S3_SSL: s3.apply((u) => String(u.protocol === "https:")),
+          S3_PATH_STYLE: os.pathStyle.apply(String),
+          S3_ACCESS_KEY: os.accessKey,
+        },
+        secretEnv: { STARROCKS_ROOT_PASSWORD: this.rootPassword, S3_SECRET_KEY: os.secretKey },
+        configFiles: [
+          { dir: "/task", files: { "bootstrap.sh": STARROCKS_BOOTSTRAP } },
+          { dir: "/task/sql", files: sqlFiles },
+        ],
+        security: { ...rootRun, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+      },
+      this,
+      [...feSvc.resources, ...cnSvc.resources],
+    );
+    this.registerOutputs({ jdbcUrl: this.jdbcUrl, loadUrl: this.loadUrl });
+  }
+}

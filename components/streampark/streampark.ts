@@ -1,0 +1,109 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { jarManifest } from "../flink/artifacts";
+import { BuiltImage } from "../platform/image";
+import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
+import { password } from "../secrets";
+import { DatabaseCredentials } from "../services/postgres";
+
+export interface StreamParkArgs {
+  /** The validated stack config (sizing, images). */
+  readonly config: StackConfig;
+  /** Where the console and its tasks run. */
+  readonly target: Target;
+  /** The stack's Flink image: its /opt/flink becomes StreamPark's Flink home. */
+  readonly flinkImage: pulumi.Input<string>;
+  /** JobManager REST URL of the session cluster to register. */
+  readonly flinkRestUrl: pulumi.Input<string>;
+  /** PostgreSQL address and StreamPark's database role. */
+  readonly postgres: { readonly host: pulumi.Input<string>; readonly port: pulumi.Input<number>; readonly credentials: pulumi.Input<DatabaseCredentials> };
+}
+
+export const STREAMPARK_ADMIN_SQL = fs.readFileSync(path.join(__dirname, "admin.sql"), "utf8");
+export const STREAMPARK_REGISTER_SCRIPT = fs.readFileSync(path.join(__dirname, "register.sh"), "utf8");
+
+/**
+ * StreamPark 2.1.7 (Flink 1.20 shims since 2.1.5), for teams that operate jobs from its console:
+ * metadata in PostgreSQL through its mounted config.yaml, its schema loaded by a task, the default
+ * admin password replaced by a generated secret, and the stack's Flink home and session cluster
+ * registered so jobs can target them.
+ */
+export class StreamPark extends pulumi.ComponentResource {
+  readonly url: pulumi.Output<string>;
+  readonly adminPassword: pulumi.Output<string>;
+
+  constructor(name: string, args: StreamParkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:flink:StreamPark", name, {}, opts);
+    const cfg = args.config;
+    this.adminPassword = password(`${name}-admin-password`, this, "streamparkAdminPassword");
+    const image = new BuiltImage(
+      `${name}-image`,
+      { config: cfg, context: "streampark/image", repository: "streampark", buildArgs: { BASE: cfg.images.streampark, FLINK: args.flinkImage }, fingerprint: [cfg.images.streampark, cfg.images.flink, jarManifest()] },
+      { parent: this },
+    );
+    const db = pulumi.output(args.postgres.credentials);
+    const jdbcUrl = pulumi.interpolate`jdbc:postgresql://${args.postgres.host}:${args.postgres.port}/${db.database}?stringtype=unspecified`;
+    const heapMiB = Math.floor(cfg.sizing.streampark.memoryMiB * 0.6);
+
+    const schema = args.target.runTask(
+      {
+        name: "streampark-schema",
+        revision: revisionOf(STREAMPARK_ADMIN_SQL),
+        image: image.ref,
+        command: ["sh", "-c", "until pg_isready -q; do sleep 2; done; exec psql -v ON_ERROR_STOP=1 -f /task/admin.sql"],
+        env: { PGHOST: args.postgres.host, PGPORT: pulumi.output(args.postgres.port).apply(String), PGDATABASE: db.database, PGUSER: db.user },
+        secretEnv: { PGPASSWORD: db.password, STREAMPARK_ADMIN_PASSWORD: this.adminPassword },
+        configFiles: [{ dir: "/task", files: { "admin.sql": STREAMPARK_ADMIN_SQL } }],
+        security: { runAsNonRoot: false, rootReason: "the StreamPark image runs as root", readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+      },
+      this,
+      [],
+    );
+
+    const config = pulumi.interpolate`server:
+  port: 10000
+datasource:
+  dialect: pgsql
+  url: ${jdbcUrl}
+  username: ${db.user}
+  password: ${db.password}
+streampark:
+  workspace:
+    local: /var/lib/streampark
+`;
+    const spec: ServiceSpec = {
+      name: "streampark",
+      image: image.ref,
+      // The mounted file is copied over the image's default config.yaml before StreamPark starts.
+      command: ["sh", "-c", "cp /etc/rtdw-streampark/config.yaml /streampark/conf/config.yaml && exec /streampark/bin/streampark.sh start_docker"],
+      ports: [{ name: "http", port: 10000 }],
+      env: { JAVA_OPTS: `-Xms${heapMiB}m -Xmx${heapMiB}m`, FLINK_HOME: "/opt/flink" },
+      secretFiles: [{ dir: "/etc/rtdw-streampark", files: { "config.yaml": config } }],
+      sizing: cfg.sizing.streampark,
+      readiness: { tcp: { port: 10000 } },
+      startupSeconds: 240,
+      security: { runAsNonRoot: false, rootReason: "the StreamPark image runs as root (apache/streampark:2.1.7)", readOnlyRootFilesystem: false },
+    };
+    // The console starts only once its schema exists.
+    const server = args.target.deployService(spec, this, [schema]);
+    this.url = pulumi.interpolate`http://${server.host}:${portOf(spec, "http")}`;
+
+    args.target.runTask(
+      {
+        name: "streampark-register",
+        revision: revisionOf(STREAMPARK_REGISTER_SCRIPT),
+        image: image.ref,
+        command: ["bash", "/task/register.sh"],
+        env: { STREAMPARK_URL: this.url, FLINK_REST_URL: args.flinkRestUrl, FLINK_NAME: "flink-1.20", CLUSTER_NAME: `rtdw-${cfg.stack}` },
+        secretEnv: { STREAMPARK_ADMIN_PASSWORD: this.adminPassword },
+        configFiles: [{ dir: "/task", files: { "register.sh": STREAMPARK_REGISTER_SCRIPT } }],
+        security: { runAsNonRoot: false, rootReason: "the StreamPark image runs as root", readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+      },
+      this,
+      [...server.resources, schema],
+    );
+    this.registerOutputs({ url: this.url });
+  }
+}

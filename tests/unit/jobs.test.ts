@@ -1,0 +1,113 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseStackConfig, sizingTotals } from "../../components/config";
+import { flinkSizing } from "../../components/jobs/sizing";
+import { JobEnvironment, renderSql, secretsUsed, splitStatements, withSecrets } from "../../components/jobs/render";
+import { loadJobTable, readJobSql, SQL_DIR } from "../../components/jobs/table";
+import { TOPICS } from "../../components/pipelines/topics";
+
+const cfg = (stack: string) =>
+  parseStackConfig("rtdw", stack, stack === "dev" ? {} : { "rtdw:imageRegistry": "registry.example.com/rtdw" });
+
+describe("the job table drives Flink sizing", () => {
+  const jobs = loadJobTable();
+
+  it("holds the seeds' five warehouse jobs with their parallelism, memory and checkpoint interval", () => {
+    const w = Object.fromEntries(jobs.filter((j) => j.pipeline === "warehouse").map((j) => [j.name, [j.parallelism, j.taskManagerMemoryMiB, j.jobManagerMemoryMiB, j.checkpointIntervalMs]]));
+    expect(w).toEqual({
+      "rt-dw-cdc-ingestion": [2, 2048, 1024, 30_000],
+      "rt-dw-ods-processing": [2, 2048, 1024, 60_000],
+      "rt-dw-dwd-transform": [4, 3072, 1024, 60_000],
+      "rt-dw-dws-aggregate": [2, 2048, 1024, 120_000],
+      "rt-dw-monitor": [1, 1024, 1024, 300_000],
+    });
+  });
+
+  it.each(["dev", "test", "prod"])("%s: slots and TaskManager memory equal what the table requires", (stack) => {
+    const c = cfg(stack);
+    const need = jobs.reduce((n, j) => n + Math.min(j.parallelism, c.flink.maxParallelism ?? j.parallelism), 0);
+    expect(c.flink.requiredSlots).toBe(need);
+    expect(c.flink.slots).toBeGreaterThanOrEqual(need + c.flink.spareSlots);
+    expect(c.flink.slots - c.flink.slotsPerTaskManager).toBeLessThan(need + c.flink.spareSlots);
+    const perSlot = (jobs.reduce((n, j) => n + c.flink.parallelism[j.name] * j.taskManagerMemoryMiB, 0) / need) * c.flink.memoryScale;
+    expect(c.flink.taskManagerMemoryMiB).toBeGreaterThanOrEqual(perSlot * c.flink.slotsPerTaskManager);
+    expect(c.flink.taskManagerMemoryMiB).toBeLessThan(perSlot * c.flink.slotsPerTaskManager + 128);
+    expect(c.sizing.flinkTaskManager).toMatchObject({ replicas: c.flink.taskManagers, memoryMiB: c.flink.taskManagerMemoryMiB });
+  });
+
+  it("prod runs every job at the documented parallelism; dev caps it at 1 and stays within its budget", () => {
+    expect(cfg("prod").flink.parallelism["rt-dw-dwd-transform"]).toBe(4);
+    const dev = cfg("dev");
+    expect(Object.values(dev.flink.parallelism).every((p) => p === 1)).toBe(true);
+    expect(dev.flink.taskManagers).toBe(1);
+    const t = sizingTotals(dev.sizing);
+    expect(t.memoryMiB).toBeLessThanOrEqual(10 * 1024);
+    expect(t.cpuRequest).toBeLessThanOrEqual(4);
+  });
+
+  it("refuses TaskManager replicas or memory typed in config: they come from the table", () => {
+    expect(() => parseStackConfig("rtdw", "dev", { "rtdw:sizing": JSON.stringify({ flinkTaskManager: { memory: "8Gi" } }) })).toThrow(
+      /sizing\.flinkTaskManager\.memory: derived from the job table/,
+    );
+  });
+
+  it("a broken job table names the row and the field", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jobs-"));
+    const file = path.join(dir, "jobs.yaml");
+    fs.writeFileSync(file, "jobs:\n  - name: x1x\n    pipeline: warehouse\n    does: d\n    sql: a.sql\n    parallelism: 0\n    taskManagerMemory: lots\n    jobManagerMemory: 1Gi\n    checkpointInterval: 60s\n    upgradeMode: savepoint\n");
+    expect(() => loadJobTable(file)).toThrow(/jobs\[0\]\.parallelism[\s\S]*jobs\[0\]\.taskManagerMemory: expected a memory quantity/);
+    expect(flinkSizing([], { memoryScale: 1, slotsPerTaskManager: 4, spareSlots: 0 }).taskManagers).toBe(0);
+  });
+});
+
+const ENV: JobEnvironment = {
+  paimon: { jdbcUrl: "jdbc:postgresql://pg:5432/paimon_catalog", user: "paimon_catalog_app", warehouse: "s3://wh/" },
+  s3: { endpoint: "http://minio:9000", accessKey: "app", pathStyle: true },
+  kafka: { bootstrap: "kafka:9092", user: "rtdw" },
+  mysql: { hostname: "mysql", port: 3306, database: "shop", user: "rtdw_cdc" },
+  sinks: Object.fromEntries(
+    ["dws_trade_daily", "dws_product_daily", "dq_table_quality", "dws_trk_event_hourly", "dws_trk_event_daily", "dws_trk_funnel_daily"].map((t) => [
+      t,
+      { connector: "jdbc", url: "jdbc:postgresql://pg/q", "table-name": t, password: "${secret:quality.password}" },
+    ]),
+  ),
+};
+
+describe("job SQL rendering", () => {
+  const jobs = loadJobTable();
+  const files = ["catalog.sql", "warehouse/tables.sql", "tracking/tables.sql", ...jobs.map((j) => j.sql)];
+
+  it.each(files)("%s renders with no unknown placeholder and no credential in the text", (f) => {
+    const sql = renderSql(fs.readFileSync(path.join(SQL_DIR, f), "utf8"), ENV, f);
+    expect(sql).not.toMatch(/\$\{(?!secret:)/);
+    expect(splitStatements(sql).length).toBeGreaterThan(0);
+    const full = withSecrets(sql, Object.fromEntries(secretsUsed(sql).map((s) => [s, `SECRET-${s}`])));
+    expect(full).not.toMatch(/\$\{/);
+  });
+
+  it("keeps credentials out until submission, then fills every one", () => {
+    const sql = renderSql(readJobSql({ sql: "warehouse/cdc_ingestion.sql" }), ENV);
+    expect(secretsUsed(sql).sort()).toEqual(["kafka.password", "mysql.password"]);
+    expect(() => withSecrets(sql, { "kafka.password": "k" })).toThrow(/needs secret "mysql.password"/);
+    expect(withSecrets(sql, { "kafka.password": "k'1", "mysql.password": "m" })).toContain("password=\"k''1\"");
+  });
+
+  it("an unknown placeholder or sink is an error naming it", () => {
+    expect(() => renderSql("SELECT '${nope.x}'", ENV, "f.sql")).toThrow(/f\.sql: unknown placeholder \$\{nope\.x\}/);
+    expect(() => renderSql("WITH (${sink:missing})", ENV)).toThrow(/no sink configured for table "missing"/);
+  });
+
+  it("splits a script into statements, keeping a statement set whole", () => {
+    const s = splitStatements("CREATE TABLE a (x STRING) WITH ('k' = 'a;b'); -- c;\nEXECUTE STATEMENT SET BEGIN\nINSERT INTO a SELECT 1;\nINSERT INTO a SELECT 2;\nEND;");
+    expect(s).toHaveLength(2);
+    expect(s[1]).toMatch(/^EXECUTE STATEMENT SET BEGIN[\s\S]*SELECT 2;\nEND$/);
+  });
+
+  it("every Kafka topic the SQL names is declared (auto-creation is off)", () => {
+    const declared = new Set(TOPICS.map((t) => t.name));
+    const used = files.flatMap((f) => [...fs.readFileSync(path.join(SQL_DIR, f), "utf8").matchAll(/\$\{kafka\.\w+:([\w.-]+)/g)].map((m) => m[1]));
+    expect(used.length).toBeGreaterThan(5);
+    for (const t of used) expect(declared.has(t)).toBe(true);
+  });
+});
