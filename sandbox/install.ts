@@ -15,6 +15,11 @@ import { DEBIAN_PACKAGES, FLINK_VERSION, MAVEN_SETS, MavenSet, MINIO_MODULE } fr
 export const MINIO_BIN = path.join(CACHE, "bin", "minio");
 export const FLINK_HOME = path.join(CACHE, `flink-${FLINK_VERSION}`);
 export const KAFKA_LIBS = path.join(CACHE, "maven", "kafka");
+/** Kafka's command-line tools as the image has them under /opt/kafka/bin, for the project's scripts. */
+export const KAFKA_BIN = path.join(CACHE, "kafka-bin");
+const REPO = path.resolve(__dirname, "..");
+export const VRL_HARNESS_DIR = path.join(REPO, "tests", "vrl");
+export const VRL_HARNESS_BIN = path.join(CACHE, "vrl-target", "release", "rtdw-vrl-harness");
 
 function log(msg: string) {
   process.stderr.write(`[sandbox install] ${msg}\n`);
@@ -131,11 +136,48 @@ export function assembleFlink(): void {
   }
 }
 
+/** Shell entry points over the Kafka jars, named and used like the distribution's bin/ scripts. */
+export function installKafkaBin(): void {
+  ensureDir(KAFKA_BIN);
+  const tools: Record<string, string> = {
+    "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
+    "kafka-configs.sh": "kafka.admin.ConfigCommand",
+    "kafka-consumer-groups.sh": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+  };
+  for (const [name, cls] of Object.entries(tools)) {
+    fs.writeFileSync(
+      path.join(KAFKA_BIN, name),
+      `#!/bin/sh\nexec java -Xmx256m -Dlog4j.configuration=file:${path.join(KAFKA_BIN, "tools-log4j.properties")} -cp '${KAFKA_LIBS}/*' ${cls} "$@"\n`,
+      { mode: 0o755 },
+    );
+  }
+  fs.writeFileSync(path.join(KAFKA_BIN, "tools-log4j.properties"), "log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n\nlog4j.appender.stderr.Target=System.err\n");
+}
+
+/**
+ * The VRL harness (tests/vrl): Vector's own VRL crate runs the collector's programs. Cargo rebuilds
+ * only what changed; the first build compiles the VRL crate (a few minutes on 2 cores).
+ */
+export function buildVrlHarness(): void {
+  const stamp = path.join(CACHE, "vrl-target", ".built-from");
+  const inputs = ["Cargo.toml", "Cargo.lock", "src/main.rs"].map((f) => fs.readFileSync(path.join(VRL_HARNESS_DIR, f), "utf8")).join("\0");
+  const fingerprint = createHash("sha256").update(inputs).digest("hex");
+  if (fs.existsSync(VRL_HARNESS_BIN) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === fingerprint) return;
+  timed("cargo build of the VRL harness (vrl crate)", () => {
+    run("cargo", ["build", "--release", "--locked", "--quiet", "--manifest-path", path.join(VRL_HARNESS_DIR, "Cargo.toml")], {
+      env: { CARGO_TARGET_DIR: path.join(CACHE, "vrl-target") },
+    });
+    fs.writeFileSync(stamp, fingerprint);
+  });
+}
+
 export function install(): void {
   ensureDir(CACHE);
   installDebian();
   for (const set of MAVEN_SETS) installMaven(set);
   installFlinkDist();
   assembleFlink();
+  installKafkaBin();
   installMinio();
+  buildVrlHarness();
 }

@@ -22,7 +22,7 @@ export const MAVEN_SETS: readonly MavenSet[] = [
   {
     name: "kafka",
     transitive: true,
-    artifacts: [`org.apache.kafka:kafka_2.13:${KAFKA_VERSION}`, "ch.qos.reload4j:reload4j:1.2.25", "org.slf4j:slf4j-reload4j:1.7.36"],
+    artifacts: [`org.apache.kafka:kafka_2.13:${KAFKA_VERSION}`, `org.apache.kafka:kafka-tools:${KAFKA_VERSION}`, "ch.qos.reload4j:reload4j:1.2.25", "org.slf4j:slf4j-reload4j:1.7.36"],
   },
   // Every Flink jar of the image, verified against its pinned SHA-1 after download (install.ts).
   { name: "flink-jars", transitive: false, artifacts: FLINK_JARS.map((j) => j.coordinates) },

@@ -2,8 +2,9 @@
 # Converges the declared topics (/task/topics.txt: name partitions retention.ms cleanup.policy).
 # Creates missing ones; partitions only grow (Kafka cannot shrink them); configs are set every run.
 set -euo pipefail
-cfg=/tmp/admin.properties
 umask 077
+cfg=$(mktemp)
+trap 'rm -f "$cfg"' EXIT
 printf '%s\n' "security.protocol=SASL_PLAINTEXT" "sasl.mechanism=PLAIN" \
   "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"${KAFKA_ADMIN_PASSWORD}\";" > "$cfg"
 bin=${KAFKA_BIN:-/opt/kafka/bin}
@@ -16,7 +17,7 @@ until topics --list >/dev/null 2>&1; do
 done
 while read -r topic partitions retention policy; do
   [ -n "$topic" ] || continue
-  current=$(topics --describe --topic "$topic" 2>/dev/null | sed -n 's/.*PartitionCount: *\([0-9]*\).*/\1/p' | head -1)
+  current=$(topics --describe --topic "$topic" 2>/dev/null | sed -n 's/.*PartitionCount: *\([0-9]*\).*/\1/p' | head -1 || true)  # a missing topic makes --describe fail
   if [ -z "$current" ]; then
     topics --create --topic "$topic" --partitions "$partitions" --replication-factor "$REPLICATION_FACTOR" \
       --config "retention.ms=$retention" --config "cleanup.policy=$policy"

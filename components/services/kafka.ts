@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { StackConfig } from "../config";
+import { StackConfig, TopicClass, TopicSettings } from "../config";
 import { TOPICS } from "../pipelines/topics";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../secrets";
@@ -102,11 +102,7 @@ export class Kafka extends pulumi.ComponentResource {
     const server = args.target.deployService(spec, this);
     this.bootstrapServers = pulumi.interpolate`${server.host}:${portOf(spec, "kafka")}`;
 
-    // One line per topic: name partitions retention.ms cleanup.policy
-    const topicLines = TOPICS.map((t) => {
-      const s = cfg.kafkaTopics[t.class];
-      return `${t.name} ${s.partitions} ${s.retentionHours * 3_600_000} ${t.cleanupPolicy}`;
-    }).join("\n");
+    const topicLines = renderTopicLines(cfg.kafkaTopics);
     this.topicsReady = args.target.runTask(
       {
         name: "kafka-topics",
@@ -123,6 +119,14 @@ export class Kafka extends pulumi.ComponentResource {
     );
     this.registerOutputs({ bootstrapServers: this.bootstrapServers });
   }
+}
+
+/** The topic script's input, one line per declared topic: name partitions retention.ms cleanup.policy. */
+export function renderTopicLines(settings: Readonly<Record<TopicClass, TopicSettings>>): string {
+  return TOPICS.map((t) => {
+    const s = settings[t.class];
+    return `${t.name} ${s.partitions} ${s.retentionHours * 3_600_000} ${t.cleanupPolicy}`;
+  }).join("\n") + "\n";
 }
 
 /**
