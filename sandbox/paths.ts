@@ -30,6 +30,7 @@ const DEFAULT_PORTS = {
   flinkRpc: 26123,
   sqlGateway: 28083,
   nginx: 28080,
+  collector: 28687,
   prometheus: 29090,
   alertmanager: 29193,
 } as const;

@@ -2,9 +2,13 @@ import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
 import * as path from "path";
+import { createHash } from "crypto";
+import { DEFAULT_TOPICS } from "../components/config/services";
+import { renderTopicLines, TOPIC_SCRIPT } from "../components/services/kafka";
 import { BOOTSTRAP_SQL } from "../components/services/postgres";
 import { loadOrCreateSecrets, SandboxSecrets, writePrivate } from "./credentials";
-import { FLINK_HOME, KAFKA_LIBS, MINIO_BIN } from "./install";
+import { renderNginxConf } from "../components/collector/nginx";
+import { FLINK_HOME, KAFKA_BIN, KAFKA_LIBS, MINIO_BIN, VRL_HARNESS_BIN } from "./install";
 import { CONF, DATA, ensureDir, LOGS, PortName, ports, RUN } from "./paths";
 import { chownR, logFile, ProcessSpec, run } from "./process";
 import { FLINK_VERSION } from "./versions";
@@ -26,6 +30,8 @@ export interface SandboxService {
   bootstrap?(): Promise<void>;
 }
 
+const REPO_ROOT = path.resolve(__dirname, "..");
+
 export const BUCKETS = { warehouse: "rtdw-sandbox-warehouse", checkpoints: "rtdw-sandbox-checkpoints", starrocks: "rtdw-sandbox-starrocks" };
 export const KAFKA_CLIENT_USER = "rtdw";
 export const MARIADB_DATABASE = "shop";
@@ -44,6 +50,20 @@ export function httpGet(url: string, auth?: { user: string; password: string }, 
     });
     req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     req.on("error", reject);
+  });
+}
+
+export function httpPost(url: string, body: string, headers: Record<string, string> = {}, timeoutMs = 3000): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", headers: { "content-length": Buffer.byteLength(body), ...headers }, timeout: timeoutMs }, (res) => {
+      let out = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (out += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: out, headers: res.headers }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end(body);
   });
 }
 
@@ -304,6 +324,20 @@ FLUSH PRIVILEGES;
         await admin.disconnect();
       }
     },
+    // The stacks' topic task, same script and same declared topics (dev's partitions and retention).
+    // Re-run only when either changed; the marker lives with Kafka's data, so a wiped Kafka re-runs it.
+    async bootstrap() {
+      const lines = renderTopicLines(DEFAULT_TOPICS.dev);
+      const marker = path.join(dir("kafka"), ".rtdw-topics");
+      const fingerprint = createHash("sha256").update(TOPIC_SCRIPT).update(lines).digest("hex");
+      if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === fingerprint) return;
+      const topicsFile = path.join(CONF, "kafka", "topics.txt");
+      fs.writeFileSync(topicsFile, lines);
+      run("bash", [path.join(REPO_ROOT, "components", "services", "kafka-topics.sh")], {
+        env: { BOOTSTRAP: `127.0.0.1:${p.kafka}`, REPLICATION_FACTOR: "1", KAFKA_ADMIN_PASSWORD: s.kafkaAdmin, KAFKA_BIN, TOPICS_FILE: topicsFile },
+      });
+      fs.writeFileSync(marker, fingerprint);
+    },
   };
 
   const flinkConf = path.join(CONF, "flink");
@@ -378,42 +412,66 @@ FLUSH PRIVILEGES;
     },
   };
 
+  // The stacks' Nginx config (renderNginxConf), in front of the Vector stand-in.
   const nginx: SandboxService = {
     name: "nginx",
     port: "nginx",
     after: [],
     startupSeconds: 20,
     prepare() {
-      const prefix = ensureDir(dir("nginx"));
-      for (const t of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]) fs.chmodSync(ensureDir(path.join(prefix, t)), 0o777);
+      const temp = ensureDir(dir("nginx"));
+      for (const t of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) fs.chmodSync(ensureDir(path.join(temp, t)), 0o777);
+      const user = process.getuid?.() === 0 ? "user nobody nogroup;\n" : "";
       fs.writeFileSync(
         path.join(conf("nginx"), "nginx.conf"),
-        `daemon off;
-worker_processes 1;
-pid ${path.join(RUN, "nginx.pidfile")};
-error_log ${path.join(LOGS, "nginx-error.log")} warn;
-${process.getuid?.() === 0 ? "user nobody nogroup;" : ""}
-events { worker_connections 1024; }
-http {
-  access_log ${path.join(LOGS, "nginx-access.log")};
-  client_body_temp_path ${prefix}/client_body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  server {
-    listen 127.0.0.1:${p.nginx};
-    location = /healthz { return 200 "ok\\n"; }
-    location = /stub_status { stub_status; allow 127.0.0.1; deny all; }
-  }
-}
-`,
+        user +
+          renderNginxConf({
+            listen: `127.0.0.1:${p.nginx}`,
+            upstream: `127.0.0.1:${p.collector}`,
+            accessLog: path.join(LOGS, "nginx-access.log"),
+            errorLog: path.join(LOGS, "nginx-error.log"),
+            pidFile: path.join(RUN, "nginx.pidfile"),
+            tempDir: temp,
+            trustedProxies: [],
+          }),
       );
       fs.chmodSync(path.join(CONF, "nginx"), 0o755);
     },
-    process: () => ({ name: "nginx", command: "nginx", args: ["-p", dir("nginx"), "-c", path.join(CONF, "nginx", "nginx.conf")] }),
+    // As the image runs it: the foreground flag on the command line, not in the config.
+    process: () => ({ name: "nginx", command: "nginx", args: ["-g", "daemon off;", "-p", dir("nginx"), "-c", path.join(CONF, "nginx", "nginx.conf")] }),
     async healthy() {
       return (await httpGet(`http://127.0.0.1:${p.nginx}/healthz`)).status === 200;
+    },
+  };
+
+  const collector: SandboxService = {
+    name: "vector-standin",
+    port: "collector",
+    after: ["kafka", "redis"],
+    startupSeconds: 30,
+    prepare() {
+      if (!fs.existsSync(VRL_HARNESS_BIN)) throw new Error(`the VRL harness is not built (${VRL_HARNESS_BIN}); run: npm run sandbox -- install`);
+    },
+    process: () => ({
+      name: "vector-standin",
+      command: process.execPath,
+      args: ["--require", "@swc-node/register", path.join(REPO_ROOT, "sandbox", "collector.ts")],
+      cwd: REPO_ROOT,
+      env: {
+        COLLECTOR_PORT: String(p.collector),
+        KAFKA_BOOTSTRAP: `127.0.0.1:${p.kafka}`,
+        KAFKA_USER: KAFKA_CLIENT_USER,
+        KAFKA_PASSWORD: s.kafkaClient,
+        REDIS_PORT: String(p.redis),
+        REDISCLI_AUTH: s.redis,
+        EVENTS_TOPIC: "tracking.events",
+        DEAD_LETTER_TOPIC: "tracking.dead-letter",
+        VRL_HARNESS_BIN,
+      },
+    }),
+    async healthy() {
+      // An empty POST makes no event (as in Vector) and proves the server answers.
+      return (await httpPost(`http://127.0.0.1:${p.collector}/`, "")).status === 200;
     },
   };
 
@@ -481,7 +539,7 @@ http {
     },
   };
 
-  return [postgres, mariadb, redis, minio, kafka, nginx, prometheus, alertmanager, flinkJobManager, flinkTaskManager, sqlGateway];
+  return [postgres, mariadb, redis, minio, kafka, collector, nginx, prometheus, alertmanager, flinkJobManager, flinkTaskManager, sqlGateway];
 }
 
 export function kafkaAdmin(port: number, s: SandboxSecrets) {

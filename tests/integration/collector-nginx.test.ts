@@ -1,0 +1,215 @@
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import * as zlib from "zlib";
+import { renderNginxConf } from "../../components/collector/nginx";
+import { LOGS } from "../../sandbox/paths";
+import { kafkaClient, sandbox } from "../helpers/sandbox";
+
+/** One HTTP exchange with everything the assertions look at. */
+function call(url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    const req = http.request(url, { method: init.method ?? "GET", headers: { ...(init.body ? { "content-length": Buffer.byteLength(init.body) } : {}), ...init.headers }, timeout: 10000 }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64");
+const FORM = { "content-type": "application/x-www-form-urlencoded" };
+
+/** Reads a topic from the beginning until `want` records match, or fails naming what was missing. */
+async function readUntil(topic: string, match: (v: Record<string, unknown>) => boolean, want: number, timeoutMs = 30000) {
+  const consumer = kafkaClient().consumer({ groupId: `nginx-test-${Date.now()}-${Math.random()}` });
+  const found: { key: string | null; value: Record<string, unknown> }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${topic}: ${found.length} of ${want} expected records after ${timeoutMs} ms`)), timeoutMs);
+    consumer.run({
+      eachMessage: async ({ message }) => {
+        const value = JSON.parse(message.value!.toString());
+        if (match(value)) found.push({ key: message.key?.toString() ?? null, value });
+        if (found.length >= want) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  }).finally(() => consumer.disconnect());
+  return found;
+}
+
+/**
+ * The tracking endpoint as the Sensors SDKs call it, through the sandbox's real Debian nginx running
+ * the stacks' config (renderNginxConf) in front of the Vector stand-in (real VRL, real Kafka).
+ */
+describe("collector: Sensors SDK requests through real nginx (stack config) -> Vector stand-in -> Kafka", () => {
+  const { endpoints } = sandbox();
+  const base = endpoints.nginx.url;
+  const run = `n${Date.now().toString(36)}`;
+  const now = Date.now();
+  const track = (id: string, over: Record<string, unknown> = {}) => ({
+    type: "track", event: "ViewProduct", distinct_id: id, time: now, _track_id: 7, properties: { price: 12.5 }, ...over,
+  });
+
+  it("answers a browser's CORS preflight with 204 and the CORS headers", async () => {
+    const r = await call(`${base}/sa?project=shop`, { method: "OPTIONS", headers: { origin: "https://shop.example", "access-control-request-method": "POST" } });
+    expect(r.status).toBe(204);
+    expect(r.headers["access-control-allow-origin"]).toBe("*");
+    expect(r.headers["access-control-allow-methods"]).toContain("POST");
+  });
+
+  it("delivers GET /sa.gif?data=&ext=crc= (image beacon) and POST data_list gzip=1 to the events topic, bad ones to the dead-letter", async () => {
+    const get = await call(`${base}/sa.gif?project=shop&data=${encodeURIComponent(b64(track(`${run}-get`)))}&ext=${encodeURIComponent("crc=-123")}`, {
+      headers: { "user-agent": "SensorsAnalytics-JS", "x-forwarded-for": "198.51.100.1" },
+    });
+    expect(get.status).toBe(200);
+    expect(get.headers["access-control-allow-origin"]).toBe("*");
+
+    const batch = [track(`${run}-post-1`), track(`${run}-post-2`, { event: "PayOrder" }), track(`${run}-bad`, { type: "no-such-type" })];
+    const body = new URLSearchParams({ data_list: zlib.gzipSync(JSON.stringify(batch)).toString("base64"), gzip: "1" }).toString();
+    const post = await call(`${base}/sa?project=shop&token=${run}`, { method: "POST", body, headers: FORM });
+    expect(post.status).toBe(200);
+
+    const events = await readUntil("tracking.events", (v) => String(v.distinct_id).startsWith(run), 3);
+    expect(events.map((e) => [e.key, e.value.distinct_id, e.value.event, e.value.project]).sort()).toEqual([
+      [`${run}-get`, `${run}-get`, "ViewProduct", "shop"],
+      [`${run}-post-1`, `${run}-post-1`, "ViewProduct", "shop"],
+      [`${run}-post-2`, `${run}-post-2`, "PayOrder", "shop"],
+    ]);
+    // Nginx's receive time and the client address reached the event.
+    for (const e of events) {
+      expect(e.value.recv_time as number).toBeGreaterThanOrEqual(now - 1000);
+      expect(e.value.ip).toBe("127.0.0.1"); // X-Forwarded-For is not trusted from an unlisted proxy
+    }
+    const [dead] = await readUntil("tracking.dead-letter", (v) => v.distinct_id === `${run}-bad`, 1);
+    expect(dead.value.reason).toBe("type is missing or unknown");
+    expect(JSON.parse(dead.value.raw as string)).toMatchObject({ type: "no-such-type", distinct_id: `${run}-bad` });
+  });
+
+  it("answers 200 to an undecodable request (never a 4xx, which makes SDKs drop) and dead-letters it whole", async () => {
+    const r = await call(`${base}/sa?project=shop`, { method: "POST", body: `data_list=${run}-garbage!!&gzip=1`, headers: FORM });
+    expect(r.status).toBe(200);
+    const [dead] = await readUntil("tracking.dead-letter", (v) => typeof v.raw === "string" && v.raw.includes(`${run}-garbage`), 1);
+    expect(dead.value.reason).toContain("data is not base64");
+  });
+
+  it("logs every request as one JSON line that carries the body", async () => {
+    const body = `data=${encodeURIComponent(b64(track(`${run}-log`)))}`;
+    expect((await call(`${base}/sa?project=shop&token=${run}-log`, { method: "POST", body, headers: FORM })).status).toBe(200);
+    const lines = fs.readFileSync(path.join(LOGS, "nginx-access.log"), "utf8").trim().split("\n");
+    // Lines of an older sandbox config (before this format) may precede ours.
+    const mine = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((l) => l.args === `project=shop&token=${run}-log`);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ method: "POST", uri: "/sa", status: 200, upstream_status: "200", body });
+    expect(mine[0].request_id).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+/**
+ * Nginx's answers when Vector misbehaves: a second real nginx with the same rendered config, in front
+ * of an upstream the test controls.
+ */
+describe("collector: nginx (stack config) answers the SDK contract whatever the upstream does", () => {
+  let nginx: ChildProcess;
+  let upstream: http.Server;
+  let upstreamStatus = 200;
+  const seen: { method?: string; body: string; headers: http.IncomingHttpHeaders; url?: string }[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rtdw-nginx-"));
+  let port = 0;
+
+  const freePort = () =>
+    new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+
+  beforeAll(async () => {
+    upstream = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        seen.push({ method: req.method, body, headers: req.headers, url: req.url });
+        res.writeHead(upstreamStatus).end();
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    port = await freePort();
+    fs.chmodSync(dir, 0o777);
+    for (const t of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) fs.mkdirSync(path.join(dir, t), { mode: 0o777 });
+    const conf = renderNginxConf({
+      listen: `127.0.0.1:${port}`,
+      upstream: `127.0.0.1:${(upstream.address() as net.AddressInfo).port}`,
+      accessLog: path.join(dir, "access.log"),
+      errorLog: path.join(dir, "error.log"),
+      pidFile: path.join(dir, "nginx.pid"),
+      tempDir: dir,
+      trustedProxies: ["127.0.0.1/32"],
+    });
+    fs.writeFileSync(path.join(dir, "nginx.conf"), (process.getuid?.() === 0 ? "user nobody nogroup;\n" : "") + conf);
+    nginx = spawn("nginx", ["-g", "daemon off;", "-p", dir, "-c", path.join(dir, "nginx.conf")], { stdio: "inherit" });
+    for (let i = 0; i < 50; i++) {
+      if (await call(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`nginx did not start: ${fs.existsSync(path.join(dir, "error.log")) ? fs.readFileSync(path.join(dir, "error.log"), "utf8") : ""}`);
+  });
+
+  afterAll(async () => {
+    nginx?.kill("SIGQUIT");
+    await new Promise((r) => upstream?.close(r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("forwards a GET as a form POST (Vector makes no event of a bodiless request) with client address and receive time", async () => {
+    seen.length = 0;
+    upstreamStatus = 200;
+    const data = encodeURIComponent(b64({ type: "track", event: "E", distinct_id: "d", time: 1 }));
+    const r = await call(`http://127.0.0.1:${port}/sa.gif?data=${data}&project=p`, { headers: { "x-forwarded-for": "203.0.113.50" } });
+    expect(r.status).toBe(200);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: "POST", body: `data=${data}&project=p`, url: `/sa.gif?data=${data}&project=p` });
+    expect(seen[0].headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(seen[0].headers["x-real-ip"]).toBe("203.0.113.50"); // from a trusted proxy
+    expect(Number(seen[0].headers["x-request-time"])).toBeGreaterThan(Date.now() / 1000 - 60);
+  });
+
+  it("passes a POST body through unchanged", async () => {
+    seen.length = 0;
+    const body = "data_list=abc%2Bdef&gzip=0";
+    expect((await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body, headers: FORM })).status).toBe(200);
+    expect(seen[0]).toMatchObject({ method: "POST", body });
+  });
+
+  it.each([400, 404, 413, 422])("turns an upstream %i into 200 (SDKs drop a batch on 4xx)", async (status) => {
+    upstreamStatus = status;
+    const r = await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=x", headers: FORM });
+    expect(r.status).toBe(200);
+    expect(r.headers["access-control-allow-origin"]).toBe("*");
+  });
+
+  it.each([500, 502, 503])("turns an upstream %i into 503 with Retry-After (SDKs keep the batch and retry)", async (status) => {
+    upstreamStatus = status;
+    const r = await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=x", headers: FORM });
+    expect(r.status).toBe(503);
+    expect(r.headers["retry-after"]).toBe("5");
+    expect(r.headers["access-control-allow-origin"]).toBe("*");
+  });
+
+  it("answers 503 when Vector is down", async () => {
+    await new Promise((r) => upstream.close(r));
+    upstream.closeAllConnections();
+    const r = await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=x", headers: FORM });
+    expect(r.status).toBe(503);
+  });
+});
