@@ -17,7 +17,8 @@ BEGIN
 END $$;
 
 \getenv admin_password STREAMPARK_ADMIN_PASSWORD
-SELECT set_config('rtdw.admin_password', :'admin_password', false);
+-- \gset swallows the row, so the password never reaches the task's output.
+SELECT set_config('rtdw.admin_password', :'admin_password', false) AS ignored \gset
 UPDATE t_user
    SET salt = s.salt, password = pg_temp.shiro_sha256(current_setting('rtdw.admin_password'), s.salt)
   FROM (SELECT substr(md5(random()::text || clock_timestamp()::text), 1, 26) AS salt) AS s
