@@ -24,12 +24,6 @@ CREATE TABLE IF NOT EXISTS dws_trk_funnel_daily (
   dt VARCHAR(10) NOT NULL, viewers BIGINT, carters BIGINT, orderers BIGINT, payers BIGINT
 ) PRIMARY KEY (dt) DISTRIBUTED BY HASH (dt);
 
-CREATE TABLE IF NOT EXISTS dq_table_quality (
-  table_name VARCHAR(64) NOT NULL, dt VARCHAR(10) NOT NULL, hr VARCHAR(2) NOT NULL,
-  total_rows BIGINT, rejected_rows BIGINT, incomplete_rows BIGINT,
-  anomaly_ratio DOUBLE, completeness DOUBLE, quality_score DOUBLE, last_event_ts DATETIME
-) PRIMARY KEY (table_name, dt, hr) DISTRIBUTED BY HASH (table_name);
-
 -- Funnel conversion rates per day.
 CREATE VIEW IF NOT EXISTS v_trk_funnel_conversion AS
 SELECT dt, viewers, carters, orderers, payers,

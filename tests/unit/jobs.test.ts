@@ -5,6 +5,7 @@ import { parseStackConfig, sizingTotals } from "../../components/config";
 import { flinkSizing } from "../../components/jobs/sizing";
 import { JobEnvironment, renderSql, secretsUsed, splitStatements, withSecrets } from "../../components/jobs/render";
 import { loadJobTable, readJobSql, SQL_DIR } from "../../components/jobs/table";
+import { sinkTablesInSql, stackSinks, starrocksDwsTables } from "../../components/jobs/sinks";
 import { TOPICS } from "../../components/pipelines/topics";
 
 const cfg = (stack: string) =>
@@ -109,5 +110,32 @@ describe("job SQL rendering", () => {
     const used = files.flatMap((f) => [...fs.readFileSync(path.join(SQL_DIR, f), "utf8").matchAll(/\$\{kafka\.\w+:([\w.-]+)/g)].map((m) => m[1]));
     expect(used.length).toBeGreaterThan(5);
     for (const t of used) expect(declared.has(t)).toBe(true);
+  });
+});
+
+describe("sinks of the stacks", () => {
+  const sr = { jdbcUrl: "jdbc:mysql://starrocks-fe:9030", loadUrl: "starrocks-fe:8030", user: "root", database: "dws" };
+  const sinks = stackSinks(sr, { jdbcUrl: "jdbc:postgresql://pg:5432/rtdw_quality", user: "rtdw_quality_app" });
+
+  it("covers every ${sink:...} of the SQL, and nothing else", () => {
+    expect(Object.keys(sinks).sort()).toEqual(sinkTablesInSql());
+  });
+
+  it("loads each DWS table into its StarRocks table exactly once, password left as a secret", () => {
+    expect(starrocksDwsTables()).toEqual(["dws_trade_daily", "dws_product_daily", "dws_trk_event_hourly", "dws_trk_event_daily", "dws_trk_funnel_daily"]);
+    for (const t of starrocksDwsTables()) {
+      expect(sinks[t]).toMatchObject({ connector: "starrocks", "table-name": t, "database-name": "dws", "sink.semantic": "exactly-once", "sink.label-prefix": `rtdw_${t}`, password: "${secret:starrocks.password}" });
+    }
+    expect(new Set(starrocksDwsTables().map((t) => sinks[t]["sink.label-prefix"])).size).toBe(starrocksDwsTables().length);
+  });
+
+  it("writes the quality results to PostgreSQL", () => {
+    expect(sinks.dq_table_quality).toMatchObject({ connector: "jdbc", url: "jdbc:postgresql://pg:5432/rtdw_quality", password: "${secret:quality.password}" });
+  });
+
+  it("renders the DWS job with the StarRocks options and no credential", () => {
+    const sql = renderSql(readJobSql({ sql: "warehouse/dws_aggregate.sql" }), { ...ENV, sinks });
+    expect(sql).toContain("'connector' = 'starrocks'");
+    expect(secretsUsed(sql)).toContain("starrocks.password");
   });
 });
