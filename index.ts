@@ -11,3 +11,5 @@ export const endpoints = platform.endpoints;
 export const credentials = platform.credentials;
 /** What the stack reserves: total memory limit and CPU requests, every replica counted. */
 export const sizing = platform.sizing;
+/** Table-level lineage of every job, read from the job SQL: which tables each job reads and writes. */
+export const lineage = platform.lineage;

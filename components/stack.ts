@@ -9,6 +9,7 @@ import { FlinkCluster } from "./flink/cluster";
 import { StreamPark } from "./streampark/streampark";
 import { StarRocks } from "./starrocks/starrocks";
 import { Collector } from "./collector/collector";
+import { JobLineage, jobLineage } from "./jobs/lineage";
 import { Minio } from "./storage/minio";
 import { S3Store } from "./storage/s3";
 import { ObjectStore } from "./storage/types";
@@ -20,6 +21,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly endpoints: OutputsOf<PlatformEndpoints>;
   readonly credentials: OutputsOf<PlatformCredentials>;
   readonly sizing: ReturnType<typeof sizingTotals>;
+  /** Which tables each job of the job table reads and writes, derived from its SQL. */
+  readonly lineage: readonly JobLineage[];
 
   constructor(name: string, cfg: StackConfig, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:index:Platform", name, {}, opts);
@@ -89,6 +92,7 @@ export class Platform extends pulumi.ComponentResource {
       starrocks: { rootPassword: starrocks.rootPassword },
     }) as OutputsOf<PlatformCredentials>;
     this.sizing = sizingTotals(cfg.sizing);
+    this.lineage = jobLineage(cfg.jobs);
     this.registerOutputs({ endpoints: this.endpoints, credentials: this.credentials });
   }
 }
