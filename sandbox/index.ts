@@ -6,7 +6,7 @@ import { loadOrCreateSecrets, writePrivate } from "./credentials";
 import { install } from "./install";
 import { CONF, HOME, ports } from "./paths";
 import { logFile, portInUse, runningPid, start, stop, waitHealthy } from "./process";
-import { BUCKETS, KAFKA_CLIENT_USER, MARIADB_DATABASE, SandboxService, sandboxServices } from "./services";
+import { BUCKETS, KAFKA_CLIENT_USER, MARIADB_DATABASE, MARIADB_DWS_DATABASE, SandboxService, sandboxServices } from "./services";
 
 /**
  * The stack's output shape for what the sandbox runs (StreamPark, StarRocks and Vector cannot run
@@ -15,7 +15,7 @@ import { BUCKETS, KAFKA_CLIENT_USER, MARIADB_DATABASE, SandboxService, sandboxSe
 export interface SandboxEndpoints extends Omit<PlatformEndpoints, "kafka" | "flink" | "streampark" | "starrocks" | "collector"> {
   readonly kafka: { readonly bootstrapServers: string; readonly securityProtocol: "SASL_PLAINTEXT"; readonly saslMechanism: "PLAIN"; readonly username: string };
   readonly flink: { readonly restUrl: string; readonly sqlGatewayUrl: string };
-  readonly mysql: { readonly host: string; readonly port: number; readonly database: string; readonly user: string; readonly cdcUser: string };
+  readonly mysql: { readonly host: string; readonly port: number; readonly database: string; /** the StarRocks stand-in (sandbox only) */ readonly dwsDatabase: string; readonly user: string; readonly cdcUser: string };
   readonly nginx: { readonly url: string };
   readonly prometheus: { readonly url: string; readonly username: string };
   readonly alertmanager: { readonly url: string };
@@ -50,7 +50,7 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
     redis: { host: "127.0.0.1", port: p.redis },
     kafka: { bootstrapServers: `127.0.0.1:${p.kafka}`, securityProtocol: "SASL_PLAINTEXT", saslMechanism: "PLAIN", username: KAFKA_CLIENT_USER },
     flink: { restUrl: `http://127.0.0.1:${p.flinkRest}`, sqlGatewayUrl: `http://127.0.0.1:${p.sqlGateway}` },
-    mysql: { host: "127.0.0.1", port: p.mariadb, database: MARIADB_DATABASE, user: "rtdw_app", cdcUser: "rtdw_cdc" },
+    mysql: { host: "127.0.0.1", port: p.mariadb, database: MARIADB_DATABASE, dwsDatabase: MARIADB_DWS_DATABASE, user: "rtdw_app", cdcUser: "rtdw_cdc" },
     nginx: { url: `http://127.0.0.1:${p.nginx}` },
     prometheus: { url: `http://127.0.0.1:${p.prometheus}`, username: "rtdw" },
     alertmanager: { url: `http://127.0.0.1:${p.alertmanager}` },

@@ -6,6 +6,8 @@ import { createHash } from "crypto";
 import { DEFAULT_TOPICS } from "../components/config/services";
 import { renderTopicLines, TOPIC_SCRIPT } from "../components/services/kafka";
 import { BOOTSTRAP_SQL } from "../components/services/postgres";
+import { starrocksDwsAsMysql } from "../components/jobs/sinks";
+import { SQL_DIR } from "../components/jobs/table";
 import { loadOrCreateSecrets, SandboxSecrets, writePrivate } from "./credentials";
 import { renderNginxConf } from "../components/collector/nginx";
 import { FLINK_HOME, KAFKA_BIN, KAFKA_LIBS, MINIO_BIN, VRL_HARNESS_BIN } from "./install";
@@ -35,6 +37,8 @@ const REPO_ROOT = path.resolve(__dirname, "..");
 export const BUCKETS = { warehouse: "rtdw-sandbox-warehouse", checkpoints: "rtdw-sandbox-checkpoints", starrocks: "rtdw-sandbox-starrocks" };
 export const KAFKA_CLIENT_USER = "rtdw";
 export const MARIADB_DATABASE = "shop";
+/** Stands in for StarRocks' dws database (StarRocks speaks the MySQL protocol). */
+export const MARIADB_DWS_DATABASE = "dws";
 
 // ---------- small clients used by the health checks ----------
 
@@ -212,7 +216,14 @@ GRANT ALL PRIVILEGES ON ${MARIADB_DATABASE}.* TO 'rtdw_app'@'127.0.0.1';
 CREATE USER IF NOT EXISTS 'rtdw_cdc'@'127.0.0.1' IDENTIFIED BY '${s.mariadbCdc}';
 ALTER USER 'rtdw_cdc'@'127.0.0.1' IDENTIFIED BY '${s.mariadbCdc}';
 GRANT SELECT, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT, RELOAD, LOCK TABLES ON *.* TO 'rtdw_cdc'@'127.0.0.1';
+CREATE DATABASE IF NOT EXISTS ${MARIADB_DWS_DATABASE} CHARACTER SET utf8mb4;
+GRANT ALL PRIVILEGES ON ${MARIADB_DWS_DATABASE}.* TO 'rtdw_app'@'127.0.0.1';
 FLUSH PRIVILEGES;
+USE ${MARIADB_DATABASE};
+${fs.readFileSync(path.join(SQL_DIR, "source", "shop.sql"), "utf8")}
+-- StarRocks cannot run here: its DWS tables, same columns and keys, receive the DWS jobs' rows.
+USE ${MARIADB_DWS_DATABASE};
+${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
 `,
       });
     },

@@ -44,7 +44,8 @@ function referencesIn(query: string): string[] {
 }
 
 export function lineageOfSql(sqlText: string, file: string): { reads: string[]; writes: string[] } {
-  const sql = stripComments(sqlText);
+  // A change-event view reads exactly the table its fragment is given.
+  const sql = stripComments(sqlText).replace(/\$\{kafka\.changeEvents:(\w+)\}/g, "SELECT * FROM $1");
   const temps = new Map<string, string>();
   const views = new Map<string, string[]>();
   const statements = sql.split(/;\s*(?:\n|$)/);

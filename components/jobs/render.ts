@@ -12,6 +12,8 @@ export interface JobEnvironment {
   readonly s3: { readonly endpoint: string; readonly accessKey: string; readonly pathStyle: boolean };
   readonly kafka: { readonly bootstrap: string; readonly user: string };
   readonly mysql: { readonly hostname: string; readonly port: number; readonly database: string; readonly user: string };
+  /** The business time zone: dt/hr partitions and DATE_FORMAT of TIMESTAMP_LTZ follow it (table.local-time-zone). */
+  readonly timeZone: string;
   /** Connector options of each DWS / quality sink table, by table name (values may hold ${secret:...}). */
   readonly sinks: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
@@ -52,6 +54,17 @@ const FRAGMENTS: Record<string, Fragment> = {
       "properties.auto.offset.reset": "earliest",
       format: "raw",
     }),
+  // The change events of a raw CDC topic: one row per record with its change kind. An update is
+  // two debezium-json records, the old image ("op": "d", row_kind -U) and the new one ("op": "c",
+  // row_kind +U); the old image is dropped here (op 'before'), as the previous change already holds it.
+  // op: c (insert or snapshot), u (update), d (delete), 'before', or NULL when the record is not a change event.
+  "kafka.changeEvents": (_env, [table]) =>
+    `SELECT payload, src_partition, src_offset, src_ts, img,
+  CASE WHEN dop = 'd' AND kind = '-U' THEN 'before' WHEN dop = 'c' AND kind = '+U' THEN 'u' WHEN dop IN ('c', 'd') THEN dop END AS op
+FROM (
+  SELECT *, JSON_VALUE(img, '$.row_kind') AS kind FROM (
+    SELECT *, CASE WHEN dop = 'd' THEN JSON_QUERY(payload, '$.before') ELSE JSON_QUERY(payload, '$.after') END AS img
+    FROM (SELECT *, JSON_VALUE(payload, '$.op') AS dop FROM ${table})))`,
   "kafka.changelogSink": (env, [topic]) =>
     options({
       connector: "kafka",

@@ -88,3 +88,26 @@ export function stackSinks(sr: StarRocksSinkEndpoint, quality: Omit<JdbcSinkEndp
   sinks.dq_table_quality = jdbcSinkOptions("dq_table_quality", { ...quality, secret: "quality.password" });
   return sinks;
 }
+
+/**
+ * The StarRocks DWS tables as plain MySQL DDL: same names, columns, types and keys, without
+ * StarRocks' table-model clauses. Where StarRocks cannot run (the sandbox), a MySQL-protocol
+ * database with these tables receives exactly the rows the StarRocks connector would upsert.
+ */
+export function starrocksDwsAsMysql(): string[] {
+  const ddl = fs.readFileSync(path.join(SQL_DIR, "starrocks", "10_dws.sql"), "utf8");
+  return [...ddl.matchAll(/CREATE TABLE IF NOT EXISTS (\w+) \(([\s\S]*?)\) PRIMARY KEY \(([^)]*)\) DISTRIBUTED BY HASH \([^)]*\);/g)].map(
+    (m) => `CREATE TABLE IF NOT EXISTS ${m[1]} (${m[2].trim()}, PRIMARY KEY (${m[3]}))`,
+  );
+}
+
+/**
+ * The sinks of a stack without StarRocks: every DWS table through the JDBC connector into a
+ * MySQL-protocol database holding starrocksDwsAsMysql(), the quality table to PostgreSQL as in the stacks.
+ */
+export function standInSinks(dws: Omit<JdbcSinkEndpoint, "secret">, quality: Omit<JdbcSinkEndpoint, "secret">): Record<string, Record<string, string>> {
+  const sinks: Record<string, Record<string, string>> = {};
+  for (const t of starrocksDwsTables()) sinks[t] = jdbcSinkOptions(t, { ...dws, secret: "starrocks.password" });
+  sinks.dq_table_quality = jdbcSinkOptions("dq_table_quality", { ...quality, secret: "quality.password" });
+  return sinks;
+}

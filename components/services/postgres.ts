@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
@@ -47,7 +49,12 @@ REVOKE ALL ON DATABASE ${db} FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${role};
 `;
   })
-  .join("\n");
+  .join("\n")
+  .concat(
+    // Schemas owned by the application role, so the app never needs more than its own database.
+    `\n\\connect ${DATABASES.quality}\nSET ROLE ${DATABASES.quality}_app;\n`,
+    fs.readFileSync(path.resolve(__dirname, "../../sql/postgres/rtdw_quality.sql"), "utf8"),
+  );
 
 /** PostgreSQL 16: catalog and metadata store, with one least-privilege role per application. */
 export class Postgres extends pulumi.ComponentResource {

@@ -45,7 +45,7 @@ SELECT *, CASE
     WHEN op = 'd' THEN CAST(NULL AS STRING)
     WHEN order_id IS NULL THEN 'payments.order_id is missing'
     WHEN amount IS NULL OR amount <= 0 THEN 'payments.amount is not positive'
-    WHEN LOWER(method) NOT IN ('alipay', 'wechat', 'card', 'cash') THEN 'payments.method is not a known method'
+    WHEN LOWER(`method`) NOT IN ('alipay', 'wechat', 'card', 'cash') THEN 'payments.method is not a known method'
     WHEN LOWER(status) NOT IN ('pending', 'success', 'failed', 'refunded') THEN 'payments.status is not a known status'
   END AS reject_reason
 FROM ods.shop_payments /*+ OPTIONS('scan.mode' = 'latest-full') */;
@@ -72,7 +72,7 @@ SELECT id, order_id, product_id, quantity, unit_price, CAST(quantity * unit_pric
 FROM order_items_checked WHERE reject_reason IS NULL;
 
 INSERT INTO dwd.payments
-SELECT id, order_id, LOWER(TRIM(method)), amount, LOWER(TRIM(status)), paid_at, updated_at,
+SELECT id, order_id, LOWER(TRIM(`method`)), amount, LOWER(TRIM(status)), paid_at, updated_at,
   CASE WHEN op = 'd' THEN '-D' ELSE '+I' END, src_offset
 FROM payments_checked WHERE reject_reason IS NULL;
 
@@ -89,6 +89,6 @@ UNION ALL
 SELECT 'shop.order_items', id, reject_reason, JSON_OBJECT('order_id' VALUE order_id, 'product_id' VALUE product_id, 'quantity' VALUE quantity, 'unit_price' VALUE CAST(unit_price AS STRING)), src_offset, ingest_ts, dt
 FROM order_items_checked WHERE reject_reason IS NOT NULL
 UNION ALL
-SELECT 'shop.payments', id, reject_reason, JSON_OBJECT('order_id' VALUE order_id, 'method' VALUE method, 'amount' VALUE CAST(amount AS STRING), 'status' VALUE status), src_offset, ingest_ts, dt
+SELECT 'shop.payments', id, reject_reason, JSON_OBJECT('order_id' VALUE order_id, 'method' VALUE `method`, 'amount' VALUE CAST(amount AS STRING), 'status' VALUE status), src_offset, ingest_ts, dt
 FROM payments_checked WHERE reject_reason IS NOT NULL;
 END;

@@ -13,19 +13,19 @@ CREATE TEMPORARY TABLE dq_table_quality (
 
 CREATE TEMPORARY VIEW ods_changes AS
 SELECT 'shop.users' AS table_name, dt, hr, src_ts, CAST(NULL AS STRING) AS reason,
-  CASE WHEN op = 'c' AND (name IS NULL OR email IS NULL OR created_at IS NULL) THEN 1 ELSE 0 END AS incomplete
+  CASE WHEN op <> 'd' AND (name IS NULL OR email IS NULL OR created_at IS NULL) THEN 1 ELSE 0 END AS incomplete
 FROM ods.shop_users
 UNION ALL
-SELECT 'shop.products', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op = 'c' AND (name IS NULL OR price IS NULL) THEN 1 ELSE 0 END
+SELECT 'shop.products', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op <> 'd' AND (name IS NULL OR price IS NULL) THEN 1 ELSE 0 END
 FROM ods.shop_products
 UNION ALL
-SELECT 'shop.orders', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op = 'c' AND (user_id IS NULL OR total_amount IS NULL OR status IS NULL) THEN 1 ELSE 0 END
+SELECT 'shop.orders', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op <> 'd' AND (user_id IS NULL OR total_amount IS NULL OR status IS NULL) THEN 1 ELSE 0 END
 FROM ods.shop_orders
 UNION ALL
-SELECT 'shop.order_items', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op = 'c' AND (order_id IS NULL OR product_id IS NULL OR quantity IS NULL) THEN 1 ELSE 0 END
+SELECT 'shop.order_items', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op <> 'd' AND (order_id IS NULL OR product_id IS NULL OR quantity IS NULL) THEN 1 ELSE 0 END
 FROM ods.shop_order_items
 UNION ALL
-SELECT 'shop.payments', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op = 'c' AND (order_id IS NULL OR amount IS NULL OR status IS NULL) THEN 1 ELSE 0 END
+SELECT 'shop.payments', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op <> 'd' AND (order_id IS NULL OR amount IS NULL OR status IS NULL) THEN 1 ELSE 0 END
 FROM ods.shop_payments
 UNION ALL
 -- A rejected change counts in its table's hour (of arrival) as an anomaly.

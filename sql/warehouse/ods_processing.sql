@@ -1,8 +1,8 @@
 -- rt-dw-ods-processing: each CDC topic -> its Paimon ODS change log, append-only, partitioned by the
 -- dt/hr the change reached Kafka. Values are read as raw text and parsed here, so a record that is not
 -- a change event (not JSON, unknown op, no id) lands in dq.ods_rejects with the reason instead of
--- failing the job or vanishing. Updates arrive as a 'd' of the old image then a 'c' of the new one
--- (Flink's debezium-json encoding); both are kept, with their Kafka offset for ordering downstream.
+-- failing the job or vanishing. op is c (insert), u (update: the new image) or d (delete: the last
+-- image), with the Kafka offset for ordering per key downstream; see the kafka.changeEvents fragment.
 
 CREATE TEMPORARY TABLE kafka_users (${kafka.rawColumns}) WITH (${kafka.rawSource:cdc.shop.users,rt-dw-ods-processing});
 
@@ -14,81 +14,66 @@ CREATE TEMPORARY TABLE kafka_order_items (${kafka.rawColumns}) WITH (${kafka.raw
 
 CREATE TEMPORARY TABLE kafka_payments (${kafka.rawColumns}) WITH (${kafka.rawSource:cdc.shop.payments,rt-dw-ods-processing});
 
-CREATE TEMPORARY VIEW parsed_users AS
-SELECT payload, src_partition, src_offset, src_ts, op,
-  CASE WHEN op = 'd' THEN JSON_QUERY(payload, '$.before') ELSE JSON_QUERY(payload, '$.after') END AS img
-FROM (SELECT *, JSON_VALUE(payload, '$.op') AS op FROM kafka_users);
+CREATE TEMPORARY VIEW parsed_users AS ${kafka.changeEvents:kafka_users};
 
-CREATE TEMPORARY VIEW parsed_products AS
-SELECT payload, src_partition, src_offset, src_ts, op,
-  CASE WHEN op = 'd' THEN JSON_QUERY(payload, '$.before') ELSE JSON_QUERY(payload, '$.after') END AS img
-FROM (SELECT *, JSON_VALUE(payload, '$.op') AS op FROM kafka_products);
+CREATE TEMPORARY VIEW parsed_products AS ${kafka.changeEvents:kafka_products};
 
-CREATE TEMPORARY VIEW parsed_orders AS
-SELECT payload, src_partition, src_offset, src_ts, op,
-  CASE WHEN op = 'd' THEN JSON_QUERY(payload, '$.before') ELSE JSON_QUERY(payload, '$.after') END AS img
-FROM (SELECT *, JSON_VALUE(payload, '$.op') AS op FROM kafka_orders);
+CREATE TEMPORARY VIEW parsed_orders AS ${kafka.changeEvents:kafka_orders};
 
-CREATE TEMPORARY VIEW parsed_order_items AS
-SELECT payload, src_partition, src_offset, src_ts, op,
-  CASE WHEN op = 'd' THEN JSON_QUERY(payload, '$.before') ELSE JSON_QUERY(payload, '$.after') END AS img
-FROM (SELECT *, JSON_VALUE(payload, '$.op') AS op FROM kafka_order_items);
+CREATE TEMPORARY VIEW parsed_order_items AS ${kafka.changeEvents:kafka_order_items};
 
-CREATE TEMPORARY VIEW parsed_payments AS
-SELECT payload, src_partition, src_offset, src_ts, op,
-  CASE WHEN op = 'd' THEN JSON_QUERY(payload, '$.before') ELSE JSON_QUERY(payload, '$.after') END AS img
-FROM (SELECT *, JSON_VALUE(payload, '$.op') AS op FROM kafka_payments);
+CREATE TEMPORARY VIEW parsed_payments AS ${kafka.changeEvents:kafka_payments};
 
 EXECUTE STATEMENT SET BEGIN
 
 INSERT INTO ods.shop_users
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), JSON_VALUE(img, '$.name'), JSON_VALUE(img, '$.email'), JSON_VALUE(img, '$.phone'), JSON_VALUE(img, '$.city'), TRY_CAST(JSON_VALUE(img, '$.created_at') AS TIMESTAMP(3)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
-FROM parsed_users WHERE op IN ('c', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
+FROM parsed_users WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
 INSERT INTO dq.ods_rejects
 SELECT 'shop.users',
-  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL OR op NOT IN ('c', 'd') THEN 'unknown op' ELSE 'no id' END,
+  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL THEN 'unknown op' ELSE 'no id' END,
   payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd')
-FROM parsed_users WHERE op IS NULL OR op NOT IN ('c', 'd') OR JSON_VALUE(img, '$.id') IS NULL;
+FROM parsed_users WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
 
 INSERT INTO ods.shop_products
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), JSON_VALUE(img, '$.name'), JSON_VALUE(img, '$.category'), TRY_CAST(JSON_VALUE(img, '$.price') AS DECIMAL(12, 2)), JSON_VALUE(img, '$.status'), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
-FROM parsed_products WHERE op IN ('c', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
+FROM parsed_products WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
 INSERT INTO dq.ods_rejects
 SELECT 'shop.products',
-  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL OR op NOT IN ('c', 'd') THEN 'unknown op' ELSE 'no id' END,
+  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL THEN 'unknown op' ELSE 'no id' END,
   payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd')
-FROM parsed_products WHERE op IS NULL OR op NOT IN ('c', 'd') OR JSON_VALUE(img, '$.id') IS NULL;
+FROM parsed_products WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
 
 INSERT INTO ods.shop_orders
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.user_id') AS BIGINT), JSON_VALUE(img, '$.status'), TRY_CAST(JSON_VALUE(img, '$.total_amount') AS DECIMAL(12, 2)), TRY_CAST(JSON_VALUE(img, '$.created_at') AS TIMESTAMP(3)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
-FROM parsed_orders WHERE op IN ('c', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
+FROM parsed_orders WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
 INSERT INTO dq.ods_rejects
 SELECT 'shop.orders',
-  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL OR op NOT IN ('c', 'd') THEN 'unknown op' ELSE 'no id' END,
+  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL THEN 'unknown op' ELSE 'no id' END,
   payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd')
-FROM parsed_orders WHERE op IS NULL OR op NOT IN ('c', 'd') OR JSON_VALUE(img, '$.id') IS NULL;
+FROM parsed_orders WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
 
 INSERT INTO ods.shop_order_items
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.order_id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.product_id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.quantity') AS INT), TRY_CAST(JSON_VALUE(img, '$.unit_price') AS DECIMAL(12, 2)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
-FROM parsed_order_items WHERE op IN ('c', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
+FROM parsed_order_items WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
 INSERT INTO dq.ods_rejects
 SELECT 'shop.order_items',
-  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL OR op NOT IN ('c', 'd') THEN 'unknown op' ELSE 'no id' END,
+  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL THEN 'unknown op' ELSE 'no id' END,
   payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd')
-FROM parsed_order_items WHERE op IS NULL OR op NOT IN ('c', 'd') OR JSON_VALUE(img, '$.id') IS NULL;
+FROM parsed_order_items WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
 
 INSERT INTO ods.shop_payments
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.order_id') AS BIGINT), JSON_VALUE(img, '$.method'), TRY_CAST(JSON_VALUE(img, '$.amount') AS DECIMAL(12, 2)), JSON_VALUE(img, '$.status'), TRY_CAST(JSON_VALUE(img, '$.paid_at') AS TIMESTAMP(3)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
-FROM parsed_payments WHERE op IN ('c', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
+FROM parsed_payments WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
 INSERT INTO dq.ods_rejects
 SELECT 'shop.payments',
-  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL OR op NOT IN ('c', 'd') THEN 'unknown op' ELSE 'no id' END,
+  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL THEN 'unknown op' ELSE 'no id' END,
   payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd')
-FROM parsed_payments WHERE op IS NULL OR op NOT IN ('c', 'd') OR JSON_VALUE(img, '$.id') IS NULL;
+FROM parsed_payments WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
 
 END;

@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS ods.shop_order_items (
 ) PARTITIONED BY (dt, hr) WITH ('partition.expiration-time' = '30 d', 'partition.timestamp-pattern' = '$dt', 'partition.timestamp-formatter' = 'yyyy-MM-dd');
 
 CREATE TABLE IF NOT EXISTS ods.shop_payments (
-  id BIGINT, order_id BIGINT, method STRING, amount DECIMAL(12, 2), status STRING, paid_at TIMESTAMP(3), updated_at TIMESTAMP(3),
+  id BIGINT, order_id BIGINT, `method` STRING, amount DECIMAL(12, 2), status STRING, paid_at TIMESTAMP(3), updated_at TIMESTAMP(3),
   op STRING, src_partition INT, src_offset BIGINT, src_ts TIMESTAMP_LTZ(3), ingest_ts TIMESTAMP_LTZ(3),
   dt STRING, hr STRING
 ) PARTITIONED BY (dt, hr) WITH ('partition.expiration-time' = '30 d', 'partition.timestamp-pattern' = '$dt', 'partition.timestamp-formatter' = 'yyyy-MM-dd');
@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS dwd.order_items (
 ) WITH ('bucket' = '4', 'rowkind.field' = 'row_kind', 'sequence.field' = 'src_offset', 'changelog-producer' = 'lookup');
 
 CREATE TABLE IF NOT EXISTS dwd.payments (
-  id BIGINT, order_id BIGINT, method STRING, amount DECIMAL(12, 2), status STRING, paid_at TIMESTAMP(3), updated_at TIMESTAMP(3),
+  id BIGINT, order_id BIGINT, `method` STRING, amount DECIMAL(12, 2), status STRING, paid_at TIMESTAMP(3), updated_at TIMESTAMP(3),
   row_kind STRING, src_offset BIGINT,
   PRIMARY KEY (id) NOT ENFORCED
 ) WITH ('bucket' = '4', 'rowkind.field' = 'row_kind', 'sequence.field' = 'src_offset', 'changelog-producer' = 'lookup');

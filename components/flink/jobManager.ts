@@ -1,0 +1,136 @@
+import { requestJson, RetryPolicy } from "./http";
+
+/**
+ * Client of the JobManager REST API (Flink 1.20, /v1): job status, checkpoints, stop with a
+ * savepoint, cancel. Asynchronous operations (savepoints) are polled until they complete.
+ * See docs/content/docs/ops/rest_api.md in apache/flink.
+ */
+
+export type JobState =
+  | "INITIALIZING" | "CREATED" | "RUNNING" | "FAILING" | "FAILED" | "CANCELLING" | "CANCELED"
+  | "FINISHED" | "RESTARTING" | "SUSPENDED" | "RECONCILING";
+
+export interface JobOverview {
+  readonly jid: string;
+  readonly name: string;
+  readonly state: JobState;
+  readonly "start-time": number;
+}
+
+export interface CheckpointCounts {
+  readonly completed: number;
+  readonly failed: number;
+  readonly inProgress: number;
+  /** External path of the latest completed checkpoint, if any. */
+  readonly latestPath?: string;
+  /** The checkpoint or savepoint the job last restored from after a failover or resubmission. */
+  readonly restored?: { readonly id: number; readonly restoreTimestamp: number; readonly path?: string };
+}
+
+export class JobManagerClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly retry?: RetryPolicy,
+  ) {}
+
+  private url(p: string) {
+    return `${this.baseUrl.replace(/\/$/, "")}${p}`;
+  }
+
+  async jobs(): Promise<JobOverview[]> {
+    return (await requestJson<{ jobs: JobOverview[] }>("GET", this.url("/jobs/overview"), undefined, { retry: this.retry })).jobs;
+  }
+
+  /** The job's state, or undefined when the cluster does not know it (never ran, or forgotten). */
+  async state(jobId: string): Promise<JobState | undefined> {
+    try {
+      return (await requestJson<{ state: JobState }>("GET", this.url(`/jobs/${jobId}`), undefined, { retry: this.retry })).state;
+    } catch (e) {
+      if ((e as { status?: number }).status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Why the job failed, from its exception history (Flink's own message). */
+  async failureCause(jobId: string): Promise<string | undefined> {
+    const r = await requestJson<any>("GET", this.url(`/jobs/${jobId}/exceptions?maxExceptions=1`), undefined, { retry: this.retry });
+    const e = r.exceptionHistory?.entries?.[0] ?? r;
+    const text: string | undefined = e.stacktrace ?? e["root-exception"];
+    return text?.split("\n").find((l: string) => l.trim())?.trim();
+  }
+
+  async checkpoints(jobId: string): Promise<CheckpointCounts> {
+    const r = await requestJson<any>("GET", this.url(`/jobs/${jobId}/checkpoints`), undefined, { retry: this.retry });
+    return {
+      completed: r.counts?.completed ?? 0,
+      failed: r.counts?.failed ?? 0,
+      inProgress: r.counts?.in_progress ?? 0,
+      latestPath: r.latest?.completed?.external_path,
+      restored: r.latest?.restored ? { id: r.latest.restored.id, restoreTimestamp: r.latest.restored.restore_timestamp, path: r.latest.restored.external_path } : undefined,
+    };
+  }
+
+  /** Polls until the job reaches one of `states`; fails fast on FAILED, naming Flink's cause. */
+  async waitFor(jobId: string, states: JobState[], timeoutMs = 120000): Promise<JobState> {
+    const deadline = Date.now() + timeoutMs;
+    let last: JobState | undefined;
+    for (;;) {
+      last = await this.state(jobId);
+      if (last && states.includes(last)) return last;
+      if (last === "FAILED" && !states.includes("FAILED")) throw new Error(`job ${jobId} failed: ${await this.failureCause(jobId)}`);
+      if (Date.now() > deadline) throw new Error(`job ${jobId} is ${last ?? "unknown to the JobManager"} after ${timeoutMs} ms, expected ${states.join(" or ")}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Waits until `n` more checkpoints completed than `after` (counting from the job's start). */
+  async waitForCheckpoints(jobId: string, n: number, timeoutMs = 180000, after?: number): Promise<CheckpointCounts> {
+    const base = after ?? (await this.checkpoints(jobId)).completed;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const c = await this.checkpoints(jobId);
+      if (c.completed >= base + n) return c;
+      if (Date.now() > deadline) throw new Error(`job ${jobId}: ${c.completed - base} of ${n} checkpoints completed after ${timeoutMs} ms (${c.failed} failed)`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Stops the job with a savepoint (drain=false: keeps state for a resume) and returns its path. */
+  async stopWithSavepoint(jobId: string, targetDirectory?: string, timeoutMs = 300000): Promise<string> {
+    const { "request-id": id } = await requestJson<{ "request-id": string }>(
+      "POST",
+      this.url(`/jobs/${jobId}/stop`),
+      { drain: false, ...(targetDirectory ? { targetDirectory } : {}), formatType: "CANONICAL" },
+      { retry: this.retry },
+    );
+    return this.savepointResult(jobId, id, timeoutMs);
+  }
+
+  /** Takes a savepoint and leaves the job running. */
+  async triggerSavepoint(jobId: string, targetDirectory?: string, timeoutMs = 300000): Promise<string> {
+    const { "request-id": id } = await requestJson<{ "request-id": string }>(
+      "POST",
+      this.url(`/jobs/${jobId}/savepoints`),
+      { "cancel-job": false, ...(targetDirectory ? { "target-directory": targetDirectory } : {}), formatType: "CANONICAL" },
+      { retry: this.retry },
+    );
+    return this.savepointResult(jobId, id, timeoutMs);
+  }
+
+  private async savepointResult(jobId: string, requestId: string, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await requestJson<any>("GET", this.url(`/jobs/${jobId}/savepoints/${requestId}`), undefined, { retry: this.retry });
+      if (r.status?.id === "COMPLETED") {
+        if (r.operation?.location) return r.operation.location as string;
+        throw new Error(`savepoint of job ${jobId} failed: ${String(r.operation?.["failure-cause"]?.["stack-trace"] ?? "no cause given").split("\n")[0]}`);
+      }
+      if (Date.now() > deadline) throw new Error(`savepoint of job ${jobId} not complete after ${timeoutMs} ms`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    await requestJson("PATCH", this.url(`/jobs/${jobId}?mode=cancel`), undefined, { retry: this.retry });
+  }
+}

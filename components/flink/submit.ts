@@ -1,0 +1,45 @@
+import { JobScript } from "../jobs/script";
+import { SecretName, withSecrets } from "../jobs/render";
+import { SqlGatewayClient, SqlGatewayError } from "./sqlGateway";
+
+export interface SubmitOptions {
+  /** Restore from this savepoint or retained checkpoint. */
+  readonly savepointPath?: string;
+  /** Skip state that no longer maps to an operator (set when the SQL changed shape). */
+  readonly allowNonRestoredState?: boolean;
+}
+
+/**
+ * Runs a job script in a fresh SQL Gateway session and returns the submitted job's id. Secrets are
+ * substituted statement by statement as each is sent, and never logged: an error names the
+ * statement by its first line with the secret placeholders still in place.
+ */
+export async function submitJobScript(gw: SqlGatewayClient, script: JobScript, secrets: Partial<Record<SecretName, string>>, o: SubmitOptions = {}): Promise<string> {
+  const config: Record<string, string> = { ...script.config };
+  if (o.savepointPath) {
+    config["execution.state-recovery.path"] = o.savepointPath;
+    config["execution.state-recovery.ignore-unclaimed-state"] = String(o.allowNonRestoredState ?? false);
+  }
+  const session = await gw.openSession(config, `${script.job}-${Date.now()}`);
+  try {
+    let jobId: string | undefined;
+    for (const stmt of script.statements) {
+      try {
+        jobId = (await gw.execute(session, withSecrets(stmt, secrets))).jobId ?? jobId;
+      } catch (e) {
+        const head = stmt.split("\n").find((l) => l.trim()) ?? stmt;
+        throw new SqlGatewayError(`${script.job}: ${(e as Error).message.split(withSecretsValues(secrets)).join("***")} (statement: ${head.slice(0, 120)})`, stmt);
+      }
+    }
+    if (!jobId) throw new Error(`${script.job}: the script ran but submitted no job`);
+    return jobId;
+  } finally {
+    await gw.closeSession(session).catch(() => undefined);
+  }
+}
+
+// Flink echoes options in some errors; no secret value may reach a message.
+function withSecretsValues(secrets: Partial<Record<SecretName, string>>): RegExp {
+  const values = Object.values(secrets).filter((v): v is string => !!v && v.length >= 4);
+  return values.length ? new RegExp(values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g") : /$^/;
+}

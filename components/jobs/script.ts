@@ -1,0 +1,52 @@
+import * as fs from "fs";
+import * as path from "path";
+import { JobEnvironment, renderSql, splitStatements } from "./render";
+import { JobSpec, readJobSql, SQL_DIR } from "./table";
+
+/**
+ * What one job's SQL Gateway session runs: its configuration and its statements, in order — the
+ * catalog, its pipeline's tables (idempotent DDL), then the job's own SQL, whose last statement
+ * submits the job. Rendered without credentials (`${secret:...}` stays), so the script can be kept
+ * in Pulumi state and shown in a diff; secrets are substituted only when the statements are sent.
+ */
+export interface JobScript {
+  readonly job: string;
+  /** Session configuration (pipeline name, parallelism, checkpointing, time zone). */
+  readonly config: Readonly<Record<string, string>>;
+  readonly statements: readonly string[];
+}
+
+/** Per-deployment overrides of the job table's row (the stacks scale parallelism). */
+export interface JobOverrides {
+  readonly parallelism?: number;
+  readonly checkpointIntervalMs?: number;
+}
+
+export function jobConfig(job: JobSpec, env: Pick<JobEnvironment, "timeZone">, o: JobOverrides = {}): Record<string, string> {
+  const interval = o.checkpointIntervalMs ?? job.checkpointIntervalMs;
+  return {
+    "pipeline.name": job.name,
+    "execution.runtime-mode": "streaming",
+    "parallelism.default": String(o.parallelism ?? job.parallelism),
+    "execution.checkpointing.interval": `${interval} ms`,
+    "execution.checkpointing.mode": "EXACTLY_ONCE",
+    // A checkpoint may take at most the interval, and the job gets a breather between two of them.
+    "execution.checkpointing.timeout": `${Math.max(interval, 60000)} ms`,
+    "execution.checkpointing.min-pause": `${Math.floor(interval / 4)} ms`,
+    "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+    "table.local-time-zone": env.timeZone,
+    // Statement sets and INSERTs return once submitted; the job keeps running on the cluster.
+    "table.dml-sync": "false",
+  };
+}
+
+export function jobScript(job: JobSpec, env: JobEnvironment, o: JobOverrides = {}): JobScript {
+  const files = ["catalog.sql", path.join(job.pipeline, "tables.sql")];
+  const statements = [
+    ...files.flatMap((f) => splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, f), "utf8"), env, f))),
+    ...splitStatements(renderSql(readJobSql(job), env, job.sql)),
+  ];
+  const last = statements[statements.length - 1] ?? "";
+  if (!/^(EXECUTE\s+STATEMENT\s+SET|INSERT\s)/i.test(last)) throw new Error(`${job.sql}: the last statement must submit the job (INSERT or EXECUTE STATEMENT SET), found: ${last.slice(0, 80)}`);
+  return { job: job.name, config: jobConfig(job, env, o), statements };
+}
