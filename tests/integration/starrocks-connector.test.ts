@@ -1,10 +1,8 @@
-import * as fs from "fs";
-import * as path from "path";
 import * as mysql from "mysql2/promise";
 import { SqlGatewayClient } from "../../components/flink/sqlGateway";
 import { renderSql, splitStatements, withSecrets } from "../../components/jobs/render";
-import { stackSinks, starrocksDwsTables } from "../../components/jobs/sinks";
-import { readJobSql, SQL_DIR } from "../../components/jobs/table";
+import { stackSinks, starrocksDwsAsMysql, starrocksDwsTables } from "../../components/jobs/sinks";
+import { readJobSql } from "../../components/jobs/table";
 import { sandbox } from "../helpers/sandbox";
 
 /**
@@ -20,17 +18,14 @@ describe("StarRocks connector 1.2.10 (flink-1.19 build) on real Flink 1.20: fact
   const { endpoints } = sandbox();
   const gw = new SqlGatewayClient(endpoints.flink.sqlGatewayUrl);
   const sinks = stackSinks(
-    { jdbcUrl: `jdbc:mysql://127.0.0.1:${endpoints.mysql.port}`, loadUrl: "starrocks-fe.rtdw.svc:8030", user: endpoints.mysql.user, database: endpoints.mysql.database },
+    { jdbcUrl: `jdbc:mysql://127.0.0.1:${endpoints.mysql.port}`, loadUrl: "starrocks-fe.rtdw.svc:8030", user: endpoints.mysql.user, database: endpoints.mysql.dwsDatabase },
     { jdbcUrl: "jdbc:postgresql://postgres.rtdw.svc:5432/rtdw_quality", user: "rtdw_quality_app" },
   );
   let session = "";
   beforeAll(async () => {
-    // The StarRocks DDL's columns and keys as MySQL tables (StarRocks' PRIMARY KEY/DISTRIBUTED clauses dropped).
-    const ddl = fs.readFileSync(path.join(SQL_DIR, "starrocks", "10_dws.sql"), "utf8");
-    const conn = await mysql.createConnection({ host: "127.0.0.1", port: endpoints.mysql.port, user: endpoints.mysql.user, password: sandbox().credentials.mysql.password, database: endpoints.mysql.database });
-    for (const m of ddl.matchAll(/CREATE TABLE IF NOT EXISTS (\w+) \(([\s\S]*?)\) PRIMARY KEY \(([^)]*)\) DISTRIBUTED BY HASH \([^)]*\);/g)) {
-      await conn.query(`CREATE TABLE IF NOT EXISTS ${m[1]} (${m[2]}, PRIMARY KEY (${m[3]}))`);
-    }
+    // The StarRocks DDL's columns and keys as MySQL tables, in the sandbox's StarRocks stand-in database.
+    const conn = await mysql.createConnection({ host: "127.0.0.1", port: endpoints.mysql.port, user: endpoints.mysql.user, password: sandbox().credentials.mysql.password, database: endpoints.mysql.dwsDatabase });
+    for (const ddl of starrocksDwsAsMysql()) await conn.query(ddl);
     await conn.end();
     session = await gw.openSession({}, `starrocks-contract-${Date.now()}`);
   });
@@ -39,7 +34,7 @@ describe("StarRocks connector 1.2.10 (flink-1.19 build) on real Flink 1.20: fact
   });
 
   it.each([["warehouse/dws_aggregate.sql"], ["tracking/dws.sql"]])("%s: every StarRocks sink table is accepted and planning reaches StarRocks' schema query", async (file) => {
-    const sql = withSecrets(renderSql(readJobSql({ sql: file }), { paimon: { jdbcUrl: "-", user: "-", warehouse: "-" }, s3: { endpoint: "-", accessKey: "-", pathStyle: true }, kafka: { bootstrap: "-", user: "-" }, mysql: { hostname: "-", port: 1, database: "-", user: "-" }, sinks }), {
+    const sql = withSecrets(renderSql(readJobSql({ sql: file }), { paimon: { jdbcUrl: "-", user: "-", warehouse: "-" }, s3: { endpoint: "-", accessKey: "-", pathStyle: true }, kafka: { bootstrap: "-", user: "-" }, mysql: { hostname: "-", port: 1, database: "-", user: "-" }, timeZone: "UTC", sinks }), {
       "starrocks.password": sandbox().credentials.mysql.password,
       "quality.password": sandbox().credentials.mysql.password,
     } as Record<string, string>);

@@ -1,0 +1,157 @@
+import * as http from "http";
+import { Connection } from "mysql2/promise";
+import { runRedis } from "../helpers/redis";
+import { ensureJobs, eventually, idBlock, PaimonReader, shopConnection } from "../helpers/pipelines";
+import { kafkaClient, sandbox } from "../helpers/sandbox";
+
+const TRACKING_JOBS = ["rt-trk-ods", "rt-trk-dwd", "rt-trk-dws"];
+
+function post(url: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** An event as Vector's sensors program emits it to the tracking topic (field names from sensors.vrl). */
+function vectorEvent(distinctId: string, event: string, time: number, over: Record<string, unknown> = {}) {
+  return {
+    anonymous_id: null, city: "Hangzhou", country: "China", distinct_id: distinctId, event, event_id: `${distinctId}-${event}-${time}`,
+    flush_time: time + 500, ip: "198.51.100.7", is_core: false, lib: "js", lib_version: "1.26.0", login_id: null, project: "shop",
+    properties: event === "ViewProduct" ? { price: 12.5 } : {}, province: "Zhejiang", recv_time: time + 900, time, track_id: 1, type: "track", user_agent: "test",
+    ...over,
+  };
+}
+
+/**
+ * The tracking pipeline on the sandbox: Kafka tracking.events -> rt-trk-ods -> Paimon ODS -> rt-trk-dwd
+ * (first-row dedupe) -> rt-trk-dws -> DWS (MariaDB stand-in with StarRocks' columns and keys).
+ * The first case enters through the real collector path (nginx with the stacks' config -> Vector
+ * stand-in running sensors.vrl -> Kafka); the others produce records AS VECTOR EMITS THEM straight to
+ * Kafka, so they can use a day of their own (the collector rejects events older than 7 days).
+ */
+describe("tracking pipeline on real Kafka -> Flink -> Paimon ODS/DWD -> DWS (MariaDB stand-in for StarRocks)", () => {
+  const run = `t${idBlock()}`;
+  const paimon = new PaimonReader();
+  let dws: Connection;
+  // A day of this run's own, as Asia/Shanghai wall-clock time (the jobs' time zone).
+  const day = new Date(Date.UTC(2000, 0, 1) + ((idBlock() / 100000) % 36500) * 86400000).toISOString().slice(0, 10);
+  const at = (hhmm: string) => Date.parse(`${day}T${hhmm}:00+08:00`);
+
+  beforeAll(async () => {
+    await ensureJobs(TRACKING_JOBS);
+    await paimon.open();
+    dws = await shopConnection(sandbox().endpoints.mysql.dwsDatabase);
+  });
+  afterAll(async () => {
+    await paimon.close();
+    await dws?.end();
+  });
+
+  const produce = async (records: (object | string)[]) => {
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    await producer.send({
+      topic: "tracking.events",
+      messages: records.map((r) => (typeof r === "string" ? { value: r } : { key: (r as { distinct_id?: string }).distinct_id ?? null, value: JSON.stringify(r) })),
+    });
+    await producer.disconnect();
+  };
+
+  it("SDK requests through nginx and the Vector stand-in land in ODS as sent (CORE flagged), and once each in DWD", async () => {
+    const { endpoints } = sandbox();
+    const core = `${run}-core`;
+    const plain = `${run}-plain`;
+    await runRedis(["SET", `user_whitelist:${core}`, "1", "EX", "3600"]);
+    await new Promise((r) => setTimeout(r, 7000)); // the collector re-reads the whitelist every 5 s in the sandbox
+    const now = Date.now();
+    const batch = [
+      { type: "track", event: "ViewProduct", distinct_id: core, time: now, _track_id: 11, properties: { price: 99.5 } },
+      { type: "track", event: "AddToCart", distinct_id: core, time: now + 1, _track_id: 12, properties: {} },
+      { type: "track", event: "ViewProduct", distinct_id: plain, time: now + 2, _track_id: 13, properties: { price: "not a number" } },
+    ];
+    const form = (events: object[]) => new URLSearchParams({ data_list: Buffer.from(JSON.stringify(events)).toString("base64") }).toString();
+    expect(await post(`${endpoints.nginx.url}/sa?project=shop`, form(batch))).toBe(200);
+    // The SDK retries the first event (same distinct_id, event, time, _track_id).
+    expect(await post(`${endpoints.nginx.url}/sa?project=shop`, form([batch[0]]))).toBe(200);
+
+    const ods = await eventually(
+      "ODS tracking events",
+      () => paimon.rows(`SELECT distinct_id, event, track_id, is_core, project FROM ods.tracking_events WHERE distinct_id IN ('${core}', '${plain}') ORDER BY track_id`),
+      (r) => r.length >= 4,
+    );
+    expect(ods).toEqual([
+      { distinct_id: core, event: "ViewProduct", track_id: 11, is_core: true, project: "shop" },
+      { distinct_id: core, event: "ViewProduct", track_id: 11, is_core: true, project: "shop" },
+      { distinct_id: core, event: "AddToCart", track_id: 12, is_core: true, project: "shop" },
+      { distinct_id: plain, event: "ViewProduct", track_id: 13, is_core: false, project: "shop" },
+    ]);
+    const dwd = await eventually(
+      "DWD tracking events",
+      () => paimon.rows(`SELECT distinct_id, event, track_id, is_core, price FROM dwd.tracking_events WHERE distinct_id IN ('${core}', '${plain}') ORDER BY track_id`),
+      (r) => r.length >= 3,
+    );
+    // The retry is gone; the price that was not a number is NULL, not a failed job.
+    expect(dwd).toEqual([
+      { distinct_id: core, event: "ViewProduct", track_id: 11, is_core: true, price: 99.5 },
+      { distinct_id: core, event: "AddToCart", track_id: 12, is_core: true, price: null },
+      { distinct_id: plain, event: "ViewProduct", track_id: 13, is_core: false, price: null },
+    ]);
+  });
+
+  it("aggregates PV, UV, CORE PV and the funnel per day and hour in DWS, and counts a late event in its own hour", async () => {
+    const u = (n: number) => `${run}-u${n}`;
+    const events = [
+      vectorEvent(u(1), "ViewProduct", at("10:01"), { is_core: true }),
+      vectorEvent(u(1), "AddToCart", at("10:02"), { is_core: true }),
+      vectorEvent(u(1), "SubmitOrder", at("10:03"), { is_core: true }),
+      vectorEvent(u(1), "PayOrder", at("10:04"), { is_core: true }),
+      vectorEvent(u(2), "ViewProduct", at("10:05")),
+      vectorEvent(u(2), "AddToCart", at("10:06")),
+      vectorEvent(u(3), "ViewProduct", at("10:07")),
+      vectorEvent(u(4), "AddToCart", at("10:08")), // never viewed: not in the funnel's cart step
+      vectorEvent(u(1), "ViewProduct", at("10:01"), { is_core: true, event_id: "replayed" }), // a replay
+    ];
+    await produce(events);
+    const daily = () => dws.query(`SELECT event, pv, uv, core_pv FROM dws_trk_event_daily WHERE dt = ? ORDER BY event`, [day]).then((r) => r[0] as any[]);
+    expect(
+      await eventually("DWS daily events", daily, (r) => r.length === 4 && r.find((x) => x.event === "ViewProduct")?.pv === 3),
+    ).toEqual([
+      { event: "AddToCart", pv: 3, uv: 3, core_pv: 1 },
+      { event: "PayOrder", pv: 1, uv: 1, core_pv: 1 },
+      { event: "SubmitOrder", pv: 1, uv: 1, core_pv: 1 },
+      { event: "ViewProduct", pv: 3, uv: 3, core_pv: 1 },
+    ]);
+    const funnel = () => dws.query(`SELECT viewers, carters, orderers, payers FROM dws_trk_funnel_daily WHERE dt = ?`, [day]).then((r) => r[0] as any[]);
+    expect(await eventually("DWS funnel", funnel, (r) => r.length === 1 && r[0].viewers === 3)).toEqual([{ viewers: 3, carters: 2, orderers: 1, payers: 1 }]);
+
+    // Late: an event of 09:30 arriving after the 10:xx ones. Nothing is windowed, so it counts in 09.
+    await produce([vectorEvent(u(2), "ViewProduct", at("09:30"))]);
+    const hourly = () => dws.query(`SELECT hr, pv, uv FROM dws_trk_event_hourly WHERE dt = ? AND event = 'ViewProduct' ORDER BY hr`, [day]).then((r) => r[0] as any[]);
+    expect(await eventually("DWS hourly with the late event", hourly, (r) => r.length === 2)).toEqual([
+      { hr: "09", pv: 1, uv: 1 },
+      { hr: "10", pv: 3, uv: 3 },
+    ]);
+    expect((await daily()).find((x) => x.event === "ViewProduct")).toEqual({ event: "ViewProduct", pv: 4, uv: 3, core_pv: 1 });
+    expect(await funnel()).toEqual([{ viewers: 3, carters: 2, orderers: 1, payers: 1 }]);
+  });
+
+  it("sends records that are not events (not JSON, time of the wrong type, no distinct_id) to dq.tracking_rejects with the reason", async () => {
+    await produce([
+      `not json ${run}`,
+      { ...vectorEvent(`${run}-bad-time`, "ViewProduct", 0), time: "yesterday" },
+      { ...vectorEvent("x", "ViewProduct", at("11:00")), distinct_id: null, event_id: `${run}-no-id` },
+    ]);
+    const rejects = await eventually(
+      "dq.tracking_rejects",
+      () => paimon.rows(`SELECT reason FROM dq.tracking_rejects WHERE payload LIKE '%${run}%' ORDER BY src_partition, src_offset`),
+      (r) => r.length >= 3,
+    );
+    expect(rejects.map((r) => r.reason).sort()).toEqual(["distinct_id is missing", "not JSON", "time is missing or not epoch milliseconds"]);
+    expect(await paimon.rows(`SELECT COUNT(*) AS n FROM ods.tracking_events WHERE distinct_id = '${run}-bad-time'`)).toEqual([{ n: 0 }]);
+  });
+});
