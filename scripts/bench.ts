@@ -72,7 +72,7 @@ function benchStatements(topic: string, group: string, sink: "blackhole" | "paim
     sink === "blackhole"
       ? [`CREATE TEMPORARY TABLE bench.ods_${suffix} WITH ('connector' = 'blackhole') LIKE rtdw.ods.tracking_events (EXCLUDING ALL)`,
          `CREATE TEMPORARY TABLE bench.rejects_${suffix} WITH ('connector' = 'blackhole') LIKE rtdw.dq.tracking_rejects (EXCLUDING ALL)`]
-      : [`CREATE TABLE bench.ods_${suffix} LIKE rtdw.ods.tracking_events`, `CREATE TABLE bench.rejects_${suffix} LIKE rtdw.dq.tracking_rejects`];
+      : [`CREATE TABLE bench.ods_${suffix} LIKE rtdw.ods.tracking_events (EXCLUDING OPTIONS)`, `CREATE TABLE bench.rejects_${suffix} LIKE rtdw.dq.tracking_rejects (EXCLUDING OPTIONS)`];
   const base = ["catalog.sql", "tracking/tables.sql"].flatMap((f) => splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, f), "utf8"), env, f)));
   return [...base, "CREATE DATABASE IF NOT EXISTS bench", ...tables, ...splitStatements(sql)].map((s) => withSecrets(s, sandboxJobSecrets()));
 }
@@ -116,8 +116,8 @@ async function main() {
   await producer.connect();
   say(`producing ${EVENTS} events to ${topic}`);
   const now = Date.now();
-  for (let i = 0; i < EVENTS; i += 5000) {
-    await producer.send({ topic, messages: Array.from({ length: Math.min(5000, EVENTS - i) }, (_, k) => event(i + k, now)) });
+  for (let i = 0; i < EVENTS; i += 1000) {
+    await producer.send({ topic, messages: Array.from({ length: Math.min(1000, EVENTS - i) }, (_, k) => event(i + k, now)) });
   }
   say(`running the job's SQL into blackhole (baseline), parallelism ${job.parallelism}`);
   const baseline = await throughput(gw, jm, topic, "blackhole", `bh_${run}`, config);

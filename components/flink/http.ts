@@ -27,7 +27,7 @@ export async function requestJson<T = any>(
   method: string,
   url: string,
   body?: unknown,
-  opts: { retry?: RetryPolicy; headers?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { retry?: RetryPolicy; headers?: Record<string, string>; timeoutMs?: number; /** send the body as an HTML form instead of JSON */ form?: boolean } = {},
 ): Promise<T> {
   const retry = opts.retry ?? DEFAULT_RETRY;
   let delay = retry.initialDelayMs;
@@ -36,8 +36,13 @@ export async function requestJson<T = any>(
     try {
       const res = await fetch(url, {
         method,
-        headers: { "content-type": "application/json", accept: "application/json", ...opts.headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { "content-type": opts.form ? "application/x-www-form-urlencoded" : "application/json", accept: "application/json", ...opts.headers },
+        body:
+          body === undefined
+            ? undefined
+            : opts.form
+              ? new URLSearchParams(Object.entries(body as Record<string, unknown>).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString()
+              : JSON.stringify(body),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30000),
       });
       const text = await res.text();

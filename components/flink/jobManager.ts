@@ -95,6 +95,31 @@ export class JobManagerClient {
     }
   }
 
+  /** A job of this name that is running or about to (the newest), if any. */
+  async findActive(name: string): Promise<JobOverview | undefined> {
+    const active: JobState[] = ["INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "RECONCILING"];
+    return (await this.jobs()).filter((j) => j.name === name && active.includes(j.state)).sort((a, b) => b["start-time"] - a["start-time"])[0];
+  }
+
+  /**
+   * Waits until the job and every one of its tasks run. A job that fails or starts restarting
+   * instead is reported with Flink's own message (its exception history).
+   */
+  async waitForRunningTasks(jobId: string, timeoutMs = 180000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await requestJson<any>("GET", this.url(`/jobs/${jobId}`), undefined, { retry: this.retry });
+      const state: JobState = r.state;
+      if (["FAILED", "FAILING", "RESTARTING", "CANCELED", "CANCELLING"].includes(state)) {
+        throw new Error(`job ${jobId} is ${state}: ${(await this.failureCause(jobId).catch(() => undefined)) ?? "no cause reported"}`);
+      }
+      const vertices: { status: string }[] = r.vertices ?? [];
+      if (state === "RUNNING" && vertices.length > 0 && vertices.every((v) => v.status === "RUNNING" || v.status === "FINISHED")) return;
+      if (Date.now() > deadline) throw new Error(`job ${jobId} is ${state} with tasks ${vertices.map((v) => v.status).join(",")} after ${timeoutMs} ms`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  }
+
   /** Stops the job with a savepoint (drain=false: keeps state for a resume) and returns its path. */
   async stopWithSavepoint(jobId: string, targetDirectory?: string, timeoutMs = 300000): Promise<string> {
     const { "request-id": id } = await requestJson<{ "request-id": string }>(

@@ -1,0 +1,127 @@
+import { JobManagerClient, JobState } from "../flink/jobManager";
+import { requestJson, RetryPolicy } from "../flink/http";
+import { SqlGatewayClient } from "../flink/sqlGateway";
+import { submitJobScript } from "../flink/submit";
+import { SecretName } from "./render";
+import { JobScript } from "./script";
+
+/**
+ * What FlinkSqlJob needs from wherever jobs run. Two implementations, chosen by stack config: the
+ * Flink SQL Gateway + JobManager REST API, and StreamPark's API (for stacks operated from its console).
+ * Identifiers a backend needs later (StreamPark's app id) travel in `ref`, kept in the resource's state.
+ */
+export interface JobRef {
+  readonly jobId: string;
+  /** Backend-specific identifiers, e.g. { appId } for StreamPark. */
+  readonly ref?: Readonly<Record<string, string>>;
+}
+
+export interface SubmitRequest {
+  readonly script: JobScript;
+  readonly secrets: Partial<Record<SecretName, string>>;
+  /** Restore from this savepoint or retained checkpoint. */
+  readonly restorePath?: string;
+  readonly allowNonRestoredState?: boolean;
+  /** The previous submission of the same job (StreamPark updates its app instead of creating one). */
+  readonly previous?: JobRef;
+}
+
+export interface JobBackend {
+  readonly kind: "sql-gateway" | "streampark";
+  /** Waits until the backend answers, or fails after `timeoutMs` naming what it tried. */
+  ready(timeoutMs: number): Promise<void>;
+  submit(req: SubmitRequest): Promise<JobRef>;
+  /** The job's state, undefined when the cluster does not know it. */
+  state(job: JobRef): Promise<JobState | undefined>;
+  /** Flink's own message for a failed job. */
+  failureCause(job: JobRef): Promise<string | undefined>;
+  stopWithSavepoint(job: JobRef, targetDirectory: string): Promise<string>;
+  cancel(job: JobRef): Promise<void>;
+  /** The latest completed (retained) checkpoint, for last-state upgrades. */
+  latestCheckpoint(job: JobRef): Promise<string | undefined>;
+  /** Waits until the job and all its tasks run; fails with Flink's message if it fails instead. */
+  waitUntilRunning(job: JobRef, timeoutMs: number): Promise<void>;
+  /** The running job of this name, if any (finds a job after a rollback or a restart outside Pulumi). */
+  findActive(name: string, previous?: JobRef): Promise<JobRef | undefined>;
+}
+
+/** Polls `probe` until it succeeds; the error names the endpoint and the last failure. */
+export async function waitUntilReady(what: string, probe: () => Promise<unknown>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 500;
+  let last = "";
+  for (;;) {
+    try {
+      await probe();
+      return;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() + delay > deadline) throw new Error(`${what} not ready after ${Math.round(timeoutMs / 1000)} s: ${last}`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 10000);
+  }
+}
+
+export interface SqlGatewayEndpoints {
+  readonly sqlGatewayUrl: string;
+  readonly jobManagerUrl: string;
+}
+
+/** Jobs submitted as SQL scripts through the SQL Gateway; lifecycle through the JobManager REST API. */
+export class SqlGatewayBackend implements JobBackend {
+  readonly kind = "sql-gateway" as const;
+  private readonly gw: SqlGatewayClient;
+  private readonly jm: JobManagerClient;
+
+  constructor(
+    readonly endpoints: SqlGatewayEndpoints,
+    retry?: RetryPolicy,
+  ) {
+    this.gw = new SqlGatewayClient(endpoints.sqlGatewayUrl, retry);
+    this.jm = new JobManagerClient(endpoints.jobManagerUrl, retry);
+  }
+
+  async ready(timeoutMs: number): Promise<void> {
+    const once = { attempts: 1, initialDelayMs: 0, maxDelayMs: 0 };
+    await waitUntilReady(`Flink SQL Gateway at ${this.endpoints.sqlGatewayUrl}`, () => requestJson("GET", `${this.endpoints.sqlGatewayUrl.replace(/\/$/, "")}/v2/info`, undefined, { retry: once, timeoutMs: 5000 }), timeoutMs);
+    await waitUntilReady(`Flink JobManager at ${this.endpoints.jobManagerUrl}`, () => requestJson("GET", `${this.endpoints.jobManagerUrl.replace(/\/$/, "")}/overview`, undefined, { retry: once, timeoutMs: 5000 }), timeoutMs);
+  }
+
+  async submit(req: SubmitRequest): Promise<JobRef> {
+    const jobId = await submitJobScript(this.gw, req.script, req.secrets, { savepointPath: req.restorePath, allowNonRestoredState: req.allowNonRestoredState });
+    return { jobId };
+  }
+
+  state(job: JobRef) {
+    return this.jm.state(job.jobId);
+  }
+
+  failureCause(job: JobRef) {
+    return this.jm.failureCause(job.jobId);
+  }
+
+  async stopWithSavepoint(job: JobRef, targetDirectory: string) {
+    const path = await this.jm.stopWithSavepoint(job.jobId, targetDirectory);
+    await this.jm.waitFor(job.jobId, ["FINISHED", "CANCELED", "FAILED"], 120000);
+    return path;
+  }
+
+  async cancel(job: JobRef) {
+    await this.jm.cancel(job.jobId);
+    await this.jm.waitFor(job.jobId, ["CANCELED", "FAILED", "FINISHED"], 120000);
+  }
+
+  async latestCheckpoint(job: JobRef) {
+    return (await this.jm.checkpoints(job.jobId)).latestPath;
+  }
+
+  waitUntilRunning(job: JobRef, timeoutMs: number) {
+    return this.jm.waitForRunningTasks(job.jobId, timeoutMs);
+  }
+
+  async findActive(name: string): Promise<JobRef | undefined> {
+    const j = await this.jm.findActive(name);
+    return j ? { jobId: j.jid } : undefined;
+  }
+}

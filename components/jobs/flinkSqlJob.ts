@@ -1,0 +1,84 @@
+import * as pulumi from "@pulumi/pulumi";
+import { JobBackend, SqlGatewayBackend } from "./backend";
+import { StreamParkBackend } from "./streampark";
+import {
+  BackendConfig, changedFields, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, LifecycleDeps, ObjectStoreConfig, readJob, updateJob, validate,
+} from "./provider";
+
+/** Deletes a savepoint (a directory of objects) from S3/MinIO, or a local one. */
+async function deletePrefix(uri: string, store: ObjectStoreConfig, secretKey: string): Promise<void> {
+  const m = /^s3a?:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (m) {
+    // Required here, in the provider process: an SDK client cannot be serialized with the provider.
+    const Minio = require("minio") as typeof import("minio");
+    const u = new URL(store.endpoint);
+    const client = new Minio.Client({ endPoint: u.hostname, port: Number(u.port) || (u.protocol === "https:" ? 443 : 80), useSSL: u.protocol === "https:", accessKey: store.accessKey, secretKey, region: store.region, pathStyle: true });
+    const names: string[] = [];
+    for await (const o of client.listObjectsV2(m[1], m[2].replace(/\/?$/, "/"), true)) if (o.name) names.push(o.name);
+    if (names.length) await client.removeObjects(m[1], names);
+    return;
+  }
+  if (uri.startsWith("file://")) (require("fs") as typeof import("fs")).rmSync(new URL(uri), { recursive: true, force: true });
+}
+
+export const lifecycleDeps: LifecycleDeps = {
+  backend: (cfg: BackendConfig, secrets): JobBackend =>
+    cfg.kind === "sql-gateway"
+      ? new SqlGatewayBackend({ sqlGatewayUrl: cfg.sqlGatewayUrl, jobManagerUrl: cfg.jobManagerUrl })
+      : new StreamParkBackend(cfg, secrets["streampark.password"] ?? ""),
+  deletePrefix,
+};
+
+/** Fields that only change how the provider works, not the running job: updated without touching it. */
+const SETTINGS = ["savepointDir", "savepointsToKeep", "objectStore", "readyTimeoutSeconds", "startTimeoutSeconds"] as const;
+
+/** The Pulumi face of components/jobs/provider.ts. Everything it uses is created inside its methods. */
+export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInputs, FlinkSqlJobOutputs> = {
+  async check(olds, news) {
+    const failures = validate(news);
+    return { inputs: { ...news, plannedAction: failures.length ? undefined : describeAction(olds?.script ? olds : undefined, news) }, failures };
+  },
+  async diff(_id, olds, news) {
+    const upgrade = changedFields(olds, news).length > 0;
+    const settings = SETTINGS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    return { changes: upgrade || settings || olds.plannedAction !== news.plannedAction };
+  },
+  async create(inputs) {
+    return createJob(lifecycleDeps, inputs);
+  },
+  async read(id, props) {
+    return readJob(lifecycleDeps, id, props as FlinkSqlJobOutputs);
+  },
+  async update(_id, olds, news) {
+    if (!changedFields(olds, news).length) return { outs: { ...olds, ...news } };
+    return { outs: await updateJob(lifecycleDeps, olds, news) };
+  },
+  async delete(_id, props) {
+    await deleteJob(lifecycleDeps, props);
+  },
+};
+
+export type FlinkSqlJobArgs = { readonly [K in keyof Omit<FlinkSqlJobInputs, "plannedAction">]: pulumi.Input<FlinkSqlJobInputs[K]> };
+
+/**
+ * One Flink SQL job with the Flink Kubernetes Operator's lifecycle (see provider.ts). Its id is the job
+ * name; `plannedAction` tells a preview what `up` will do to the running job.
+ */
+export class FlinkSqlJob extends pulumi.dynamic.Resource {
+  declare readonly jobId: pulumi.Output<string>;
+  declare readonly status: pulumi.Output<string>;
+  declare readonly savepoints: pulumi.Output<string[]>;
+  declare readonly restoredFrom: pulumi.Output<string | undefined>;
+  declare readonly plannedAction: pulumi.Output<string>;
+
+  constructor(name: string, args: FlinkSqlJobArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      flinkSqlJobProvider,
+      name,
+      { ...args, jobId: undefined, ref: undefined, status: undefined, savepoints: undefined, restoredFrom: undefined, plannedAction: undefined },
+      { ...opts, additionalSecretOutputs: ["secrets"] },
+      "rtdw",
+      "FlinkSqlJob",
+    );
+  }
+}

@@ -1,0 +1,222 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { JobManagerClient } from "../../components/flink/jobManager";
+import { flinkSqlJobProvider, lifecycleDeps } from "../../components/jobs/flinkSqlJob";
+import { createJob, deleteJob, FlinkSqlJobInputs, FlinkSqlJobOutputs, readJob, updateJob } from "../../components/jobs/provider";
+import { renderSql, splitStatements } from "../../components/jobs/render";
+import { JobScript } from "../../components/jobs/script";
+import { SQL_DIR } from "../../components/jobs/table";
+import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
+import { RUN } from "../../sandbox/paths";
+import { eventually, PaimonReader } from "../helpers/pipelines";
+import { kafkaClient, kafkaSqlOptions, sandbox } from "../helpers/sandbox";
+
+/**
+ * The FlinkSqlJob provider's own functions against the sandbox's real SQL Gateway and JobManager,
+ * on a small job of its own (Kafka topic -> Paimon append table) whose output shows lost or
+ * duplicated rows: every id is sent once, so the table must hold each exactly once.
+ */
+describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)", () => {
+  const run = `p${Date.now().toString(36)}`;
+  const topic = `provider.test.${run}`;
+  const table = `provtest.out_${run}`;
+  const { endpoints, credentials } = sandbox();
+  const jm = new JobManagerClient(endpoints.flink.restUrl);
+  const paimon = new PaimonReader();
+  const savepointRoot = `s3://${endpoints.objectStore.buckets.checkpoints}/savepoints/${run}`;
+  let sent = 0;
+
+  const script = (tag: string, o: { parallelism?: number; select?: string } = {}): JobScript => {
+    const catalog = splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, "catalog.sql"), "utf8"), sandboxJobEnvironment(), "catalog.sql"));
+    const kafka = kafkaSqlOptions().replace(credentials.kafka.password, "${secret:kafka.password}");
+    return {
+      job: `provider-test-${run}`,
+      config: { "pipeline.name": `provider-test-${run}`, "parallelism.default": String(o.parallelism ?? 1), "execution.checkpointing.interval": "2 s", "table.dml-sync": "false" },
+      statements: [
+        ...catalog,
+        "CREATE DATABASE IF NOT EXISTS provtest",
+        `CREATE TABLE IF NOT EXISTS ${table} (id BIGINT, tag STRING)`,
+        `CREATE TEMPORARY TABLE src (id BIGINT) WITH ('connector' = 'kafka', 'topic' = '${topic}', ${kafka}, 'properties.group.id' = '${run}', 'scan.startup.mode' = 'group-offsets', 'properties.auto.offset.reset' = 'earliest', 'format' = 'json')`,
+        `INSERT INTO ${table} ${o.select ?? `SELECT id, '${tag}' FROM src`}`,
+      ],
+    };
+  };
+  const inputs = (over: Partial<FlinkSqlJobInputs> = {}): FlinkSqlJobInputs => ({
+    name: `provider-test-${run}`,
+    script: script("v1"),
+    upgradeMode: "savepoint",
+    restartNonce: 0,
+    backend: { kind: "sql-gateway", sqlGatewayUrl: endpoints.flink.sqlGatewayUrl, jobManagerUrl: endpoints.flink.restUrl },
+    savepointDir: savepointRoot,
+    savepointsToKeep: 3,
+    objectStore: { endpoint: endpoints.objectStore.endpoint, region: endpoints.objectStore.region, accessKey: credentials.objectStore.accessKey },
+    readyTimeoutSeconds: 30,
+    startTimeoutSeconds: 120,
+    secrets: sandboxJobSecrets(),
+    ...over,
+  });
+  const send = async (n: number) => {
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ value: JSON.stringify({ id: sent + i }) })) });
+    await producer.disconnect();
+    sent += n;
+  };
+  const counts = () => paimon.rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM ${table}`).then((r) => ({ n: Number(r[0].n), d: Number(r[0].d) }));
+  const exactlyAllSent = async () => {
+    const c = await eventually("every id once in the output", counts, (x) => x.n >= sent, 120000, 2000);
+    expect(c).toEqual({ n: sent, d: sent });
+  };
+  const objectsUnder = async (uri: string) => {
+    const Minio = await import("minio");
+    const u = new URL(endpoints.objectStore.endpoint);
+    const c = new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: credentials.objectStore.accessKey, secretKey: credentials.objectStore.secretKey });
+    const [, bucket, prefix] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri)!;
+    const names: string[] = [];
+    for await (const o of c.listObjectsV2(bucket, prefix, true)) names.push(o.name!);
+    return names;
+  };
+
+  let state: FlinkSqlJobOutputs;
+  /** What the provider's check() puts into the inputs, as a preview would show it. */
+  const checked = async (news: FlinkSqlJobInputs) => (await flinkSqlJobProvider.check!(state, news)).inputs!;
+
+  beforeAll(async () => {
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    await paimon.open();
+  });
+  afterAll(async () => {
+    for (const j of await jm.jobs()) if (j.name === `provider-test-${run}` && j.state === "RUNNING") await jm.cancel(j.jid).catch(() => undefined);
+    await paimon.close();
+  });
+
+  it("create: submits the job; it runs and its outputs hold the job id and status", async () => {
+    const r = await createJob(lifecycleDeps, inputs());
+    state = r.outs;
+    expect(r.id).toBe(`provider-test-${run}`);
+    expect(state.status).toBe("RUNNING");
+    expect(await jm.state(state.jobId)).toBe("RUNNING");
+    await send(200);
+    await exactlyAllSent();
+  });
+
+  it("SQL change in savepoint mode: stops with a savepoint, resubmits from it, no row lost or duplicated", async () => {
+    const news = inputs({ script: script("v2") });
+    const check = await checked(news);
+    expect(check.plannedAction).toBe("savepoint upgrade: stop with a savepoint, resubmit from it (changed: script (sql))");
+    await send(300); // in flight while the job is stopped and resubmitted
+    const before = state.jobId;
+    state = await updateJob(lifecycleDeps, state, check);
+    expect(state.jobId).not.toBe(before);
+    expect(await jm.state(before)).toBe("FINISHED");
+    expect(state.savepoints).toHaveLength(1);
+    expect(state.restoredFrom).toBe(state.savepoints[0]);
+    expect(state.savepoints[0].startsWith(savepointRoot)).toBe(true);
+    expect((await jm.checkpoints(state.jobId)).restored?.path).toBe(state.savepoints[0]);
+    await send(200);
+    await exactlyAllSent();
+    expect(await paimon.rows(`SELECT DISTINCT tag FROM ${table} ORDER BY tag`)).toEqual([{ tag: "v1" }, { tag: "v2" }]);
+  });
+
+  it("parallelism change: the job is resubmitted with the new parallelism from a savepoint", async () => {
+    const news = inputs({ script: script("v2", { parallelism: 2 }) });
+    expect((await checked(news)).plannedAction).toContain("changed: script (parallelism.default)");
+    state = await updateJob(lifecycleDeps, state, news);
+    const detail = (await (await fetch(`${endpoints.flink.restUrl}/jobs/${state.jobId}`)).json()) as { vertices: { parallelism: number }[] };
+    expect(Math.max(...detail.vertices.map((v) => v.parallelism))).toBe(2);
+    await send(100);
+    await exactlyAllSent();
+  });
+
+  it("a job cancelled outside Pulumi shows as drift on read (what `pulumi refresh` sees)", async () => {
+    await jm.cancel(state.jobId);
+    await jm.waitFor(state.jobId, ["CANCELED"]);
+    const r = await readJob(lifecycleDeps, state.name, state);
+    expect(r.props.status).toBe("CANCELED");
+    expect(r.props.jobId).toBe(state.jobId);
+    state = r.props;
+  });
+
+  it("a restart nonce brings a vanished job back from its newest state: the cancelled job's last retained checkpoint", async () => {
+    const news = inputs({ script: script("v2", { parallelism: 2 }), restartNonce: 1 });
+    expect((await checked(news)).plannedAction).toContain("changed: restartNonce");
+    const cancelled = state.jobId;
+    const latest = (await jm.checkpoints(cancelled)).latestPath;
+    expect(latest).toContain(cancelled);
+    state = await updateJob(lifecycleDeps, state, news);
+    expect(state.status).toBe("RUNNING");
+    expect(state.restoredFrom).toBe(latest);
+    await send(100);
+    await exactlyAllSent();
+  });
+
+  it("a broken SQL change is rejected with Flink's message and the previous version runs again", async () => {
+    const broken = inputs({ script: script("v3", { parallelism: 2, select: "SELECT id, no_such_column FROM src" }), restartNonce: 1 });
+    const err = await updateJob(lifecycleDeps, state, broken).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/the new version did not start: .*no_such_column/);
+    expect(err?.message).toContain("the previous version was resubmitted from s3://");
+    expect(err?.message).not.toContain(credentials.kafka.password);
+    // Pulumi keeps the old state; read finds the resubmitted job by name.
+    const r = await readJob(lifecycleDeps, state.name, state);
+    expect(r.props.status).toBe("RUNNING");
+    state = { ...r.props, savepoints: [...state.savepoints, (err!.message.match(/resubmitted from (\S+) and/) ?? [])[1]].filter(Boolean) };
+    await send(100);
+    await exactlyAllSent();
+  });
+
+  it("retention: keeps the newest 3 savepoints and deletes older ones from object storage", async () => {
+    const first = state.savepoints[0];
+    expect((await objectsUnder(first)).length).toBeGreaterThan(0);
+    for (let nonce = 2; nonce <= 4; nonce++) state = await updateJob(lifecycleDeps, state, inputs({ script: script("v2", { parallelism: 2 }), restartNonce: nonce }));
+    expect(state.savepoints).toHaveLength(3);
+    expect(state.savepoints).not.toContain(first);
+    expect(await objectsUnder(first)).toEqual([]);
+    for (const sp of state.savepoints) expect((await objectsUnder(sp)).length).toBeGreaterThan(0);
+    await send(50);
+    await exactlyAllSent();
+  });
+
+  it("stateless mode: cancels and starts with empty state (the source falls back to its committed group offsets)", async () => {
+    const news = inputs({ script: script("v2", { parallelism: 2 }), upgradeMode: "stateless", restartNonce: 5 });
+    expect((await checked(news)).plannedAction).toMatch(/^stateless upgrade: cancel, resubmit with empty state/);
+    const kept = state.savepoints;
+    state = await updateJob(lifecycleDeps, state, news);
+    expect(state.restoredFrom).toBeUndefined();
+    expect((await jm.checkpoints(state.jobId)).restored).toBeUndefined();
+    expect(state.savepoints).toEqual(kept);
+  });
+
+  it("delete: stops the job with a final savepoint that is kept", async () => {
+    state = await updateJob(lifecycleDeps, state, inputs({ script: script("v2", { parallelism: 2 }), restartNonce: 6 }));
+    const before = new Set(await objectsUnder(savepointRoot));
+    await deleteJob(lifecycleDeps, state);
+    expect(await jm.state(state.jobId)).toBe("FINISHED");
+    const added = (await objectsUnder(savepointRoot)).filter((o) => !before.has(o));
+    expect(added.some((o) => o.endsWith("_metadata"))).toBe(true);
+  });
+
+  it("the serialized provider (as Pulumi stores it) holds no secret, and its create runs in a fresh Node process", async () => {
+    const sf = await pulumi.runtime.serializeFunction(() => flinkSqlJobProvider, { allowSecrets: false });
+    for (const secret of Object.values(sandboxJobSecrets())) expect(sf.text).not.toContain(secret);
+    const file = path.join(RUN, `provider-${run}.js`);
+    fs.writeFileSync(file, sf.text);
+    const name = `provider-test-${run}-fresh`;
+    const fresh = { ...inputs(), name, script: { ...script("fresh"), job: name, config: { ...script("fresh").config, "pipeline.name": name } } };
+    const out = spawnSync(process.execPath, ["-e", `
+      const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
+      require(${JSON.stringify(file)}).${sf.exportName}().create(input).then(
+        (r) => { console.log(JSON.stringify({ id: r.id, jobId: r.outs.jobId, status: r.outs.status })); },
+        (e) => { console.error(e.message); process.exit(1); });`], { input: JSON.stringify(fresh), encoding: "utf8", cwd: path.resolve(__dirname, "../.."), timeout: 300000 });
+    fs.rmSync(file, { force: true });
+    expect(out.stderr.trim()).toBe("");
+    const r = JSON.parse(out.stdout.trim().split("\n").pop()!);
+    expect(r).toMatchObject({ id: name, status: "RUNNING" });
+    expect(await jm.state(r.jobId)).toBe("RUNNING");
+    await jm.cancel(r.jobId);
+  });
+});
