@@ -10,6 +10,9 @@ import { StreamPark } from "./streampark/streampark";
 import { StarRocks } from "./starrocks/starrocks";
 import { Collector } from "./collector/collector";
 import { JobLineage, jobLineage } from "./jobs/lineage";
+import { FlinkJobs } from "./jobs/jobs";
+import { stackSinks } from "./jobs/sinks";
+import { JobEnvironment, SecretName } from "./jobs/render";
 import { Minio } from "./storage/minio";
 import { S3Store } from "./storage/s3";
 import { ObjectStore } from "./storage/types";
@@ -23,6 +26,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly sizing: ReturnType<typeof sizingTotals>;
   /** Which tables each job of the job table reads and writes, derived from its SQL. */
   readonly lineage: readonly JobLineage[];
+  /** One FlinkSqlJob per row of the job table. */
+  readonly jobs: FlinkJobs;
 
   constructor(name: string, cfg: StackConfig, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:index:Platform", name, {}, opts);
@@ -60,6 +65,50 @@ export class Platform extends pulumi.ComponentResource {
     );
 
     const os = objectStore.connection;
+
+    // The jobs. Rendered against in-cluster addresses (Flink runs there); the provider reaches the
+    // backend from the deploying machine: published 127.0.0.1 ports on docker, a Kubernetes API tunnel otherwise.
+    const local = (url: pulumi.Input<string>) => pulumi.output(url).apply((u) => (target.kind === "docker" ? u.replace(/\/\/[^:/]+/, "//127.0.0.1") : u));
+    const pg = (k: DatabaseName) => postgres.databases[k];
+    const sourcePassword = new pulumi.Config(cfg.project).requireSecret("sourcePassword");
+    this.jobs = new FlinkJobs(
+      "jobs",
+      {
+        config: cfg,
+        environment: pulumi
+          .all({
+            paimonUrl: postgres.jdbcUrl("paimon"), paimon: pg("paimon"), buckets: os.buckets, endpoint: os.endpoint, accessKey: os.accessKey, pathStyle: os.pathStyle,
+            bootstrap: kafka.bootstrapServers, srJdbc: starrocks.jdbcUrl, srLoad: starrocks.loadUrl, qualityUrl: postgres.jdbcUrl("quality"), quality: pg("quality"),
+          } as Record<string, pulumi.Input<any>>)
+          .apply((v: any): JobEnvironment => ({
+            paimon: { jdbcUrl: v.paimonUrl, user: v.paimon.user, warehouse: `s3://${v.buckets.warehouse}/paimon` },
+            s3: { endpoint: v.endpoint, accessKey: v.accessKey, pathStyle: v.pathStyle },
+            kafka: { bootstrap: v.bootstrap, user: kafka.clientUser },
+            mysql: { hostname: cfg.source.host, port: cfg.source.port, database: cfg.source.database, user: cfg.source.user },
+            timeZone: cfg.timeZone,
+            sinks: stackSinks({ jdbcUrl: v.srJdbc, loadUrl: v.srLoad, user: "root", database: "dws" }, { jdbcUrl: v.qualityUrl, user: v.quality.user }),
+          })),
+        secrets: pulumi
+          .all({ paimon: pg("paimon"), s3: os.secretKey, kafka: kafka.clientPassword, source: sourcePassword, sr: starrocks.rootPassword, quality: pg("quality"), sp: streampark.adminPassword } as Record<string, pulumi.Input<any>>)
+          .apply((v: any): Record<SecretName | "streampark.password", string> => ({
+            "paimon.password": v.paimon.password,
+            "s3.secretKey": v.s3,
+            "kafka.password": v.kafka,
+            "mysql.password": v.source,
+            "starrocks.password": v.sr,
+            "quality.password": v.quality.password,
+            "streampark.password": v.sp,
+          })),
+        backend:
+          cfg.jobBackend === "sql-gateway"
+            ? pulumi.all([local(flink.sqlGatewayUrl), local(flink.restUrl)]).apply(([sqlGatewayUrl, jobManagerUrl]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl }))
+            : local(streampark.url).apply((url) => ({ kind: "streampark" as const, url, user: "admin", teamId: "100000", clusterName: `rtdw-${cfg.stack}`, flinkEnvName: "flink-1.20" })),
+        tunnel: target.kind === "kubernetes" ? { context: cfg.kubernetesContext } : undefined,
+        checkpointsBucket: os.buckets.apply((b) => b.checkpoints),
+        objectStore: pulumi.all([local(os.endpoint), os.region, os.accessKey]).apply(([endpoint, region, accessKey]) => ({ endpoint, region, accessKey })),
+      },
+      { parent: this, dependsOn: [flink, kafka.topicsReady, starrocks, postgres, streampark] },
+    );
     const dbNames = Object.keys(DATABASES) as DatabaseName[];
     this.endpoints = pulumi.output({
       objectStore: { kind: os.kind, endpoint: os.endpoint, region: os.region, pathStyle: os.pathStyle, buckets: os.buckets },

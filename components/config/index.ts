@@ -54,6 +54,12 @@ export interface StackConfig {
   readonly kafkaTopics: Readonly<Record<TopicClass, TopicSettings>>;
   /** How FlinkSqlJob submits jobs: the SQL Gateway + JobManager REST, or StreamPark's API. */
   readonly jobBackend: "sql-gateway" | "streampark";
+  /** The business time zone of the jobs (dt/hr partitions). */
+  readonly timeZone: string;
+  /** The business MySQL the CDC job captures (its password: the secret rtdw:sourcePassword). */
+  readonly source: { readonly host: string; readonly port: number; readonly database: string; readonly user: string };
+  /** Per job: change the number to restart the job with its upgrade mode (rtdw:jobRestartNonces). */
+  readonly jobRestartNonces: Readonly<Record<string, number>>;
   /** Which passwords the operator supplied (as secrets); the rest are generated. */
   readonly suppliedSecrets: ReadonlySet<SecretKey>;
 }
@@ -68,7 +74,7 @@ export class ConfigError extends Error {
 
 const NUMBER_KEYS = new Set(["savepointRetentionDays"]);
 const BOOLEAN_KEYS = new Set(["protectStateful"]);
-const OBJECT_KEYS = new Set(["sizing", "volumes", "images", "flink", "kafkaTopics"]);
+const OBJECT_KEYS = new Set(["source", "jobRestartNonces", "sizing", "volumes", "images", "flink", "kafkaTopics"]);
 
 /**
  * Turns the raw `<project>:<key>` strings Pulumi hands a program into typed values, validates them and
@@ -175,6 +181,13 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
   for (const [name, ref] of Object.entries(raw.images ?? {})) images[name as ImageName] = ref;
 
   const objectStoreKind = raw.objectStore ?? (p === "prod" ? "s3" : "minio");
+  // dev captures a MySQL on the developer's machine; the other stacks must name theirs.
+  const source = raw.source ?? (p === "dev" ? { host: "host.docker.internal", database: "shop", user: "rtdw_cdc" } : undefined);
+  if (!source) problems.push(`${key("source")}: required: the business MySQL the CDC job captures, e.g. {host: mysql.shop.svc, port: 3306, database: shop, user: rtdw_cdc}`);
+  if (raw.sourcePassword === undefined) problems.push(`${key("sourcePassword")}: required: the password of ${key("source")}.user; set it with \`pulumi config set --secret sourcePassword <value>\``);
+  for (const j of Object.keys(raw.jobRestartNonces ?? {})) {
+    if (!jobs.some((x) => x.name === j)) problems.push(`${key(`jobRestartNonces.${j}`)}: no job "${j}" in sql/jobs.yaml (known: ${jobs.map((x) => x.name).join(", ")})`);
+  }
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -200,6 +213,9 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     flink,
     kafkaTopics,
     jobBackend: raw.jobBackend ?? "sql-gateway",
+    timeZone: raw.timeZone ?? "Asia/Shanghai",
+    source: { ...source!, port: source!.port ?? 3306 },
+    jobRestartNonces: raw.jobRestartNonces ?? {},
     suppliedSecrets: new Set(SECRET_KEYS.filter((k) => raw[k] !== undefined)),
   };
 }

@@ -82,6 +82,20 @@ export const rawConfigSchema = z.strictObject({
     .regex(/^[\w.-]+(:\d+)?(\/[\w.-]+)*$/, { message: 'expected a registry and path such as "registry.example.com/rtdw"' })
     .optional(),
   jobBackend: z.enum(["sql-gateway", "streampark"], { message: 'expected "sql-gateway" or "streampark"' }).optional(),
+  timeZone: z
+    .string()
+    .refine((tz) => { try { new Intl.DateTimeFormat("en", { timeZone: tz }); return true; } catch { return false; } }, { message: 'expected an IANA time zone such as "Asia/Shanghai"' })
+    .optional(),
+  source: z
+    .strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).optional(),
+      database: z.string().regex(/^\w+$/, { message: "expected a database name" }),
+      user: z.string().min(1),
+    })
+    .optional(),
+  sourcePassword: z.string().min(1).optional(),
+  jobRestartNonces: z.record(z.string(), z.number().int().min(0, { message: "expected a whole number" })).optional(),
   // Secrets: only their presence is validated here; values stay Pulumi secrets (see index.ts).
   postgresPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
   redisPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
@@ -101,5 +115,6 @@ export const SECRET_KEYS = [
   "kafkaPassword",
   "starrocksRootPassword",
   "streamparkAdminPassword",
+  "sourcePassword",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { JobBackend, SqlGatewayBackend } from "./backend";
 import { StreamParkBackend } from "./streampark";
+import { withApiAccess } from "./tunnel";
 import {
   BackendConfig, changedFields, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, LifecycleDeps, ObjectStoreConfig, readJob, updateJob, validate,
 } from "./provider";
@@ -29,6 +30,19 @@ export const lifecycleDeps: LifecycleDeps = {
   deletePrefix,
 };
 
+/** Runs `fn` with the backend and object-store URLs as this machine reaches them (tunnel.ts). */
+function reachable<I extends FlinkSqlJobInputs, T>(inputs: I, fn: (i: I) => Promise<T>): Promise<T> {
+  const b = inputs.backend;
+  const urls = [...(b.kind === "sql-gateway" ? [b.sqlGatewayUrl, b.jobManagerUrl] : [b.url]), inputs.objectStore.endpoint];
+  return withApiAccess(urls, inputs.tunnel, (reach) =>
+    fn({
+      ...inputs,
+      backend: b.kind === "sql-gateway" ? { ...b, sqlGatewayUrl: reach(b.sqlGatewayUrl), jobManagerUrl: reach(b.jobManagerUrl) } : { ...b, url: reach(b.url) },
+      objectStore: { ...inputs.objectStore, endpoint: reach(inputs.objectStore.endpoint) },
+    }),
+  );
+}
+
 /** Fields that only change how the provider works, not the running job: updated without touching it. */
 const SETTINGS = ["savepointDir", "savepointsToKeep", "objectStore", "readyTimeoutSeconds", "startTimeoutSeconds"] as const;
 
@@ -44,17 +58,21 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
     return { changes: upgrade || settings || olds.plannedAction !== news.plannedAction };
   },
   async create(inputs) {
-    return createJob(lifecycleDeps, inputs);
+    const r = await reachable(inputs, (i) => createJob(lifecycleDeps, i));
+    return { id: r.id, outs: { ...r.outs, backend: inputs.backend, objectStore: inputs.objectStore } };
   },
   async read(id, props) {
-    return readJob(lifecycleDeps, id, props as FlinkSqlJobOutputs);
+    const p = props as FlinkSqlJobOutputs;
+    const r = await reachable(p, (i) => readJob(lifecycleDeps, id, i));
+    return { id: r.id, props: { ...r.props, backend: p.backend, objectStore: p.objectStore } };
   },
   async update(_id, olds, news) {
     if (!changedFields(olds, news).length) return { outs: { ...olds, ...news } };
-    return { outs: await updateJob(lifecycleDeps, olds, news) };
+    const outs = await reachable(news, (n) => updateJob(lifecycleDeps, { ...olds, backend: n.backend }, n));
+    return { outs: { ...outs, backend: news.backend, objectStore: news.objectStore } };
   },
   async delete(_id, props) {
-    await deleteJob(lifecycleDeps, props);
+    await reachable(props, (p) => deleteJob(lifecycleDeps, p));
   },
 };
 

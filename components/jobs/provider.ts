@@ -20,7 +20,7 @@ import type { UpgradeMode } from "./table";
 
 export type BackendConfig =
   | { readonly kind: "sql-gateway"; readonly sqlGatewayUrl: string; readonly jobManagerUrl: string }
-  | { readonly kind: "streampark"; readonly url: string; readonly user: string; readonly teamId: string; readonly clusterId: string; readonly flinkVersionId: string };
+  | { readonly kind: "streampark"; readonly url: string; readonly user: string; readonly teamId: string; readonly clusterName: string; readonly flinkEnvName: string };
 
 export interface ObjectStoreConfig {
   readonly endpoint: string;
@@ -37,6 +37,8 @@ export interface FlinkSqlJobInputs {
   /** Change to restart the job with its upgrade mode although nothing else changed. */
   readonly restartNonce: number;
   readonly backend: BackendConfig;
+  /** Reach cluster-internal backend URLs through a Kubernetes API tunnel (see tunnel.ts). */
+  readonly tunnel?: { readonly context?: string };
   /** Where this job's savepoints go, e.g. s3://rtdw-prod-checkpoints/savepoints/rt-dw-ods-processing. */
   readonly savepointDir: string;
   readonly savepointsToKeep: number;

@@ -19,10 +19,10 @@ export interface StreamParkConfig {
   readonly url: string;
   readonly user: string;
   readonly teamId: string;
-  /** The registered remote session cluster (flink/cluster/create, executionMode 1). */
-  readonly clusterId: string;
-  /** The registered Flink 1.20 home (flink/env/create). */
-  readonly flinkVersionId: string;
+  /** The remote session cluster the stack registered (streampark/register.sh), by name. */
+  readonly clusterName: string;
+  /** The Flink 1.20 home the stack registered, by name. */
+  readonly flinkEnvName: string;
 }
 
 /** FlinkAppState codes (streampark-console enums). */
@@ -97,7 +97,18 @@ export class StreamParkBackend implements JobBackend {
     return page.records.find((a) => a.jobName === jobName);
   }
 
+  /** StreamPark's ids of the registered Flink home and cluster. */
+  async registered(): Promise<{ versionId: number; clusterId: number }> {
+    const envs = await this.call<{ id: number; flinkName: string }[]>("flink/env/list", {});
+    const clusters = await this.call<{ id: number; clusterName: string }[]>("flink/cluster/list", {});
+    const env = envs.find((e) => e.flinkName === this.cfg.flinkEnvName);
+    const cluster = clusters.find((c) => c.clusterName === this.cfg.clusterName);
+    if (!env || !cluster) throw new Error(`StreamPark at ${this.cfg.url} has no ${!env ? `Flink environment "${this.cfg.flinkEnvName}"` : `cluster "${this.cfg.clusterName}"`}; the stack's streampark-register task creates both`);
+    return { versionId: env.id, clusterId: cluster.id };
+  }
+
   async submit(req: SubmitRequest): Promise<JobRef> {
+    const { versionId, clusterId } = await this.registered();
     const used = [...new Set(req.script.statements.flatMap((s) => [...s.matchAll(/\$\{secret:([\w.]+)\}/g)].map((m) => m[1] as SecretName)))];
     await this.putVariables(req.secrets, used);
     const app = {
@@ -105,8 +116,8 @@ export class StreamParkBackend implements JobBackend {
       jobType: 2, // Flink SQL
       appType: 1, // StreamPark Flink
       executionMode: 1, // remote session cluster
-      versionId: this.cfg.flinkVersionId,
-      flinkClusterId: this.cfg.clusterId,
+      versionId,
+      flinkClusterId: clusterId,
       jobName: req.script.job,
       flinkSql: streamParkSql(req.script.statements),
       dynamicProperties: dynamicProperties(req.script.config),

@@ -30,8 +30,11 @@ function unwrap(v: any, path: string, secrets: string[]): any {
  * Runs the program for one stack under Pulumi's mock engine and records every resource. Outputs a
  * real engine would compute (ids, auto-names) are filled the way the providers fill them.
  */
-export async function runStack(stack: string, config: Record<string, string>, secretKeys: string[] = []) {
+export async function runStack(stack: string, configIn: Record<string, string>, secretKeysIn: string[] = []) {
   const registered: Registered[] = [];
+  // Every stack needs the business database's password; tests supply one unless they test its absence.
+  const config = { sourcePassword: "source-password-for-tests-0001", ...(stack === "dev" ? {} : { source: '{"host":"mysql.shop.svc","database":"shop","user":"rtdw_cdc"}' }), ...configIn };
+  const secretKeys = [...secretKeysIn, ...("sourcePassword" in configIn ? [] : ["sourcePassword"])];
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([k, v]) => [`rtdw:${k}`, v])),
     secretKeys.map((k) => `rtdw:${k}`),

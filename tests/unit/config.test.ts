@@ -1,12 +1,18 @@
 import { ConfigError, DEFAULT_SIZING, parseStackConfig, PROFILES, sizingTotals } from "../../components/config";
 
-// Kubernetes stacks push the images they build, so a registry is part of every non-dev test config.
+// Kubernetes stacks push the images they build, so a registry is part of every non-dev test config;
+// every stack names the business MySQL it captures (dev has a default) and its password.
+const SOURCE = JSON.stringify({ host: "mysql.shop.svc", database: "shop", user: "rtdw_cdc" });
 const parse = (stack: string, values: Record<string, string>, secret: string[] = []) =>
   parseStackConfig(
     "rtdw",
     stack,
-    Object.fromEntries(Object.entries({ ...(stack === "dev" ? {} : { imageRegistry: "registry.example.com/rtdw" }), ...values }).map(([k, v]) => [`rtdw:${k}`, v])),
-    new Set(secret.map((k) => `rtdw:${k}`)),
+    Object.fromEntries(
+      Object.entries({ sourcePassword: "source-password-0001", ...(stack === "dev" ? {} : { imageRegistry: "registry.example.com/rtdw", source: SOURCE }), ...values })
+        .filter(([, v]) => v !== "<unset>")
+        .map(([k, v]) => [`rtdw:${k}`, v]),
+    ),
+    new Set([...secret, "sourcePassword"].map((k) => `rtdw:${k}`)),
   );
 
 function errorOf(fn: () => unknown): string {
@@ -57,6 +63,10 @@ describe("stack config", () => {
     ["misspelt key", "dev", { objectstore: "s3" }, /rtdw:objectstore: unknown setting/],
     ["password in plaintext", "prod", { redisPassword: "correct-horse-battery-staple" }, /rtdw:redisPassword: stored in plaintext; set it with `pulumi config set --secret redisPassword <value>`/],
     ["short password", "prod", { postgresPassword: "short" }, /rtdw:postgresPassword: expected at least 16 characters/],
+    ["no source database on a cluster stack", "prod", { source: "<unset>" }, /rtdw:source: required: the business MySQL the CDC job captures/],
+    ["no source password", "dev", { sourcePassword: "<unset>" }, /rtdw:sourcePassword: required: the password of rtdw:source\.user; set it with `pulumi config set --secret sourcePassword <value>`/],
+    ["source without a user", "test", { source: JSON.stringify({ host: "mysql", database: "shop" }) }, /rtdw:source\.user: /],
+    ["unknown time zone", "dev", { timeZone: "Asia/Beijing" }, /rtdw:timeZone: expected an IANA time zone such as "Asia\/Shanghai"/],
   ];
   it.each(cases)("rejects %s with a message naming the key", (_what, stack, values, message) => {
     const secret = "postgresPassword" in values ? ["postgresPassword"] : [];

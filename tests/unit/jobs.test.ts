@@ -9,7 +9,12 @@ import { sinkTablesInSql, stackSinks, starrocksDwsTables } from "../../component
 import { TOPICS } from "../../components/pipelines/topics";
 
 const cfg = (stack: string) =>
-  parseStackConfig("rtdw", stack, stack === "dev" ? {} : { "rtdw:imageRegistry": "registry.example.com/rtdw" });
+  parseStackConfig(
+    "rtdw",
+    stack,
+    { "rtdw:sourcePassword": "source-password-0001", ...(stack === "dev" ? {} : { "rtdw:imageRegistry": "registry.example.com/rtdw", "rtdw:source": '{"host":"mysql","database":"shop","user":"rtdw_cdc"}' }) },
+    new Set(["rtdw:sourcePassword"]),
+  );
 
 describe("the job table drives Flink sizing", () => {
   const jobs = loadJobTable();
@@ -48,7 +53,7 @@ describe("the job table drives Flink sizing", () => {
   });
 
   it("refuses TaskManager replicas or memory typed in config: they come from the table", () => {
-    expect(() => parseStackConfig("rtdw", "dev", { "rtdw:sizing": JSON.stringify({ flinkTaskManager: { memory: "8Gi" } }) })).toThrow(
+    expect(() => parseStackConfig("rtdw", "dev", { "rtdw:sizing": JSON.stringify({ flinkTaskManager: { memory: "8Gi" } }), "rtdw:sourcePassword": "x" }, new Set(["rtdw:sourcePassword"]))).toThrow(
       /sizing\.flinkTaskManager\.memory: derived from the job table/,
     );
   });

@@ -1,0 +1,62 @@
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config";
+import { FlinkSqlJob } from "./flinkSqlJob";
+import { BackendConfig, ObjectStoreConfig } from "./provider";
+import { JobEnvironment, SecretName } from "./render";
+import { jobScript } from "./script";
+
+export interface FlinkJobsArgs {
+  /** The validated stack config: the job table, each job's parallelism on this stack, the backend. */
+  readonly config: StackConfig;
+  /** The values the SQL is rendered with: the services' in-cluster addresses, never credentials. */
+  readonly environment: pulumi.Input<JobEnvironment>;
+  /** Credentials substituted into the SQL only when it is sent, plus StreamPark's password. */
+  readonly secrets: pulumi.Input<Record<SecretName | "streampark.password", string>>;
+  /** Where jobs are submitted; its URLs as the deploying machine reaches them. */
+  readonly backend: pulumi.Input<BackendConfig>;
+  /** Tunnel cluster-internal URLs through the Kubernetes API (kubernetes target). */
+  readonly tunnel?: { readonly context?: string };
+  /** The checkpoints bucket; savepoints go under savepoints/<job>. */
+  readonly checkpointsBucket: pulumi.Input<string>;
+  /** Object storage as the deploying machine reaches it, for savepoint retention. */
+  readonly objectStore: pulumi.Input<ObjectStoreConfig>;
+}
+
+/** How long a job waits for its backend, which may be created in the same `pulumi up`. */
+const READY_TIMEOUT_SECONDS = 600;
+const START_TIMEOUT_SECONDS = 300;
+/** The seeds' rollback rule: the last three savepoints of each job are kept. */
+const SAVEPOINTS_TO_KEEP = 3;
+
+/** One FlinkSqlJob per row of the job table, scaled for the stack. */
+export class FlinkJobs extends pulumi.ComponentResource {
+  readonly jobs: Readonly<Record<string, FlinkSqlJob>>;
+
+  constructor(name: string, args: FlinkJobsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:jobs:FlinkJobs", name, {}, opts);
+    const cfg = args.config;
+    const jobs: Record<string, FlinkSqlJob> = {};
+    for (const job of cfg.jobs) {
+      jobs[job.name] = new FlinkSqlJob(
+        `${name}-${job.name}`,
+        {
+          name: job.name,
+          script: pulumi.output(args.environment).apply((env) => jobScript(job, env, { parallelism: cfg.flink.parallelism[job.name] })),
+          upgradeMode: job.upgradeMode,
+          restartNonce: cfg.jobRestartNonces[job.name] ?? 0,
+          backend: args.backend,
+          tunnel: args.tunnel,
+          savepointDir: pulumi.interpolate`s3://${args.checkpointsBucket}/savepoints/${job.name}`,
+          savepointsToKeep: SAVEPOINTS_TO_KEEP,
+          objectStore: args.objectStore,
+          readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
+          startTimeoutSeconds: START_TIMEOUT_SECONDS,
+          secrets: pulumi.secret(args.secrets),
+        },
+        { parent: this },
+      );
+    }
+    this.jobs = jobs;
+    this.registerOutputs({ jobs: Object.fromEntries(Object.entries(jobs).map(([k, j]) => [k, { jobId: j.jobId, status: j.status }])) });
+  }
+}

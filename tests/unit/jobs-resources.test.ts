@@ -1,0 +1,75 @@
+import { loadJobTable } from "../../components/jobs/table";
+import { ofType, runStack } from "../helpers/mocks";
+
+const FLINK_SQL_JOB = "pulumi-nodejs:dynamic/rtdw:FlinkSqlJob";
+
+/** Every string found anywhere in a value. */
+function strings(v: unknown, out: string[] = []): string[] {
+  if (typeof v === "string") out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
+  else if (v && typeof v === "object") Object.values(v).forEach((x) => strings(x, out));
+  return out;
+}
+
+describe.each(["dev", "test", "prod"])("%s stack: one FlinkSqlJob per row of the job table", (stack) => {
+  let run: Awaited<ReturnType<typeof runStack>>;
+  beforeAll(async () => {
+    run = await runStack(stack, stack === "dev" ? {} : { imageRegistry: "registry.example.com/rtdw", ...(stack === "prod" ? { objectStore: "s3", awsRegion: "eu-central-1" } : {}) });
+  }, 60000);
+
+  it("registers each job with its SQL, the stack's parallelism, its checkpoint interval and upgrade mode", () => {
+    const jobs = ofType(run.registered, FLINK_SQL_JOB);
+    const table = loadJobTable();
+    expect(jobs.map((j) => j.name).sort()).toEqual(table.map((t) => `jobs-${t.name}`).sort());
+    for (const row of table) {
+      const j = jobs.find((x) => x.name === `jobs-${row.name}`)!.inputs;
+      expect(j.name).toBe(row.name);
+      expect(j.upgradeMode).toBe(row.upgradeMode);
+      expect(j.script.config).toMatchObject({
+        "pipeline.name": row.name,
+        "parallelism.default": String(run.cfg.flink.parallelism[row.name]),
+        "execution.checkpointing.interval": `${row.checkpointIntervalMs} ms`,
+        "table.local-time-zone": "Asia/Shanghai",
+      });
+      expect(j.script.statements[0]).toMatch(/^CREATE CATALOG rtdw WITH/);
+      expect(j.script.statements[j.script.statements.length - 1]).toMatch(/^(EXECUTE STATEMENT SET|INSERT INTO)/);
+      expect(j.savepointDir).toBe(`s3://${(run.endpoints as any).objectStore.buckets.checkpoints}/savepoints/${row.name}`);
+      expect(j.savepointsToKeep).toBe(3);
+      expect(j.restartNonce).toBe(0);
+    }
+  });
+
+  it("keeps credentials out of the SQL and the provider: they travel only in the secret `secrets` input", () => {
+    const c = run.credentials as any;
+    const secrets = [c.objectStore.secretKey, c.kafka.password, c.starrocks.rootPassword, c.streampark.adminPassword, ...Object.values(c.postgres).map((p: any) => p.password), "source-password-for-tests-0001"];
+    for (const j of ofType(run.registered, FLINK_SQL_JOB)) {
+      expect(j.secretPaths).toContain("secrets");
+      expect(Object.keys(j.inputs.secrets).sort()).toEqual(["kafka.password", "mysql.password", "paimon.password", "quality.password", "s3.secretKey", "starrocks.password", "streampark.password"]);
+      const { secrets: _s, ...rest } = j.inputs;
+      const text = strings(rest).join("\n");
+      for (const s of secrets) expect(text).not.toContain(s);
+      expect(text).toContain("${secret:paimon.password}");
+    }
+  });
+
+  it("reaches the backend from the deploying machine: published 127.0.0.1 ports on docker, a Kubernetes API tunnel otherwise", () => {
+    const j = ofType(run.registered, FLINK_SQL_JOB)[0].inputs;
+    expect(j.backend.kind).toBe("sql-gateway");
+    if (stack === "dev") {
+      expect(j.backend.sqlGatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(j.backend.jobManagerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(j.tunnel).toBeUndefined();
+    } else {
+      expect(j.backend.sqlGatewayUrl).toMatch(/^http:\/\/[a-z0-9-]+\.[a-z0-9-]+\.svc(\.cluster\.local)?:\d+$/);
+      expect(j.tunnel).toEqual({});
+    }
+  });
+});
+
+describe("the StreamPark backend is chosen by stack config", () => {
+  it("registers the jobs against StreamPark's API with the stack's registered cluster", async () => {
+    const run = await runStack("test", { imageRegistry: "registry.example.com/rtdw", jobBackend: "streampark" });
+    const j = ofType(run.registered, FLINK_SQL_JOB)[0].inputs;
+    expect(j.backend).toMatchObject({ kind: "streampark", user: "admin", teamId: "100000", clusterName: "rtdw-test", flinkEnvName: "flink-1.20" });
+  }, 60000);
+});
