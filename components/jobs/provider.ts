@@ -132,10 +132,13 @@ async function startVersion(b: JobBackend, inputs: FlinkSqlJobInputs, restorePat
 export async function createJob(deps: LifecycleDeps, inputs: FlinkSqlJobInputs): Promise<{ id: string; outs: FlinkSqlJobOutputs }> {
   const b = deps.backend(inputs.backend, inputs.secrets);
   await b.ready(inputs.readyTimeoutSeconds * 1000);
-  // Adopt a job of this name already running (a state restored from backup, a re-run after a crash).
+  // A job of this name already running (state lost or restored from an old backup, a re-run after a
+  // crash) is taken over, not duplicated: it stops with a savepoint and the declared SQL resumes from it.
   const existing = await b.findActive(inputs.name);
-  const ref = existing ?? (await startVersion(b, inputs, undefined));
-  return { id: inputs.name, outs: { ...inputs, ...ref, status: "RUNNING", savepoints: [] } };
+  const restorePath = existing && inputs.upgradeMode !== "stateless" ? await b.stopWithSavepoint(existing, inputs.savepointDir) : undefined;
+  if (existing && !restorePath) await b.cancel(existing);
+  const ref = await startVersion(b, inputs, restorePath);
+  return { id: inputs.name, outs: { ...inputs, ...ref, status: "RUNNING", savepoints: restorePath ? [restorePath] : [], restoredFrom: restorePath } };
 }
 
 export async function readJob(deps: LifecycleDeps, id: string, props: FlinkSqlJobOutputs): Promise<{ id: string; props: FlinkSqlJobOutputs }> {

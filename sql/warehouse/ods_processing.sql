@@ -30,50 +30,39 @@ INSERT INTO ods.shop_users
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), JSON_VALUE(img, '$.name'), JSON_VALUE(img, '$.email'), JSON_VALUE(img, '$.phone'), JSON_VALUE(img, '$.city'), TRY_CAST(JSON_VALUE(img, '$.created_at') AS TIMESTAMP(3)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
 FROM parsed_users WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
-INSERT INTO dq.ods_rejects
-SELECT 'shop.users',
-  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL THEN 'unknown op' ELSE 'no id' END,
-  payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd')
-FROM parsed_users WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
 
 INSERT INTO ods.shop_products
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), JSON_VALUE(img, '$.name'), JSON_VALUE(img, '$.category'), TRY_CAST(JSON_VALUE(img, '$.price') AS DECIMAL(12, 2)), JSON_VALUE(img, '$.status'), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
 FROM parsed_products WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
-INSERT INTO dq.ods_rejects
-SELECT 'shop.products',
-  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL THEN 'unknown op' ELSE 'no id' END,
-  payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd')
-FROM parsed_products WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
 
 INSERT INTO ods.shop_orders
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.user_id') AS BIGINT), JSON_VALUE(img, '$.status'), TRY_CAST(JSON_VALUE(img, '$.total_amount') AS DECIMAL(12, 2)), TRY_CAST(JSON_VALUE(img, '$.created_at') AS TIMESTAMP(3)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
 FROM parsed_orders WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
-INSERT INTO dq.ods_rejects
-SELECT 'shop.orders',
-  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL THEN 'unknown op' ELSE 'no id' END,
-  payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd')
-FROM parsed_orders WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
 
 INSERT INTO ods.shop_order_items
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.order_id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.product_id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.quantity') AS INT), TRY_CAST(JSON_VALUE(img, '$.unit_price') AS DECIMAL(12, 2)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
 FROM parsed_order_items WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
-INSERT INTO dq.ods_rejects
-SELECT 'shop.order_items',
-  CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL THEN 'unknown op' ELSE 'no id' END,
-  payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd')
-FROM parsed_order_items WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
 
 INSERT INTO ods.shop_payments
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.order_id') AS BIGINT), JSON_VALUE(img, '$.method'), TRY_CAST(JSON_VALUE(img, '$.amount') AS DECIMAL(12, 2)), JSON_VALUE(img, '$.status'), TRY_CAST(JSON_VALUE(img, '$.paid_at') AS TIMESTAMP(3)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
 FROM parsed_payments WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
+
+-- One insert for every table's rejects: several writers into one Paimon table would each compact it
+-- and their commits would conflict.
 INSERT INTO dq.ods_rejects
-SELECT 'shop.payments',
+SELECT source_table,
   CASE WHEN NOT (payload IS JSON) THEN 'not JSON' WHEN op IS NULL THEN 'unknown op' ELSE 'no id' END,
   payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd')
-FROM parsed_payments WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
-
+FROM (
+  SELECT 'shop.users' AS source_table, payload, src_partition, src_offset, src_ts, img, op FROM parsed_users
+  UNION ALL SELECT 'shop.products', payload, src_partition, src_offset, src_ts, img, op FROM parsed_products
+  UNION ALL SELECT 'shop.orders', payload, src_partition, src_offset, src_ts, img, op FROM parsed_orders
+  UNION ALL SELECT 'shop.order_items', payload, src_partition, src_offset, src_ts, img, op FROM parsed_order_items
+  UNION ALL SELECT 'shop.payments', payload, src_partition, src_offset, src_ts, img, op FROM parsed_payments
+)
+WHERE op IS NULL OR (op <> 'before' AND JSON_VALUE(img, '$.id') IS NULL);
 END;

@@ -1,67 +1,33 @@
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as mysql from "mysql2/promise";
 import { JobManagerClient } from "../../components/flink/jobManager";
 import { SqlGatewayClient } from "../../components/flink/sqlGateway";
-import { submitJobScript } from "../../components/flink/submit";
 import { renderSql, splitStatements, withSecrets } from "../../components/jobs/render";
-import { jobScript } from "../../components/jobs/script";
-import { loadJobTable, SQL_DIR } from "../../components/jobs/table";
-import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
-import { RUN } from "../../sandbox/paths";
+import { SQL_DIR } from "../../components/jobs/table";
+import { registerSandboxJobs, sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
 import { sandbox } from "./sandbox";
 
-/** The sandbox runs every job at parallelism 1 and checkpoints every few seconds, so rows show up fast. */
-export const SANDBOX_CHECKPOINT_MS = 5000;
+export { SANDBOX_CHECKPOINT_MS } from "../../sandbox/jobs";
 
 export function flink() {
   const { endpoints } = sandbox();
   return { gw: new SqlGatewayClient(endpoints.flink.sqlGatewayUrl), jm: new JobManagerClient(endpoints.flink.restUrl) };
 }
 
-const STATE = path.join(RUN, "pipeline-jobs.json");
-
 /**
- * Makes the named jobs of the job table run on the sandbox with the SQL as it is now: a job already
- * running from the same script is kept (so a second test run does not restart the pipeline); a job
- * running an older script is stopped with a savepoint and the current script resumes from it (as the
- * FlinkSqlJob upgrade does), so the CDC source continues from its binlog position instead of reading
- * the whole database again. A fresh CDC job is given two checkpoints to finish its initial snapshot:
- * changes made while the snapshot still runs may reach ODS twice (DWD absorbs them by key).
+ * Makes the named jobs run on the sandbox with the SQL as it is now, through the FlinkSqlJob provider
+ * (as `npm run demo` and `pulumi up` do): kept when unchanged, upgraded with a savepoint when the SQL
+ * changed (so the CDC source continues from its binlog position), created when new. A fresh CDC job
+ * is given two checkpoints to finish its initial snapshot: changes made while the snapshot still
+ * runs may reach ODS twice (DWD absorbs them by key).
  */
 export async function ensureJobs(names: string[]): Promise<Record<string, string>> {
-  const { gw, jm } = flink();
-  const env = sandboxJobEnvironment();
-  const known: Record<string, { jobId: string; hash: string }> = fs.existsSync(STATE) ? JSON.parse(fs.readFileSync(STATE, "utf8")) : {};
-  const running = (await jm.jobs()).filter((j) => ["RUNNING", "RESTARTING", "INITIALIZING", "CREATED"].includes(j.state));
-  const ids: Record<string, string> = {};
-  const fresh: string[] = [];
-  for (const job of loadJobTable().filter((j) => names.includes(j.name))) {
-    const script = jobScript(job, env, { parallelism: 1, checkpointIntervalMs: SANDBOX_CHECKPOINT_MS });
-    const hash = createHash("sha256").update(JSON.stringify(script)).digest("hex");
-    const mine = running.filter((j) => j.name === job.name);
-    const same = mine.find((j) => j.jid === known[job.name]?.jobId && known[job.name].hash === hash);
-    if (same) {
-      ids[job.name] = same.jid;
-      continue;
-    }
-    let savepointPath: string | undefined;
-    for (const old of mine) {
-      savepointPath = await jm.stopWithSavepoint(old.jid).catch(async () => {
-        await jm.cancel(old.jid).catch(() => undefined);
-        return undefined;
-      });
-      await jm.waitFor(old.jid, ["CANCELED", "FAILED", "FINISHED"]);
-    }
-    ids[job.name] = await submitJobScript(gw, script, sandboxJobSecrets(), { savepointPath, allowNonRestoredState: true });
-    if (!savepointPath) fresh.push(job.name);
-    known[job.name] = { jobId: ids[job.name], hash };
-    fs.writeFileSync(STATE, JSON.stringify(known, null, 2));
-  }
-  for (const id of Object.values(ids)) await jm.waitFor(id, ["RUNNING"], 180000);
-  for (const name of fresh.filter((n) => n === "rt-dw-cdc-ingestion")) await jm.waitForCheckpoints(ids[name], 2, 180000);
-  return ids;
+  const { jm } = flink();
+  const done = await registerSandboxJobs(names);
+  for (const r of done) await jm.waitFor(r.jobId, ["RUNNING"], 180000);
+  for (const r of done.filter((x) => x.fresh && x.job === "rt-dw-cdc-ingestion")) await jm.waitForCheckpoints(r.jobId, 2, 180000);
+  return Object.fromEntries(done.map((r) => [r.job, r.jobId]));
 }
 
 /** A batch session on the Paimon catalog for reading what the jobs wrote. */

@@ -145,3 +145,14 @@ describe("sinks of the stacks", () => {
     expect(secretsUsed(sql)).toContain("starrocks.password");
   });
 });
+
+describe("one writer per table", () => {
+  it("no table is the target of two INSERTs (writers of one Paimon table compact it concurrently and their commits conflict)", () => {
+    const writers = new Map<string, string[]>();
+    for (const job of loadJobTable()) {
+      for (const m of readJobSql(job).matchAll(/INSERT\s+INTO\s+([\w.]+)/gi)) writers.set(m[1], [...(writers.get(m[1]) ?? []), job.name]);
+    }
+    expect(writers.size).toBeGreaterThan(15);
+    expect([...writers].filter(([, jobs]) => jobs.length > 1)).toEqual([]);
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * `npm run demo`: the whole platform on the embedded default (the local sandbox).
+ *   1. sandbox up (installs what is missing, starts the real services);
+ *   2. every job of the job table registered through the FlinkSqlJob provider, as `pulumi up` would
+ *      (the catalog and tables are created by each job's script);
+ *   3. sample business rows in the shop database (MariaDB) and tracking events through the collector
+ *      (nginx -> Vector stand-in -> Kafka), each only if not there yet;
+ *   4. a report of rows per layer (ODS, DWD, DWS) and where to look.
+ * Running it again changes nothing: unchanged jobs are kept, the sample data is not sent twice.
+ */
+import * as http from "http";
+import * as mysql from "mysql2/promise";
+import { SqlGatewayClient } from "../components/flink/sqlGateway";
+import { renderSql, splitStatements, withSecrets } from "../components/jobs/render";
+import { describe, up } from "../sandbox";
+import { registerSandboxJobs, sandboxJobEnvironment, sandboxJobSecrets } from "../sandbox/jobs";
+import * as fs from "fs";
+import * as path from "path";
+import { SQL_DIR } from "../components/jobs/table";
+
+const say = (m: string) => console.log(`[demo] ${m}`);
+/** The demo's rows use ids from here up, so they never mix with other data in the sandbox. */
+const BASE = 900_000_000;
+
+async function shopData(db: mysql.Connection): Promise<boolean> {
+  const [rows] = await db.query(`SELECT COUNT(*) AS n FROM users WHERE id BETWEEN ? AND ?`, [BASE, BASE + 999]);
+  if ((rows as { n: number }[])[0].n > 0) return false;
+  const cities = ["beijing", "shanghai", "hangzhou", "shenzhen", "chengdu"];
+  const day = new Date().toISOString().slice(0, 10);
+  const users = Array.from({ length: 20 }, (_, i) => [BASE + i, `User ${i}`, `user${i}@example.com`, `1380000${String(i).padStart(4, "0")}`, cities[i % 5], `${day} 08:00:00`]);
+  await db.query("INSERT INTO users (id, name, email, phone, city, created_at) VALUES ?", [users]);
+  const categories = ["phones", "accessories", "books"];
+  const products = Array.from({ length: 10 }, (_, i) => [BASE + i, `Product ${i}`, categories[i % 3], 10 + i * 15, "on_sale"]);
+  await db.query("INSERT INTO products (id, name, category, price, status) VALUES ?", [products]);
+  const orders: unknown[][] = [];
+  const items: unknown[][] = [];
+  const payments: unknown[][] = [];
+  for (let o = 0; o < 50; o++) {
+    const lines = [[BASE + o * 10, BASE + o, BASE + (o % 10), 1 + (o % 3), 10 + (o % 10) * 15]];
+    if (o % 4 === 0) lines.push([BASE + o * 10 + 1, BASE + o, BASE + ((o + 3) % 10), 1, 10 + ((o + 3) % 10) * 15]);
+    const total = lines.reduce((s, l) => s + (l[3] as number) * (l[4] as number), 0);
+    orders.push([BASE + o, BASE + (o % 20), "created", total, `${day} ${String(9 + (o % 10)).padStart(2, "0")}:00:00`]);
+    items.push(...lines);
+    if (o % 3 !== 2) payments.push([BASE + o, BASE + o, ["alipay", "wechat", "card"][o % 3], total, "success", `${day} 12:00:00`]);
+  }
+  await db.query("INSERT INTO orders (id, user_id, status, total_amount, created_at) VALUES ?", [orders]);
+  await db.query("INSERT INTO order_items (id, order_id, product_id, quantity, unit_price) VALUES ?", [items]);
+  await db.query("INSERT INTO payments (id, order_id, method, amount, status, paid_at) VALUES ?", [payments]);
+  // Life goes on: paid orders move on, a few are cancelled, one is deleted, and some rows are bad.
+  await db.query(`UPDATE orders SET status = 'paid' WHERE id BETWEEN ? AND ? AND MOD(id, 3) <> 2`, [BASE, BASE + 49]);
+  await db.query(`UPDATE orders SET status = 'cancelled' WHERE id IN (?, ?)`, [BASE + 2, BASE + 5]);
+  await db.query(`DELETE FROM order_items WHERE order_id = ?`, [BASE + 8]);
+  await db.query(`DELETE FROM orders WHERE id = ?`, [BASE + 8]);
+  await db.query(`INSERT INTO users (id, name, email, created_at) VALUES (?, '', 'not-an-email', NOW())`, [BASE + 900]);
+  return true;
+}
+
+function post(url: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function trackingEvents(nginxUrl: string, alreadySent: boolean): Promise<number> {
+  if (alreadySent) return 0;
+  const now = Date.now();
+  const funnel = ["ViewProduct", "AddToCart", "SubmitOrder", "PayOrder"];
+  const events = [];
+  for (let u = 0; u < 30; u++) {
+    const steps = 1 + (u % 4); // every user views; fewer go further
+    for (let s = 0; s < steps; s++) {
+      events.push({ type: "track", event: funnel[s], distinct_id: `demo-user-${u}`, time: now - (30 - u) * 1000 + s, _track_id: u * 10 + s, properties: s === 0 ? { price: 19.9 + u } : {} });
+    }
+  }
+  for (let i = 0; i < events.length; i += 20) {
+    const body = new URLSearchParams({ data_list: Buffer.from(JSON.stringify(events.slice(i, i + 20))).toString("base64") }).toString();
+    const status = await post(`${nginxUrl}/sa?project=shop`, body);
+    if (status !== 200) throw new Error(`the collector at ${nginxUrl}/sa answered ${status}`);
+  }
+  return events.length;
+}
+
+async function main() {
+  const t0 = Date.now();
+  await up();
+  const { endpoints: e, credentials: c } = describe();
+
+  say("registering the job table through FlinkSqlJob (as `pulumi up` does)");
+  const jobs = await registerSandboxJobs(undefined, (m) => say(`  ${m}`));
+
+  const gw = new SqlGatewayClient(e.flink.sqlGatewayUrl);
+  const session = await gw.openSession({ "execution.runtime-mode": "batch", "table.local-time-zone": sandboxJobEnvironment().timeZone }, "demo-report");
+  for (const s of splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, "catalog.sql"), "utf8"), sandboxJobEnvironment()))) await gw.execute(session, withSecrets(s, sandboxJobSecrets()));
+  const count = async (sql: string) => Number((await gw.execute(session, sql, {}, 300000)).rows[0]?.[0] ?? 0);
+
+  const db = await mysql.createConnection({ host: e.mysql.host, port: e.mysql.port, user: e.mysql.user, password: c.mysql.password, database: e.mysql.database });
+  const wroteShop = await shopData(db);
+  say(wroteShop ? "sample shop data written to MariaDB (users, products, orders, items, payments; updates, a delete, a bad row)" : "sample shop data already present: not written again");
+  const sentBefore = await count(`SELECT COUNT(*) FROM ods.tracking_events WHERE distinct_id LIKE 'demo-user-%'`);
+  const sent = await trackingEvents(e.nginx.url, sentBefore > 0);
+  say(sent ? `${sent} tracking events sent through ${e.nginx.url}/sa (nginx -> Vector stand-in -> Kafka)` : "demo tracking events already in ODS: not sent again");
+
+  const dws = await mysql.createConnection({ host: e.mysql.host, port: e.mysql.port, user: e.mysql.user, password: c.mysql.password, database: e.mysql.dwsDatabase });
+  const dwsCount = async (t: string) => Number(((await dws.query(`SELECT COUNT(*) AS n FROM ${t}`))[0] as { n: number }[])[0].n);
+  const layers = async () => ({
+    "ODS  shop change log (5 tables)": await count(`SELECT (SELECT COUNT(*) FROM ods.shop_users) + (SELECT COUNT(*) FROM ods.shop_products) + (SELECT COUNT(*) FROM ods.shop_orders) + (SELECT COUNT(*) FROM ods.shop_order_items) + (SELECT COUNT(*) FROM ods.shop_payments)`),
+    "ODS  tracking events": await count("SELECT COUNT(*) FROM ods.tracking_events"),
+    "DWD  users / products / orders": await count("SELECT (SELECT COUNT(*) FROM dwd.users) + (SELECT COUNT(*) FROM dwd.products) + (SELECT COUNT(*) FROM dwd.orders)"),
+    "DWD  order items / payments": await count("SELECT (SELECT COUNT(*) FROM dwd.order_items) + (SELECT COUNT(*) FROM dwd.payments)"),
+    "DWD  tracking events (deduplicated)": await count("SELECT COUNT(*) FROM dwd.tracking_events"),
+    "DQ   rejected rows (with reasons)": await count("SELECT (SELECT COUNT(*) FROM dq.dwd_rejects) + (SELECT COUNT(*) FROM dq.ods_rejects) + (SELECT COUNT(*) FROM dq.tracking_rejects)"),
+    "DWS  trade + product daily": (await dwsCount("dws_trade_daily")) + (await dwsCount("dws_product_daily")),
+    "DWS  tracking hourly + daily + funnel": (await dwsCount("dws_trk_event_hourly")) + (await dwsCount("dws_trk_event_daily")) + (await dwsCount("dws_trk_funnel_daily")),
+  });
+  say("waiting for the rows to reach every layer (checkpoints every few seconds on the sandbox)");
+  let report = await layers();
+  const deadline = Date.now() + 240000;
+  while (Object.values(report).some((n) => n === 0) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5000));
+    report = await layers();
+  }
+  await gw.closeSession(session);
+  await db.end();
+  await dws.end();
+
+  console.log("\nrows per layer");
+  for (const [k, v] of Object.entries(report)) console.log(`  ${k.padEnd(40)} ${v}`);
+  console.log(`
+jobs: ${jobs.map((j) => `${j.job} (${j.action})`).join(", ")}
+where to look:
+  Flink UI (jobs, checkpoints)   ${e.flink.restUrl}
+  SQL Gateway                     ${e.flink.sqlGatewayUrl}   (Paimon catalog: sql/catalog.sql)
+  DWS (StarRocks stand-in)        mysql -h ${e.mysql.host} -P ${e.mysql.port} -u ${e.mysql.user} ${e.mysql.dwsDatabase}
+  quality scores                  psql -h ${e.postgres.host} -p ${e.postgres.port} -U ${e.postgres.databases.quality.user} ${e.postgres.databases.quality.database}
+  collector                       ${e.nginx.url}/sa
+  Prometheus                      ${e.prometheus.url}
+  passwords                       .sandbox/conf/credentials.json
+done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  if (Object.values(report).some((n) => n === 0)) {
+    console.error("[demo] some layer is still empty after 4 minutes; see .sandbox/logs/flink-*.log");
+    process.exit(1);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`demo failed: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);
