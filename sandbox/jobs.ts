@@ -4,7 +4,8 @@ import { flinkSqlJobProvider } from "../components/jobs/flinkSqlJob";
 import { FlinkSqlJobInputs, FlinkSqlJobOutputs } from "../components/jobs/provider";
 import { JobEnvironment, SecretName } from "../components/jobs/render";
 import { jobScript } from "../components/jobs/script";
-import { JobSpec, loadJobTable } from "../components/jobs/table";
+import { JobSpec, loadJobTable, readJobSql } from "../components/jobs/table";
+import { JobManagerClient } from "../components/flink/jobManager";
 import { RUN } from "./paths";
 import { standInSinks } from "../components/jobs/sinks";
 import { describe } from "./index";
@@ -108,6 +109,11 @@ export async function registerSandboxJobs(names?: string[], log: (m: string) => 
     fs.writeFileSync(JOB_STATE, JSON.stringify(state, null, 2));
     log(`${job.name}: ${action} (job ${outs.jobId})`);
     out.push({ job: job.name, jobId: outs.jobId, action, fresh });
+    if (fresh && job.pipeline === "warehouse" && /mysql\.cdc/.test(readJobSql(job))) {
+      // A fresh CDC job first snapshots the tables; changes made meanwhile may reach ODS twice
+      // (DWD absorbs them by key). Two checkpoints later the snapshot of the sandbox's data is done.
+      await new JobManagerClient(describe().endpoints.flink.restUrl).waitForCheckpoints(outs.jobId, 2, 180000);
+    }
   }
   return out;
 }

@@ -106,21 +106,29 @@ async function main() {
   say(sent ? `${sent} tracking events sent through ${e.nginx.url}/sa (nginx -> Vector stand-in -> Kafka)` : "demo tracking events already in ODS: not sent again");
 
   const dws = await mysql.createConnection({ host: e.mysql.host, port: e.mysql.port, user: e.mysql.user, password: c.mysql.password, database: e.mysql.dwsDatabase });
-  const dwsCount = async (t: string) => Number(((await dws.query(`SELECT COUNT(*) AS n FROM ${t}`))[0] as { n: number }[])[0].n);
+  const ids = `BETWEEN ${BASE} AND ${BASE + 999}`;
+  const today = new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 10); // Asia/Shanghai, the jobs' time zone
+  const dwsToday = async (t: string) => Number(((await dws.query(`SELECT COUNT(*) AS n FROM ${t} WHERE dt = ?`, [today]))[0] as { n: number }[])[0].n);
+  const [dayRows] = await db.query(`SELECT DISTINCT DATE_FORMAT(created_at, '%Y-%m-%d') AS d FROM orders WHERE id ${ids}`);
+  const orderDays = (dayRows as { d: string }[]).map((r) => r.d);
+  const dwsOrderDays = async (t: string) =>
+    orderDays.length ? Number(((await dws.query(`SELECT COUNT(*) AS n FROM ${t} WHERE dt IN (?)`, [orderDays]))[0] as { n: number }[])[0].n) : 0;
   const layers = async () => ({
-    "ODS  shop change log (5 tables)": await count(`SELECT (SELECT COUNT(*) FROM ods.shop_users) + (SELECT COUNT(*) FROM ods.shop_products) + (SELECT COUNT(*) FROM ods.shop_orders) + (SELECT COUNT(*) FROM ods.shop_order_items) + (SELECT COUNT(*) FROM ods.shop_payments)`),
-    "ODS  tracking events": await count("SELECT COUNT(*) FROM ods.tracking_events"),
-    "DWD  users / products / orders": await count("SELECT (SELECT COUNT(*) FROM dwd.users) + (SELECT COUNT(*) FROM dwd.products) + (SELECT COUNT(*) FROM dwd.orders)"),
-    "DWD  order items / payments": await count("SELECT (SELECT COUNT(*) FROM dwd.order_items) + (SELECT COUNT(*) FROM dwd.payments)"),
-    "DWD  tracking events (deduplicated)": await count("SELECT COUNT(*) FROM dwd.tracking_events"),
-    "DQ   rejected rows (with reasons)": await count("SELECT (SELECT COUNT(*) FROM dq.dwd_rejects) + (SELECT COUNT(*) FROM dq.ods_rejects) + (SELECT COUNT(*) FROM dq.tracking_rejects)"),
-    "DWS  trade + product daily": (await dwsCount("dws_trade_daily")) + (await dwsCount("dws_product_daily")),
-    "DWS  tracking hourly + daily + funnel": (await dwsCount("dws_trk_event_hourly")) + (await dwsCount("dws_trk_event_daily")) + (await dwsCount("dws_trk_funnel_daily")),
+    "ODS  shop change log (5 tables)": await count(`SELECT (SELECT COUNT(*) FROM ods.shop_users WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_products WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_orders WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_order_items WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_payments WHERE id ${ids})`),
+    "ODS  tracking events": await count("SELECT COUNT(*) FROM ods.tracking_events WHERE distinct_id LIKE 'demo-user-%'"),
+    "DWD  users / products / orders": await count(`SELECT (SELECT COUNT(*) FROM dwd.users WHERE id ${ids}) + (SELECT COUNT(*) FROM dwd.products WHERE id ${ids}) + (SELECT COUNT(*) FROM dwd.orders WHERE id ${ids})`),
+    "DWD  order items / payments": await count(`SELECT (SELECT COUNT(*) FROM dwd.order_items WHERE id ${ids}) + (SELECT COUNT(*) FROM dwd.payments WHERE id ${ids})`),
+    "DWD  tracking events (deduplicated)": await count("SELECT COUNT(*) FROM dwd.tracking_events WHERE distinct_id LIKE 'demo-user-%'"),
+    "DQ   rejected rows (with reasons)": await count(`SELECT COUNT(*) FROM dq.dwd_rejects WHERE id ${ids}`),
+    [`DWS  trade + product daily (${orderDays.join(", ")})`]: (await dwsOrderDays("dws_trade_daily")) + (await dwsOrderDays("dws_product_daily")),
+    [`DWS  tracking hourly/daily/funnel (${today})`]: (await dwsToday("dws_trk_event_hourly")) + (await dwsToday("dws_trk_event_daily")) + (await dwsToday("dws_trk_funnel_daily")),
   });
   say("waiting for the rows to reach every layer (checkpoints every few seconds on the sandbox)");
+  const expectedEvents = sent || sentBefore;
+  const complete = (r: Record<string, number>) => Object.values(r).every((n) => n > 0) && r["ODS  tracking events"] >= expectedEvents;
   let report = await layers();
   const deadline = Date.now() + 240000;
-  while (Object.values(report).some((n) => n === 0) && Date.now() < deadline) {
+  while (!complete(report) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 5000));
     report = await layers();
   }
@@ -129,7 +137,7 @@ async function main() {
   await dws.end();
 
   console.log("\nrows per layer");
-  for (const [k, v] of Object.entries(report)) console.log(`  ${k.padEnd(40)} ${v}`);
+  for (const [k, v] of Object.entries(report)) console.log(`  ${k.padEnd(48)} ${v}`);
   console.log(`
 jobs: ${jobs.map((j) => `${j.job} (${j.action})`).join(", ")}
 where to look:
@@ -141,7 +149,7 @@ where to look:
   Prometheus                      ${e.prometheus.url}
   passwords                       .sandbox/conf/credentials.json
 done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  if (Object.values(report).some((n) => n === 0)) {
+  if (!complete(report)) {
     console.error("[demo] some layer is still empty after 4 minutes; see .sandbox/logs/flink-*.log");
     process.exit(1);
   }
