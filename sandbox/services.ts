@@ -7,6 +7,7 @@ import { DEFAULT_TOPICS } from "../components/config/services";
 import { renderTopicLines, TOPIC_SCRIPT } from "../components/services/kafka";
 import { BOOTSTRAP_SQL } from "../components/services/postgres";
 import { starrocksDwsAsMysql } from "../components/jobs/sinks";
+import { renderPrometheusRules } from "../components/observability/alerts";
 import { SQL_DIR } from "../components/jobs/table";
 import { loadOrCreateSecrets, SandboxSecrets, writePrivate } from "./credentials";
 import { renderNginxConf } from "../components/collector/nginx";
@@ -510,6 +511,8 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
       ensureDir(dir("prometheus"));
       webConfig();
       writePrivate(path.join(CONF, "prometheus", "prometheus.yml"), prometheusConfig(p, s));
+      // The stacks' alert rules, rendered from components/observability/alerts.ts.
+      fs.writeFileSync(path.join(CONF, "prometheus", "rtdw-rules.yml"), renderPrometheusRules());
     },
     process: () => ({
       name: "prometheus",
@@ -609,6 +612,8 @@ function prometheusConfig(p: Record<PortName, number>, s: SandboxSecrets): strin
 global:
   scrape_interval: 15s
   evaluation_interval: 15s
+rule_files:
+  - ${path.join(CONF, "prometheus", "rtdw-rules.yml")}
 alerting:
   alertmanagers:
   - static_configs:

@@ -1,0 +1,277 @@
+import * as YAML from "yaml";
+import { loadJobTable } from "../jobs/table";
+
+/**
+ * Every alert of the platform, written once. Rendered as a Prometheus rule file (renderPrometheusRules)
+ * and routed by its `team` label (renderAlertmanagerConfig). Each alert carries its own examples: a
+ * series that must fire it and a healthy one that must not, which become `promtool test rules` cases.
+ */
+export const TEAMS = ["ops", "business", "data", "infra"] as const;
+export type Team = (typeof TEAMS)[number];
+
+export interface AlertExample {
+  /** Prometheus test-series notation, e.g. {series: 'up{job="kafka"}', values: "1 1 0x10"}. */
+  readonly series: readonly { readonly series: string; readonly values: string }[];
+  /** When the rule is evaluated, e.g. "10m". */
+  readonly at: string;
+  /** Labels the firing alert carries besides alertname, severity and team. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** The summary the firing alert renders (its template filled in). */
+  readonly summary?: string;
+}
+
+export interface AlertDef {
+  readonly name: string;
+  readonly expr: string;
+  /** What to do first, for the on-call person (rendered into docs/alerts.md). */
+  readonly action: string;
+  /** How long the condition must hold; "0m" fires at once. */
+  readonly for: string;
+  readonly severity: "critical" | "warning";
+  readonly team: Team;
+  readonly summary: string;
+  readonly fires: AlertExample;
+  readonly healthy: AlertExample;
+}
+
+/** Each alert's runbook entry: its section of the generated alerts page of this repository. */
+export const runbookOf = (a: Pick<AlertDef, "name">) => `docs/alerts.md#${a.name.toLowerCase()}`;
+/** Jobs that should run: the job table, one source of truth with the FlinkSqlJob resources. */
+const EXPECTED_JOBS = loadJobTable().length;
+
+export const ALERTS: readonly AlertDef[] = [
+  {
+    name: "FlinkJobNotRunning",
+    action: "Open the Flink UI, find the job that is not RUNNING and its exception; `pulumi refresh` shows it as drift, `pulumi up` resumes it from its newest state.",
+    expr: `flink_jobmanager_numRunningJobs < ${EXPECTED_JOBS}`,
+    for: "0m",
+    severity: "critical",
+    team: "ops",
+    summary: `Fewer than the ${EXPECTED_JOBS} jobs of the job table are running ({{ $value }})`,
+    fires: { series: [{ series: 'flink_jobmanager_numRunningJobs{instance="jm:9249"}', values: `${EXPECTED_JOBS}x3 ${EXPECTED_JOBS - 1}x5` }], at: "5m", labels: { instance: "jm:9249" }, summary: `Fewer than the ${EXPECTED_JOBS} jobs of the job table are running (${EXPECTED_JOBS - 1})` },
+    healthy: { series: [{ series: 'flink_jobmanager_numRunningJobs{instance="jm:9249"}', values: `${EXPECTED_JOBS}x10` }], at: "5m" },
+  },
+  {
+    name: "FlinkJobRestarting",
+    action: "Read the job's exception history in the Flink UI; a job that keeps restarting exhausts its restart strategy and then stops.",
+    expr: "delta(flink_jobmanager_job_numRestarts[2m]) > 0",
+    for: "0m",
+    severity: "critical",
+    team: "ops",
+    summary: "Flink job {{ $labels.job_name }} restarted (it failed)",
+    fires: { series: [{ series: 'flink_jobmanager_job_numRestarts{job_name="rt-dw-ods-processing"}', values: "0x5 1x5" }], at: "6m", labels: { job_name: "rt-dw-ods-processing" }, summary: "Flink job rt-dw-ods-processing restarted (it failed)" },
+    healthy: { series: [{ series: 'flink_jobmanager_job_numRestarts{job_name="rt-dw-ods-processing"}', values: "3x10" }], at: "6m" },
+  },
+  {
+    name: "FlinkCheckpointFailures",
+    action: "Check object-store reachability and checkpoint duration; without checkpoints Paimon and Kafka sinks commit nothing.",
+    expr: "delta(flink_jobmanager_job_numberOfFailedCheckpoints[10m]) > 0",
+    for: "5m",
+    severity: "warning",
+    team: "ops",
+    summary: "Checkpoints of {{ $labels.job_name }} are failing: no exactly-once commits to Paimon or Kafka",
+    fires: { series: [{ series: 'flink_jobmanager_job_numberOfFailedCheckpoints{job_name="rt-dw-dwd-transform"}', values: "0 1+1x20" }], at: "10m", labels: { job_name: "rt-dw-dwd-transform" }, summary: "Checkpoints of rt-dw-dwd-transform are failing: no exactly-once commits to Paimon or Kafka" },
+    healthy: { series: [{ series: 'flink_jobmanager_job_numberOfFailedCheckpoints{job_name="rt-dw-dwd-transform"}', values: "2x20" }], at: "10m" },
+  },
+  {
+    name: "FlinkBackpressure",
+    action: "Find the slowest operator (busy time) in the Flink UI; scale the job's parallelism in sql/jobs.yaml or the stack's rtdw:flink.",
+    expr: "max by (job_name) (flink_taskmanager_job_task_backPressuredTimeMsPerSecond) > 500",
+    for: "10m",
+    severity: "warning",
+    team: "ops",
+    summary: "{{ $labels.job_name }} is back-pressured more than half of the time",
+    fires: { series: [{ series: 'flink_taskmanager_job_task_backPressuredTimeMsPerSecond{job_name="rt-trk-ods",task_name="src"}', values: "800x20" }], at: "15m", labels: { job_name: "rt-trk-ods" }, summary: "rt-trk-ods is back-pressured more than half of the time" },
+    healthy: { series: [{ series: 'flink_taskmanager_job_task_backPressuredTimeMsPerSecond{job_name="rt-trk-ods",task_name="src"}', values: "100x20" }], at: "15m" },
+  },
+  {
+    name: "DataDelayOver5Minutes",
+    action: "Check the source (MySQL binlog, Kafka) and the job's backpressure; tell the business owners which tables are late.",
+    expr: "max by (job_name) (flink_taskmanager_job_task_operator_currentEmitEventTimeLag) > 300000",
+    for: "2m",
+    severity: "warning",
+    team: "business",
+    summary: "Data of {{ $labels.job_name }} is more than 5 minutes behind",
+    fires: { series: [{ series: 'flink_taskmanager_job_task_operator_currentEmitEventTimeLag{job_name="rt-dw-cdc-ingestion",operator_name="src"}', values: "1000x2 400000x10" }], at: "6m", labels: { job_name: "rt-dw-cdc-ingestion" }, summary: "Data of rt-dw-cdc-ingestion is more than 5 minutes behind" },
+    healthy: { series: [{ series: 'flink_taskmanager_job_task_operator_currentEmitEventTimeLag{job_name="rt-dw-cdc-ingestion",operator_name="src"}', values: "200000x10" }], at: "6m" },
+  },
+  {
+    name: "KafkaConsumerLag",
+    action: "Check that the consuming job runs and is not back-pressured; lag grows while a job is down or too slow.",
+    expr: "sum by (consumergroup) (kafka_consumergroup_lag) > 100000",
+    for: "10m",
+    severity: "warning",
+    team: "business",
+    summary: "Consumer group {{ $labels.consumergroup }} is {{ $value }} records behind",
+    fires: { series: [{ series: 'kafka_consumergroup_lag{consumergroup="rt-trk-ods",topic="tracking.events",partition="0"}', values: "200000x20" }], at: "15m", labels: { consumergroup: "rt-trk-ods" }, summary: "Consumer group rt-trk-ods is 200000 records behind" },
+    healthy: { series: [{ series: 'kafka_consumergroup_lag{consumergroup="rt-trk-ods",topic="tracking.events",partition="0"}', values: "500x20" }], at: "15m" },
+  },
+  {
+    name: "DataQualityBelow90",
+    action: "Query dq.dwd_rejects for the table and hour to see which rule rejects rows, then fix the source data or the rule.",
+    expr: "min by (table_name) (rtdw_quality_score) < 90",
+    for: "10m",
+    severity: "warning",
+    team: "data",
+    summary: "Quality score of {{ $labels.table_name }} is {{ $value }} (below 90)",
+    fires: { series: [{ series: 'rtdw_quality_score{table_name="shop.orders"}', values: "99 80x20" }], at: "15m", labels: { table_name: "shop.orders" }, summary: "Quality score of shop.orders is 80 (below 90)" },
+    healthy: { series: [{ series: 'rtdw_quality_score{table_name="shop.orders"}', values: "95x20" }], at: "15m" },
+  },
+  {
+    name: "TrackingDeadLetterRate",
+    action: "Read reasons in the tracking.dead-letter topic; a new SDK version or a broken client usually explains a jump.",
+    expr: 'sum(rate(kafka_topic_partition_current_offset{topic="tracking.dead-letter"}[5m])) > 1',
+    for: "10m",
+    severity: "warning",
+    team: "data",
+    summary: "More than 1 tracking event per second goes to the dead-letter topic ({{ $value }}/s)",
+    fires: { series: [{ series: 'kafka_topic_partition_current_offset{topic="tracking.dead-letter",partition="0"}', values: "0+600x30" }], at: "20m", summary: "More than 1 tracking event per second goes to the dead-letter topic (10/s)" },
+    healthy: { series: [{ series: 'kafka_topic_partition_current_offset{topic="tracking.dead-letter",partition="0"}', values: "0+6x30" }], at: "20m" },
+  },
+  {
+    name: "HighCpuUsage",
+    action: "Check which container is busy and whether its sizing in rtdw:sizing still fits the load.",
+    expr: 'sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=""}[5m])) / sum by (namespace, pod) (kube_pod_container_resource_limits{resource="cpu"}) > 0.8',
+    for: "10m",
+    severity: "warning",
+    team: "infra",
+    summary: "{{ $labels.pod }} uses more than 80% of its CPU limit",
+    fires: {
+      series: [
+        { series: 'container_cpu_usage_seconds_total{namespace="rtdw",pod="kafka-0",container="kafka"}', values: "0+54x30" },
+        { series: 'kube_pod_container_resource_limits{namespace="rtdw",pod="kafka-0",resource="cpu"}', values: "1x30" },
+      ],
+      at: "20m",
+      labels: { namespace: "rtdw", pod: "kafka-0" },
+      summary: "kafka-0 uses more than 80% of its CPU limit",
+    },
+    healthy: {
+      series: [
+        { series: 'container_cpu_usage_seconds_total{namespace="rtdw",pod="kafka-0",container="kafka"}', values: "0+12x30" },
+        { series: 'kube_pod_container_resource_limits{namespace="rtdw",pod="kafka-0",resource="cpu"}', values: "1x30" },
+      ],
+      at: "20m",
+    },
+  },
+  {
+    name: "HighMemoryUsage",
+    action: "Check the container's memory trend; raise its memory in rtdw:sizing before it is OOM-killed.",
+    expr: 'sum by (namespace, pod) (container_memory_working_set_bytes{container!=""}) / sum by (namespace, pod) (kube_pod_container_resource_limits{resource="memory"}) > 0.8',
+    for: "10m",
+    severity: "warning",
+    team: "infra",
+    summary: "{{ $labels.pod }} uses more than 80% of its memory limit",
+    fires: {
+      series: [
+        { series: 'container_memory_working_set_bytes{namespace="rtdw",pod="redis-0",container="redis"}', values: "900x30" },
+        { series: 'kube_pod_container_resource_limits{namespace="rtdw",pod="redis-0",resource="memory"}', values: "1000x30" },
+      ],
+      at: "20m",
+      labels: { namespace: "rtdw", pod: "redis-0" },
+      summary: "redis-0 uses more than 80% of its memory limit",
+    },
+    healthy: {
+      series: [
+        { series: 'container_memory_working_set_bytes{namespace="rtdw",pod="redis-0",container="redis"}', values: "500x30" },
+        { series: 'kube_pod_container_resource_limits{namespace="rtdw",pod="redis-0",resource="memory"}', values: "1000x30" },
+      ],
+      at: "20m",
+    },
+  },
+  {
+    name: "ServiceDown",
+    action: "Check the service's pod/container status and logs; the scrape target names the instance.",
+    expr: "up == 0",
+    for: "2m",
+    severity: "critical",
+    team: "infra",
+    summary: "{{ $labels.job }} at {{ $labels.instance }} does not answer its scrape",
+    fires: { series: [{ series: 'up{job="kafka",instance="kafka-0:9308"}', values: "1 0x10" }], at: "5m", labels: { job: "kafka", instance: "kafka-0:9308" }, summary: "kafka at kafka-0:9308 does not answer its scrape" },
+    healthy: { series: [{ series: 'up{job="kafka",instance="kafka-0:9308"}', values: "1x10" }], at: "5m" },
+  },
+];
+
+/** docs/alerts.md: every alert with its condition, team and first action (the runbook links here). */
+export function renderAlertsDoc(alerts: readonly AlertDef[] = ALERTS): string {
+  const lines = [
+    "# Alerts",
+    "",
+    "Generated from `components/observability/alerts.ts` by `npm run docs`; do not edit. Routing: each",
+    "team's alerts go to that team's receiver (Alertmanager routes by the `team` label); critical ops",
+    "alerts (job failures) are sent at once, without grouping delay.",
+    "",
+    "| alert | condition | for | severity | team |",
+    "|---|---|---|---|---|",
+    ...alerts.map((a) => `| [${a.name}](#${a.name.toLowerCase()}) | \`${a.expr.replace(/\|/g, "\\|")}\` | ${a.for} | ${a.severity} | ${a.team} |`),
+    "",
+  ];
+  for (const a of alerts) lines.push(`## ${a.name}`, "", `${a.summary.replace(/\{\{[^}]*\}\}/g, "…")}.`, "", `First action: ${a.action}`, "");
+  return lines.join("\n");
+}
+
+/** The Prometheus rule file: one group, labels severity + team, summary and runbook as annotations. */
+export function renderPrometheusRules(alerts: readonly AlertDef[] = ALERTS): string {
+  return YAML.stringify({
+    groups: [
+      {
+        name: "rtdw",
+        rules: alerts.map((a) => ({
+          alert: a.name,
+          expr: a.expr,
+          for: a.for,
+          labels: { severity: a.severity, team: a.team },
+          annotations: { summary: a.summary, runbook_url: runbookOf(a) },
+        })),
+      },
+    ],
+  });
+}
+
+/** `promtool test rules` cases from each alert's own examples. */
+export function renderRuleTests(ruleFile: string, alerts: readonly AlertDef[] = ALERTS): string {
+  return YAML.stringify({
+    rule_files: [ruleFile],
+    evaluation_interval: "1m",
+    tests: alerts.flatMap((a) => [
+      {
+        name: `${a.name} fires`,
+        interval: "1m",
+        input_series: a.fires.series,
+        alert_rule_test: [
+          {
+            eval_time: a.fires.at,
+            alertname: a.name,
+            exp_alerts: [{ exp_labels: { severity: a.severity, team: a.team, ...a.fires.labels }, exp_annotations: { summary: a.fires.summary ?? a.summary, runbook_url: runbookOf(a) } }],
+          },
+        ],
+      },
+      {
+        name: `${a.name} stays silent when healthy`,
+        interval: "1m",
+        input_series: a.healthy.series,
+        alert_rule_test: [{ eval_time: a.healthy.at, alertname: a.name, exp_alerts: [] }],
+      },
+    ]),
+  });
+}
+
+/**
+ * Alertmanager routing by team: one receiver per team (a webhook each), job failures sent at once
+ * (no group wait), the rest grouped. `webhooks` maps team -> URL.
+ */
+export function renderAlertmanagerConfig(webhooks: Readonly<Record<Team, string>>): string {
+  return YAML.stringify({
+    route: {
+      receiver: "team-ops",
+      group_by: ["alertname", "job_name", "table_name"],
+      group_wait: "30s",
+      group_interval: "5m",
+      repeat_interval: "4h",
+      routes: [
+        { receiver: "team-ops", matchers: ['team="ops"', 'severity="critical"'], group_wait: "0s", repeat_interval: "1h" },
+        ...TEAMS.map((t) => ({ receiver: `team-${t}`, matchers: [`team="${t}"`] })),
+      ],
+    },
+    receivers: TEAMS.map((t) => ({ name: `team-${t}`, webhook_configs: [{ url: webhooks[t], send_resolved: true }] })),
+  });
+}

@@ -1,0 +1,74 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ALERTS, renderAlertmanagerConfig, renderPrometheusRules, renderRuleTests, TEAMS } from "../../components/observability/alerts";
+import { httpGet } from "../../sandbox/services";
+import { sandbox } from "../helpers/sandbox";
+
+function run(cmd: string, args: string[], cwd: string) {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8" });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/**
+ * The alerts written once in components/observability/alerts.ts, checked with Prometheus' and
+ * Alertmanager's own tools (promtool, amtool, installed with the sandbox) and loaded into the
+ * sandbox's real Prometheus.
+ */
+describe("alerts: promtool, amtool and the sandbox's Prometheus", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rtdw-alerts-"));
+  const webhooks = Object.fromEntries(TEAMS.map((t) => [t, `https://hooks.example.com/${t}`])) as Record<(typeof TEAMS)[number], string>;
+  beforeAll(() => {
+    fs.writeFileSync(path.join(dir, "rules.yml"), renderPrometheusRules());
+    fs.writeFileSync(path.join(dir, "tests.yml"), renderRuleTests("rules.yml"));
+    fs.writeFileSync(path.join(dir, "alertmanager.yml"), renderAlertmanagerConfig(webhooks));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("the rule file is valid and has the seeds' four classes plus the platform's alerts", () => {
+    const r = run("promtool", ["check", "rules", "rules.yml"], dir);
+    expect(r.out).toContain(`SUCCESS: ${ALERTS.length} rules found`);
+    expect(r.code).toBe(0);
+    const teams = new Set(ALERTS.map((a) => a.team));
+    expect([...teams].sort()).toEqual(["business", "data", "infra", "ops"]);
+  });
+
+  it("promtool test rules: every alert fires on its example at the right time with its team label, and stays silent on a healthy series", () => {
+    const r = run("promtool", ["test", "rules", "tests.yml"], dir);
+    expect(r.out).toContain("SUCCESS");
+    expect(r.code).toBe(0);
+    // The cases really are there: two per alert, each naming the team it must reach.
+    const tests = fs.readFileSync(path.join(dir, "tests.yml"), "utf8");
+    for (const a of ALERTS) expect(tests).toContain(`${a.name} fires`);
+    expect((tests.match(/exp_alerts: \[\]/g) ?? []).length).toBe(ALERTS.length);
+  });
+
+  it("a broken expectation makes promtool fail (the test above can fail)", () => {
+    const a = ALERTS[0];
+    fs.writeFileSync(path.join(dir, "broken.yml"), renderRuleTests("rules.yml", [{ ...a, team: "data" }]));
+    const r = run("promtool", ["test", "rules", "broken.yml"], dir);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain("FAILED");
+  });
+
+  it("amtool: the routing is valid and each team's alert reaches that team's receiver", () => {
+    expect(run("amtool", ["check-config", "alertmanager.yml"], dir).code).toBe(0);
+    for (const a of ALERTS) {
+      const r = run("amtool", ["config", "routes", "test", "--config.file=alertmanager.yml", `alertname=${a.name}`, `team=${a.team}`, `severity=${a.severity}`], dir);
+      expect({ alert: a.name, receiver: r.out.trim().split("\n").pop() }).toEqual({ alert: a.name, receiver: `team-${a.team}` });
+    }
+  });
+
+  it("the sandbox's Prometheus loaded every rule, and every scrape target is up", async () => {
+    const { endpoints, credentials } = sandbox();
+    const auth = { user: endpoints.prometheus.username, password: credentials.prometheus.password };
+    const rules = JSON.parse((await httpGet(`${endpoints.prometheus.url}/api/v1/rules?type=alert`, auth)).body);
+    const loaded = rules.data.groups.flatMap((g: any) => g.rules.map((r: any) => ({ name: r.name, health: r.health, team: r.labels.team })));
+    expect(loaded.map((r: any) => r.name).sort()).toEqual(ALERTS.map((a) => a.name).sort());
+    for (const r of loaded) expect(r.health === "ok" || r.health === "unknown").toBe(true);
+    const targets = JSON.parse((await httpGet(`${endpoints.prometheus.url}/api/v1/targets?state=active`, auth)).body).data.activeTargets;
+    expect(targets.length).toBeGreaterThan(3);
+    expect(targets.filter((t: any) => t.health !== "up").map((t: any) => `${t.labels.job}: ${t.lastError}`)).toEqual([]);
+  });
+});
