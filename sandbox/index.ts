@@ -147,3 +147,15 @@ export async function status(): Promise<ServiceStatus[]> {
     }),
   );
 }
+
+/** A kafkajs client for the sandbox's broker, authenticated as the platform's client user. */
+export function sandboxKafka(clientId: string, quiet = false) {
+  const { endpoints, credentials } = describe();
+  const { Kafka, logLevel } = require("kafkajs") as typeof import("kafkajs");
+  return new Kafka({
+    clientId,
+    brokers: [endpoints.kafka.bootstrapServers],
+    sasl: { mechanism: "plain", username: endpoints.kafka.username, password: credentials.kafka.password },
+    logLevel: quiet ? logLevel.ERROR : logLevel.WARN,
+  });
+}

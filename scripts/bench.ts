@@ -18,7 +18,7 @@ import { SqlGatewayClient } from "../components/flink/sqlGateway";
 import { renderSql, splitStatements, withSecrets } from "../components/jobs/render";
 import { jobConfig } from "../components/jobs/script";
 import { loadJobTable, readJobSql, SQL_DIR } from "../components/jobs/table";
-import { describe, up } from "../sandbox";
+import { describe, sandboxKafka, up } from "../sandbox";
 import { sandboxJobEnvironment, sandboxJobSecrets } from "../sandbox/jobs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300000);
@@ -28,16 +28,7 @@ const CHECKPOINT_MS = Number(process.env.BENCH_CHECKPOINT_MS ?? 10000);
 
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
-function kafka() {
-  const { endpoints, credentials } = describe();
-  const { Kafka, logLevel } = require("kafkajs") as typeof import("kafkajs");
-  return new Kafka({
-    clientId: "rtdw-bench",
-    brokers: [endpoints.kafka.bootstrapServers],
-    sasl: { mechanism: "plain", username: endpoints.kafka.username, password: credentials.kafka.password },
-    logLevel: logLevel.ERROR,
-  });
-}
+const kafka = () => sandboxKafka("rtdw-bench", true);
 
 function event(i: number, time: number) {
   const user = `bench-u${i % 5000}`;

@@ -8,12 +8,12 @@
  *   4. a report of rows per layer (ODS, DWD, DWS) and where to look.
  * Running it again changes nothing: unchanged jobs are kept, the sample data is not sent twice.
  */
-import * as http from "http";
 import * as mysql from "mysql2/promise";
 import { SqlGatewayClient } from "../components/flink/sqlGateway";
 import { renderSql, splitStatements, withSecrets } from "../components/jobs/render";
 import { describe, up } from "../sandbox";
 import { registerSandboxJobs, sandboxJobEnvironment, sandboxJobSecrets } from "../sandbox/jobs";
+import { httpPost } from "../sandbox/services";
 import * as fs from "fs";
 import * as path from "path";
 import { SQL_DIR } from "../components/jobs/table";
@@ -21,6 +21,7 @@ import { SQL_DIR } from "../components/jobs/table";
 const say = (m: string) => console.log(`[demo] ${m}`);
 /** The demo's rows use ids from here up, so they never mix with other data in the sandbox. */
 const BASE = 900_000_000;
+const FORM = { "content-type": "application/x-www-form-urlencoded" };
 
 async function shopData(db: mysql.Connection): Promise<boolean> {
   const [rows] = await db.query(`SELECT COUNT(*) AS n FROM users WHERE id BETWEEN ? AND ?`, [BASE, BASE + 999]);
@@ -55,17 +56,6 @@ async function shopData(db: mysql.Connection): Promise<boolean> {
   return true;
 }
 
-function post(url: string, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 async function trackingEvents(nginxUrl: string, alreadySent: boolean): Promise<number> {
   if (alreadySent) return 0;
   const now = Date.now();
@@ -79,7 +69,7 @@ async function trackingEvents(nginxUrl: string, alreadySent: boolean): Promise<n
   }
   for (let i = 0; i < events.length; i += 20) {
     const body = new URLSearchParams({ data_list: Buffer.from(JSON.stringify(events.slice(i, i + 20))).toString("base64") }).toString();
-    const status = await post(`${nginxUrl}/sa?project=shop`, body);
+    const { status } = await httpPost(`${nginxUrl}/sa?project=shop`, body, FORM, 10000);
     if (status !== 200) throw new Error(`the collector at ${nginxUrl}/sa answered ${status}`);
   }
   return events.length;

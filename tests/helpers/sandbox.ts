@@ -1,4 +1,4 @@
-import { describe as describeSandbox } from "../../sandbox";
+import { describe as describeSandbox, sandboxKafka } from "../../sandbox";
 
 /** The running sandbox's endpoints and credentials, in the stack's output shape. */
 export function sandbox() {
@@ -6,14 +6,7 @@ export function sandbox() {
 }
 
 export function kafkaClient() {
-  const { endpoints, credentials } = sandbox();
-  const { Kafka, logLevel } = require("kafkajs") as typeof import("kafkajs");
-  return new Kafka({
-    clientId: "rtdw-tests",
-    brokers: [endpoints.kafka.bootstrapServers],
-    sasl: { mechanism: "plain", username: endpoints.kafka.username, password: credentials.kafka.password },
-    logLevel: logLevel.WARN,
-  });
+  return sandboxKafka("rtdw-tests");
 }
 
 /** Kafka connector options for Flink SQL, with the credentials injected at submission time. */

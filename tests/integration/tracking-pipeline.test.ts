@@ -1,21 +1,12 @@
-import * as http from "http";
 import { Connection } from "mysql2/promise";
 import { runRedis } from "../helpers/redis";
 import { ensureJobs, eventually, idBlock, PaimonReader, shopConnection } from "../helpers/pipelines";
 import { kafkaClient, sandbox } from "../helpers/sandbox";
+import { httpPost } from "../../sandbox/services";
+
+const post = async (url: string, body: string) => (await httpPost(url, body, { "content-type": "application/x-www-form-urlencoded" }, 10000)).status;
 
 const TRACKING_JOBS = ["rt-trk-ods", "rt-trk-dwd", "rt-trk-dws"];
-
-function post(url: string, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 /** An event as Vector's sensors program emits it to the tracking topic (field names from sensors.vrl). */
 function vectorEvent(distinctId: string, event: string, time: number, over: Record<string, unknown> = {}) {
