@@ -35,6 +35,15 @@ export function serviceOf(url: string): ServiceAddress | undefined {
 export async function withApiAccess<T>(urls: readonly string[], tunnel: TunnelConfig | undefined, fn: (reach: (url: string) => string) => Promise<T>): Promise<T> {
   const targets = [...new Set(urls.filter((u) => serviceOf(u)))];
   if (!tunnel || targets.length === 0) return fn((u) => u);
+  try {
+    return await tunnelled(targets, tunnel, fn);
+  } catch (e) {
+    if ((e as { tunnel?: boolean }).tunnel === false) throw e;
+    throw new Error(`could not reach ${targets.join(", ")} through the Kubernetes API (context ${tunnel.context ?? "current"}): ${(e as Error).message}`);
+  }
+}
+
+async function tunnelled<T>(targets: string[], tunnel: TunnelConfig, fn: (reach: (url: string) => string) => Promise<T>): Promise<T> {
   // Required here, in the provider process (the client cannot be serialized with the provider).
   const k8s = require("@kubernetes/client-node");
   const net = require("net") as typeof import("net");
@@ -48,9 +57,10 @@ export async function withApiAccess<T>(urls: readonly string[], tunnel: TunnelCo
   try {
     for (const url of targets) {
       const a = serviceOf(url)!;
-      const svc = await core.readNamespacedService({ name: a.service, namespace: a.namespace });
+      // @kubernetes/client-node 0.22 (CommonJS, so it loads with require in the provider process).
+      const svc = (await core.readNamespacedService(a.service, a.namespace)).body;
       const selector = Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
-      const pods = await core.listNamespacedPod({ namespace: a.namespace, labelSelector: selector });
+      const pods = (await core.listNamespacedPod(a.namespace, undefined, undefined, undefined, undefined, selector)).body;
       const pod = pods.items.find((p: any) => p.status?.phase === "Running" && p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
       if (!pod) throw new Error(`no ready pod behind Service ${a.namespace}/${a.service} (selector ${selector}) to tunnel ${url} to`);
       const sp = (svc.spec?.ports ?? []).find((p: any) => p.port === a.port);
@@ -69,7 +79,12 @@ export async function withApiAccess<T>(urls: readonly string[], tunnel: TunnelCo
       u.port = String((server.address() as import("net").AddressInfo).port);
       map.set(url, u.toString().replace(/\/$/, url.endsWith("/") ? "/" : ""));
     }
-    return await fn((u) => map.get(u) ?? u);
+    // Errors of the work itself are not tunnel errors: pass them on unchanged.
+    try {
+      return await fn((u) => map.get(u) ?? u);
+    } catch (e) {
+      throw Object.assign(e as Error, { tunnel: false });
+    }
   } finally {
     for (const s of servers) s.close();
   }
