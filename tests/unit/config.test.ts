@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_SIZING, parseStackConfig, PROFILES, sizingTotals } from "../../components/config";
+import { ConfigError, DEFAULT_SIZING, parseStackConfig, PROFILES, SECRET_KEYS, sizingTotals } from "../../components/config";
 
 // Kubernetes stacks push the images they build, so a registry is part of every non-dev test config;
 // every stack names the business MySQL it captures (dev has a default) and its password.
@@ -104,5 +104,30 @@ describe("sizing budgets", () => {
     expect(s.starrocksCn).toMatchObject({ cpuLimit: 16, memoryMiB: 65536 });
     expect(s.kafka.replicas).toBe(3);
     expect(s.flinkJobManager.replicas).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("Pulumi.yaml", () => {
+  it("declares every config key the schema accepts, secrets as secret, with a description", () => {
+    const fs = require("fs") as typeof import("fs");
+    const YAML = require("yaml") as typeof import("yaml");
+    const { rawConfigSchema } = require("../../components/config/schema") as typeof import("../../components/config/schema");
+    const declared = YAML.parse(fs.readFileSync(require("path").join(__dirname, "../../Pulumi.yaml"), "utf8")).config as Record<string, { secret?: boolean; description?: string }>;
+    expect(Object.keys(declared).sort()).toEqual(Object.keys(rawConfigSchema.shape).sort());
+    for (const k of SECRET_KEYS) expect({ k, secret: declared[k].secret }).toEqual({ k, secret: true });
+    for (const [k, v] of Object.entries(declared)) expect({ k, described: (v.description ?? "").length > 20 }).toEqual({ k, described: true });
+  });
+});
+
+describe("the stack files", () => {
+  it.each(["dev", "test", "prod"])("Pulumi.%s.yaml is a valid configuration once the source password is set", (stack) => {
+    const fs = require("fs") as typeof import("fs");
+    const YAML = require("yaml") as typeof import("yaml");
+    const file = YAML.parse(fs.readFileSync(require("path").join(__dirname, `../../Pulumi.${stack}.yaml`), "utf8")).config as Record<string, unknown>;
+    const values = Object.fromEntries(Object.entries(file).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    const cfg = parseStackConfig("rtdw", stack, { ...values, "rtdw:sourcePassword": "from-the-operator" }, new Set(["rtdw:sourcePassword"]));
+    expect(cfg.source.database).toBe("shop");
+    // Without it, preview stops before anything is created and says what to do.
+    expect(() => parseStackConfig("rtdw", stack, values)).toThrow("rtdw:sourcePassword: required");
   });
 });
