@@ -10,7 +10,7 @@ module.exports = {
       testEnvironment: "node",
       // Each stack run under mocks serializes the FlinkSqlJob provider (Pulumi's closure serializer,
       // seconds on a busy 2-core machine); the default 5 s is too tight for those beforeAll hooks.
-      testTimeout: 30000,
+      testTimeout: 120000,
       transform,
       testMatch: ["<rootDir>/tests/unit/**/*.test.ts"],
     },
