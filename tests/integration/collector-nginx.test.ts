@@ -35,7 +35,13 @@ async function readUntil(topic: string, match: (v: Record<string, unknown>) => b
     const timer = setTimeout(() => reject(new Error(`${topic}: ${found.length} of ${want} expected records after ${timeoutMs} ms`)), timeoutMs);
     consumer.run({
       eachMessage: async ({ message }) => {
-        const value = JSON.parse(message.value!.toString());
+        // The topic may hold records that are not JSON (the tracking suite sends some on purpose).
+        let value: Record<string, unknown>;
+        try {
+          value = JSON.parse(message.value!.toString());
+        } catch {
+          return;
+        }
         if (match(value)) found.push({ key: message.key?.toString() ?? null, value });
         if (found.length >= want) {
           clearTimeout(timer);
