@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as mysql from "mysql2/promise";
 import { JobManagerClient } from "../../components/flink/jobManager";
+import { requestJson } from "../../components/flink/http";
 import { SqlGatewayClient } from "../../components/flink/sqlGateway";
 import { renderSql, splitStatements, withSecrets } from "../../components/jobs/render";
 import { SQL_DIR } from "../../components/jobs/table";
@@ -40,7 +41,8 @@ export class PaimonReader {
   }
 
   async rows(sql: string): Promise<Record<string, unknown>[]> {
-    const r = await this.gw.execute(this.session, sql, {}, 300000);
+    // A batch read takes seconds; minutes mean it waits for slots, which the caller should hear about.
+    const r = await this.gw.execute(this.session, sql, {}, 180000);
     return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])));
   }
 
@@ -77,4 +79,32 @@ export async function shopConnection(database?: string) {
 /** A block of ids no earlier run used (rows of earlier runs stay in the sandbox's tables). */
 export function idBlock(size = 100000): number {
   return (Math.floor(Date.now() / 10) % 1_000_000_000) * size;
+}
+
+/**
+ * Runs `body`; when it fails, the error also says what Flink saw: each job's state, restarts,
+ * checkpoints and last exception, and how many TaskManagers were registered. A pipeline test that
+ * times out on a CI machine is then explained by its own message.
+ */
+export async function explainingJobs<T>(jobIds: Record<string, string>, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (e) {
+    const { jm } = flink();
+    const lines: string[] = [];
+    try {
+      const overview = await requestJson<{ taskmanagers: number; "slots-total": number; "slots-available": number }>("GET", `${sandbox().endpoints.flink.restUrl}/overview`);
+      lines.push(`taskmanagers ${overview.taskmanagers}, slots ${overview["slots-available"]}/${overview["slots-total"]} free`);
+      for (const [job, id] of Object.entries(jobIds)) {
+        const detail = await requestJson<any>("GET", `${sandbox().endpoints.flink.restUrl}/jobs/${id}`).catch(() => undefined);
+        const cp = await jm.checkpoints(id).catch(() => undefined);
+        const cause = await jm.failureCause(id).catch(() => undefined);
+        lines.push(`${job} (${id}): ${detail?.state ?? "unknown"}; checkpoints ${cp ? `${cp.completed} done, ${cp.failed} failed, restored ${cp.restored ? new Date(cp.restored.restoreTimestamp).toISOString() : "never"}` : "unknown"}; last exception: ${cause ?? "none"}`);
+      }
+    } catch (why) {
+      lines.push(`(Flink's REST API did not answer: ${(why as Error).message})`);
+    }
+    (e as Error).message += `\n\nFlink at the time of the failure:\n  ${lines.join("\n  ")}`;
+    throw e;
+  }
 }

@@ -1,6 +1,6 @@
 import { Connection } from "mysql2/promise";
 import { runRedis } from "../helpers/redis";
-import { ensureJobs, eventually, idBlock, PaimonReader, shopConnection } from "../helpers/pipelines";
+import { ensureJobs, eventually, explainingJobs, idBlock, PaimonReader, shopConnection } from "../helpers/pipelines";
 import { kafkaClient, sandbox } from "../helpers/sandbox";
 import { httpPost } from "../../sandbox/services";
 
@@ -29,12 +29,14 @@ describe("tracking pipeline on real Kafka -> Flink -> Paimon ODS/DWD -> DWS (Mar
   const run = `t${idBlock()}`;
   const paimon = new PaimonReader();
   let dws: Connection;
+  let jobIds: Record<string, string> = {};
+  const explained = (body: () => Promise<void>) => () => explainingJobs(jobIds, body);
   // A day of this run's own, as Asia/Shanghai wall-clock time (the jobs' time zone).
   const day = new Date(Date.UTC(2000, 0, 1) + ((idBlock() / 100000) % 36500) * 86400000).toISOString().slice(0, 10);
   const at = (hhmm: string) => Date.parse(`${day}T${hhmm}:00+08:00`);
 
   beforeAll(async () => {
-    await ensureJobs(TRACKING_JOBS);
+    jobIds = await ensureJobs(TRACKING_JOBS);
     await paimon.open();
     dws = await shopConnection(sandbox().endpoints.mysql.dwsDatabase);
   });
@@ -53,7 +55,7 @@ describe("tracking pipeline on real Kafka -> Flink -> Paimon ODS/DWD -> DWS (Mar
     await producer.disconnect();
   };
 
-  it("SDK requests through nginx and the Vector stand-in land in ODS as sent (CORE flagged), and once each in DWD", async () => {
+  it("SDK requests through nginx and the Vector stand-in land in ODS as sent (CORE flagged), and once each in DWD", explained(async () => {
     const { endpoints } = sandbox();
     const core = `${run}-core`;
     const plain = `${run}-plain`;
@@ -92,9 +94,9 @@ describe("tracking pipeline on real Kafka -> Flink -> Paimon ODS/DWD -> DWS (Mar
       { distinct_id: core, event: "AddToCart", track_id: 12, is_core: true, price: null },
       { distinct_id: plain, event: "ViewProduct", track_id: 13, is_core: false, price: null },
     ]);
-  });
+  }));
 
-  it("aggregates PV, UV, CORE PV and the funnel per day and hour in DWS, and counts a late event in its own hour", async () => {
+  it("aggregates PV, UV, CORE PV and the funnel per day and hour in DWS, and counts a late event in its own hour", explained(async () => {
     const u = (n: number) => `${run}-u${n}`;
     const events = [
       vectorEvent(u(1), "ViewProduct", at("10:01"), { is_core: true }),
@@ -129,9 +131,9 @@ describe("tracking pipeline on real Kafka -> Flink -> Paimon ODS/DWD -> DWS (Mar
     ]);
     expect((await daily()).find((x) => x.event === "ViewProduct")).toEqual({ event: "ViewProduct", pv: 4, uv: 3, core_pv: 1 });
     expect(await funnel()).toEqual([{ viewers: 3, carters: 2, orderers: 1, payers: 1 }]);
-  });
+  }));
 
-  it("sends records that are not events (not JSON, time of the wrong type, no distinct_id) to dq.tracking_rejects with the reason", async () => {
+  it("sends records that are not events (not JSON, time of the wrong type, no distinct_id) to dq.tracking_rejects with the reason", explained(async () => {
     await produce([
       `not json ${run}`,
       { ...vectorEvent(`${run}-bad-time`, "ViewProduct", 0), time: "yesterday" },
@@ -144,5 +146,5 @@ describe("tracking pipeline on real Kafka -> Flink -> Paimon ODS/DWD -> DWS (Mar
     );
     expect(rejects.map((r) => r.reason).sort()).toEqual(["distinct_id is missing", "not JSON", "time is missing or not epoch milliseconds"]);
     expect(await paimon.rows(`SELECT COUNT(*) AS n FROM ods.tracking_events WHERE distinct_id = '${run}-bad-time'`)).toEqual([{ n: 0 }]);
-  });
+  }));
 });

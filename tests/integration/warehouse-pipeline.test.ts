@@ -2,7 +2,7 @@ import { Connection } from "mysql2/promise";
 import { Client } from "pg";
 import { runningPid } from "../../sandbox/process";
 import { up } from "../../sandbox";
-import { ensureJobs, eventually, flink, idBlock, PaimonReader, shopConnection } from "../helpers/pipelines";
+import { ensureJobs, eventually, explainingJobs, flink, idBlock, PaimonReader, shopConnection } from "../helpers/pipelines";
 import { kafkaClient, sandbox } from "../helpers/sandbox";
 
 const WAREHOUSE_JOBS = ["rt-dw-cdc-ingestion", "rt-dw-ods-processing", "rt-dw-dwd-transform", "rt-dw-dws-aggregate", "rt-dw-monitor"];
@@ -23,6 +23,7 @@ describe("warehouse pipeline on real MariaDB -> Flink CDC -> Kafka -> Paimon ODS
   let dws: Connection;
   const paimon = new PaimonReader();
   let jobIds: Record<string, string> = {};
+  const explained = (body: () => Promise<void>) => () => explainingJobs(jobIds, body);
 
   beforeAll(async () => {
     jobIds = await ensureJobs(WAREHOUSE_JOBS);
@@ -36,7 +37,7 @@ describe("warehouse pipeline on real MariaDB -> Flink CDC -> Kafka -> Paimon ODS
     await paimon.close();
   });
 
-  it("applies inserts, updates and deletes: the exact change log in ODS, the cleaned current rows in DWD, the aggregates in DWS", async () => {
+  it("applies inserts, updates and deletes: the exact change log in ODS, the cleaned current rows in DWD, the aggregates in DWS", explained(async () => {
     const at = `${day} 10:00:00`;
     await db.query(
       `INSERT INTO users (id, name, email, phone, city, created_at) VALUES
@@ -121,9 +122,9 @@ describe("warehouse pipeline on real MariaDB -> Flink CDC -> Kafka -> Paimon ODS
       { product_id: B + 10, category: "electronics", quantity: 2, revenue: 80, order_count: 1 },
       { product_id: B + 11, category: "accessories", quantity: 1, revenue: 20, order_count: 1 },
     ]);
-  });
+  }));
 
-  it("sends bad data to the quality outputs with the reason, keeps the last valid row, and no job fails", async () => {
+  it("sends bad data to the quality outputs with the reason, keeps the last valid row, and no job fails", explained(async () => {
     const at = `${day} 11:00:00`;
     await db.query(`INSERT INTO users (id, name, email, created_at) VALUES (${B + 3}, '  ', 'x@example.com', '${at}')`);
     await db.query(`UPDATE users SET email = 'not-an-email' WHERE id = ${B + 1}`);
@@ -196,9 +197,9 @@ describe("warehouse pipeline on real MariaDB -> Flink CDC -> Kafka -> Paimon ODS
 
     const { jm } = flink();
     for (const id of Object.values(jobIds)) expect(await jm.state(id)).toBe("RUNNING");
-  });
+  }));
 
-  it("is exactly-once: the TaskManager is killed while rows flow, and after recovery ODS and DWD hold every change once", async () => {
+  it("is exactly-once: the TaskManager is killed while rows flow, and after recovery ODS and DWD hold every change once", explained(async () => {
     const { jm } = flink();
     const N = 1500;
     const first = B + 10000;
@@ -231,13 +232,13 @@ describe("warehouse pipeline on real MariaDB -> Flink CDC -> Kafka -> Paimon ODS
         `SELECT (SELECT COUNT(*) FROM ${table} WHERE ${ids(10000, 10000 + N - 1)}) AS n,
                 (SELECT COUNT(*) FROM (SELECT DISTINCT id, op, src_partition, src_offset FROM ${table} WHERE ${ids(10000, 10000 + N - 1)})) AS d`,
       );
-    const [ods] = await eventually("ODS after the TaskManager kill", () => count("ods.shop_orders"), (r) => Number(r[0].n) >= N + paid, 300000, 5000);
+    const [ods] = await eventually("ODS after the TaskManager kill", () => count("ods.shop_orders"), (r) => Number(r[0].n) >= N + paid, 240000, 5000);
     expect({ rows: Number(ods.n), distinct: Number(ods.d) }).toEqual({ rows: N + paid, distinct: N + paid });
     const [dwd] = await eventually(
       "DWD after the TaskManager kill",
       () => paimon.rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d, COUNT(*) FILTER (WHERE status = 'paid') AS p FROM dwd.orders WHERE ${ids(10000, 10000 + N - 1)}`),
       (r) => Number(r[0].n) >= N && Number(r[0].p) >= paid,
-      300000,
+      180000,
       5000,
     );
     expect({ rows: Number(dwd.n), keys: Number(dwd.d), paid: Number(dwd.p) }).toEqual({ rows: N, keys: N, paid });
@@ -247,6 +248,6 @@ describe("warehouse pipeline on real MariaDB -> Flink CDC -> Kafka -> Paimon ODS
       const { restored } = await jm.checkpoints(jobIds[job]);
       expect({ job, restoredAfterKill: (restored?.restoreTimestamp ?? 0) > killedAt }).toEqual({ job, restoredAfterKill: true });
     }
-    for (const id of Object.values(jobIds)) expect(await jm.waitFor(id, ["RUNNING"], 180000)).toBe("RUNNING");
-  }, 900_000);
+    for (const id of Object.values(jobIds)) expect(await jm.waitFor(id, ["RUNNING"], 120000)).toBe("RUNNING");
+  }), 900_000);
 });
