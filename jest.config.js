@@ -8,11 +8,10 @@ module.exports = {
     {
       displayName: "unit",
       testEnvironment: "node",
-      // Each stack run under mocks serializes the FlinkSqlJob provider (Pulumi's closure serializer,
-      // seconds on a busy 2-core machine); the default 5 s is too tight for those beforeAll hooks.
-      testTimeout: 120000,
       transform,
       testMatch: ["<rootDir>/tests/unit/**/*.test.ts"],
+      // A project's testTimeout is not applied to its hooks; the setup file sets the timeout for both.
+      setupFilesAfterEnv: ["<rootDir>/tests/unit/timeout.ts"],
     },
     {
       displayName: "integration",

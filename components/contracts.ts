@@ -24,6 +24,7 @@ export interface PlatformEndpoints {
   readonly streampark: { readonly url: string };
   readonly starrocks: { readonly jdbcUrl: string; readonly loadUrl: string; readonly user: string };
   readonly collector: { readonly url: string };
+  readonly observability?: { readonly prometheusUrl: string; readonly alertmanagerUrl: string; readonly grafanaUrl: string };
 }
 
 export interface PlatformCredentials {
@@ -33,4 +34,6 @@ export interface PlatformCredentials {
   readonly kafka: { readonly password: string };
   readonly streampark: { readonly adminPassword: string };
   readonly starrocks: { readonly rootPassword: string };
+  /** Prometheus/Alertmanager (user "rtdw") and Grafana ("admin"). */
+  readonly observability?: { readonly prometheusPassword: string; readonly grafanaAdminPassword: string };
 }

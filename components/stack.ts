@@ -16,6 +16,7 @@ import { JobEnvironment, SecretName } from "./jobs/render";
 import { Minio } from "./storage/minio";
 import { S3Store } from "./storage/s3";
 import { ObjectStore } from "./storage/types";
+import { Observability } from "./observability/observability";
 
 type OutputsOf<T> = pulumi.Output<T>;
 
@@ -65,6 +66,24 @@ export class Platform extends pulumi.ComponentResource {
     );
 
     const os = objectStore.connection;
+
+    // Last among the services: Prometheus scrapes every service deployed before it that serves metrics.
+    const observability = new Observability(
+      "observability",
+      {
+        config: cfg,
+        target,
+        grafanaDatabase: {
+          host: postgres.host,
+          port: postgres.port,
+          database: DATABASES.grafana,
+          user: postgres.databases.grafana.apply((g) => g.user),
+          password: postgres.databases.grafana.apply((g) => g.password),
+        },
+        starrocks: { hostPort: starrocks.jdbcUrl.apply((u) => u.replace(/^jdbc:mysql:\/\//, "")), user: "root", password: starrocks.rootPassword },
+      },
+      { parent: this },
+    );
 
     // The jobs. Rendered against in-cluster addresses (Flink runs there); the provider reaches the
     // backend from the deploying machine: published 127.0.0.1 ports on docker, a Kubernetes API tunnel otherwise.
@@ -126,6 +145,7 @@ export class Platform extends pulumi.ComponentResource {
       kafka: { bootstrapServers: kafka.bootstrapServers, user: kafka.clientUser, replicationFactor: kafka.replicationFactor },
       flink: { restUrl: flink.restUrl, sqlGatewayUrl: flink.sqlGatewayUrl, image: flink.image, slots: flink.slots },
       streampark: { url: streampark.url },
+      observability: { prometheusUrl: observability.prometheusUrl, alertmanagerUrl: observability.alertmanagerUrl, grafanaUrl: observability.grafanaUrl },
       starrocks: { jdbcUrl: starrocks.jdbcUrl, loadUrl: starrocks.loadUrl, user: "root" },
       collector: { url: collector.url },
     }) as OutputsOf<PlatformEndpoints>;
@@ -139,6 +159,7 @@ export class Platform extends pulumi.ComponentResource {
       kafka: { password: kafka.clientPassword },
       streampark: { adminPassword: streampark.adminPassword },
       starrocks: { rootPassword: starrocks.rootPassword },
+      observability: { prometheusPassword: observability.prometheusPassword, grafanaAdminPassword: observability.grafanaAdminPassword },
     }) as OutputsOf<PlatformCredentials>;
     this.sizing = sizingTotals(cfg.sizing);
     this.lineage = jobLineage(cfg.jobs);

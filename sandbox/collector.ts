@@ -39,7 +39,7 @@ interface HttpSourceConfig { query_parameters: string[]; headers: string[] }
 /** The parts of the real Vector config the stand-in executes, taken from the rendered config itself. */
 export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLetterTopic">) {
   const config = YAML.parse(
-    renderVectorConfig({ kafkaBootstrap: "-", kafkaUser: "-", eventsTopic: o.eventsTopic, deadLetterTopic: o.deadLetterTopic, redisHost: "-", redisPort: 0, dataDir: "-" }),
+    renderVectorConfig({ kafkaBootstrap: "-", kafkaUser: "-", eventsTopic: o.eventsTopic, deadLetterTopic: o.deadLetterTopic, redisHost: "-", redisPort: 0, dataDir: "-", metricsUser: "-" }),
   );
   const t = config.transforms as Record<string, RemapConfig>;
   return {

@@ -15,6 +15,10 @@ export interface SandboxSecrets {
   readonly kafkaAdmin: string;
   readonly kafkaClient: string;
   readonly prometheus: string;
+  /** PostgreSQL's monitoring role (pg_monitor, read-only on the quality table), used by the exporter. */
+  readonly postgresMonitor: string;
+  /** What Prometheus presents to the exporters it scrapes. */
+  readonly scrape: string;
 }
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -33,17 +37,7 @@ export const SECRETS_FILE = path.join(CONF, "secrets.json");
 export function loadOrCreateSecrets(): SandboxSecrets {
   const dbPasswords = (have: Partial<Record<DatabaseName, string>> = {}) =>
     Object.fromEntries((Object.keys(DATABASES) as DatabaseName[]).map((k) => [k, have[k] ?? generatePassword()])) as Record<DatabaseName, string>;
-  if (fs.existsSync(SECRETS_FILE)) {
-    const s = JSON.parse(fs.readFileSync(SECRETS_FILE, "utf8")) as SandboxSecrets;
-    // A database added since the file was written gets its password now.
-    if (Object.keys(DATABASES).some((k) => !(k in s.postgres))) {
-      const updated = { ...s, postgres: dbPasswords(s.postgres) };
-      fs.writeFileSync(SECRETS_FILE, JSON.stringify(updated, null, 2), { mode: 0o600 });
-      return updated;
-    }
-    return s;
-  }
-  const s: SandboxSecrets = {
+  const fresh = (): SandboxSecrets => ({
     postgresAdmin: generatePassword(),
     postgres: dbPasswords(),
     mariadbApp: generatePassword(),
@@ -53,7 +47,19 @@ export function loadOrCreateSecrets(): SandboxSecrets {
     kafkaAdmin: generatePassword(),
     kafkaClient: generatePassword(),
     prometheus: generatePassword(),
-  };
+    postgresMonitor: generatePassword(),
+    scrape: generatePassword(),
+  });
+  if (fs.existsSync(SECRETS_FILE)) {
+    const have = JSON.parse(fs.readFileSync(SECRETS_FILE, "utf8")) as SandboxSecrets;
+    // A secret or database added since the file was written gets its password now; the rest are kept.
+    const missing = Object.keys(fresh()).some((k) => !(k in have)) || Object.keys(DATABASES).some((k) => !(k in have.postgres));
+    if (!missing) return have;
+    const updated: SandboxSecrets = { ...fresh(), ...have, postgres: dbPasswords(have.postgres) };
+    fs.writeFileSync(SECRETS_FILE, JSON.stringify(updated, null, 2), { mode: 0o600 });
+    return updated;
+  }
+  const s = fresh();
   ensureDir(CONF);
   fs.writeFileSync(SECRETS_FILE, JSON.stringify(s, null, 2), { mode: 0o600 });
   return s;

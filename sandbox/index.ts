@@ -18,7 +18,7 @@ export interface SandboxEndpoints extends Omit<PlatformEndpoints, "kafka" | "fli
   readonly mysql: { readonly host: string; readonly port: number; readonly database: string; /** the StarRocks stand-in (sandbox only) */ readonly dwsDatabase: string; readonly user: string; readonly cdcUser: string };
   readonly nginx: { readonly url: string };
   readonly prometheus: { readonly url: string; readonly username: string };
-  readonly alertmanager: { readonly url: string };
+  readonly alertmanager: { readonly url: string; readonly username: string; /** Team webhooks are <alertSinkUrl>/<team>. */ readonly alertSinkUrl: string };
 }
 export interface SandboxCredentials extends Omit<PlatformCredentials, "streampark" | "starrocks"> {
   readonly kafka: { readonly password: string };
@@ -53,7 +53,7 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
     mysql: { host: "127.0.0.1", port: p.mariadb, database: MARIADB_DATABASE, dwsDatabase: MARIADB_DWS_DATABASE, user: "rtdw_app", cdcUser: "rtdw_cdc" },
     nginx: { url: `http://127.0.0.1:${p.nginx}` },
     prometheus: { url: `http://127.0.0.1:${p.prometheus}`, username: "rtdw" },
-    alertmanager: { url: `http://127.0.0.1:${p.alertmanager}` },
+    alertmanager: { url: `http://127.0.0.1:${p.alertmanager}`, username: "rtdw", alertSinkUrl: `http://127.0.0.1:${p.alertSink}` },
   };
   const credentials: SandboxCredentials = {
     // The sandbox uses MinIO's generated root key; the stacks create a bucket-scoped user.

@@ -20,6 +20,9 @@ export const KAFKA_BIN = path.join(CACHE, "kafka-bin");
 const REPO = path.resolve(__dirname, "..");
 export const VRL_HARNESS_DIR = path.join(REPO, "tests", "vrl");
 export const VRL_HARNESS_BIN = path.join(CACHE, "vrl-target", "release", "rtdw-vrl-harness");
+export const PROMTOOL_DIR = path.join(REPO, "tests", "promtool");
+/** promtool of the Prometheus the stacks run (3.5): Debian's 2.42 lacks Kubernetes service discovery. */
+export const PROMTOOL_BIN = path.join(CACHE, "bin", "promtool");
 
 function log(msg: string) {
   process.stderr.write(`[sandbox install] ${msg}\n`);
@@ -171,6 +174,18 @@ export function buildVrlHarness(): void {
   });
 }
 
+/** promtool from tests/promtool's pinned module (go.sum), rebuilt when the pins change. */
+export function buildPromtool(): void {
+  const stamp = `${PROMTOOL_BIN}.built-from`;
+  const fingerprint = createHash("sha256").update(["go.mod", "go.sum"].map((f) => fs.readFileSync(path.join(PROMTOOL_DIR, f), "utf8")).join("\0")).digest("hex");
+  if (fs.existsSync(PROMTOOL_BIN) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === fingerprint) return;
+  timed("go build of promtool (Prometheus v3.5.0)", () => {
+    ensureDir(path.dirname(PROMTOOL_BIN));
+    run("go", ["build", "-trimpath", "-mod=readonly", "-o", PROMTOOL_BIN, "github.com/prometheus/prometheus/cmd/promtool"], { cwd: PROMTOOL_DIR });
+    fs.writeFileSync(stamp, fingerprint);
+  });
+}
+
 export function install(): void {
   ensureDir(CACHE);
   installDebian();
@@ -180,4 +195,5 @@ export function install(): void {
   installKafkaBin();
   installMinio();
   buildVrlHarness();
+  buildPromtool();
 }

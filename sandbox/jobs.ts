@@ -7,6 +7,7 @@ import { jobScript } from "../components/jobs/script";
 import { JobSpec, loadJobTable, readJobSql } from "../components/jobs/table";
 import { JobManagerClient } from "../components/flink/jobManager";
 import { RUN } from "./paths";
+import { SANDBOX_TIME_ZONE } from "./versions";
 import { standInSinks } from "../components/jobs/sinks";
 import { describe } from "./index";
 
@@ -15,7 +16,7 @@ import { describe } from "./index";
  * services. Only the sinks differ: StarRocks cannot run here, so the DWS tables are MariaDB tables
  * with StarRocks' columns and keys (the JDBC connector upserts them as the StarRocks connector would).
  */
-export function sandboxJobEnvironment(timeZone = "Asia/Shanghai"): JobEnvironment {
+export function sandboxJobEnvironment(timeZone = SANDBOX_TIME_ZONE): JobEnvironment {
   const { endpoints: e } = describe();
   return {
     paimon: { jdbcUrl: e.postgres.databases.paimon.jdbcUrl, user: e.postgres.databases.paimon.user, warehouse: `s3://${e.objectStore.buckets.warehouse}/paimon` },

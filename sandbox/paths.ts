@@ -33,6 +33,14 @@ const DEFAULT_PORTS = {
   collector: 28687,
   prometheus: 29090,
   alertmanager: 29193,
+  nginxStatus: 28082,
+  postgresExporter: 29187,
+  redisExporter: 29121,
+  nginxExporter: 29113,
+  flinkJmMetrics: 29249,
+  flinkTmMetrics: 29250,
+  /** Where the sandbox's Alertmanager sends each team's alerts (http://127.0.0.1:<port>/<team>); nothing listens unless a test does. */
+  alertSink: 29195,
 } as const;
 export type PortName = keyof typeof DEFAULT_PORTS;
 

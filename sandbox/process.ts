@@ -35,6 +35,9 @@ export function runningPid(name: string): number | undefined {
   try {
     const pid = Number(fs.readFileSync(pidFile(name), "utf8").trim());
     process.kill(pid, 0);
+    // A killed process nobody has reaped yet (where PID 1 does not reap) still answers signal 0.
+    const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+    if (/^\d+ \(.*\) Z/.test(stat)) return undefined;
     return pid;
   } catch {
     return undefined;

@@ -5,16 +5,18 @@ import * as path from "path";
 import { createHash } from "crypto";
 import { DEFAULT_TOPICS } from "../components/config/services";
 import { renderTopicLines, TOPIC_SCRIPT } from "../components/services/kafka";
-import { BOOTSTRAP_SQL } from "../components/services/postgres";
+import { BOOTSTRAP_SQL, DATABASES, POSTGRES_MONITOR_ROLE, postgresExporterQueries } from "../components/services/postgres";
 import { starrocksDwsAsMysql } from "../components/jobs/sinks";
-import { renderPrometheusRules } from "../components/observability/alerts";
+import { renderAlertmanagerConfig, renderPrometheusRules, TEAMS } from "../components/observability/alerts";
+import { minioMetricsToken, webConfig } from "../components/observability/credentials";
+import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "../components/observability/scrape";
 import { SQL_DIR } from "../components/jobs/table";
 import { loadOrCreateSecrets, SandboxSecrets, writePrivate } from "./credentials";
 import { renderNginxConf } from "../components/collector/nginx";
 import { FLINK_HOME, KAFKA_BIN, KAFKA_LIBS, MINIO_BIN, VRL_HARNESS_BIN } from "./install";
 import { CONF, DATA, ensureDir, LOGS, PortName, ports, RUN } from "./paths";
 import { chownR, logFile, ProcessSpec, run } from "./process";
-import { FLINK_VERSION } from "./versions";
+import { FLINK_VERSION, SANDBOX_TIME_ZONE } from "./versions";
 
 /** One local service: how to prepare it, start it and tell that it is healthy. */
 export interface SandboxService {
@@ -161,6 +163,7 @@ export function sandboxServices(): SandboxService[] {
         env: {
           PGHOST: "127.0.0.1", PGPORT: String(p.postgres), PGUSER: "rtdw_admin", PGDATABASE: "postgres", PGPASSWORD: s.postgresAdmin,
           ...Object.fromEntries(Object.entries(s.postgres).map(([k, v]) => [`${k.toUpperCase()}_PASSWORD`, v])),
+          MONITOR_PASSWORD: s.postgresMonitor,
         },
       });
     },
@@ -261,7 +264,7 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
       name: "minio",
       command: MINIO_BIN,
       args: ["server", dir("minio"), "--address", `127.0.0.1:${p.minio}`, "--console-address", `127.0.0.1:${p.minioConsole}`, "--quiet"],
-      env: { MINIO_ROOT_USER: "rtdw-root", MINIO_ROOT_PASSWORD: s.minioRoot, MINIO_PROMETHEUS_AUTH_TYPE: "public", MINIO_BROWSER: "off" },
+      env: { MINIO_ROOT_USER: "rtdw-root", MINIO_ROOT_PASSWORD: s.minioRoot, MINIO_BROWSER: "off" },
     }),
     async healthy() {
       return (await httpGet(`http://127.0.0.1:${p.minio}/minio/health/ready`)).status === 200;
@@ -391,7 +394,7 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
     },
     process() {
       const r = resourceParams("JM");
-      return flinkJava("flink-jobmanager", r.jvm, "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", ["--configDir", flinkConf, ...r.dynamic]);
+      return flinkJava("flink-jobmanager", r.jvm, "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", ["--configDir", flinkConf, ...r.dynamic, "-D", `metrics.reporter.prom.port=${p.flinkJmMetrics}`]);
     },
     healthy: flinkRestHealthy,
   };
@@ -404,7 +407,7 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
     prepare() {},
     process() {
       const r = resourceParams("TM");
-      return flinkJava("flink-taskmanager", r.jvm, "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", ["--configDir", flinkConf, ...r.dynamic]);
+      return flinkJava("flink-taskmanager", r.jvm, "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", ["--configDir", flinkConf, ...r.dynamic, "-D", `metrics.reporter.prom.port=${p.flinkTmMetrics}`]);
     },
     async healthy() {
       const r = await httpGet(`http://127.0.0.1:${p.flinkRest}/overview`);
@@ -439,6 +442,7 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
         user +
           renderNginxConf({
             listen: `127.0.0.1:${p.nginx}`,
+            statusListen: `127.0.0.1:${p.nginxStatus}`,
             upstream: `127.0.0.1:${p.collector}`,
             accessLog: path.join(LOGS, "nginx-access.log"),
             errorLog: path.join(LOGS, "nginx-error.log"),
@@ -488,17 +492,74 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
   };
 
   const promAuth = { user: "rtdw", password: s.prometheus };
-  const webConfig = () => {
-    const bcrypt = require("bcryptjs") as typeof import("bcryptjs");
-    const file = path.join(CONF, "prometheus", "web.yml");
-    // Re-hash only when the password changed: bcrypt is deliberately slow.
-    const marker = path.join(CONF, "prometheus", "web.yml.for");
-    const fingerprint = require("crypto").createHash("sha256").update(s.prometheus).digest("hex");
-    if (!fs.existsSync(file) || !fs.existsSync(marker) || fs.readFileSync(marker, "utf8") !== fingerprint) {
-      writePrivate(file, `basic_auth_users:\n  rtdw: ${bcrypt.hashSync(s.prometheus, 10)}\n`);
-      writePrivate(marker, fingerprint);
-    }
+  // Prometheus and Alertmanager take the operator's user; the exporters take Prometheus' own.
+  const webConfigFile = (name: string, users: Record<string, string>) => {
+    const file = path.join(CONF, name, "web.yml");
+    writePrivate(file, webConfig(users));
     return file;
+  };
+  const webConfigOfPrometheus = () => webConfigFile("prometheus", { rtdw: s.prometheus });
+  const scrapeAuth = { user: "prometheus", password: s.scrape };
+
+  const postgresExporter: SandboxService = {
+    name: "postgres-exporter",
+    port: "postgresExporter",
+    after: ["postgres"],
+    startupSeconds: 30,
+    prepare() {
+      ensureDir(conf("postgres-exporter"));
+      webConfigFile("postgres-exporter", { prometheus: s.scrape });
+      fs.writeFileSync(path.join(CONF, "postgres-exporter", "queries.yml"), postgresExporterQueries(SANDBOX_TIME_ZONE));
+    },
+    process: () => ({
+      name: "postgres-exporter",
+      command: "prometheus-postgres-exporter",
+      args: [
+        `--web.listen-address=127.0.0.1:${p.postgresExporter}`, `--web.config.file=${path.join(CONF, "postgres-exporter", "web.yml")}`,
+        `--extend.query-path=${path.join(CONF, "postgres-exporter", "queries.yml")}`,
+      ],
+      env: { DATA_SOURCE_NAME: `postgresql://${POSTGRES_MONITOR_ROLE}:${s.postgresMonitor}@127.0.0.1:${p.postgres}/${DATABASES.quality}?sslmode=disable` },
+    }),
+    async healthy() {
+      const r = await httpGet(`http://127.0.0.1:${p.postgresExporter}/metrics`, scrapeAuth);
+      return r.status === 200 && /^pg_up 1$/m.test(r.body);
+    },
+  };
+
+  // Debian's redis_exporter (1.45) and nginx exporter (0.x) cannot require credentials; they listen on loopback only.
+  const redisExporter: SandboxService = {
+    name: "redis-exporter",
+    port: "redisExporter",
+    after: ["redis"],
+    startupSeconds: 30,
+    prepare() {},
+    process: () => ({
+      name: "redis-exporter",
+      command: "prometheus-redis-exporter",
+      args: ["-web.listen-address", `127.0.0.1:${p.redisExporter}`, "-redis.addr", `redis://127.0.0.1:${p.redis}`],
+      env: { REDIS_PASSWORD: s.redis },
+    }),
+    async healthy() {
+      const r = await httpGet(`http://127.0.0.1:${p.redisExporter}/metrics`);
+      return r.status === 200 && /^redis_up 1$/m.test(r.body);
+    },
+  };
+
+  const nginxExporter: SandboxService = {
+    name: "nginx-exporter",
+    port: "nginxExporter",
+    after: ["nginx"],
+    startupSeconds: 30,
+    prepare() {},
+    process: () => ({
+      name: "nginx-exporter",
+      command: "prometheus-nginx-exporter",
+      args: ["-web.listen-address", `127.0.0.1:${p.nginxExporter}`, "-nginx.scrape-uri", `http://127.0.0.1:${p.nginxStatus}/stub_status`],
+    }),
+    async healthy() {
+      const r = await httpGet(`http://127.0.0.1:${p.nginxExporter}/metrics`);
+      return r.status === 200 && /^nginx_up 1$/m.test(r.body);
+    },
   };
 
   const prometheus: SandboxService = {
@@ -509,8 +570,10 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
     prepare() {
       ensureDir(conf("prometheus"));
       ensureDir(dir("prometheus"));
-      webConfig();
-      writePrivate(path.join(CONF, "prometheus", "prometheus.yml"), prometheusConfig(p, s));
+      webConfigOfPrometheus();
+      writePrivate(path.join(CONF, "prometheus", "prometheus.yml"), prometheusConfig(p));
+      const secrets = path.join(CONF, "prometheus", "secrets");
+      for (const [job, secret] of Object.entries(scrapeSecrets(s))) writePrivate(path.join(secrets, scrapeSecretFile(job)), secret);
       // The stacks' alert rules, rendered from components/observability/alerts.ts.
       fs.writeFileSync(path.join(CONF, "prometheus", "rtdw-rules.yml"), renderPrometheusRules());
     },
@@ -536,8 +599,9 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
     prepare() {
       ensureDir(dir("alertmanager"));
       ensureDir(conf("prometheus"));
-      webConfig();
-      writePrivate(path.join(conf("alertmanager"), "alertmanager.yml"), "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n");
+      webConfigOfPrometheus();
+      // The stacks' routing, each team's webhook on loopback.
+      writePrivate(path.join(conf("alertmanager"), "alertmanager.yml"), renderAlertmanagerConfig(Object.fromEntries(TEAMS.map((t) => [t, `http://127.0.0.1:${p.alertSink}/${t}`]))));
     },
     process: () => ({
       name: "alertmanager",
@@ -553,7 +617,7 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
     },
   };
 
-  return [postgres, mariadb, redis, minio, kafka, collector, nginx, prometheus, alertmanager, flinkJobManager, flinkTaskManager, sqlGateway];
+  return [postgres, mariadb, redis, minio, kafka, collector, nginx, prometheus, alertmanager, flinkJobManager, flinkTaskManager, sqlGateway, postgresExporter, redisExporter, nginxExporter];
 }
 
 export function kafkaAdmin(port: number, s: SandboxSecrets) {
@@ -588,16 +652,13 @@ state.backend.type: hashmap
 execution.checkpointing.dir: s3://${BUCKETS.checkpoints}/checkpoints
 execution.checkpointing.savepoint-dir: s3://${BUCKETS.checkpoints}/savepoints
 execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION
-restart-strategy.type: fixed-delay
-restart-strategy.fixed-delay.attempts: 20
-restart-strategy.fixed-delay.delay: 5 s
+restart-strategy.type: exponential-delay
+restart-strategy.exponential-delay.max-backoff: 10 s
 s3.endpoint: http://127.0.0.1:${p.minio}
 s3.path.style.access: true
 s3.access-key: rtdw-root
 s3.secret-key: ${s.minioRoot}
 metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory
-metrics.reporter.prom.host: 127.0.0.1
-metrics.reporter.prom.port: 29249-29259
 sql-gateway.endpoint.rest.address: 127.0.0.1
 sql-gateway.endpoint.rest.bind-address: 127.0.0.1
 sql-gateway.endpoint.rest.port: ${p.sqlGateway}
@@ -606,27 +667,34 @@ io.tmp.dirs: ${path.join(DATA, "flink")}
 `;
 }
 
-function prometheusConfig(p: Record<PortName, number>, s: SandboxSecrets): string {
-  const auth = `    basic_auth:\n      username: rtdw\n      password: ${s.prometheus}\n`;
-  return `# Generated by the sandbox.
-global:
-  scrape_interval: 15s
-  evaluation_interval: 15s
-rule_files:
-  - ${path.join(CONF, "prometheus", "rtdw-rules.yml")}
-alerting:
-  alertmanagers:
-  - static_configs:
-    - targets: ["127.0.0.1:${p.alertmanager}"]
-${auth.replace(/^ {4}/gm, "    ")}scrape_configs:
-  - job_name: prometheus
-    static_configs: [{ targets: ["127.0.0.1:${p.prometheus}"] }]
-${auth}  - job_name: alertmanager
-    static_configs: [{ targets: ["127.0.0.1:${p.alertmanager}"] }]
-${auth}  - job_name: minio
-    metrics_path: /minio/v2/metrics/cluster
-    static_configs: [{ targets: ["127.0.0.1:${p.minio}"] }]
-  - job_name: flink
-    static_configs: [{ targets: ["127.0.0.1:29249", "127.0.0.1:29250"] }]
-`;
+/** The sandbox's scrape jobs: the stacks' job names, on loopback addresses. */
+export function sandboxScrapeJobs(p: Record<PortName, number>): { jobs: ScrapeJob[]; addresses: Record<string, string[]> } {
+  const jobs: [ScrapeJob, number][] = [
+    [{ job: "prometheus", port: p.prometheus, path: "/metrics", auth: { kind: "basic", username: "rtdw" } }, p.prometheus],
+    [{ job: "alertmanager", port: p.alertmanager, path: "/metrics", auth: { kind: "basic", username: "rtdw" } }, p.alertmanager],
+    [{ job: "minio", port: p.minio, path: "/minio/v2/metrics/cluster", auth: { kind: "bearer" } }, p.minio],
+    [{ job: "flink-jobmanager", port: p.flinkJmMetrics, path: "/metrics" }, p.flinkJmMetrics],
+    [{ job: "flink-taskmanager", port: p.flinkTmMetrics, path: "/metrics" }, p.flinkTmMetrics],
+    [{ job: "postgres-exporter", port: p.postgresExporter, path: "/metrics", auth: { kind: "basic", username: "prometheus" } }, p.postgresExporter],
+    [{ job: "redis-exporter", port: p.redisExporter, path: "/metrics" }, p.redisExporter],
+    [{ job: "nginx-exporter", port: p.nginxExporter, path: "/metrics" }, p.nginxExporter],
+  ];
+  return { jobs: jobs.map(([j]) => j), addresses: Object.fromEntries(jobs.map(([j, port]) => [j.job, [`127.0.0.1:${port}`]])) };
+}
+
+/** The secret each authenticated scrape job presents, by job. */
+function scrapeSecrets(s: SandboxSecrets): Record<string, string> {
+  return { prometheus: s.prometheus, alertmanager: s.prometheus, minio: minioMetricsToken("rtdw-root", s.minioRoot), "postgres-exporter": s.scrape };
+}
+
+function prometheusConfig(p: Record<PortName, number>): string {
+  const { jobs, addresses } = sandboxScrapeJobs(p);
+  return renderPrometheusConfig({
+    jobs,
+    discovery: { kind: "static", addresses },
+    secretsDir: path.join(CONF, "prometheus", "secrets"),
+    ruleFiles: [path.join(CONF, "prometheus", "rtdw-rules.yml")],
+    alertmanagers: { addresses: [`127.0.0.1:${p.alertmanager}`], authJob: "alertmanager" },
+    externalLabels: { stack: "sandbox" },
+  });
 }

@@ -36,4 +36,11 @@ export const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
   "nginx-light": "/usr/sbin/nginx",
   "prometheus": "/usr/bin/prometheus",
   "prometheus-alertmanager": "/usr/bin/prometheus-alertmanager",
+  // The exporters the stacks run as images, from Debian (older releases; same metrics and query format).
+  "prometheus-postgres-exporter": "/usr/bin/prometheus-postgres-exporter",
+  "prometheus-redis-exporter": "/usr/bin/prometheus-redis-exporter",
+  "prometheus-nginx-exporter": "/usr/bin/prometheus-nginx-exporter",
 };
+
+/** The business time zone the sandbox's jobs run in (the stacks' default rtdw:timeZone). */
+export const SANDBOX_TIME_ZONE = "Asia/Shanghai";

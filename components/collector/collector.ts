@@ -4,6 +4,8 @@ import { BuiltImage } from "../platform/image";
 import { portOf, ServiceSpec, Target } from "../platform/service";
 import { renderNginxConf } from "./nginx";
 import { renderVectorConfig } from "./vector";
+import { nginxExporter, SCRAPE_USER } from "../observability/exporters";
+import { password } from "../secrets";
 
 export interface CollectorArgs {
   /** The validated stack config (sizing, images). */
@@ -29,6 +31,7 @@ export class Collector extends pulumi.ComponentResource {
       { config: cfg, context: "collector/vector-image", repository: "vector", buildArgs: { BASE: cfg.images.vector }, fingerprint: [cfg.images.vector] },
       { parent: this },
     );
+    const vectorScrapePassword = password(`${name}-vector-scrape-password`, this);
     const vectorConf = pulumi
       .all([args.kafka.bootstrapServers, args.redis.host, args.redis.port])
       .apply(([kafkaBootstrap, redisHost, redisPort]) =>
@@ -40,6 +43,7 @@ export class Collector extends pulumi.ComponentResource {
           redisHost,
           redisPort,
           dataDir: "/var/lib/vector",
+          metricsUser: SCRAPE_USER,
         }),
       );
     const vector: ServiceSpec = {
@@ -51,9 +55,10 @@ export class Collector extends pulumi.ComponentResource {
         { name: "api", port: 8686 },
         { name: "metrics", port: 9598 },
       ],
-      secretEnv: { KAFKA_PASSWORD: args.kafka.password, REDISCLI_AUTH: args.redis.password },
+      secretEnv: { KAFKA_PASSWORD: args.kafka.password, REDISCLI_AUTH: args.redis.password, METRICS_PASSWORD: vectorScrapePassword },
       configFiles: [{ dir: "/etc/vector", files: { "vector.yaml": vectorConf } }],
       sizing: cfg.sizing.vector,
+      metrics: { port: "metrics", auth: { basic: { username: SCRAPE_USER, password: vectorScrapePassword } } },
       readiness: { http: { path: "/health", port: 8686 } },
       // Disk buffers live in the data dir: an emptyDir survives container restarts, not pod moves.
       security: { runAsNonRoot: false, rootReason: "timberio/vector images run as root", readOnlyRootFilesystem: true, scratchDirs: ["/var/lib/vector", "/tmp"] },
@@ -63,6 +68,7 @@ export class Collector extends pulumi.ComponentResource {
     const nginxConf = vectorSvc.host.apply((h) =>
       renderNginxConf({
         listen: "8080",
+        statusListen: "8081",
         upstream: `${h}:8687`,
         accessLog: "/dev/stdout",
         errorLog: "/dev/stderr",
@@ -75,7 +81,10 @@ export class Collector extends pulumi.ComponentResource {
       name: "nginx",
       image: cfg.images.nginx,
       command: ["nginx", "-g", "daemon off;", "-c", "/etc/rtdw-nginx/nginx.conf"],
-      ports: [{ name: "http", port: 8080 }],
+      ports: [
+        { name: "http", port: 8080 },
+        { name: "status", port: 8081 },
+      ],
       publicPorts: ["http"],
       configFiles: [{ dir: "/etc/rtdw-nginx", files: { "nginx.conf": nginxConf } }],
       sizing: cfg.sizing.nginx,
@@ -84,6 +93,11 @@ export class Collector extends pulumi.ComponentResource {
     };
     const nginxSvc = args.target.deployService(nginx, this, vectorSvc.resources);
     this.url = pulumi.interpolate`http://${nginxSvc.host}:${portOf(nginx, "http")}/sa`;
+    args.target.deployService(
+      nginxExporter(cfg, { statusUrl: pulumi.interpolate`http://${nginxSvc.host}:${portOf(nginx, "status")}/stub_status`, scrapePassword: password(`${name}-nginx-exporter-scrape-password`, this) }),
+      this,
+      nginxSvc.resources,
+    );
     this.registerOutputs({ url: this.url });
   }
 }

@@ -11,6 +11,8 @@
 export interface NginxConfigOptions {
   /** Where Nginx listens (":8080" in a pod, "127.0.0.1:28080" in the sandbox). */
   readonly listen: string;
+  /** Where stub_status is served for the metrics exporter: an internal port, never the public one. */
+  readonly statusListen: string;
   /** Vector's HTTP source, host:port. */
   readonly upstream: string;
   /** Access log target ("/dev/stdout" in a container). */
@@ -64,11 +66,17 @@ ${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
     keepalive 32;
   }
 
+  # Connection counters for the metrics exporter, on a port the public never reaches.
+  server {
+    listen ${o.statusListen};
+    location = /stub_status { access_log off; stub_status; }
+    location / { return 404; }
+  }
+
   server {
     listen ${o.listen};
 
     location = /healthz { access_log off; return 200 "ok\\n"; }
-    location = /stub_status { access_log off; stub_status; }
 
     location ~ ^/(sa|sa\\.gif|debug)$ {
       access_log ${o.accessLog} sensors;

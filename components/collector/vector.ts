@@ -19,6 +19,8 @@ export interface VectorConfigOptions {
   /** Path of a GeoLite2-City database, or undefined to run without GeoIP. */
   readonly geoipDatabase?: string;
   readonly dataDir: string;
+  /** The user Prometheus scrapes Vector's metrics as; the password is ${METRICS_PASSWORD}. */
+  readonly metricsUser: string;
 }
 
 /**
@@ -99,7 +101,12 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
     sinks: {
       events_kafka: { ...kafka, inputs: ["sensors_route.valid"], topic: o.eventsTopic, key_field: "distinct_id" },
       dead_letter_kafka: { ...kafka, inputs: ["request_dead_letter", "event_dead_letter", "sensors_route._unmatched"], topic: o.deadLetterTopic },
-      metrics: { type: "prometheus_exporter", inputs: ["vector_metrics"], address: "0.0.0.0:9598" },
+      metrics: {
+        type: "prometheus_exporter",
+        inputs: ["vector_metrics"],
+        address: "0.0.0.0:9598",
+        auth: { strategy: "basic", user: o.metricsUser, password: "${METRICS_PASSWORD}" },
+      },
     },
   };
   return YAML.stringify(config, { lineWidth: 0 });

@@ -185,6 +185,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
   const source = raw.source ?? (p === "dev" ? { host: "host.docker.internal", database: "shop", user: "rtdw_cdc" } : undefined);
   if (!source) problems.push(`${key("source")}: required: the business MySQL the CDC job captures, e.g. {host: mysql.shop.svc, port: 3306, database: shop, user: rtdw_cdc}`);
   if (raw.sourcePassword === undefined) problems.push(`${key("sourcePassword")}: required: the password of ${key("source")}.user; set it with \`pulumi config set --secret sourcePassword <value>\``);
+  if (p === "prod" && !raw.alertWebhooks) problems.push(`${key("alertWebhooks")}: required on prod: where each team's alerts go; set it with \`pulumi config set --secret alertWebhooks '{"ops": "https://...", "business": "...", "data": "...", "infra": "..."}'\``);
   for (const j of Object.keys(raw.jobRestartNonces ?? {})) {
     if (!jobs.some((x) => x.name === j)) problems.push(`${key(`jobRestartNonces.${j}`)}: no job "${j}" in sql/jobs.yaml (known: ${jobs.map((x) => x.name).join(", ")})`);
   }

@@ -95,6 +95,26 @@ export const rawConfigSchema = z.strictObject({
     })
     .optional(),
   sourcePassword: z.string().min(1).optional(),
+  // A secret (webhook URLs carry tokens): a JSON object, team -> URL.
+  alertWebhooks: z
+    .string()
+    .transform((text, ctx) => {
+      let v: unknown;
+      try {
+        v = JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: "custom", message: 'expected a JSON object such as {"ops": "https://hooks.example.com/ops"}' });
+        return z.NEVER;
+      }
+      const teams = ["ops", "business", "data", "infra"];
+      const r = z.strictObject(Object.fromEntries(teams.map((t) => [t, z.url({ protocol: /^https?$/, message: "expected an http(s) URL" }).optional()]))).safeParse(v);
+      if (!r.success) {
+        for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: `${i.path.join(".") || "(value)"}: ${i.code === "unrecognized_keys" ? `unknown team ${i.keys.join(", ")} (teams: ${teams.join(", ")})` : i.message}` });
+        return z.NEVER;
+      }
+      return r.data as Partial<Record<"ops" | "business" | "data" | "infra", string>>;
+    })
+    .optional(),
   jobRestartNonces: z.record(z.string(), z.number().int().min(0, { message: "expected a whole number" })).optional(),
   // Secrets: only their presence is validated here; values stay Pulumi secrets (see index.ts).
   postgresPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
@@ -116,5 +136,6 @@ export const SECRET_KEYS = [
   "starrocksRootPassword",
   "streamparkAdminPassword",
   "sourcePassword",
+  "alertWebhooks",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

@@ -19,6 +19,10 @@ export const SERVICES = [
   "grafana",
   "nginx",
   "vector",
+  "postgresExporter",
+  "redisExporter",
+  "kafkaExporter",
+  "nginxExporter",
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
@@ -45,7 +49,8 @@ const table = (rows: Record<ServiceName, Row>) =>
  * test: prod's topology (replica counts that exercise HA) at a fraction of its size.
  * prod: the documented targets: StarRocks FE 8C/16G x3 and CN 16C/64G (docs/plan_cluster.md),
  * Flink TaskManagers: count and memory derived from the job table (sql/jobs.yaml); JM 2g x2 for HA,
- * Kafka 3 brokers with 4g heap.
+ * Kafka 3 brokers with 4g heap. Alertmanager runs one replica everywhere: replicas without gossip
+ * clustering would each send every notification.
  */
 export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
   dev: table({
@@ -64,6 +69,10 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     grafana: [1, 0.05, 0.25, 192],
     nginx: [1, 0.05, 0.1, 32],
     vector: [1, 0.05, 0.25, 128],
+    postgresExporter: [1, 0.02, 0.1, 64],
+    redisExporter: [1, 0.02, 0.1, 32],
+    kafkaExporter: [1, 0.02, 0.1, 64],
+    nginxExporter: [1, 0.01, 0.05, 32],
   }),
   test: table({
     minio: [1, 0.25, 1, 1024],
@@ -77,10 +86,14 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     starrocksFe: [3, 0.5, 2, 2048],
     starrocksCn: [2, 1, 2, 4096],
     prometheus: [1, 0.25, 1, 2048],
-    alertmanager: [2, 0.05, 0.2, 128],
+    alertmanager: [1, 0.05, 0.2, 128],
     grafana: [1, 0.1, 0.5, 512],
     nginx: [2, 0.1, 0.5, 128],
     vector: [2, 0.25, 1, 512],
+    postgresExporter: [1, 0.05, 0.2, 128],
+    redisExporter: [1, 0.05, 0.2, 64],
+    kafkaExporter: [1, 0.05, 0.2, 128],
+    nginxExporter: [1, 0.02, 0.1, 32],
   }),
   prod: table({
     minio: [1, 1, 2, 4096],
@@ -94,10 +107,14 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     starrocksFe: [3, 4, 8, 16384],
     starrocksCn: [3, 8, 16, 65536],
     prometheus: [1, 1, 2, 8192],
-    alertmanager: [2, 0.1, 0.5, 256],
+    alertmanager: [1, 0.1, 0.5, 256],
     grafana: [1, 0.5, 1, 1024],
     nginx: [2, 0.5, 1, 256],
     vector: [2, 0.5, 2, 1024],
+    postgresExporter: [1, 0.1, 0.5, 256],
+    redisExporter: [1, 0.05, 0.25, 128],
+    kafkaExporter: [1, 0.1, 0.5, 256],
+    nginxExporter: [1, 0.05, 0.2, 64],
   }),
 };
 
@@ -131,6 +148,10 @@ export const IMAGES = {
   grafana: "grafana/grafana:12.1.1",
   nginx: "nginxinc/nginx-unprivileged:1.28.0-alpine",
   vector: "timberio/vector:0.48.0-debian",
+  postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.17.1",
+  redisExporter: "oliver006/redis_exporter:v1.74.0",
+  kafkaExporter: "danielqsj/kafka-exporter:v1.9.0",
+  nginxExporter: "nginx/nginx-prometheus-exporter:1.4.2",
 } as const;
 export type ImageName = keyof typeof IMAGES;
 

@@ -109,6 +109,8 @@ export class FlinkCluster extends pulumi.ComponentResource {
         { name: "metrics", port: FLINK_PORTS.metrics },
       ],
       sizing: cfg.sizing.flinkJobManager,
+      // Flink's reporter cannot require credentials: the port is reachable only from the platform's pods.
+      metrics: { port: "metrics" },
       readiness: { http: { path: "/overview", port: FLINK_PORTS.rest } },
       liveness: { tcp: { port: FLINK_PORTS.rpc } },
       startupSeconds: 120,
@@ -124,6 +126,7 @@ export class FlinkCluster extends pulumi.ComponentResource {
         { name: "metrics", port: FLINK_PORTS.metrics },
       ],
       sizing: cfg.sizing.flinkTaskManager,
+      metrics: { port: "metrics" },
       readiness: { tcp: { port: FLINK_PORTS.taskRpc } },
       startupSeconds: 120,
     };

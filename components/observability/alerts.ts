@@ -257,9 +257,10 @@ export function renderRuleTests(ruleFile: string, alerts: readonly AlertDef[] = 
 
 /**
  * Alertmanager routing by team: one receiver per team (a webhook each), job failures sent at once
- * (no group wait), the rest grouped. `webhooks` maps team -> URL.
+ * (no group wait), the rest grouped. `webhooks` maps team -> URL; a team without one still gets its
+ * receiver (alerts shown in Alertmanager, sent nowhere).
  */
-export function renderAlertmanagerConfig(webhooks: Readonly<Record<Team, string>>): string {
+export function renderAlertmanagerConfig(webhooks: Readonly<Partial<Record<Team, string>>>): string {
   return YAML.stringify({
     route: {
       receiver: "team-ops",
@@ -272,6 +273,6 @@ export function renderAlertmanagerConfig(webhooks: Readonly<Record<Team, string>
         ...TEAMS.map((t) => ({ receiver: `team-${t}`, matchers: [`team="${t}"`] })),
       ],
     },
-    receivers: TEAMS.map((t) => ({ name: `team-${t}`, webhook_configs: [{ url: webhooks[t], send_resolved: true }] })),
+    receivers: TEAMS.map((t) => ({ name: `team-${t}`, ...(webhooks[t] ? { webhook_configs: [{ url: webhooks[t], send_resolved: true }] } : {}) })),
   });
 }

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
-import { ContainerSpec, DeployedService, Probe, ServiceSpec, Target, TaskSpec } from "./service";
+import { ContainerSpec, DeployedService, MetricsRegistry, Probe, ServiceSpec, Target, TaskSpec } from "./service";
 
 /**
  * Renders service descriptions as containers on a local Docker engine (the dev stack): one private
@@ -58,7 +58,13 @@ export class DockerTarget implements Target {
     };
   }
 
+  private readonly metrics = new MetricsRegistry();
+  metricsEndpoints() {
+    return this.metrics.list;
+  }
+
   deployService(spec: ServiceSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): DeployedService {
+    this.metrics.add(spec);
     // One container per service: the pod's name and address are the container's network alias.
     const podEnv = Object.fromEntries(Object.entries(spec.podEnv ?? {}).map(([k, f]) => [k, f === "namespace" ? this.cfg.namespace : spec.name]));
     spec = { ...spec, env: { ...spec.env, ...podEnv } };

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { formatCpu, formatMemory, StackConfig } from "../config";
-import { ContainerSpec, DeployedService, FileSet, Probe, ServiceSpec, Target, TaskSpec } from "./service";
+import { ContainerSpec, DeployedService, FileSet, KubernetesRule, MetricsRegistry, Probe, ServiceSpec, Target, TaskSpec } from "./service";
 
 type Input<T> = pulumi.Input<T>;
 
@@ -111,7 +111,13 @@ export class KubernetesTarget implements Target {
     return { pod, container };
   }
 
+  private readonly metrics = new MetricsRegistry();
+  metricsEndpoints() {
+    return this.metrics.list;
+  }
+
   deployService(spec: ServiceSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): DeployedService {
+    this.metrics.add(spec);
     const name = spec.name;
     const labels = this.labels(name);
     const { volumes, mounts, env } = this.podParts(spec, parent, name);
@@ -122,25 +128,26 @@ export class KubernetesTarget implements Target {
     const fieldPaths = { podIP: "status.podIP", podName: "metadata.name", namespace: "metadata.namespace" } as const;
     for (const [k, f] of Object.entries(spec.podEnv ?? {})) env.push({ name: k, valueFrom: { fieldRef: { fieldPath: fieldPaths[f] } } });
     let serviceAccountName: pulumi.Output<string> | undefined;
-    if (spec.kubernetesAccess?.length) {
+    if (spec.kubernetesAccess?.length || spec.clusterAccess?.length) {
       const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { namespace: this.namespace, labels } }, this.opts(parent));
-      const role = new k8s.rbac.v1.Role(
-        `${name}-role`,
-        {
-          metadata: { namespace: this.namespace, labels },
-          rules: spec.kubernetesAccess.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
-        },
-        this.opts(parent),
-      );
-      new k8s.rbac.v1.RoleBinding(
-        `${name}-rolebinding`,
-        {
-          metadata: { namespace: this.namespace, labels },
-          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-          subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: this.namespace }],
-        },
-        this.opts(parent),
-      );
+      const subjects = [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: this.namespace }];
+      const rules = (rs: readonly KubernetesRule[]) => rs.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
+      if (spec.kubernetesAccess?.length) {
+        const role = new k8s.rbac.v1.Role(`${name}-role`, { metadata: { namespace: this.namespace, labels }, rules: rules(spec.kubernetesAccess) }, this.opts(parent));
+        new k8s.rbac.v1.RoleBinding(
+          `${name}-rolebinding`,
+          { metadata: { namespace: this.namespace, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name }, subjects },
+          this.opts(parent),
+        );
+      }
+      if (spec.clusterAccess?.length) {
+        const role = new k8s.rbac.v1.ClusterRole(`${name}-clusterrole`, { metadata: { labels }, rules: rules(spec.clusterAccess) }, this.opts(parent));
+        new k8s.rbac.v1.ClusterRoleBinding(
+          `${name}-clusterrolebinding`,
+          { metadata: { labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name }, subjects },
+          this.opts(parent),
+        );
+      }
       serviceAccountName = sa.metadata.name;
     }
 

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { Sizing } from "../config";
+import { MetricsEndpoint, ScrapeAuth } from "../observability/scrape";
 
 /**
  * A target-neutral description of a long-running service: what a service file says about itself.
@@ -77,10 +78,14 @@ export interface ServiceSpec extends ContainerSpec {
   readonly stableNetworkIds?: boolean;
   /** Kubernetes API access the process needs (Flink's HA leader election on ConfigMaps). */
   readonly kubernetesAccess?: readonly KubernetesRule[];
+  /** Cluster-scoped Kubernetes API access (Prometheus reading each node's cAdvisor); ignored on Docker. */
+  readonly clusterAccess?: readonly KubernetesRule[];
   /** Environment filled from the pod itself (downward API); Docker fills the container's name. */
   readonly podEnv?: Readonly<Record<string, "podIP" | "podName" | "namespace">>;
   /** Seconds to finish in-flight work on stop (Kafka, StarRocks FE). */
   readonly terminationGraceSeconds?: number;
+  /** Where the service serves Prometheus metrics; the stack's Prometheus scrapes every service that says so. */
+  readonly metrics?: MetricsEndpoint<pulumi.Input<string>>;
 }
 
 export interface KubernetesRule {
@@ -104,8 +109,31 @@ export interface DeployedService {
   readonly resources: pulumi.Resource[];
 }
 
+/** A service's metrics endpoint as deployed: what the stack's Prometheus configuration is rendered from. */
+export interface DeployedMetrics {
+  /** The service name (job label, Docker alias, pods' app.kubernetes.io/name). */
+  readonly job: string;
+  readonly port: number;
+  readonly path: string;
+  readonly auth?: ScrapeAuth<pulumi.Input<string>>;
+}
+
+/** Collects the metrics endpoints of the services an adapter deploys. */
+export class MetricsRegistry {
+  private readonly endpoints: DeployedMetrics[] = [];
+  add(spec: ServiceSpec): void {
+    if (!spec.metrics) return;
+    this.endpoints.push({ job: spec.name, port: portOf(spec, spec.metrics.port), path: spec.metrics.path ?? "/metrics", auth: spec.metrics.auth });
+  }
+  get list(): readonly DeployedMetrics[] {
+    return [...this.endpoints];
+  }
+}
+
 export interface Target {
   readonly kind: "docker" | "kubernetes";
+  /** The metrics endpoints of every service deployed so far, in order. */
+  metricsEndpoints(): readonly DeployedMetrics[];
   /** dependsOn: what must exist before the workload starts (a schema, a bucket). */
   deployService(spec: ServiceSpec, parent: pulumi.Resource, dependsOn?: pulumi.Resource[]): DeployedService;
   runTask(spec: TaskSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.Resource;

@@ -6,6 +6,7 @@ import { StackConfig, TopicClass, TopicSettings } from "../config";
 import { TOPICS } from "../pipelines/topics";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../secrets";
+import { kafkaExporter } from "../observability/exporters";
 
 export interface KafkaArgs {
   /** The validated stack config (replicas, sizing, topic partitions and retention). */
@@ -116,6 +117,11 @@ export class Kafka extends pulumi.ComponentResource {
       },
       this,
       server.resources,
+    );
+    args.target.deployService(
+      kafkaExporter(cfg, { bootstrapServers: this.bootstrapServers, user: KAFKA_CLIENT_USER, password: this.clientPassword, scrapePassword: password(`${name}-exporter-scrape-password`, this) }),
+      this,
+      [this.topicsReady],
     );
     this.registerOutputs({ bootstrapServers: this.bootstrapServers });
   }

@@ -1,9 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
 import { StackConfig } from "../config";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../secrets";
+import { postgresExporter } from "../observability/exporters";
 
 /** One application database and the role that owns it. */
 export interface DatabaseCredentials {
@@ -37,6 +39,9 @@ export interface PostgresArgs {
  * a config change; each database is owned by its role and closed to PUBLIC. Passwords come from the
  * environment (psql \getenv, as <KEY>_PASSWORD), never from this file. The local sandbox runs the same script.
  */
+/** The exporter's role: pg_monitor's statistics and read access to the quality scores, nothing else. */
+export const POSTGRES_MONITOR_ROLE = "rtdw_monitor";
+
 export const BOOTSTRAP_SQL = Object.entries(DATABASES)
   .map(([key, db]) => {
     const role = `${db}_app`;
@@ -51,10 +56,41 @@ GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${role};
   })
   .join("\n")
   .concat(
+    `
+\\getenv monitor_pw MONITOR_PASSWORD
+SELECT format('CREATE ROLE %I LOGIN', '${POSTGRES_MONITOR_ROLE}') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${POSTGRES_MONITOR_ROLE}') \\gexec
+ALTER ROLE ${POSTGRES_MONITOR_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'monitor_pw';
+GRANT pg_monitor TO ${POSTGRES_MONITOR_ROLE};
+GRANT CONNECT ON DATABASE ${DATABASES.quality} TO ${POSTGRES_MONITOR_ROLE};
+`,
     // Schemas owned by the application role, so the app never needs more than its own database.
     `\n\\connect ${DATABASES.quality}\nSET ROLE ${DATABASES.quality}_app;\n`,
     fs.readFileSync(path.resolve(__dirname, "../../sql/postgres/rtdw_quality.sql"), "utf8"),
+    `\nGRANT SELECT ON dq_table_quality TO ${POSTGRES_MONITOR_ROLE};\n`,
   );
+
+/**
+ * postgres_exporter's custom query: the newest hour's score of each table, as rtdw_quality_score,
+ * _anomaly_ratio, _completeness and _last_event_timestamp_seconds (the alerts and the quality
+ * dashboard read these). last_event_ts is wall-clock time in the jobs' time zone.
+ */
+export function postgresExporterQueries(timeZone: string): string {
+  const tz = timeZone.replace(/'/g, "''");
+  return YAML.stringify({
+    rtdw_quality: {
+      query: `SELECT table_name, quality_score AS score, anomaly_ratio, completeness, EXTRACT(EPOCH FROM last_event_ts AT TIME ZONE '${tz}') AS last_event_timestamp_seconds
+FROM (SELECT DISTINCT ON (table_name) * FROM dq_table_quality ORDER BY table_name, dt DESC, hr DESC) newest`,
+      master: true,
+      metrics: [
+        { table_name: { usage: "LABEL", description: "Source table (database.table)" } },
+        { score: { usage: "GAUGE", description: "Quality score 0-100 of the newest hour: 100 x (1 - anomaly ratio) x completeness" } },
+        { anomaly_ratio: { usage: "GAUGE", description: "Rejected rows / total rows of the newest hour" } },
+        { completeness: { usage: "GAUGE", description: "Share of rows with every required field, newest hour" } },
+        { last_event_timestamp_seconds: { usage: "GAUGE", description: "Source time of the newest change seen, Unix seconds" } },
+      ],
+    },
+  });
+}
 
 /** PostgreSQL 16: catalog and metadata store, with one least-privilege role per application. */
 export class Postgres extends pulumi.ComponentResource {
@@ -92,6 +128,7 @@ export class Postgres extends pulumi.ComponentResource {
       (Object.keys(DATABASES) as DatabaseName[]).map((k) => [k, password(`${name}-${k}-password`, this)]),
     ) as Record<DatabaseName, pulumi.Output<string>>;
 
+    const monitorPassword = password(`${name}-monitor-password`, this);
     const bootstrap = args.target.runTask(
       {
         name: "postgres-bootstrap",
@@ -102,12 +139,26 @@ export class Postgres extends pulumi.ComponentResource {
         secretEnv: {
           PGPASSWORD: this.adminPassword,
           ...Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${k.toUpperCase()}_PASSWORD`, v])),
+          MONITOR_PASSWORD: monitorPassword,
         },
         configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sql": BOOTSTRAP_SQL } }],
         security: { runAsUser: 999, runAsGroup: 999, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
       },
       this,
       server.resources,
+    );
+
+    args.target.deployService(
+      postgresExporter(cfg, {
+        host: server.host,
+        database: DATABASES.quality,
+        user: POSTGRES_MONITOR_ROLE,
+        password: monitorPassword,
+        queries: postgresExporterQueries(cfg.timeZone),
+        scrapePassword: password(`${name}-exporter-scrape-password`, this),
+      }),
+      this,
+      [bootstrap],
     );
 
     this.databases = Object.fromEntries(

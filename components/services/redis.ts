@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
 import { portOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../secrets";
+import { redisExporter } from "../observability/exporters";
 
 export interface RedisArgs {
   /** The validated stack config (sizing, image, volume size). */
@@ -50,6 +51,7 @@ maxmemory-policy noeviction
     const server = args.target.deployService(spec, this);
     this.host = server.host;
     this.port = pulumi.output(portOf(spec, "redis"));
+    args.target.deployService(redisExporter(cfg, { host: server.host, password: this.password, scrapePassword: password(`${name}-exporter-scrape-password`, this) }), this, server.resources);
     this.registerOutputs({ host: this.host, port: this.port });
   }
 }

@@ -72,6 +72,8 @@ JAVA_OPTS = "-Xms${feHeapMiB}m -Xmx${feHeapMiB}m -XX:+UseG1GC -Djava.security.po
         { name: "editlog", port: STARROCKS_PORTS.feEditLog },
       ],
       volumes: [{ name: "meta", mountPath: "/opt/starrocks/fe/meta", sizeGiB: cfg.volumesGiB.starrocksFe }],
+      // StarRocks serves /metrics without authentication; the port is reachable only from the platform's pods.
+      metrics: { port: "http" },
       stableNetworkIds: true,
       sizing: cfg.sizing.starrocksFe,
       readiness: { http: { path: "/api/health", port: STARROCKS_PORTS.feHttp } },
@@ -109,6 +111,7 @@ mem_limit = 80%
         { name: "starlet", port: STARROCKS_PORTS.cnStarlet },
       ],
       volumes: [{ name: "cache", mountPath: "/opt/starrocks/cn/storage", sizeGiB: cfg.volumesGiB.starrocksCn }],
+      metrics: { port: "http" },
       stableNetworkIds: true,
       sizing: cfg.sizing.starrocksCn,
       readiness: { http: { path: "/api/health", port: STARROCKS_PORTS.cnHttp } },

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
 import { Target, portOf, revisionOf, ServiceSpec } from "../platform/service";
 import { password } from "../secrets";
+import { minioMetricsToken } from "../observability/credentials";
 import { bucketAccessStatements, bucketNames, Connection, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface MinioArgs {
@@ -52,7 +53,9 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
         { name: "s3", port: 9000 },
         { name: "console", port: 9001 },
       ],
-      env: { MINIO_ROOT_USER: rootUser, MINIO_PROMETHEUS_AUTH_TYPE: "public", MINIO_BROWSER_REDIRECT: "false" },
+      // Metrics require a JWT signed with the root secret (MinIO's default "jwt" auth type).
+      env: { MINIO_ROOT_USER: rootUser, MINIO_BROWSER_REDIRECT: "false" },
+      metrics: { port: "s3", path: "/minio/v2/metrics/cluster", auth: { bearer: this.rootPassword.apply((pw) => minioMetricsToken(rootUser, pw)) } },
       secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword },
       volumes: [{ name: "data", mountPath: "/data", sizeGiB: cfg.volumesGiB.minio }],
       sizing: cfg.sizing.minio,

@@ -33,8 +33,13 @@ function unwrap(v: any, path: string, secrets: string[]): any {
 export async function runStack(stack: string, configIn: Record<string, string>, secretKeysIn: string[] = []) {
   const registered: Registered[] = [];
   // Every stack needs the business database's password; tests supply one unless they test its absence.
-  const config = { sourcePassword: "source-password-for-tests-0001", ...(stack === "dev" ? {} : { source: '{"host":"mysql.shop.svc","database":"shop","user":"rtdw_cdc"}' }), ...configIn };
-  const secretKeys = [...secretKeysIn, ...("sourcePassword" in configIn ? [] : ["sourcePassword"])];
+  const config = {
+    sourcePassword: "source-password-for-tests-0001",
+    ...(stack === "dev" ? {} : { source: '{"host":"mysql.shop.svc","database":"shop","user":"rtdw_cdc"}' }),
+    ...(stack === "prod" ? { alertWebhooks: JSON.stringify(Object.fromEntries(["ops", "business", "data", "infra"].map((t) => [t, `https://hooks.example.com/${t}-token-0001`]))) } : {}),
+    ...configIn,
+  };
+  const secretKeys = [...secretKeysIn, ...(["sourcePassword", "alertWebhooks"] as const).filter((k) => k in config && !(k in configIn))];
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([k, v]) => [`rtdw:${k}`, v])),
     secretKeys.map((k) => `rtdw:${k}`),

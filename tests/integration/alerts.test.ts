@@ -1,3 +1,4 @@
+import { PROMTOOL_BIN } from "../../sandbox/install";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -28,7 +29,7 @@ describe("alerts: promtool, amtool and the sandbox's Prometheus", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("the rule file is valid and has the seeds' four classes plus the platform's alerts", () => {
-    const r = run("promtool", ["check", "rules", "rules.yml"], dir);
+    const r = run(PROMTOOL_BIN, ["check", "rules", "rules.yml"], dir);
     expect(r.out).toContain(`SUCCESS: ${ALERTS.length} rules found`);
     expect(r.code).toBe(0);
     const teams = new Set(ALERTS.map((a) => a.team));
@@ -36,7 +37,7 @@ describe("alerts: promtool, amtool and the sandbox's Prometheus", () => {
   });
 
   it("promtool test rules: every alert fires on its example at the right time with its team label, and stays silent on a healthy series", () => {
-    const r = run("promtool", ["test", "rules", "tests.yml"], dir);
+    const r = run(PROMTOOL_BIN, ["test", "rules", "tests.yml"], dir);
     expect(r.out).toContain("SUCCESS");
     expect(r.code).toBe(0);
     // The cases really are there: two per alert, each naming the team it must reach.
@@ -48,7 +49,7 @@ describe("alerts: promtool, amtool and the sandbox's Prometheus", () => {
   it("a broken expectation makes promtool fail (the test above can fail)", () => {
     const a = ALERTS[0];
     fs.writeFileSync(path.join(dir, "broken.yml"), renderRuleTests("rules.yml", [{ ...a, team: "data" }]));
-    const r = run("promtool", ["test", "rules", "broken.yml"], dir);
+    const r = run(PROMTOOL_BIN, ["test", "rules", "broken.yml"], dir);
     expect(r.code).not.toBe(0);
     expect(r.out).toContain("FAILED");
   });

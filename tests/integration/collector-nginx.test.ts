@@ -131,6 +131,7 @@ describe("collector: nginx (stack config) answers the SDK contract whatever the 
   const seen: { method?: string; body: string; headers: http.IncomingHttpHeaders; url?: string }[] = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rtdw-nginx-"));
   let port = 0;
+  let statusPort = 0;
 
   const freePort = () =>
     new Promise<number>((resolve) => {
@@ -151,10 +152,12 @@ describe("collector: nginx (stack config) answers the SDK contract whatever the 
     });
     await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
     port = await freePort();
+    statusPort = await freePort();
     fs.chmodSync(dir, 0o777);
     for (const t of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) fs.mkdirSync(path.join(dir, t), { mode: 0o777 });
     const conf = renderNginxConf({
       listen: `127.0.0.1:${port}`,
+      statusListen: `127.0.0.1:${statusPort}`,
       upstream: `127.0.0.1:${(upstream.address() as net.AddressInfo).port}`,
       accessLog: path.join(dir, "access.log"),
       errorLog: path.join(dir, "error.log"),
@@ -210,6 +213,14 @@ describe("collector: nginx (stack config) answers the SDK contract whatever the 
     expect(r.status).toBe(503);
     expect(r.headers["retry-after"]).toBe("5");
     expect(r.headers["access-control-allow-origin"]).toBe("*");
+  });
+
+  it("serves its connection counters for the exporter on the internal status port only, never on the public one", async () => {
+    const internal = await call(`http://127.0.0.1:${statusPort}/stub_status`);
+    expect(internal.status).toBe(200);
+    expect(internal.body).toMatch(/^Active connections: \d+/);
+    expect((await call(`http://127.0.0.1:${port}/stub_status`)).status).toBe(404);
+    expect((await call(`http://127.0.0.1:${statusPort}/sa`)).status).toBe(404);
   });
 
   it("answers 503 when Vector is down", async () => {

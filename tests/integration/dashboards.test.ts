@@ -1,3 +1,4 @@
+import { PROMTOOL_BIN } from "../../sandbox/install";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -13,7 +14,7 @@ describe("dashboards: every Prometheus query is valid PromQL (promtool)", () => 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rtdw-dash-"));
     const file = path.join(dir, "exprs.yml");
     fs.writeFileSync(file, YAML.stringify({ groups: [{ name: "dashboards", rules: exprs.map((expr, i) => ({ record: `rtdw:dashboard_query_${i}`, expr })) }] }));
-    const r = spawnSync("promtool", ["check", "rules", file], { encoding: "utf8" });
+    const r = spawnSync(PROMTOOL_BIN, ["check", "rules", file], { encoding: "utf8" });
     fs.rmSync(dir, { recursive: true, force: true });
     expect(`${r.stdout}${r.stderr}`).toContain(`SUCCESS: ${exprs.length} rules found`);
     expect(r.status).toBe(0);

@@ -3,16 +3,22 @@ import { ConfigError, DEFAULT_SIZING, parseStackConfig, PROFILES, SECRET_KEYS, s
 // Kubernetes stacks push the images they build, so a registry is part of every non-dev test config;
 // every stack names the business MySQL it captures (dev has a default) and its password.
 const SOURCE = JSON.stringify({ host: "mysql.shop.svc", database: "shop", user: "rtdw_cdc" });
+const WEBHOOKS = JSON.stringify({ ops: "https://hooks.example.com/ops", business: "https://hooks.example.com/b", data: "https://hooks.example.com/d", infra: "https://hooks.example.com/i" });
 const parse = (stack: string, values: Record<string, string>, secret: string[] = []) =>
   parseStackConfig(
     "rtdw",
     stack,
     Object.fromEntries(
-      Object.entries({ sourcePassword: "source-password-0001", ...(stack === "dev" ? {} : { imageRegistry: "registry.example.com/rtdw", source: SOURCE }), ...values })
+      Object.entries({
+        sourcePassword: "source-password-0001",
+        ...(stack === "dev" ? {} : { imageRegistry: "registry.example.com/rtdw", source: SOURCE }),
+        ...(stack === "prod" ? { alertWebhooks: WEBHOOKS } : {}),
+        ...values,
+      })
         .filter(([, v]) => v !== "<unset>")
         .map(([k, v]) => [`rtdw:${k}`, v]),
     ),
-    new Set([...secret, "sourcePassword"].map((k) => `rtdw:${k}`)),
+    new Set([...secret, "sourcePassword", "alertWebhooks"].map((k) => `rtdw:${k}`)),
   );
 
 function errorOf(fn: () => unknown): string {
@@ -55,6 +61,10 @@ describe("stack config", () => {
     ["unknown service in sizing", "dev", { sizing: JSON.stringify({ kafak: { memory: "1Gi" } }) }, /rtdw:sizing\.kafak: unknown service "kafak" \(known: minio, postgres/],
     ["limit below request", "test", { sizing: JSON.stringify({ redis: { cpuRequest: 2, cpuLimit: 1 } }) }, /rtdw:sizing\.redis: cpuLimit \(1\) is below cpuRequest \(2\)/],
     ["replicas on docker", "dev", { sizing: JSON.stringify({ kafka: { replicas: 3 } }) }, /rtdw:sizing\.kafka\.replicas: the docker target runs one container per service/],
+    ["prod without alert receivers", "prod", { alertWebhooks: "<unset>" }, /rtdw:alertWebhooks: required on prod: where each team's alerts go/],
+    ["alert receivers not JSON", "test", { alertWebhooks: "ops=https://h" }, /rtdw:alertWebhooks: expected a JSON object/],
+    ["alert receiver for an unknown team", "test", { alertWebhooks: '{"sales": "https://h/s"}' }, /rtdw:alertWebhooks: \(value\): unknown team sales \(teams: ops, business, data, infra\)/],
+    ["alert receiver not a URL", "test", { alertWebhooks: '{"ops": "hooks.example.com"}' }, /rtdw:alertWebhooks: ops: expected an http\(s\) URL/],
     ["zero replicas", "prod", { sizing: JSON.stringify({ kafka: { replicas: 0 } }) }, /rtdw:sizing\.kafka\.replicas: expected a whole number of replicas, at least 1/],
     ["bad namespace", "test", { namespace: "RTDW_Test" }, /rtdw:namespace: expected a Kubernetes namespace name/],
     ["bad bucket prefix", "prod", { bucketPrefix: "My_Bucket" }, /rtdw:bucketPrefix: expected 3-40 lower-case letters/],
@@ -120,14 +130,16 @@ describe("Pulumi.yaml", () => {
 });
 
 describe("the stack files", () => {
-  it.each(["dev", "test", "prod"])("Pulumi.%s.yaml is a valid configuration once the source password is set", (stack) => {
+  it.each(["dev", "test", "prod"])("Pulumi.%s.yaml is a valid configuration once its secrets are set (the source password; prod: the alert receivers)", (stack) => {
     const fs = require("fs") as typeof import("fs");
     const YAML = require("yaml") as typeof import("yaml");
     const file = YAML.parse(fs.readFileSync(require("path").join(__dirname, `../../Pulumi.${stack}.yaml`), "utf8")).config as Record<string, unknown>;
     const values = Object.fromEntries(Object.entries(file).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-    const cfg = parseStackConfig("rtdw", stack, { ...values, "rtdw:sourcePassword": "from-the-operator" }, new Set(["rtdw:sourcePassword"]));
+    const secrets = { "rtdw:sourcePassword": "from-the-operator", ...(stack === "prod" ? { "rtdw:alertWebhooks": WEBHOOKS } : {}) };
+    const cfg = parseStackConfig("rtdw", stack, { ...values, ...secrets }, new Set(Object.keys(secrets)));
     expect(cfg.source.database).toBe("shop");
-    // Without it, preview stops before anything is created and says what to do.
+    // Without them, preview stops before anything is created and says what to do.
     expect(() => parseStackConfig("rtdw", stack, values)).toThrow("rtdw:sourcePassword: required");
+    if (stack === "prod") expect(() => parseStackConfig("rtdw", stack, { ...values, "rtdw:sourcePassword": "x" }, new Set(["rtdw:sourcePassword"]))).toThrow("rtdw:alertWebhooks: required on prod");
   });
 });

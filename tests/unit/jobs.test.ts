@@ -12,8 +12,12 @@ const cfg = (stack: string) =>
   parseStackConfig(
     "rtdw",
     stack,
-    { "rtdw:sourcePassword": "source-password-0001", ...(stack === "dev" ? {} : { "rtdw:imageRegistry": "registry.example.com/rtdw", "rtdw:source": '{"host":"mysql","database":"shop","user":"rtdw_cdc"}' }) },
-    new Set(["rtdw:sourcePassword"]),
+    {
+      "rtdw:sourcePassword": "source-password-0001",
+      "rtdw:alertWebhooks": '{"ops": "https://hooks.example.com/ops"}',
+      ...(stack === "dev" ? {} : { "rtdw:imageRegistry": "registry.example.com/rtdw", "rtdw:source": '{"host":"mysql","database":"shop","user":"rtdw_cdc"}' }),
+    },
+    new Set(["rtdw:sourcePassword", "rtdw:alertWebhooks"]),
   );
 
 describe("the job table drives Flink sizing", () => {

@@ -39,6 +39,8 @@ function secretValues(run: Run): string[] {
     c.streampark.adminPassword,
     c.starrocks.rootPassword,
     ...Object.values(c.postgres).map((p: any) => p.password),
+    c.observability.prometheusPassword,
+    c.observability.grafanaAdminPassword,
   ];
 }
 
@@ -54,13 +56,13 @@ describe.each(["test", "prod"])("%s stack on Kubernetes", (stack) => {
   it("runs the stateful services as StatefulSets with claims and the rest as Deployments, each behind a Service", () => {
     expect(ofType(run.registered, K8S.ns)).toHaveLength(1);
     const sts = ofType(run.registered, K8S.sts).map((r) => r.inputs.metadata.name).sort();
-    expect(sts).toEqual([...(stack === "test" ? ["minio"] : []), "kafka", "postgres", "redis", "starrocks-cn", "starrocks-fe"].sort());
+    expect(sts).toEqual([...(stack === "test" ? ["minio"] : []), "alertmanager", "grafana", "kafka", "postgres", "prometheus", "redis", "starrocks-cn", "starrocks-fe"].sort());
     for (const s of ofType(run.registered, K8S.sts)) {
       expect(s.inputs.spec.volumeClaimTemplates.length).toBeGreaterThan(0);
       expect(s.inputs.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
     }
     const deploys = ofType(run.registered, K8S.deploy).map((r) => r.inputs.metadata.name).sort();
-    expect(deploys).toEqual(["flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "nginx", "streampark", "vector"]);
+    expect(deploys).toEqual(["flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "kafka-exporter", "nginx", "nginx-exporter", "postgres-exporter", "redis-exporter", "streampark", "vector"]);
     expect(ofType(run.registered, K8S.svc).map((r) => r.inputs.metadata.name).sort()).toEqual([...sts, ...deploys].sort());
   });
 
@@ -188,7 +190,10 @@ describe("dev stack on Docker", () => {
     expect(ofType(run.registered, DOCKER.net)).toHaveLength(1);
     const services = ofType(run.registered, DOCKER.ctr).filter((c) => c.inputs.restart === "unless-stopped");
     expect(services.map((c) => c.inputs.hostname).sort()).toEqual(
-      ["flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "kafka", "minio", "nginx", "postgres", "redis", "starrocks-cn", "starrocks-fe", "streampark", "vector"],
+      [
+        "alertmanager", "flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "grafana", "kafka", "kafka-exporter", "minio", "nginx", "nginx-exporter",
+        "postgres", "postgres-exporter", "prometheus", "redis", "redis-exporter", "starrocks-cn", "starrocks-fe", "streampark", "vector",
+      ],
     );
     for (const c of services) {
       expect(c.inputs.ports.every((p: any) => p.ip === "127.0.0.1")).toBe(true);
@@ -197,9 +202,12 @@ describe("dev stack on Docker", () => {
       expect(c.inputs.securityOpts).toContain("no-new-privileges:true");
     }
     expect(ofType(run.registered, DOCKER.vol).map((v) => v.inputs.name).sort()).toEqual([
+      "rtdw-dev-alertmanager-data",
+      "rtdw-dev-grafana-data",
       "rtdw-dev-kafka-data",
       "rtdw-dev-minio-data",
       "rtdw-dev-postgres-data",
+      "rtdw-dev-prometheus-data",
       "rtdw-dev-redis-data",
       "rtdw-dev-starrocks-cn-cache",
       "rtdw-dev-starrocks-fe-meta",
@@ -272,7 +280,7 @@ describe("streaming and analytics services on prod", () => {
     expect(envOf(jm.template.spec.containers[0]).FLINK_PROPERTIES).toContain("high-availability.type: kubernetes");
     expect(jm.template.spec.containers[0].args).toEqual(["jobmanager", "$(POD_IP)"]);
     expect(jm.template.spec.automountServiceAccountToken).toBe(true);
-    const role = ofType(run.registered, "kubernetes:rbac.authorization.k8s.io/v1:Role")[0].inputs;
+    const role = byName(run.registered, "kubernetes:rbac.authorization.k8s.io/v1:Role", "flink-jobmanager-role").inputs;
     expect(role.rules).toEqual([{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] }]);
     expect(envOf(container("flink-taskmanager")).AWS_SECRET_ACCESS_KEY.secretKeyRef).toBeDefined();
     expect(container("flink-taskmanager").image).toMatch(/^registry\.example\.com\/rtdw\/flink@sha256:/);

@@ -1,0 +1,211 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { StackConfig, suppliedSecret } from "../config";
+import { DeployedMetrics, portOf, ServiceSpec, Target } from "../platform/service";
+import { password } from "../secrets";
+import { renderAlertmanagerConfig, renderPrometheusRules } from "./alerts";
+import { webConfig } from "./credentials";
+import { SCRAPE_USER } from "./exporters";
+import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "./scrape";
+
+export interface ObservabilityArgs {
+  /** The validated stack config (sizing, images, volumes, alert receivers). */
+  readonly config: StackConfig;
+  /** Where the services run; its recorded metrics endpoints are what Prometheus scrapes. */
+  readonly target: Target;
+  /** Grafana's own database in the platform's PostgreSQL. */
+  readonly grafanaDatabase: { readonly host: pulumi.Input<string>; readonly port: pulumi.Input<number>; readonly database: string; readonly user: pulumi.Input<string>; readonly password: pulumi.Input<string> };
+  /** StarRocks' MySQL protocol endpoint (host:port) and user, for the dashboards' SQL panels. */
+  readonly starrocks: { readonly hostPort: pulumi.Input<string>; readonly user: string; readonly password: pulumi.Input<string> };
+}
+
+const SECRETS_DIR = "/etc/prometheus/secrets";
+/** The operator's and Grafana's user on Prometheus and Alertmanager. */
+export const PROMETHEUS_USER = "rtdw";
+
+/**
+ * Prometheus (scraping every service of the stack that serves metrics, with the alert rules),
+ * Alertmanager (routing by team) and Grafana (its database in PostgreSQL, Prometheus and StarRocks as
+ * data sources). Dashboards and Grafana's alert rules are registered by the GrafanaProvisioning resource.
+ */
+export class Observability extends pulumi.ComponentResource {
+  readonly prometheusUrl: pulumi.Output<string>;
+  readonly alertmanagerUrl: pulumi.Output<string>;
+  readonly grafanaUrl: pulumi.Output<string>;
+  /** Password of PROMETHEUS_USER on Prometheus and Alertmanager (secret). */
+  readonly prometheusPassword: pulumi.Output<string>;
+  /** Grafana's admin password (secret). */
+  readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** The scrape jobs Prometheus was configured with, by service. */
+  readonly scrapeJobs: readonly ScrapeJob[];
+  /** The Grafana service's resources, to depend on before provisioning it. */
+  readonly grafanaResources: pulumi.Resource[];
+
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:observability:Observability", name, {}, opts);
+    const cfg = args.config;
+    const t = args.target;
+    this.prometheusPassword = password(`${name}-prometheus-password`, this);
+    this.grafanaAdminPassword = password(`${name}-grafana-admin-password`, this);
+    const grafanaScrapePassword = password(`${name}-grafana-scrape-password`, this);
+    const selfAuth = { basic: { username: PROMETHEUS_USER, password: this.prometheusPassword } };
+
+    // Alertmanager first and Grafana too, so that Prometheus' configuration includes them.
+    const alertmanagerSpec: ServiceSpec = {
+      name: "alertmanager",
+      image: cfg.images.alertmanager,
+      args: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager", "--web.config.file=/etc/alertmanager/web.yml", "--cluster.listen-address="],
+      ports: [{ name: "web", port: 9093 }],
+      // Webhook URLs carry tokens: the whole configuration is a Secret.
+      secretFiles: [
+        {
+          dir: "/etc/alertmanager",
+          files: {
+            "alertmanager.yml": (suppliedSecret("alertWebhooks") ?? pulumi.secret("{}")).apply((w) => renderAlertmanagerConfig(JSON.parse(w))),
+            "web.yml": this.prometheusPassword.apply((pw) => webConfig({ [PROMETHEUS_USER]: pw })),
+          },
+        },
+      ],
+      volumes: [{ name: "data", mountPath: "/alertmanager", sizeGiB: cfg.volumesGiB.alertmanager }],
+      sizing: cfg.sizing.alertmanager,
+      readiness: { tcp: { port: 9093 } },
+      metrics: { port: "web", auth: selfAuth },
+      security: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, runAsNonRoot: true, readOnlyRootFilesystem: true },
+    };
+    const alertmanager = t.deployService(alertmanagerSpec, this);
+    this.alertmanagerUrl = pulumi.interpolate`http://${alertmanager.host}:${portOf(alertmanagerSpec, "web")}`;
+
+    const promHost = "prometheus";
+    const grafanaSpec: ServiceSpec = {
+      name: "grafana",
+      image: cfg.images.grafana,
+      ports: [{ name: "http", port: 3000 }],
+      env: {
+        GF_SECURITY_ADMIN_USER: "admin",
+        GF_SECURITY_ADMIN_PASSWORD__FILE: "/etc/grafana-secrets/admin-password",
+        GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION: "false",
+        GF_USERS_ALLOW_SIGN_UP: "false",
+        GF_AUTH_ANONYMOUS_ENABLED: "false",
+        GF_ANALYTICS_REPORTING_ENABLED: "false",
+        GF_DATABASE_TYPE: "postgres",
+        GF_DATABASE_HOST: pulumi.interpolate`${args.grafanaDatabase.host}:${args.grafanaDatabase.port}`,
+        GF_DATABASE_NAME: args.grafanaDatabase.database,
+        GF_DATABASE_USER: args.grafanaDatabase.user,
+        GF_DATABASE_PASSWORD__FILE: "/etc/grafana-secrets/database-password",
+        GF_METRICS_ENABLED: "true",
+        GF_METRICS_BASIC_AUTH_USERNAME: SCRAPE_USER,
+        GF_METRICS_BASIC_AUTH_PASSWORD__FILE: "/etc/grafana-secrets/metrics-password",
+        GF_PATHS_PROVISIONING: "/etc/grafana/provisioning",
+      },
+      secretFiles: [
+        { dir: "/etc/grafana-secrets", files: { "admin-password": this.grafanaAdminPassword, "database-password": args.grafanaDatabase.password, "metrics-password": grafanaScrapePassword } },
+        {
+          dir: "/etc/grafana/provisioning/datasources",
+          files: {
+            "rtdw.yml": pulumi
+              .all([this.prometheusPassword, args.starrocks.hostPort, args.starrocks.password])
+              .apply(([promPw, srHostPort, srPw]) => renderGrafanaDatasources({ prometheusUrl: `http://${promHost}:9090`, prometheusUser: PROMETHEUS_USER, prometheusPassword: promPw, starrocksHostPort: srHostPort, starrocksUser: args.starrocks.user, starrocksPassword: srPw })),
+          },
+        },
+      ],
+      volumes: [{ name: "data", mountPath: "/var/lib/grafana", sizeGiB: cfg.volumesGiB.grafana }],
+      sizing: cfg.sizing.grafana,
+      readiness: { http: { path: "/api/health", port: 3000 } },
+      startupSeconds: 120,
+      metrics: { port: "http", auth: { basic: { username: SCRAPE_USER, password: grafanaScrapePassword } } },
+      security: { runAsUser: 472, runAsGroup: 0, fsGroup: 472, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+    };
+    const grafana = t.deployService(grafanaSpec, this);
+    this.grafanaUrl = pulumi.interpolate`http://${grafana.host}:${portOf(grafanaSpec, "http")}`;
+    this.grafanaResources = grafana.resources;
+
+    // Prometheus scrapes itself like any other service; every endpoint recorded so far is in its configuration.
+    const self: DeployedMetrics = { job: "prometheus", port: 9090, path: "/metrics", auth: selfAuth };
+    const endpoints = [...t.metricsEndpoints(), self];
+    this.scrapeJobs = endpoints.map((e) => ({ job: e.job, port: e.port, path: e.path, auth: e.auth ? ("basic" in e.auth ? { kind: "basic" as const, username: e.auth.basic.username } : { kind: "bearer" as const }) : undefined }));
+    const prometheusYml = renderPrometheusConfig({
+      jobs: this.scrapeJobs,
+      discovery: t.kind === "kubernetes" ? { kind: "kubernetes" } : { kind: "docker" },
+      secretsDir: SECRETS_DIR,
+      ruleFiles: ["/etc/prometheus/rules/rtdw-rules.yml"],
+      alertmanagers: { addresses: [`alertmanager:${portOf(alertmanagerSpec, "web")}`], authJob: "alertmanager" },
+      externalLabels: { stack: cfg.stack },
+      kubeletCadvisor: t.kind === "kubernetes",
+    });
+    const secretFiles: Record<string, pulumi.Input<string>> = {};
+    for (const e of endpoints) {
+      if (e.auth) secretFiles[scrapeSecretFile(e.job)] = "basic" in e.auth ? e.auth.basic.password : e.auth.bearer;
+    }
+    const prometheusSpec: ServiceSpec = {
+      name: promHost,
+      image: cfg.images.prometheus,
+      args: [
+        "--config.file=/etc/prometheus/config/prometheus.yml",
+        "--storage.tsdb.path=/prometheus",
+        `--storage.tsdb.retention.time=${cfg.profile === "prod" ? "30d" : "7d"}`,
+        "--web.config.file=/etc/prometheus/web/web.yml",
+      ],
+      ports: [{ name: "web", port: 9090 }],
+      configFiles: [
+        // Sibling directories, never one mount inside another (a ConfigMap volume is read-only).
+        { dir: "/etc/prometheus/config", files: { "prometheus.yml": prometheusYml } },
+        { dir: "/etc/prometheus/rules", files: { "rtdw-rules.yml": renderPrometheusRules() } },
+      ],
+      secretFiles: [
+        { dir: SECRETS_DIR, files: secretFiles },
+        { dir: "/etc/prometheus/web", files: { "web.yml": this.prometheusPassword.apply((pw) => webConfig({ [PROMETHEUS_USER]: pw })) } },
+      ],
+      volumes: [{ name: "data", mountPath: "/prometheus", sizeGiB: cfg.volumesGiB.prometheus }],
+      sizing: cfg.sizing.prometheus,
+      readiness: { tcp: { port: 9090 } },
+      // Service discovery of the platform's pods; cAdvisor's container metrics through the API server.
+      kubernetesAccess: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }],
+      clusterAccess: [
+        { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
+      ],
+      security: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, runAsNonRoot: true, readOnlyRootFilesystem: true },
+    };
+    const prometheus = t.deployService(prometheusSpec, this);
+    this.prometheusUrl = pulumi.interpolate`http://${prometheus.host}:${portOf(prometheusSpec, "web")}`;
+    this.registerOutputs({ prometheusUrl: this.prometheusUrl, alertmanagerUrl: this.alertmanagerUrl, grafanaUrl: this.grafanaUrl });
+  }
+}
+
+/** Grafana's data-source provisioning file: Prometheus (uid "prometheus") and StarRocks over MySQL (uid "starrocks"). */
+export function renderGrafanaDatasources(o: {
+  prometheusUrl: string;
+  prometheusUser: string;
+  prometheusPassword: string;
+  starrocksHostPort: string;
+  starrocksUser: string;
+  starrocksPassword: string;
+}): string {
+  return YAML.stringify({
+    apiVersion: 1,
+    datasources: [
+      {
+        name: "Prometheus",
+        uid: "prometheus",
+        type: "prometheus",
+        access: "proxy",
+        url: o.prometheusUrl,
+        isDefault: true,
+        basicAuth: true,
+        basicAuthUser: o.prometheusUser,
+        secureJsonData: { basicAuthPassword: o.prometheusPassword },
+        editable: false,
+      },
+      {
+        name: "StarRocks",
+        uid: "starrocks",
+        type: "mysql",
+        url: o.starrocksHostPort,
+        user: o.starrocksUser,
+        jsonData: { database: "dws" },
+        secureJsonData: { password: o.starrocksPassword },
+        editable: false,
+      },
+    ],
+  });
+}
