@@ -43,8 +43,9 @@ const table = (rows: Record<ServiceName, Row>) =>
   Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, s(v)])) as Record<ServiceName, Sizing>;
 
 /**
- * dev: the documented laptop (12 GiB / 4 cores minimum) with room to spare: memory limits sum to
- * 8.6 GiB (budget 10 GiB) and CPU requests to 2.25 cores (budget 4). Anchors: the StarRocks quick
+ * dev: the documented laptop (12 GiB / 4 cores minimum): memory limits sum to 9.5 GiB with the
+ * TaskManager the job table needs and the monitoring stack (budget 10 GiB, checked by a test), CPU
+ * requests to 2.3 cores (budget 4). Anchors: the StarRocks quick
  * start (FE+CN+MinIO in 4 GB), Flink's docs example (JM 1600m / TM 1728m), Kafka's default 1G heap.
  * test: prod's topology (replica counts that exercise HA) at a fraction of its size.
  * prod: the documented targets: StarRocks FE 8C/16G x3 and CN 16C/64G (docs/plan_cluster.md),
