@@ -10,5 +10,6 @@ import { SecretKey, suppliedSecret } from "./config";
 export function password(name: string, parent: pulumi.Resource, configKey?: SecretKey): pulumi.Output<string> {
   const supplied = configKey ? suppliedSecret(configKey) : undefined;
   if (supplied) return pulumi.secret(supplied);
-  return new random.RandomPassword(name, { length: 32, special: false }, { parent }).result;
+  // RandomPassword's result is secret by its schema; saying so here keeps it secret in every engine (mocks too).
+  return pulumi.secret(new random.RandomPassword(name, { length: 32, special: false }, { parent }).result);
 }

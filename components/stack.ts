@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig, sizingTotals } from "./config";
+import { StackConfig, sizingTotals, suppliedSecret } from "./config";
 import { PlatformCredentials, PlatformEndpoints } from "./contracts";
 import { createTarget } from "./platform/targets";
 import { DatabaseName, DATABASES, Postgres } from "./services/postgres";
@@ -17,6 +17,9 @@ import { Minio } from "./storage/minio";
 import { S3Store } from "./storage/s3";
 import { ObjectStore } from "./storage/types";
 import { Observability } from "./observability/observability";
+import { GrafanaProvisioning } from "./observability/grafanaProvisioning";
+import { grafanaDesired } from "./observability/grafana";
+import { dashboards } from "../dashboards";
 
 type OutputsOf<T> = pulumi.Output<T>;
 
@@ -29,6 +32,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly lineage: readonly JobLineage[];
   /** One FlinkSqlJob per row of the job table. */
   readonly jobs: FlinkJobs;
+  /** Grafana's folder, alert rules, contact points, policy and dashboards. */
+  readonly grafana: GrafanaProvisioning;
 
   constructor(name: string, cfg: StackConfig, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:index:Platform", name, {}, opts);
@@ -67,6 +72,9 @@ export class Platform extends pulumi.ComponentResource {
 
     const os = objectStore.connection;
 
+    // The providers reach APIs from the deploying machine: published 127.0.0.1 ports on docker, a Kubernetes API tunnel otherwise.
+    const local = (url: pulumi.Input<string>) => pulumi.output(url).apply((u) => (target.kind === "docker" ? u.replace(/\/\/[^:/]+/, "//127.0.0.1") : u));
+
     // Last among the services: Prometheus scrapes every service deployed before it that serves metrics.
     const observability = new Observability(
       "observability",
@@ -84,10 +92,21 @@ export class Platform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    this.grafana = new GrafanaProvisioning(
+      "grafana-provisioning",
+      {
+        url: local(observability.grafanaUrl),
+        tunnel: target.kind === "kubernetes" ? { context: cfg.kubernetesContext } : undefined,
+        auth: observability.grafanaAdminPassword.apply((password) => ({ user: "admin", password })),
+        desired: (suppliedSecret("alertWebhooks") ?? pulumi.secret("{}")).apply((w) =>
+          grafanaDesired({ stack: cfg.stack, webhooks: JSON.parse(w), dashboards: dashboards() as any[], evaluate: cfg.alertEvaluator === "grafana" }),
+        ),
+      },
+      { parent: this, dependsOn: observability.grafanaResources },
+    );
 
     // The jobs. Rendered against in-cluster addresses (Flink runs there); the provider reaches the
     // backend from the deploying machine: published 127.0.0.1 ports on docker, a Kubernetes API tunnel otherwise.
-    const local = (url: pulumi.Input<string>) => pulumi.output(url).apply((u) => (target.kind === "docker" ? u.replace(/\/\/[^:/]+/, "//127.0.0.1") : u));
     const pg = (k: DatabaseName) => postgres.databases[k];
     const sourcePassword = new pulumi.Config(cfg.project).requireSecret("sourcePassword");
     this.jobs = new FlinkJobs(

@@ -23,6 +23,8 @@ export const VRL_HARNESS_BIN = path.join(CACHE, "vrl-target", "release", "rtdw-v
 export const PROMTOOL_DIR = path.join(REPO, "tests", "promtool");
 /** promtool of the Prometheus the stacks run (3.5): Debian's 2.42 lacks Kubernetes service discovery. */
 export const PROMTOOL_BIN = path.join(CACHE, "bin", "promtool");
+export const GRAFANA_CONTRACT_DIR = path.join(REPO, "tests", "grafana-contract");
+export const GRAFANA_CONTRACT_BIN = path.join(CACHE, "bin", "grafana-contract");
 
 function log(msg: string) {
   process.stderr.write(`[sandbox install] ${msg}\n`);
@@ -174,16 +176,25 @@ export function buildVrlHarness(): void {
   });
 }
 
-/** promtool from tests/promtool's pinned module (go.sum), rebuilt when the pins change. */
-export function buildPromtool(): void {
-  const stamp = `${PROMTOOL_BIN}.built-from`;
-  const fingerprint = createHash("sha256").update(["go.mod", "go.sum"].map((f) => fs.readFileSync(path.join(PROMTOOL_DIR, f), "utf8")).join("\0")).digest("hex");
-  if (fs.existsSync(PROMTOOL_BIN) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === fingerprint) return;
-  timed("go build of promtool (Prometheus v3.5.0)", () => {
-    ensureDir(path.dirname(PROMTOOL_BIN));
-    run("go", ["build", "-trimpath", "-mod=readonly", "-o", PROMTOOL_BIN, "github.com/prometheus/prometheus/cmd/promtool"], { cwd: PROMTOOL_DIR });
+/** Builds a Go program of a pinned module in the repository (go.sum), again only when its sources change. */
+function goBuild(what: string, dir: string, pkg: string, bin: string, sources: string[]): void {
+  const stamp = `${bin}.built-from`;
+  const fingerprint = createHash("sha256").update(sources.map((f) => fs.readFileSync(path.join(dir, f), "utf8")).join("\0")).digest("hex");
+  if (fs.existsSync(bin) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === fingerprint) return;
+  timed(`go build of ${what}`, () => {
+    ensureDir(path.dirname(bin));
+    run("go", ["build", "-trimpath", "-mod=readonly", "-o", bin, pkg], { cwd: dir });
     fs.writeFileSync(stamp, fingerprint);
   });
+}
+
+export function buildPromtool(): void {
+  goBuild("promtool (Prometheus v3.5.0)", PROMTOOL_DIR, "github.com/prometheus/prometheus/cmd/promtool", PROMTOOL_BIN, ["go.mod", "go.sum"]);
+}
+
+/** The Grafana API contract checker (tests/grafana-contract, on grafana-openapi-client-go). */
+export function buildGrafanaContract(): void {
+  goBuild("the Grafana API contract checker", GRAFANA_CONTRACT_DIR, ".", GRAFANA_CONTRACT_BIN, ["go.mod", "go.sum", "main.go"]);
 }
 
 export function install(): void {
@@ -196,4 +207,5 @@ export function install(): void {
   installMinio();
   buildVrlHarness();
   buildPromtool();
+  buildGrafanaContract();
 }

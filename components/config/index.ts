@@ -54,6 +54,8 @@ export interface StackConfig {
   readonly kafkaTopics: Readonly<Record<TopicClass, TopicSettings>>;
   /** How FlinkSqlJob submits jobs: the SQL Gateway + JobManager REST, or StreamPark's API. */
   readonly jobBackend: "sql-gateway" | "streampark";
+  /** Which evaluates the alerts and notifies the teams: Prometheus with Alertmanager, or Grafana. The other holds the same rules, silent. */
+  readonly alertEvaluator: "prometheus" | "grafana";
   /** The business time zone of the jobs (dt/hr partitions). */
   readonly timeZone: string;
   /** The business MySQL the CDC job captures (its password: the secret rtdw:sourcePassword). */
@@ -214,6 +216,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     flink,
     kafkaTopics,
     jobBackend: raw.jobBackend ?? "sql-gateway",
+    alertEvaluator: raw.alertEvaluator ?? "prometheus",
     timeZone: raw.timeZone ?? "Asia/Shanghai",
     source: { ...source!, port: source!.port ?? 3306 },
     jobRestartNonces: raw.jobRestartNonces ?? {},

@@ -82,6 +82,7 @@ export const rawConfigSchema = z.strictObject({
     .regex(/^[\w.-]+(:\d+)?(\/[\w.-]+)*$/, { message: 'expected a registry and path such as "registry.example.com/rtdw"' })
     .optional(),
   jobBackend: z.enum(["sql-gateway", "streampark"], { message: 'expected "sql-gateway" or "streampark"' }).optional(),
+  alertEvaluator: z.enum(["prometheus", "grafana"], { message: 'expected "prometheus" or "grafana"' }).optional(),
   timeZone: z
     .string()
     .refine((tz) => { try { new Intl.DateTimeFormat("en", { timeZone: tz }); return true; } catch { return false; } }, { message: 'expected an IANA time zone such as "Asia/Shanghai"' })

@@ -128,7 +128,8 @@ export class Observability extends pulumi.ComponentResource {
       discovery: t.kind === "kubernetes" ? { kind: "kubernetes" } : { kind: "docker" },
       secretsDir: SECRETS_DIR,
       ruleFiles: ["/etc/prometheus/rules/rtdw-rules.yml"],
-      alertmanagers: { addresses: [`alertmanager:${portOf(alertmanagerSpec, "web")}`], authJob: "alertmanager" },
+      // When Grafana notifies, Prometheus still evaluates the rules (ALERTS for the dashboards) but sends nothing.
+      alertmanagers: cfg.alertEvaluator === "prometheus" ? { addresses: [`alertmanager:${portOf(alertmanagerSpec, "web")}`], authJob: "alertmanager" } : undefined,
       externalLabels: { stack: cfg.stack },
       kubeletCadvisor: t.kind === "kubernetes",
     });

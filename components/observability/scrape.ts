@@ -43,8 +43,8 @@ export interface PrometheusConfigInput {
   /** Directory holding one file per authenticated job, named by the job (its password or token). */
   readonly secretsDir: string;
   readonly ruleFiles: readonly string[];
-  /** Alertmanager addresses (host:port), and the job whose credentials Prometheus uses for it. */
-  readonly alertmanagers: { readonly addresses: readonly string[]; readonly authJob?: string };
+  /** Alertmanager addresses (host:port), and the job whose credentials Prometheus uses for it; none when another system notifies. */
+  readonly alertmanagers?: { readonly addresses: readonly string[]; readonly authJob?: string };
   /** Labels on every series and alert leaving this Prometheus (e.g. the stack). */
   readonly externalLabels?: Readonly<Record<string, string>>;
   /** Container CPU and memory from each node's kubelet (cAdvisor), through the API server. */
@@ -94,7 +94,8 @@ export function renderPrometheusConfig(input: PrometheusConfigInput): string {
     seen.add(j.job);
   }
   const interval = `${input.scrapeIntervalSeconds ?? 15}s`;
-  const amJob = input.alertmanagers.authJob ? input.jobs.find((j) => j.job === input.alertmanagers.authJob) : undefined;
+  const am = input.alertmanagers;
+  const amJob = am?.authJob ? input.jobs.find((j) => j.job === am.authJob) : undefined;
   const scrapeConfigs: Record<string, unknown>[] = [...input.jobs]
     .sort((a, b) => a.job.localeCompare(b.job))
     .map((j) => ({ job_name: j.job, metrics_path: j.path, ...authBlock(j, input.secretsDir), ...discoveryBlock(j, input.discovery) }));
@@ -115,9 +116,7 @@ export function renderPrometheusConfig(input: PrometheusConfigInput): string {
   return YAML.stringify({
     global: { scrape_interval: interval, evaluation_interval: interval, ...(input.externalLabels ? { external_labels: { ...input.externalLabels } } : {}) },
     rule_files: [...input.ruleFiles],
-    alerting: {
-      alertmanagers: [{ ...(amJob ? authBlock(amJob, input.secretsDir) : {}), static_configs: [{ targets: [...input.alertmanagers.addresses] }] }],
-    },
+    ...(am ? { alerting: { alertmanagers: [{ ...(amJob ? authBlock(amJob, input.secretsDir) : {}), static_configs: [{ targets: [...am.addresses] }] }] } } : {}),
     scrape_configs: scrapeConfigs,
   });
 }

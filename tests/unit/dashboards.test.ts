@@ -1,3 +1,4 @@
+import { dashboardSchemaProblems } from "../helpers/grafana-schema";
 import { dashboards } from "../../dashboards";
 
 /**
@@ -47,5 +48,20 @@ describe("dashboards as code", () => {
     for (const s of ["numRunningJobs", "job_uptime", "numRestarts", "numberOfFailedCheckpoints", "lastCheckpointDuration", "numRecordsInPerSecond", "currentEmitEventTimeLag", "backPressuredTimeMsPerSecond", "kafka_consumergroup_lag", "rtdw_quality_score", "rtdw_quality_anomaly_ratio", "SLA attainment", "dead_letter_kafka", "core_pv"]) {
       expect(text).toContain(s);
     }
+  });
+});
+
+describe("dashboards against Grafana's dashboard schema (@grafana/schema of the Grafana version the stacks run)", () => {
+  it("every dashboard conforms: no unknown field, no missing required field, no wrong type", () => {
+    expect(dashboardSchemaProblems(dashboards())).toEqual([]);
+  });
+
+  it("the check finds a field the schema does not have and a value of the wrong type (it can fail)", () => {
+    const [d] = dashboards();
+    const typo = { ...d, title: "typo", refreshh: "30s" };
+    const wrongType = { ...d, title: "wrong type", panels: [{ ...(d.panels as any[])[0], gridPos: { h: "tall", w: 6, x: 0, y: 0 } }] };
+    const problems = dashboardSchemaProblems([typo, wrongType]);
+    expect(problems.some((p) => p.startsWith('dashboard "typo"') && p.includes('"refreshh"\' does not exist'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('dashboard "wrong type"') && p.includes("'string' is not assignable to type 'number'"))).toBe(true);
   });
 });

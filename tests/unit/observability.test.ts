@@ -115,4 +115,30 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
     const grafanaEnv = fileContent(run, /^grafana$/);
     expect(grafanaEnv.length).toBeGreaterThan(0);
   });
+
+  it("registers Grafana's folder, rule group, contact points, policy and dashboards as one resource, its credentials and webhooks secret", () => {
+    const g = run.registered.filter((r) => r.type === "pulumi-nodejs:dynamic/rtdw:GrafanaProvisioning");
+    expect(g).toHaveLength(1);
+    const inputs = g[0].inputs;
+    expect(g[0].secretPaths).toEqual(expect.arrayContaining(["auth", "desired"]));
+    expect(inputs.url).toBe(stack === "dev" ? "http://127.0.0.1:3000" : `http://grafana.${config.namespace ?? "rtdw"}.svc.cluster.local:3000`);
+    expect(inputs.tunnel).toEqual(stack === "dev" ? undefined : { context: undefined });
+    expect(inputs.desired.dashboards.map((d: any) => d.uid)).toEqual(["rtdw-platform", "rtdw-flink-jobs", "rtdw-kafka-lag", "rtdw-data-quality", "rtdw-tracking"]);
+    // Prometheus notifies by default: Grafana holds the same rules, paused, so nobody is paged twice.
+    expect(inputs.desired.ruleGroup.rules.length).toBe(11);
+    expect(inputs.desired.ruleGroup.rules.every((r: any) => r.isPaused)).toBe(true);
+    const teamsWithHooks = stack === "prod" ? ["ops", "business", "data", "infra"] : stack === "test" ? ["ops"] : [];
+    expect(inputs.desired.contactPoints.map((c: any) => c.name)).toEqual(teamsWithHooks.map((t) => `team-${t}`));
+  });
+});
+
+describe("observability with Grafana as the alert evaluator (Pulumi mocks)", () => {
+  it("Grafana's rules are active and Prometheus sends nothing to Alertmanager", async () => {
+    const run = await runStack("test", { imageRegistry: "registry.example.com/rtdw", alertEvaluator: "grafana" });
+    const g = run.registered.find((r) => r.type === "pulumi-nodejs:dynamic/rtdw:GrafanaProvisioning")!;
+    expect(g.inputs.desired.ruleGroup.rules.every((r: any) => r.isPaused === false)).toBe(true);
+    const prometheus = YAML.parse(fileContent(run, /^global:\n\s+scrape_interval/)[0].value);
+    expect(prometheus.alerting).toBeUndefined();
+    expect(prometheus.rule_files).toEqual(["/etc/prometheus/rules/rtdw-rules.yml"]);
+  });
 });
