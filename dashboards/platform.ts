@@ -9,6 +9,6 @@ export const platformOverview = () =>
     .withPanel(stat("Lowest quality score", "none", prom("min(rtdw_quality_score)")))
     .withPanel(stat("Kafka lag", "none", prom("sum(kafka_consumergroup_lag)")))
     .withPanel(timeseries("Scrape targets up", "none", prom("sum by (job) (up)", "{{job}}")))
-    .withPanel(timeseries("CPU used of limit", "percentunit", prom('sum by (pod) (rate(container_cpu_usage_seconds_total{container!=""}[5m])) / sum by (pod) (kube_pod_container_resource_limits{resource="cpu"})', "{{pod}}")))
-    .withPanel(timeseries("Memory used of limit", "percentunit", prom('sum by (pod) (container_memory_working_set_bytes{container!=""}) / sum by (pod) (kube_pod_container_resource_limits{resource="memory"})', "{{pod}}")))
+    .withPanel(timeseries("CPU used of limit", "percentunit", prom('sum by (pod) (rate(container_cpu_usage_seconds_total{container!=""}[5m])) / sum by (pod) (container_spec_cpu_quota{container!=""} / container_spec_cpu_period{container!=""})', "{{pod}}")))
+    .withPanel(timeseries("Memory used of limit", "percentunit", prom('sum by (pod) (container_memory_working_set_bytes{container!=""}) / sum by (pod) (container_spec_memory_limit_bytes{container!=""} > 0)', "{{pod}}")))
     .withPanel(timeseries("Object store free capacity", "bytes", prom("minio_cluster_capacity_usable_free_bytes")));

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { JobBackend, SqlGatewayBackend } from "./backend";
 import { StreamParkBackend } from "./streampark";
-import { withApiAccess } from "./tunnel";
+import { withApiAccess } from "../platform/tunnel";
 import {
   BackendConfig, changedFields, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, LifecycleDeps, ObjectStoreConfig, readJob, updateJob, validate,
 } from "./provider";

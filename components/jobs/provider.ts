@@ -37,7 +37,7 @@ export interface FlinkSqlJobInputs {
   /** Change to restart the job with its upgrade mode although nothing else changed. */
   readonly restartNonce: number;
   readonly backend: BackendConfig;
-  /** Reach cluster-internal backend URLs through a Kubernetes API tunnel (see tunnel.ts). */
+  /** Reach cluster-internal backend URLs through a Kubernetes API tunnel (see platform/tunnel.ts). */
   readonly tunnel?: { readonly context?: string };
   /** Where this job's savepoints go, e.g. s3://rtdw-prod-checkpoints/savepoints/rt-dw-ods-processing. */
   readonly savepointDir: string;

@@ -131,7 +131,8 @@ export const ALERTS: readonly AlertDef[] = [
   {
     name: "HighCpuUsage",
     action: "Check which container is busy and whether its sizing in rtdw:sizing still fits the load.",
-    expr: 'sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=""}[5m])) / sum by (namespace, pod) (kube_pod_container_resource_limits{resource="cpu"}) > 0.8',
+    // cAdvisor's own series (the kubelet's, scraped by the stack's Prometheus): usage over the CFS quota.
+    expr: 'sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=""}[5m])) / sum by (namespace, pod) (container_spec_cpu_quota{container!=""} / container_spec_cpu_period{container!=""}) > 0.8',
     for: "10m",
     severity: "warning",
     team: "infra",
@@ -139,7 +140,8 @@ export const ALERTS: readonly AlertDef[] = [
     fires: {
       series: [
         { series: 'container_cpu_usage_seconds_total{namespace="rtdw",pod="kafka-0",container="kafka"}', values: "0+54x30" },
-        { series: 'kube_pod_container_resource_limits{namespace="rtdw",pod="kafka-0",resource="cpu"}', values: "1x30" },
+        { series: 'container_spec_cpu_quota{namespace="rtdw",pod="kafka-0",container="kafka"}', values: "100000x30" },
+        { series: 'container_spec_cpu_period{namespace="rtdw",pod="kafka-0",container="kafka"}', values: "100000x30" },
       ],
       at: "20m",
       labels: { namespace: "rtdw", pod: "kafka-0" },
@@ -148,7 +150,8 @@ export const ALERTS: readonly AlertDef[] = [
     healthy: {
       series: [
         { series: 'container_cpu_usage_seconds_total{namespace="rtdw",pod="kafka-0",container="kafka"}', values: "0+12x30" },
-        { series: 'kube_pod_container_resource_limits{namespace="rtdw",pod="kafka-0",resource="cpu"}', values: "1x30" },
+        { series: 'container_spec_cpu_quota{namespace="rtdw",pod="kafka-0",container="kafka"}', values: "100000x30" },
+        { series: 'container_spec_cpu_period{namespace="rtdw",pod="kafka-0",container="kafka"}', values: "100000x30" },
       ],
       at: "20m",
     },
@@ -156,7 +159,7 @@ export const ALERTS: readonly AlertDef[] = [
   {
     name: "HighMemoryUsage",
     action: "Check the container's memory trend; raise its memory in rtdw:sizing before it is OOM-killed.",
-    expr: 'sum by (namespace, pod) (container_memory_working_set_bytes{container!=""}) / sum by (namespace, pod) (kube_pod_container_resource_limits{resource="memory"}) > 0.8',
+    expr: 'sum by (namespace, pod) (container_memory_working_set_bytes{container!=""}) / sum by (namespace, pod) (container_spec_memory_limit_bytes{container!=""} > 0) > 0.8',
     for: "10m",
     severity: "warning",
     team: "infra",
@@ -164,7 +167,7 @@ export const ALERTS: readonly AlertDef[] = [
     fires: {
       series: [
         { series: 'container_memory_working_set_bytes{namespace="rtdw",pod="redis-0",container="redis"}', values: "900x30" },
-        { series: 'kube_pod_container_resource_limits{namespace="rtdw",pod="redis-0",resource="memory"}', values: "1000x30" },
+        { series: 'container_spec_memory_limit_bytes{namespace="rtdw",pod="redis-0",container="redis"}', values: "1000x30" },
       ],
       at: "20m",
       labels: { namespace: "rtdw", pod: "redis-0" },
@@ -173,7 +176,7 @@ export const ALERTS: readonly AlertDef[] = [
     healthy: {
       series: [
         { series: 'container_memory_working_set_bytes{namespace="rtdw",pod="redis-0",container="redis"}', values: "500x30" },
-        { series: 'kube_pod_container_resource_limits{namespace="rtdw",pod="redis-0",resource="memory"}', values: "1000x30" },
+        { series: 'container_spec_memory_limit_bytes{namespace="rtdw",pod="redis-0",container="redis"}', values: "1000x30" },
       ],
       at: "20m",
     },

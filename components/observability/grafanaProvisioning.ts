@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { HttpError, requestJson, RetryPolicy } from "../flink/http";
-import { TunnelConfig, withApiAccess } from "../jobs/tunnel";
+import { TunnelConfig, withApiAccess } from "../platform/tunnel";
 import { GrafanaDesired, GrafanaRequest, provisioningRequests, removalRequests } from "./grafana";
 
 export interface GrafanaProvisioningInputs {

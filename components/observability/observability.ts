@@ -131,7 +131,7 @@ export class Observability extends pulumi.ComponentResource {
       // When Grafana notifies, Prometheus still evaluates the rules (ALERTS for the dashboards) but sends nothing.
       alertmanagers: cfg.alertEvaluator === "prometheus" ? { addresses: [`alertmanager:${portOf(alertmanagerSpec, "web")}`], authJob: "alertmanager" } : undefined,
       externalLabels: { stack: cfg.stack },
-      kubeletCadvisor: t.kind === "kubernetes",
+      kubeletCadvisor: t.kind === "kubernetes" ? { namespace: cfg.namespace } : undefined,
     });
     const secretFiles: Record<string, pulumi.Input<string>> = {};
     for (const e of endpoints) {

@@ -47,8 +47,8 @@ export interface PrometheusConfigInput {
   readonly alertmanagers?: { readonly addresses: readonly string[]; readonly authJob?: string };
   /** Labels on every series and alert leaving this Prometheus (e.g. the stack). */
   readonly externalLabels?: Readonly<Record<string, string>>;
-  /** Container CPU and memory from each node's kubelet (cAdvisor), through the API server. */
-  readonly kubeletCadvisor?: boolean;
+  /** Container CPU and memory from each node's kubelet (cAdvisor), through the API server, kept for this namespace's pods only. */
+  readonly kubeletCadvisor?: { readonly namespace: string };
   readonly scrapeIntervalSeconds?: number;
 }
 
@@ -111,6 +111,8 @@ export function renderPrometheusConfig(input: PrometheusConfigInput): string {
         { target_label: "__address__", replacement: "kubernetes.default.svc:443" },
         { source_labels: ["__meta_kubernetes_node_name"], regex: "(.+)", target_label: "__metrics_path__", replacement: "/api/v1/nodes/$1/proxy/metrics/cadvisor" },
       ],
+      // Nodes run other tenants' pods too: only the platform's own count.
+      metric_relabel_configs: [{ source_labels: ["namespace"], regex: input.kubeletCadvisor.namespace.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), action: "keep" }],
     });
   }
   return YAML.stringify({

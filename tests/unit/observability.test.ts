@@ -55,6 +55,8 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
     } else {
       expect(byJob["flink-taskmanager"].kubernetes_sd_configs[0].selectors).toEqual([{ role: "pod", label: "app.kubernetes.io/name=flink-taskmanager" }]);
       expect(byJob["starrocks-cn"].relabel_configs[0]).toEqual({ source_labels: ["__meta_kubernetes_pod_container_port_number"], regex: "8040", action: "keep" });
+      // Container CPU and memory of this stack's namespace only (nodes are shared).
+      expect(byJob["kubelet-cadvisor"].metric_relabel_configs).toEqual([{ source_labels: ["namespace"], regex: stack === "test" ? "rtdw-test" : "rtdw", action: "keep" }]);
     }
     expect(prometheus.rule_files).toEqual(["/etc/prometheus/rules/rtdw-rules.yml"]);
     expect(prometheus.global.external_labels).toEqual({ stack });

@@ -1,4 +1,4 @@
-import { serviceOf, withApiAccess } from "../../components/jobs/tunnel";
+import { serviceOf, withApiAccess } from "../../components/platform/tunnel";
 
 describe("reaching cluster APIs from the deploying machine", () => {
   it("recognises the in-cluster Service URLs the stacks hand the provider", () => {

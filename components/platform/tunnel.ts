@@ -1,6 +1,7 @@
 /**
- * How the job provider reaches the SQL Gateway, JobManager and StreamPark from where `pulumi up`
- * runs (a laptop, a CI runner) when they are cluster services created in the same run: a tunnel
+ * How the stack's providers (Flink jobs, Grafana) reach the SQL Gateway, JobManager, StreamPark and
+ * Grafana from where `pulumi up` runs (a laptop, a CI runner) when they are cluster services created
+ * in the same run: a tunnel
  * through the Kubernetes API (the pods/portforward subresource), authenticated with the same
  * kubeconfig and context the stack deploys with. Nothing is exposed outside the cluster and no
  * extra credential exists; whoever may deploy the stack may reach its APIs, nobody else.
