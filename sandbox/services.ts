@@ -501,66 +501,41 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
   const webConfigOfPrometheus = () => webConfigFile("prometheus", { rtdw: s.prometheus });
   const scrapeAuth = { user: "prometheus", password: s.scrape };
 
-  const postgresExporter: SandboxService = {
-    name: "postgres-exporter",
-    port: "postgresExporter",
-    after: ["postgres"],
+  // An exporter from Debian, healthy once it reports its service up (`<upMetric> 1`).
+  const exporter = (o: { name: string; port: PortName; after: string; command: string; args: string[]; env?: Record<string, string>; upMetric: string; auth?: typeof scrapeAuth; prepare?: () => void }): SandboxService => ({
+    name: o.name,
+    port: o.port,
+    after: [o.after],
     startupSeconds: 30,
+    prepare: o.prepare ?? (() => {}),
+    process: () => ({ name: o.name, command: o.command, args: o.args, env: o.env }),
+    async healthy() {
+      const r = await httpGet(`http://127.0.0.1:${p[o.port]}/metrics`, o.auth);
+      return r.status === 200 && new RegExp(`^${o.upMetric} 1$`, "m").test(r.body);
+    },
+  });
+  const postgresExporter = exporter({
+    name: "postgres-exporter", port: "postgresExporter", after: "postgres", command: "prometheus-postgres-exporter", upMetric: "pg_up", auth: scrapeAuth,
     prepare() {
-      ensureDir(conf("postgres-exporter"));
       webConfigFile("postgres-exporter", { prometheus: s.scrape });
       fs.writeFileSync(path.join(CONF, "postgres-exporter", "queries.yml"), postgresExporterQueries(SANDBOX_TIME_ZONE));
     },
-    process: () => ({
-      name: "postgres-exporter",
-      command: "prometheus-postgres-exporter",
-      args: [
-        `--web.listen-address=127.0.0.1:${p.postgresExporter}`, `--web.config.file=${path.join(CONF, "postgres-exporter", "web.yml")}`,
-        `--extend.query-path=${path.join(CONF, "postgres-exporter", "queries.yml")}`,
-      ],
-      env: { DATA_SOURCE_NAME: `postgresql://${POSTGRES_MONITOR_ROLE}:${s.postgresMonitor}@127.0.0.1:${p.postgres}/${DATABASES.quality}?sslmode=disable` },
-    }),
-    async healthy() {
-      const r = await httpGet(`http://127.0.0.1:${p.postgresExporter}/metrics`, scrapeAuth);
-      return r.status === 200 && /^pg_up 1$/m.test(r.body);
-    },
-  };
-
+    args: [
+      `--web.listen-address=127.0.0.1:${p.postgresExporter}`, `--web.config.file=${path.join(CONF, "postgres-exporter", "web.yml")}`,
+      `--extend.query-path=${path.join(CONF, "postgres-exporter", "queries.yml")}`,
+    ],
+    env: { DATA_SOURCE_NAME: `postgresql://${POSTGRES_MONITOR_ROLE}:${s.postgresMonitor}@127.0.0.1:${p.postgres}/${DATABASES.quality}?sslmode=disable` },
+  });
   // Debian's redis_exporter (1.45) and nginx exporter (0.x) cannot require credentials; they listen on loopback only.
-  const redisExporter: SandboxService = {
-    name: "redis-exporter",
-    port: "redisExporter",
-    after: ["redis"],
-    startupSeconds: 30,
-    prepare() {},
-    process: () => ({
-      name: "redis-exporter",
-      command: "prometheus-redis-exporter",
-      args: ["-web.listen-address", `127.0.0.1:${p.redisExporter}`, "-redis.addr", `redis://127.0.0.1:${p.redis}`],
-      env: { REDIS_PASSWORD: s.redis },
-    }),
-    async healthy() {
-      const r = await httpGet(`http://127.0.0.1:${p.redisExporter}/metrics`);
-      return r.status === 200 && /^redis_up 1$/m.test(r.body);
-    },
-  };
-
-  const nginxExporter: SandboxService = {
-    name: "nginx-exporter",
-    port: "nginxExporter",
-    after: ["nginx"],
-    startupSeconds: 30,
-    prepare() {},
-    process: () => ({
-      name: "nginx-exporter",
-      command: "prometheus-nginx-exporter",
-      args: ["-web.listen-address", `127.0.0.1:${p.nginxExporter}`, "-nginx.scrape-uri", `http://127.0.0.1:${p.nginxStatus}/stub_status`],
-    }),
-    async healthy() {
-      const r = await httpGet(`http://127.0.0.1:${p.nginxExporter}/metrics`);
-      return r.status === 200 && /^nginx_up 1$/m.test(r.body);
-    },
-  };
+  const redisExporter = exporter({
+    name: "redis-exporter", port: "redisExporter", after: "redis", command: "prometheus-redis-exporter", upMetric: "redis_up",
+    args: ["-web.listen-address", `127.0.0.1:${p.redisExporter}`, "-redis.addr", `redis://127.0.0.1:${p.redis}`],
+    env: { REDIS_PASSWORD: s.redis },
+  });
+  const nginxExporter = exporter({
+    name: "nginx-exporter", port: "nginxExporter", after: "nginx", command: "prometheus-nginx-exporter", upMetric: "nginx_up",
+    args: ["-web.listen-address", `127.0.0.1:${p.nginxExporter}`, "-nginx.scrape-uri", `http://127.0.0.1:${p.nginxStatus}/stub_status`],
+  });
 
   const prometheus: SandboxService = {
     name: "prometheus",
