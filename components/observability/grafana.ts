@@ -190,3 +190,13 @@ export function removalRequests(previous: GrafanaDesired, next?: GrafanaDesired)
   gone.push(...previous.contactPoints.filter((c) => !keepContacts.has(c.uid)).map((c): GrafanaRequest => ({ op: "deleteContactPoint", method: "DELETE", path: `/api/v1/provisioning/contact-points/${enc(c.uid)}`, fallbackOn: [404] })));
   return gone;
 }
+
+/** What `pulumi refresh` reads to find what Grafana lacks: the folder, the rule group, the contact points, each dashboard. */
+export function readRequests(desired: GrafanaDesired): { folder: GrafanaRequest; ruleGroup: GrafanaRequest; contactPoints: GrafanaRequest; dashboards: GrafanaRequest[] } {
+  return {
+    folder: { op: "getFolder", method: "GET", path: `/api/folders/${enc(desired.folder.uid)}` },
+    ruleGroup: { op: "getRuleGroup", method: "GET", path: `/api/v1/provisioning/folder/${enc(desired.ruleGroup.folderUid)}/rule-groups/${enc(desired.ruleGroup.title)}` },
+    contactPoints: { op: "getContactPoints", method: "GET", path: "/api/v1/provisioning/contact-points" },
+    dashboards: desired.dashboards.map((d): GrafanaRequest => ({ op: "getDashboard", method: "GET", path: `/api/dashboards/uid/${enc(d.uid)}` })),
+  };
+}

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { HttpError, requestJson, RetryPolicy } from "../flink/http";
 import { TunnelConfig, withApiAccess } from "../platform/tunnel";
-import { GrafanaDesired, GrafanaRequest, provisioningRequests, removalRequests } from "./grafana";
+import { GrafanaDesired, GrafanaRequest, provisioningRequests, readRequests, removalRequests } from "./grafana";
 
 export interface GrafanaProvisioningInputs {
   /** Grafana's URL as the stack knows it (in-cluster on Kubernetes, 127.0.0.1 on Docker). */
@@ -59,6 +59,34 @@ const outputsOf = (inputs: GrafanaProvisioningInputs): GrafanaProvisioningOutput
 
 const reach = <T>(inputs: GrafanaProvisioningInputs, fn: (url: string) => Promise<T>) => withApiAccess([inputs.url], inputs.tunnel, (to) => fn(to(inputs.url)));
 
+/**
+ * What of `desired` Grafana lacks now: the folder, the rule group or its rules, contact points,
+ * dashboards. `pulumi refresh` uses it: a Grafana whose database was lost or edited by hand shows a
+ * change, and the next `up` provisions it again.
+ */
+export async function missing(baseUrl: string, inputs: GrafanaProvisioningInputs): Promise<string[]> {
+  const quick: RetryPolicy = { attempts: 3, initialDelayMs: 250, maxDelayMs: 2000 };
+  const d = inputs.desired;
+  const reads = readRequests(d);
+  const get = async (r: GrafanaRequest) => {
+    try {
+      return await send(baseUrl, inputs.auth, r, quick);
+    } catch (e) {
+      if (/failed: .*\b404\b/.test((e as Error).message)) return undefined;
+      throw e;
+    }
+  };
+  if (!(await get(reads.folder))) return [`folder ${d.folder.uid}`];
+  const gone: string[] = [];
+  const group = (await get(reads.ruleGroup)) as { rules?: { uid?: string }[] } | undefined;
+  const have = new Set((group?.rules ?? []).map((r) => r.uid));
+  for (const r of d.ruleGroup.rules) if (!have.has(String(r.uid))) gone.push(`rule ${String(r.uid)}`);
+  const points = ((await get(reads.contactPoints)) ?? []) as { uid?: string }[];
+  for (const c of d.contactPoints) if (!points.some((p) => p.uid === c.uid)) gone.push(`contact point ${c.uid}`);
+  for (const [i, db] of d.dashboards.entries()) if (!(await get(reads.dashboards[i]))) gone.push(`dashboard ${db.uid}`);
+  return gone;
+}
+
 /** The Pulumi face: create/update apply idempotent PUTs and POSTs; delete removes folder, contact points and policy. */
 export const grafanaProvisioningProvider: pulumi.dynamic.ResourceProvider<GrafanaProvisioningInputs, GrafanaProvisioningOutputs> = {
   async check(_olds, news) {
@@ -79,6 +107,12 @@ export const grafanaProvisioningProvider: pulumi.dynamic.ResourceProvider<Grafan
   async create(inputs) {
     await reach(inputs, (url) => provision(url, inputs));
     return { id: `grafana-${inputs.desired.folder.uid}`, outs: outputsOf(inputs) };
+  },
+  async read(id, props) {
+    const p = props as GrafanaProvisioningOutputs;
+    const gone = await reach(p, (url) => missing(url, p));
+    // Anything missing (everything, when the folder is) makes the digest differ from what is wanted, so the next `up` provisions it again.
+    return { id, props: { ...p, digest: gone.length ? `missing: ${gone.join(", ")}` : p.digest } };
   },
   async update(_id, olds, news) {
     await reach(news, (url) => provision(url, news, olds.desired));

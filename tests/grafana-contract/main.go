@@ -155,6 +155,27 @@ func main() {
 			if uid, err = param(`^/api/dashboards/uid/([^/?]+)$`, q.Path); err == nil {
 				_, _ = c.Dashboards.DeleteDashboardByUID(uid)
 			}
+		case "getFolder":
+			var uid string
+			if uid, err = param(`^/api/folders/([^/?]+)$`, q.Path); err == nil {
+				_, _ = c.Folders.GetFolderByUID(uid)
+			}
+		case "getRuleGroup":
+			m := regexp.MustCompile(`^/api/v1/provisioning/folder/([^/]+)/rule-groups/([^/?]+)$`).FindStringSubmatch(q.Path)
+			if m == nil {
+				err = fmt.Errorf("path %s is not a rule group's", q.Path)
+			} else {
+				folder, _ := url.PathUnescape(m[1])
+				group, _ := url.PathUnescape(m[2])
+				_, _ = c.Provisioning.GetAlertRuleGroup(group, folder)
+			}
+		case "getContactPoints":
+			_, _ = c.Provisioning.GetContactpoints(provisioning.NewGetContactpointsParams())
+		case "getDashboard":
+			var uid string
+			if uid, err = param(`^/api/dashboards/uid/([^/?]+)$`, q.Path); err == nil {
+				_, _ = c.Dashboards.GetDashboardByUID(uid)
+			}
 		default:
 			err = fmt.Errorf("unknown operation %q", q.Op)
 		}

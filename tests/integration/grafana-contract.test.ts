@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import { dashboards } from "../../dashboards";
 import { TEAMS } from "../../components/observability/alerts";
-import { GrafanaRequest, grafanaDesired, provisioningRequests, removalRequests } from "../../components/observability/grafana";
+import { GrafanaRequest, grafanaDesired, provisioningRequests, readRequests, removalRequests } from "../../components/observability/grafana";
 import { GRAFANA_CONTRACT_BIN } from "../../sandbox/install";
 
 interface Checked {
@@ -36,14 +36,18 @@ describe("contract: the stack's Grafana requests against Grafana's OpenAPI (graf
   it.each([
     ["Prometheus notifies (Grafana's rules paused), every team with a webhook", false, webhooks],
     ["Grafana notifies, two teams without a webhook", true, { ops: "https://hooks.example.com/ops", data: "https://hooks.example.com/data" }],
-  ])("%s: folder, contact points, policy, rule group, dashboards and their removal all match", (_name, evaluate, hooks) => {
+  ])("%s: folder, contact points, policy, rule group, dashboards, their removal and refresh's reads all match", (_name, evaluate, hooks) => {
     const desired = grafanaDesired({ stack: "prod", webhooks: hooks, dashboards: dashboards() as any[], evaluate });
-    const requests = [...provisioningRequests(desired), ...removalRequests(desired)];
+    const reads = readRequests(desired);
+    const requests = [...provisioningRequests(desired), ...removalRequests(desired), reads.folder, reads.ruleGroup, reads.contactPoints, ...reads.dashboards];
     const { code, results } = check(requests);
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(code).toBe(0);
     expect([...new Set(results.map((r) => r.op))].sort()).toEqual(
-      ["createFolder", "deleteContactPoint", "deleteDashboard", "deleteFolder", "postContactPoint", "postDashboard", "putContactPoint", "putPolicyTree", "putRuleGroup", "resetPolicyTree", "updateFolder"],
+      [
+        "createFolder", "deleteContactPoint", "deleteDashboard", "deleteFolder", "getContactPoints", "getDashboard", "getFolder", "getRuleGroup",
+        "postContactPoint", "postDashboard", "putContactPoint", "putPolicyTree", "putRuleGroup", "resetPolicyTree", "updateFolder",
+      ],
     );
     expect(results.filter((r) => r.op === "postDashboard")).toHaveLength(5);
     expect(results.filter((r) => r.op === "putContactPoint")).toHaveLength(Object.keys(hooks).length);

@@ -51,6 +51,7 @@ class FakeGrafana {
     if ((m = /^\/api\/folders\/([^/]+)$/.exec(path))) {
       const uid = decodeURIComponent(m[1]);
       if (!this.folders.has(uid)) return [404, { message: "folder not found" }];
+      if (method === "GET") return [200, { uid, title: this.folders.get(uid) }];
       if (method === "PUT") return this.folders.set(uid, body.title), [200];
       if (method === "DELETE") {
         if (query !== "forceDeleteRules=true" && [...this.ruleGroups.values()].some((g) => g.folderUid === uid)) return [400, { message: "folder contains alert rules" }];
@@ -62,6 +63,7 @@ class FakeGrafana {
     }
     if ((m = /^\/api\/v1\/provisioning\/contact-points(?:\/([^/]+))?$/.exec(path))) {
       const uid = m[1] && decodeURIComponent(m[1]);
+      if (method === "GET" && !uid) return [200, [...this.contactPoints.entries()].map(([k, v]) => ({ ...v, uid: k }))];
       if (method === "POST") return this.contactPoints.set(body.uid, body), [202, body];
       if (!uid || !this.contactPoints.has(uid)) return [404, { message: "contact point not found" }];
       if (method === "PUT") return this.contactPoints.set(uid, body), [202];
@@ -76,6 +78,13 @@ class FakeGrafana {
       const missing = this.receivers(body).filter((r) => !known.has(r));
       if (missing.length) return [400, { message: `receiver '${missing[0]}' does not exist` }];
       return (this.policy = body), [202];
+    }
+    if (method === "GET" && (m = /^\/api\/v1\/provisioning\/folder\/([^/]+)\/rule-groups\/([^/]+)$/.exec(path))) {
+      const g = this.ruleGroups.get(`${m[1]}/${m[2]}`);
+      return g ? [200, g] : [404, { message: "rule group does not exist" }];
+    }
+    if (method === "GET" && (m = /^\/api\/dashboards\/uid\/([^/]+)$/.exec(path))) {
+      return this.dashboards.has(decodeURIComponent(m[1])) ? [200, { dashboard: { uid: m[1] } }] : [404, { message: "Dashboard not found" }];
     }
     if (method === "PUT" && (m = /^\/api\/v1\/provisioning\/folder\/([^/]+)\/rule-groups\/([^/]+)$/.exec(path))) {
       if (!this.folders.has(m[1])) return [404, { message: "folder does not exist" }];
@@ -143,6 +152,25 @@ describe("GrafanaProvisioning's lifecycle against a stand-in with Grafana's docu
     await provider.update!("grafana-rtdw", { ...before, digest: "x", dashboards: [], rules: [] }, after);
     expect([...grafana.dashboards.keys()]).toEqual(all.slice(0, 4).map((d) => d.uid));
     expect([...grafana.contactPoints.keys()]).toEqual(["rtdw-team-ops"]);
+  });
+
+  it("refresh finds what Grafana lost (a dashboard deleted by hand, a lost database) and the next up provisions it again", async () => {
+    const current = { ...inputs({ webhooks: { ops: "https://hooks.example.com/ops" }, dashboards: all.slice(0, 4) }), digest: "", dashboards: [], rules: [] };
+    const applied = (await provider.update!("grafana-rtdw", current, current)).outs!;
+    expect((await provider.read!("grafana-rtdw", applied)).props).toEqual(applied);
+    grafana.dashboards.delete(all[1].uid);
+    const drifted = (await provider.read!("grafana-rtdw", applied)).props!;
+    expect(drifted.digest).toBe(`missing: dashboard ${all[1].uid}`);
+    expect((await provider.diff!("grafana-rtdw", drifted, current)).changes).toBe(true);
+    await provider.update!("grafana-rtdw", drifted, current);
+    expect(grafana.dashboards.has(all[1].uid)).toBe(true);
+    // A Grafana that lost its database: the folder is gone, so everything is; up provisions it all again.
+    for (const m of [grafana.folders, grafana.ruleGroups, grafana.dashboards, grafana.contactPoints]) m.clear();
+    grafana.policy = { receiver: GRAFANA_DEFAULT_CONTACT_POINT };
+    const lost = (await provider.read!("grafana-rtdw", applied)).props!;
+    expect(lost.digest).toBe("missing: folder rtdw");
+    await provider.update!("grafana-rtdw", lost, current);
+    expect({ folders: grafana.folders.size, groups: grafana.ruleGroups.size, dashboards: grafana.dashboards.size, contactPoints: grafana.contactPoints.size }).toEqual({ folders: 1, groups: 1, dashboards: 4, contactPoints: 1 });
   });
 
   it("delete resets the policy, removes the folder with its rules and dashboards, then the contact points", async () => {
