@@ -13,7 +13,10 @@ CREATE CATALOG rtdw WITH (
   's3.endpoint' = '${s3.endpoint}',
   's3.access-key' = '${s3.accessKey}',
   's3.secret-key' = '${secret:s3.secretKey}',
-  's3.path.style.access' = '${s3.pathStyle}'
+  's3.path.style.access' = '${s3.pathStyle}',
+  -- Streaming readers register as consumers (their consumer-id hint), so a snapshot a stopped job
+  -- still needs is not expired under it; a consumer no job has advanced for a week stops counting.
+  'table-default.consumer.expiration-time' = '7 d'
 );
 
 USE CATALOG rtdw;

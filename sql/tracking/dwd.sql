@@ -9,5 +9,5 @@ SELECT dt, distinct_id, event, event_time, COALESCE(track_id, 0),
   hr, type, login_id, project, lib, country, province, city, is_core,
   TRY_CAST(JSON_VALUE(properties, '$.price') AS DECIMAL(12, 2)),
   properties, recv_time
-FROM ods.tracking_events
+FROM ods.tracking_events /*+ OPTIONS('consumer-id' = 'rt-trk-dwd') */
 WHERE type IN ('track', 'track_signup') AND event IS NOT NULL;

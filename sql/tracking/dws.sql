@@ -22,11 +22,11 @@ CREATE TEMPORARY TABLE dws_trk_funnel_daily (
 EXECUTE STATEMENT SET BEGIN
 INSERT INTO dws_trk_event_hourly
 SELECT dt, hr, event, COUNT(*), COUNT(DISTINCT distinct_id), COUNT(*) FILTER (WHERE is_core)
-FROM dwd.tracking_events GROUP BY dt, hr, event;
+FROM dwd.tracking_events /*+ OPTIONS('consumer-id' = 'rt-trk-dws-hourly') */ GROUP BY dt, hr, event;
 
 INSERT INTO dws_trk_event_daily
 SELECT dt, event, COUNT(*), COUNT(DISTINCT distinct_id), COUNT(*) FILTER (WHERE is_core)
-FROM dwd.tracking_events GROUP BY dt, event;
+FROM dwd.tracking_events /*+ OPTIONS('consumer-id' = 'rt-trk-dws-daily') */ GROUP BY dt, event;
 
 -- A user counts in a step only if they also reached the step before it that day.
 INSERT INTO dws_trk_funnel_daily
@@ -39,6 +39,6 @@ FROM (
   SELECT dt, distinct_id,
     MAX(event = 'ViewProduct') AS viewed, MAX(event = 'AddToCart') AS carted,
     MAX(event = 'SubmitOrder') AS ordered, MAX(event = 'PayOrder') AS paid
-  FROM dwd.tracking_events GROUP BY dt, distinct_id
+  FROM dwd.tracking_events /*+ OPTIONS('consumer-id' = 'rt-trk-dws-funnel') */ GROUP BY dt, distinct_id
 ) GROUP BY dt;
 END;

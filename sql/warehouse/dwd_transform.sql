@@ -11,7 +11,7 @@ SELECT *, CASE
     WHEN email IS NULL OR NOT REGEXP(LOWER(TRIM(email)), '^[^@ ]+@[^@ ]+\.[a-z]{2,}$') THEN 'users.email is not an e-mail address'
     WHEN created_at IS NULL THEN 'users.created_at is missing'
   END AS reject_reason
-FROM ods.shop_users /*+ OPTIONS('scan.mode' = 'latest-full') */;
+FROM ods.shop_users /*+ OPTIONS('scan.mode' = 'latest-full', 'consumer-id' = 'rt-dw-dwd-transform') */;
 
 CREATE TEMPORARY VIEW products_checked AS
 SELECT *, CASE
@@ -19,7 +19,7 @@ SELECT *, CASE
     WHEN name IS NULL OR TRIM(name) = '' THEN 'products.name is empty'
     WHEN price IS NULL OR price < 0 THEN 'products.price is missing or negative'
   END AS reject_reason
-FROM ods.shop_products /*+ OPTIONS('scan.mode' = 'latest-full') */;
+FROM ods.shop_products /*+ OPTIONS('scan.mode' = 'latest-full', 'consumer-id' = 'rt-dw-dwd-transform') */;
 
 CREATE TEMPORARY VIEW orders_checked AS
 SELECT *, CASE
@@ -29,7 +29,7 @@ SELECT *, CASE
     WHEN LOWER(status) NOT IN ('created', 'paid', 'shipped', 'completed', 'cancelled') THEN 'orders.status is not a known status'
     WHEN created_at IS NULL THEN 'orders.created_at is missing'
   END AS reject_reason
-FROM ods.shop_orders /*+ OPTIONS('scan.mode' = 'latest-full') */;
+FROM ods.shop_orders /*+ OPTIONS('scan.mode' = 'latest-full', 'consumer-id' = 'rt-dw-dwd-transform') */;
 
 CREATE TEMPORARY VIEW order_items_checked AS
 SELECT *, CASE
@@ -38,7 +38,7 @@ SELECT *, CASE
     WHEN quantity IS NULL OR quantity <= 0 THEN 'order_items.quantity is not positive'
     WHEN unit_price IS NULL OR unit_price < 0 THEN 'order_items.unit_price is missing or negative'
   END AS reject_reason
-FROM ods.shop_order_items /*+ OPTIONS('scan.mode' = 'latest-full') */;
+FROM ods.shop_order_items /*+ OPTIONS('scan.mode' = 'latest-full', 'consumer-id' = 'rt-dw-dwd-transform') */;
 
 CREATE TEMPORARY VIEW payments_checked AS
 SELECT *, CASE
@@ -48,7 +48,7 @@ SELECT *, CASE
     WHEN LOWER(`method`) NOT IN ('alipay', 'wechat', 'card', 'cash') THEN 'payments.method is not a known method'
     WHEN LOWER(status) NOT IN ('pending', 'success', 'failed', 'refunded') THEN 'payments.status is not a known status'
   END AS reject_reason
-FROM ods.shop_payments /*+ OPTIONS('scan.mode' = 'latest-full') */;
+FROM ods.shop_payments /*+ OPTIONS('scan.mode' = 'latest-full', 'consumer-id' = 'rt-dw-dwd-transform') */;
 
 EXECUTE STATEMENT SET BEGIN
 INSERT INTO dwd.users

@@ -24,18 +24,18 @@ SELECT o.order_date,
   CAST(COALESCE(SUM(o.total_amount) FILTER (WHERE o.status <> 'cancelled'), 0) AS DECIMAL(18, 2)),
   CAST(COALESCE(SUM(p.paid), 0) AS DECIMAL(18, 2)),
   COUNT(DISTINCT o.user_id)
-FROM dwd.orders AS o
+FROM dwd.orders /*+ OPTIONS('consumer-id' = 'rt-dw-dws-aggregate-trade') */ AS o
 LEFT JOIN (
-  SELECT order_id, SUM(amount) AS paid FROM dwd.payments WHERE status = 'success' GROUP BY order_id
+  SELECT order_id, SUM(amount) AS paid FROM dwd.payments /*+ OPTIONS('consumer-id' = 'rt-dw-dws-aggregate-trade') */ WHERE status = 'success' GROUP BY order_id
 ) AS p ON p.order_id = o.id
 GROUP BY o.order_date;
 
 INSERT INTO dws_product_daily
 SELECT o.order_date, i.product_id, COALESCE(pr.category, 'unknown'),
   CAST(SUM(i.quantity) AS BIGINT), CAST(SUM(i.line_amount) AS DECIMAL(18, 2)), COUNT(DISTINCT i.order_id)
-FROM dwd.order_items AS i
-JOIN dwd.orders AS o ON o.id = i.order_id
-LEFT JOIN dwd.products AS pr ON pr.id = i.product_id
+FROM dwd.order_items /*+ OPTIONS('consumer-id' = 'rt-dw-dws-aggregate-product') */ AS i
+JOIN dwd.orders /*+ OPTIONS('consumer-id' = 'rt-dw-dws-aggregate-product') */ AS o ON o.id = i.order_id
+LEFT JOIN dwd.products /*+ OPTIONS('consumer-id' = 'rt-dw-dws-aggregate-product') */ AS pr ON pr.id = i.product_id
 WHERE o.status <> 'cancelled'
 GROUP BY o.order_date, i.product_id, COALESCE(pr.category, 'unknown');
 END;

@@ -14,23 +14,23 @@ CREATE TEMPORARY TABLE dq_table_quality (
 CREATE TEMPORARY VIEW ods_changes AS
 SELECT 'shop.users' AS table_name, dt, hr, src_ts, CAST(NULL AS STRING) AS reason,
   CASE WHEN op <> 'd' AND (name IS NULL OR email IS NULL OR created_at IS NULL) THEN 1 ELSE 0 END AS incomplete
-FROM ods.shop_users
+FROM ods.shop_users /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */
 UNION ALL
 SELECT 'shop.products', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op <> 'd' AND (name IS NULL OR price IS NULL) THEN 1 ELSE 0 END
-FROM ods.shop_products
+FROM ods.shop_products /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */
 UNION ALL
 SELECT 'shop.orders', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op <> 'd' AND (user_id IS NULL OR total_amount IS NULL OR status IS NULL) THEN 1 ELSE 0 END
-FROM ods.shop_orders
+FROM ods.shop_orders /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */
 UNION ALL
 SELECT 'shop.order_items', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op <> 'd' AND (order_id IS NULL OR product_id IS NULL OR quantity IS NULL) THEN 1 ELSE 0 END
-FROM ods.shop_order_items
+FROM ods.shop_order_items /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */
 UNION ALL
 SELECT 'shop.payments', dt, hr, src_ts, CAST(NULL AS STRING), CASE WHEN op <> 'd' AND (order_id IS NULL OR amount IS NULL OR status IS NULL) THEN 1 ELSE 0 END
-FROM ods.shop_payments
+FROM ods.shop_payments /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */
 UNION ALL
 -- A rejected change counts in its table's hour (of arrival) as an anomaly.
 SELECT source_table, dt, DATE_FORMAT(ingest_ts, 'HH'), CAST(NULL AS TIMESTAMP_LTZ(3)), reason, 0
-FROM dq.dwd_rejects;
+FROM dq.dwd_rejects /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */;
 
 CREATE TEMPORARY VIEW hourly AS
 SELECT table_name, dt, hr,

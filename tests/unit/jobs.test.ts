@@ -160,3 +160,27 @@ describe("one writer per table", () => {
     expect([...writers].filter(([, jobs]) => jobs.length > 1)).toEqual([]);
   });
 });
+
+describe("streaming reads of Paimon tables", () => {
+  it("every read of a Paimon table by a job registers a consumer-id, one per job, table and read, so a stopped job's snapshot is not expired under it", () => {
+    const reads: { job: string; table: string; consumer?: string }[] = [];
+    for (const job of loadJobTable()) {
+      const sql = readJobSql(job).replace(/--[^\n]*/g, "");
+      for (const m of sql.matchAll(/\b(?:FROM|JOIN)\s+((?:ods|dwd|dq)\.\w+)(\s*\/\*\+\s*OPTIONS\(([^)]*)\)\s*\*\/)?/gi)) {
+        reads.push({ job: job.name, table: m[1], consumer: /'consumer-id'\s*=\s*'([^']+)'/.exec(m[3] ?? "")?.[1] });
+      }
+    }
+    expect(reads.length).toBeGreaterThanOrEqual(15);
+    expect(reads.filter((r) => !r.consumer)).toEqual([]);
+    // Two readers of one table under one id would overwrite each other's progress.
+    const keys = reads.map((r) => `${r.table} ${r.consumer}`);
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+    // And an id belongs to one job.
+    const owner = new Map<string, string>();
+    for (const r of reads) expect(owner.get(r.consumer!) ?? (owner.set(r.consumer!, r.job), r.job)).toBe(r.job);
+  });
+
+  it("the catalog expires a consumer that no job advanced for a week, so an abandoned one does not keep snapshots forever", () => {
+    expect(fs.readFileSync(path.join(SQL_DIR, "catalog.sql"), "utf8")).toContain("'table-default.consumer.expiration-time' = '7 d'");
+  });
+});
