@@ -16,6 +16,8 @@ CREATE CATALOG rtdw WITH (
   's3.path.style.access' = '${s3.pathStyle}',
   -- Streaming readers register as consumers (their consumer-id hint), so a snapshot a stopped job
   -- still needs is not expired under it; a consumer no job has advanced for a week stops counting.
+  -- Paimon refuses a consumer-id on a table without this option: tables created before it was set
+  -- need ALTER TABLE <table> SET ('consumer.expiration-time' = '7 d').
   'table-default.consumer.expiration-time' = '7 d'
 );
 
