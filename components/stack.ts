@@ -19,6 +19,7 @@ import { ObjectStore } from "./storage/types";
 import { Observability } from "./observability/observability";
 import { GrafanaProvisioning } from "./observability/grafanaProvisioning";
 import { grafanaDesired } from "./observability/grafana";
+import { Team } from "./observability/alerts";
 import { dashboards } from "../dashboards";
 
 type OutputsOf<T> = pulumi.Output<T>;
@@ -92,15 +93,18 @@ export class Platform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const webhooks = (suppliedSecret("alertWebhooks") ?? pulumi.secret("{}")).apply((w) => JSON.parse(w) as Partial<Record<Team, string>>);
     this.grafana = new GrafanaProvisioning(
       "grafana-provisioning",
       {
         url: local(observability.grafanaUrl),
         tunnel: target.kind === "kubernetes" ? { context: cfg.kubernetesContext } : undefined,
         auth: observability.grafanaAdminPassword.apply((password) => ({ user: "admin", password })),
-        desired: (suppliedSecret("alertWebhooks") ?? pulumi.secret("{}")).apply((w) =>
-          grafanaDesired({ stack: cfg.stack, webhooks: JSON.parse(w), dashboards: dashboards() as any[], evaluate: cfg.alertEvaluator === "grafana" }),
+        // Which teams have a webhook is not secret; their URLs are.
+        desired: pulumi.unsecret(webhooks).apply((w) =>
+          grafanaDesired({ stack: cfg.stack, teamsWithWebhooks: Object.keys(w) as Team[], dashboards: dashboards() as any[], evaluate: cfg.alertEvaluator === "grafana" }),
         ),
+        webhooks,
       },
       { parent: this, dependsOn: observability.grafanaResources },
     );

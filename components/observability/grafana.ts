@@ -94,20 +94,22 @@ export function grafanaRule(a: AlertDef, folderUid: string, paused: boolean): Re
  */
 export function grafanaDesired(o: {
   stack: string;
-  webhooks: Readonly<Partial<Record<Team, string>>>;
+  /** The teams that have a webhook; their URLs stay out of this plain data (see withWebhooks). */
+  teamsWithWebhooks: readonly Team[];
   dashboards: readonly { readonly uid?: string; readonly [k: string]: unknown }[];
   evaluate: boolean;
   alerts?: readonly AlertDef[];
 }): GrafanaDesired {
   const folder = { uid: GRAFANA_FOLDER_UID, title: `Real-time data warehouse (${o.stack})` };
-  const contactPoints: GrafanaContactPoint[] = TEAMS.filter((t) => o.webhooks[t]).map((t) => ({
+  const hooked = new Set(o.teamsWithWebhooks);
+  const contactPoints: GrafanaContactPoint[] = TEAMS.filter((t) => hooked.has(t)).map((t) => ({
     uid: `rtdw-team-${t}`,
     name: `team-${t}`,
     type: "webhook",
-    settings: { url: o.webhooks[t]!, httpMethod: "POST" },
+    settings: { url: webhookPlaceholder(t), httpMethod: "POST" },
     disableResolveMessage: false,
   }));
-  const receiver = (t: Team) => (o.webhooks[t] ? `team-${t}` : GRAFANA_DEFAULT_CONTACT_POINT);
+  const receiver = (t: Team) => (hooked.has(t) ? `team-${t}` : GRAFANA_DEFAULT_CONTACT_POINT);
   const policy: GrafanaRoute = {
     receiver: receiver("ops"),
     group_by: ["grafana_folder", "alertname", "job_name", "table_name"],
@@ -130,6 +132,26 @@ export function grafanaDesired(o: {
     contactPoints,
     policy,
     dashboards,
+  };
+}
+
+/**
+ * Webhook URLs carry tokens: the desired state names them by placeholder, so it can be stored in the
+ * clear and shown by `pulumi preview --diff` (rules, dashboards, policy); the URLs are a separate secret
+ * input, put in only when the requests are sent.
+ */
+export const webhookPlaceholder = (t: Team) => `\${webhook:${t}}`;
+
+export function withWebhooks(desired: GrafanaDesired, webhooks: Readonly<Partial<Record<Team, string>>>): GrafanaDesired {
+  return {
+    ...desired,
+    contactPoints: desired.contactPoints.map((c) => {
+      const team = /^\$\{webhook:(\w+)\}$/.exec(c.settings.url)?.[1] as Team | undefined;
+      if (!team) return c;
+      const url = webhooks[team];
+      if (!url) throw new Error(`contact point ${c.name} needs the ${team} team's webhook URL, which rtdw:alertWebhooks does not have`);
+      return { ...c, settings: { ...c.settings, url } };
+    }),
   };
 }
 

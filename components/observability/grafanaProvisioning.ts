@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { HttpError, requestJson, RetryPolicy } from "../flink/http";
 import { TunnelConfig, withApiAccess } from "../platform/tunnel";
-import { GrafanaDesired, GrafanaRequest, provisioningRequests, readRequests, removalRequests } from "./grafana";
+import { Team } from "./alerts";
+import { GrafanaDesired, GrafanaRequest, provisioningRequests, readRequests, removalRequests, withWebhooks } from "./grafana";
 
 export interface GrafanaProvisioningInputs {
   /** Grafana's URL as the stack knows it (in-cluster on Kubernetes, 127.0.0.1 on Docker). */
@@ -11,8 +12,10 @@ export interface GrafanaProvisioningInputs {
   readonly tunnel?: TunnelConfig;
   /** Grafana's admin user and password (secret). */
   readonly auth: { readonly user: string; readonly password: string };
-  /** Everything to provision (secret: contact points carry webhook tokens). */
+  /** Everything to provision, in the clear (webhooks by placeholder), so a preview shows what changes. */
   readonly desired: GrafanaDesired;
+  /** Each team's webhook URL (secret: they carry tokens). */
+  readonly webhooks: Readonly<Partial<Record<Team, string>>>;
   /** Seconds to keep retrying while Grafana starts. */
   readonly readyTimeoutSeconds?: number;
 }
@@ -45,7 +48,7 @@ export async function provision(baseUrl: string, inputs: GrafanaProvisioningInpu
   const attempts = Math.max(3, Math.ceil((inputs.readyTimeoutSeconds ?? 300) / 8));
   const patient: RetryPolicy = { attempts, initialDelayMs: 500, maxDelayMs: 8000 };
   const quick: RetryPolicy = { attempts: 4, initialDelayMs: 250, maxDelayMs: 4000 };
-  const requests = provisioningRequests(inputs.desired);
+  const requests = provisioningRequests(withWebhooks(inputs.desired, inputs.webhooks));
   for (const [i, r] of requests.entries()) await send(baseUrl, inputs.auth, r, i === 0 ? patient : quick);
   if (previous) for (const r of removalRequests(previous, inputs.desired)) await send(baseUrl, inputs.auth, r, quick);
 }
@@ -102,7 +105,8 @@ export const grafanaProvisioningProvider: pulumi.dynamic.ResourceProvider<Grafan
   },
   async diff(_id, olds, news) {
     const replaces = olds.url !== news.url ? ["url"] : [];
-    return { changes: olds.digest !== digestOf(news.desired) || olds.auth.password !== news.auth.password || replaces.length > 0, replaces, deleteBeforeReplace: false };
+    const secretsChanged = olds.auth.password !== news.auth.password || JSON.stringify(olds.webhooks) !== JSON.stringify(news.webhooks);
+    return { changes: olds.digest !== digestOf(news.desired) || secretsChanged || replaces.length > 0, replaces, deleteBeforeReplace: false };
   },
   async create(inputs) {
     await reach(inputs, (url) => provision(url, inputs));
@@ -142,7 +146,7 @@ export class GrafanaProvisioning extends pulumi.dynamic.Resource {
       grafanaProvisioningProvider,
       name,
       { ...args, digest: undefined, dashboards: undefined, rules: undefined },
-      { ...opts, additionalSecretOutputs: ["auth", "desired"] },
+      { ...opts, additionalSecretOutputs: ["auth", "webhooks"] },
       "rtdw",
       "GrafanaProvisioning",
     );

@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import { dashboards } from "../../dashboards";
-import { TEAMS } from "../../components/observability/alerts";
-import { GrafanaRequest, grafanaDesired, provisioningRequests, readRequests, removalRequests } from "../../components/observability/grafana";
+import { Team, TEAMS } from "../../components/observability/alerts";
+import { GrafanaRequest, grafanaDesired, provisioningRequests, readRequests, removalRequests, withWebhooks } from "../../components/observability/grafana";
 import { GRAFANA_CONTRACT_BIN } from "../../sandbox/install";
 
 interface Checked {
@@ -37,7 +37,7 @@ describe("contract: the stack's Grafana requests against Grafana's OpenAPI (graf
     ["Prometheus notifies (Grafana's rules paused), every team with a webhook", false, webhooks],
     ["Grafana notifies, two teams without a webhook", true, { ops: "https://hooks.example.com/ops", data: "https://hooks.example.com/data" }],
   ])("%s: folder, contact points, policy, rule group, dashboards, their removal and refresh's reads all match", (_name, evaluate, hooks) => {
-    const desired = grafanaDesired({ stack: "prod", webhooks: hooks, dashboards: dashboards() as any[], evaluate });
+    const desired = withWebhooks(grafanaDesired({ stack: "prod", teamsWithWebhooks: Object.keys(hooks) as Team[], dashboards: dashboards() as any[], evaluate }), hooks);
     const reads = readRequests(desired);
     const requests = [...provisioningRequests(desired), ...removalRequests(desired), reads.folder, reads.ruleGroup, reads.contactPoints, ...reads.dashboards];
     const { code, results } = check(requests);
@@ -54,7 +54,7 @@ describe("contract: the stack's Grafana requests against Grafana's OpenAPI (graf
   });
 
   it("the checker rejects what Grafana would: a rule without its condition, an unknown field, a bad enum, a wrong path", () => {
-    const desired = grafanaDesired({ stack: "dev", webhooks, dashboards: [], evaluate: false });
+    const desired = withWebhooks(grafanaDesired({ stack: "dev", teamsWithWebhooks: [...TEAMS], dashboards: [], evaluate: false }), webhooks);
     const [rule] = desired.ruleGroup.rules;
     const { condition: _dropped, ...noCondition } = rule;
     const cases: GrafanaRequest[] = [

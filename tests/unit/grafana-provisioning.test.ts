@@ -1,7 +1,7 @@
 import * as http from "http";
 import { AddressInfo } from "net";
 import { dashboards } from "../../dashboards";
-import { ALERTS } from "../../components/observability/alerts";
+import { ALERTS, Team } from "../../components/observability/alerts";
 import { GRAFANA_DEFAULT_CONTACT_POINT, grafanaDesired, grafanaRuleUid } from "../../components/observability/grafana";
 import { GrafanaProvisioningInputs, grafanaProvisioningProvider as provider } from "../../components/observability/grafanaProvisioning";
 
@@ -105,11 +105,13 @@ class FakeGrafana {
 describe("GrafanaProvisioning's lifecycle against a stand-in with Grafana's documented API behaviour (contract; Grafana cannot run here)", () => {
   const grafana = new FakeGrafana("grafana-admin-password-0001");
   const all = dashboards() as any[];
-  const inputs = (over: Partial<Parameters<typeof grafanaDesired>[0]> = {}, password = "grafana-admin-password-0001"): GrafanaProvisioningInputs => ({
+  type Over = Partial<Omit<Parameters<typeof grafanaDesired>[0], "teamsWithWebhooks">> & { webhooks?: Partial<Record<Team, string>> };
+  const inputs = ({ webhooks = { ops: "https://hooks.example.com/ops", data: "https://hooks.example.com/data" }, ...over }: Over = {}, password = "grafana-admin-password-0001"): GrafanaProvisioningInputs => ({
     url: grafana.url,
     auth: { user: "admin", password },
     readyTimeoutSeconds: 2,
-    desired: grafanaDesired({ stack: "test", webhooks: { ops: "https://hooks.example.com/ops", data: "https://hooks.example.com/data" }, dashboards: all, evaluate: false, ...over }),
+    desired: grafanaDesired({ stack: "test", teamsWithWebhooks: Object.keys(webhooks) as Team[], dashboards: all, evaluate: false, ...over }),
+    webhooks,
   });
   beforeAll(() => new Promise<void>((r) => grafana.server.listen(0, "127.0.0.1", r)));
   afterAll(() => new Promise((r) => grafana.server.close(r)));
@@ -119,6 +121,9 @@ describe("GrafanaProvisioning's lifecycle against a stand-in with Grafana's docu
     expect(id).toBe("grafana-rtdw");
     expect([...grafana.folders.keys()]).toEqual(["rtdw"]);
     expect([...grafana.contactPoints.keys()].sort()).toEqual(["rtdw-team-data", "rtdw-team-ops"]);
+    // The URL (a secret input) reaches Grafana; the stored desired state names it by placeholder only.
+    expect(grafana.contactPoints.get("rtdw-team-ops")!.settings.url).toBe("https://hooks.example.com/ops");
+    expect(JSON.stringify(outs?.desired)).not.toContain("hooks.example.com");
     expect(grafana.policy.routes.find((r: any) => JSON.stringify(r.object_matchers) === JSON.stringify([["team", "=", "data"]])).receiver).toBe("team-data");
     // A team without a webhook goes to Grafana's default contact point rather than nowhere.
     expect(grafana.policy.routes.find((r: any) => JSON.stringify(r.object_matchers) === JSON.stringify([["team", "=", "business"]])).receiver).toBe(GRAFANA_DEFAULT_CONTACT_POINT);
@@ -178,6 +183,13 @@ describe("GrafanaProvisioning's lifecycle against a stand-in with Grafana's docu
     await provider.delete!("grafana-rtdw", props);
     expect({ folders: grafana.folders.size, groups: grafana.ruleGroups.size, dashboards: grafana.dashboards.size, contactPoints: grafana.contactPoints.size }).toEqual({ folders: 0, groups: 0, dashboards: 0, contactPoints: 0 });
     expect(grafana.policy).toEqual({ receiver: GRAFANA_DEFAULT_CONTACT_POINT });
+  });
+
+  it("a changed webhook URL alone is a change (the desired state is the same)", async () => {
+    const before = inputs();
+    const after = inputs({ webhooks: { ops: "https://hooks.example.com/ops-rotated", data: "https://hooks.example.com/data" } });
+    expect(after.desired).toEqual(before.desired);
+    expect((await provider.diff!("grafana-rtdw", { ...before, digest: (await import("../../components/observability/grafanaProvisioning")).digestOf(before.desired), dashboards: [], rules: [] }, after)).changes).toBe(true);
   });
 
   it("a wrong admin password is reported with the operation and Grafana's answer", async () => {

@@ -122,7 +122,10 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
     const g = run.registered.filter((r) => r.type === "pulumi-nodejs:dynamic/rtdw:GrafanaProvisioning");
     expect(g).toHaveLength(1);
     const inputs = g[0].inputs;
-    expect(g[0].secretPaths).toEqual(expect.arrayContaining(["auth", "desired"]));
+    expect(g[0].secretPaths).toEqual(expect.arrayContaining(["auth", "webhooks"]));
+    // The desired state is in the clear, so a preview shows rule and dashboard changes; no webhook URL in it.
+    expect(g[0].secretPaths).not.toContain("desired");
+    expect(JSON.stringify(inputs.desired)).not.toMatch(/https?:\/\/hooks/);
     expect(inputs.url).toBe(stack === "dev" ? "http://127.0.0.1:3000" : `http://grafana.${config.namespace ?? "rtdw"}.svc.cluster.local:3000`);
     expect(inputs.tunnel).toEqual(stack === "dev" ? undefined : { context: undefined });
     expect(inputs.desired.dashboards.map((d: any) => d.uid)).toEqual(["rtdw-platform", "rtdw-flink-jobs", "rtdw-kafka-lag", "rtdw-data-quality", "rtdw-tracking"]);
@@ -131,6 +134,7 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
     expect(inputs.desired.ruleGroup.rules.every((r: any) => r.isPaused)).toBe(true);
     const teamsWithHooks = stack === "prod" ? ["ops", "business", "data", "infra"] : stack === "test" ? ["ops"] : [];
     expect(inputs.desired.contactPoints.map((c: any) => c.name)).toEqual(teamsWithHooks.map((t) => `team-${t}`));
+    expect(Object.keys(inputs.webhooks).sort()).toEqual([...teamsWithHooks].sort());
   });
 });
 
