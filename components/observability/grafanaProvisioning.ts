@@ -38,7 +38,7 @@ export async function send(baseUrl: string, auth: GrafanaProvisioningInputs["aut
   } catch (e) {
     const status = (e as HttpError).status;
     if (status !== undefined && r.fallbackOn?.includes(status)) return r.fallback ? send(baseUrl, auth, r.fallback, retry) : undefined;
-    throw new Error(`Grafana ${r.op} (${r.method} ${r.path}) failed: ${(e as Error).message}`);
+    throw Object.assign(new Error(`Grafana ${r.op} (${r.method} ${r.path}) failed: ${(e as Error).message}`), { status });
   }
 }
 
@@ -75,7 +75,7 @@ export async function missing(baseUrl: string, inputs: GrafanaProvisioningInputs
     try {
       return await send(baseUrl, inputs.auth, r, quick);
     } catch (e) {
-      if (/failed: .*\b404\b/.test((e as Error).message)) return undefined;
+      if ((e as { status?: number }).status === 404) return undefined;
       throw e;
     }
   };
