@@ -76,12 +76,15 @@ export class Platform extends pulumi.ComponentResource {
     // The providers reach APIs from the deploying machine: published 127.0.0.1 ports on docker, a Kubernetes API tunnel otherwise.
     const local = (url: pulumi.Input<string>) => pulumi.output(url).apply((u) => (target.kind === "docker" ? u.replace(/\/\/[^:/]+/, "//127.0.0.1") : u));
 
+    // Each team's alert webhook (secret): Alertmanager's receivers and Grafana's contact points.
+    const webhooks = (suppliedSecret("alertWebhooks") ?? pulumi.secret("{}")).apply((w) => JSON.parse(w) as Partial<Record<Team, string>>);
     // Last among the services: Prometheus scrapes every service deployed before it that serves metrics.
     const observability = new Observability(
       "observability",
       {
         config: cfg,
         target,
+        alertWebhooks: webhooks,
         grafanaDatabase: {
           host: postgres.host,
           port: postgres.port,
@@ -93,7 +96,6 @@ export class Platform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const webhooks = (suppliedSecret("alertWebhooks") ?? pulumi.secret("{}")).apply((w) => JSON.parse(w) as Partial<Record<Team, string>>);
     this.grafana = new GrafanaProvisioning(
       "grafana-provisioning",
       {

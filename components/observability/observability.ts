@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { StackConfig, suppliedSecret } from "../config";
+import { StackConfig } from "../config";
 import { DeployedMetrics, portOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../secrets";
-import { renderAlertmanagerConfig, renderPrometheusRules } from "./alerts";
+import { renderAlertmanagerConfig, renderPrometheusRules, Team } from "./alerts";
 import { webConfig } from "./credentials";
 import { SCRAPE_USER } from "./exporters";
 import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "./scrape";
@@ -15,6 +15,8 @@ export interface ObservabilityArgs {
   readonly target: Target;
   /** Grafana's own database in the platform's PostgreSQL. */
   readonly grafanaDatabase: { readonly host: pulumi.Input<string>; readonly port: pulumi.Input<number>; readonly database: string; readonly user: pulumi.Input<string>; readonly password: pulumi.Input<string> };
+  /** Each team's webhook URL (secret; rtdw:alertWebhooks); a team without one gets a receiver that sends nowhere. */
+  readonly alertWebhooks: pulumi.Input<Readonly<Partial<Record<Team, string>>>>;
   /** StarRocks' MySQL protocol endpoint (host:port) and user, for the dashboards' SQL panels. */
   readonly starrocks: { readonly hostPort: pulumi.Input<string>; readonly user: string; readonly password: pulumi.Input<string> };
 }
@@ -61,7 +63,7 @@ export class Observability extends pulumi.ComponentResource {
         {
           dir: "/etc/alertmanager",
           files: {
-            "alertmanager.yml": (suppliedSecret("alertWebhooks") ?? pulumi.secret("{}")).apply((w) => renderAlertmanagerConfig(JSON.parse(w))),
+            "alertmanager.yml": pulumi.secret(args.alertWebhooks).apply((w) => renderAlertmanagerConfig(w)),
             "web.yml": this.prometheusPassword.apply((pw) => webConfig({ [PROMETHEUS_USER]: pw })),
           },
         },
