@@ -1,0 +1,161 @@
+import { spawn, spawnSync } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { generatePassword, writePrivate } from "./credentials";
+import { CACHE, CONF, ensureDir, HOME } from "./paths";
+import { run } from "./process";
+
+/**
+ * The Pulumi engine on a machine without get.pulumi.com: the CLI and the Node.js language host are
+ * built from the Go module proxy (tools/pulumi-cli, tools/pulumi-language-nodejs, each pinned by its
+ * go.sum) into the sandbox cache, keyed by version; the dynamic-provider plugin ships in the
+ * @pulumi/pulumi npm package. A `pulumi` already on PATH (a user's machine) is used as it is.
+ *
+ * The local stack's state is a file backend under .sandbox/pulumi, its secrets encrypted with a
+ * passphrase generated once (0600). Nothing reaches outside: no update checks, no plugin downloads.
+ */
+
+const REPO = path.resolve(__dirname, "..");
+export const PULUMI_VERSION = "v3.274.1";
+/** The newest sdk/v3 the module proxy serves that still carries the Node.js language host as a package. */
+export const LANGUAGE_HOST_SDK = "v3.68.0";
+const ENGINE_DIR = path.join(CACHE, `pulumi-${PULUMI_VERSION}-nodejs-${LANGUAGE_HOST_SDK}`);
+const BUILT_BIN = path.join(ENGINE_DIR, "bin");
+export const PULUMI_DIR = path.join(HOME, "pulumi");
+const STATE_DIR = path.join(PULUMI_DIR, "state");
+const PASSPHRASE_FILE = path.join(CONF, "pulumi-passphrase");
+/** Per stack, the committed Pulumi.<stack>.yaml plus this machine's encryption salt (see stackConfigFile). */
+const STACK_FILES = path.join(PULUMI_DIR, "stacks");
+
+function log(msg: string) {
+  process.stderr.write(`[engine] ${msg}\n`);
+}
+
+/** A `pulumi` on PATH that is not ours: a user's installation, used as it is. */
+function ambientPulumi(): string | undefined {
+  const r = spawnSync("sh", ["-c", "command -v pulumi"], { encoding: "utf8", env: { ...process.env, PATH: (process.env.PATH ?? "").split(":").filter((d) => d !== BUILT_BIN).join(":") } });
+  const found = r.status === 0 ? r.stdout.trim() : "";
+  return found || undefined;
+}
+
+function goBuild(dir: string, pkg: string, out: string, ldflags: string) {
+  const stamp = `${out}.built-from`;
+  const fingerprint = createHash("sha256").update(["go.mod", "go.sum"].map((f) => fs.readFileSync(path.join(dir, f), "utf8")).join("\0") + ldflags).digest("hex");
+  if (fs.existsSync(out) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === fingerprint) return;
+  const t0 = Date.now();
+  log(`go build ${pkg} (a cold build takes up to 20 minutes on 2 cores; cached afterwards) ...`);
+  ensureDir(path.dirname(out));
+  run("go", ["build", "-trimpath", "-mod=readonly", "-ldflags", ldflags, "-o", out, pkg], { cwd: dir });
+  fs.writeFileSync(stamp, fingerprint);
+  log(`built ${path.basename(out)} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+/** Builds what is missing; returns the folder to put first on PATH (empty when a user's pulumi is used). */
+export function installEngine(): string {
+  if (ambientPulumi()) return "";
+  goBuild(
+    path.join(REPO, "tools", "pulumi-cli"),
+    "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+    path.join(BUILT_BIN, "pulumi"),
+    `-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${PULUMI_VERSION}`,
+  );
+  goBuild(path.join(REPO, "tools", "pulumi-language-nodejs"), "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs", path.join(BUILT_BIN, "pulumi-language-nodejs"), "-s -w");
+  // The dynamic-provider plugin is a script in the npm package; the CLI finds plugins on PATH.
+  const plugin = path.join(BUILT_BIN, "pulumi-resource-pulumi-nodejs");
+  const target = path.join(REPO, "node_modules", "@pulumi", "pulumi", "pulumi-resource-pulumi-nodejs");
+  if (!fs.existsSync(target)) throw new Error(`${target} is missing: run npm ci first`);
+  if (!fs.existsSync(plugin) || fs.readlinkSync(plugin) !== target) {
+    fs.rmSync(plugin, { force: true });
+    fs.symlinkSync(target, plugin);
+  }
+  return BUILT_BIN;
+}
+
+function passphraseFile(): string {
+  if (!fs.existsSync(PASSPHRASE_FILE)) writePrivate(PASSPHRASE_FILE, generatePassword(40));
+  return PASSPHRASE_FILE;
+}
+
+/** The environment every pulumi command of the sandbox runs with. */
+export function engineEnv(): NodeJS.ProcessEnv {
+  const bin = installEngine();
+  ensureDir(STATE_DIR);
+  return {
+    ...process.env,
+    PATH: bin ? `${bin}:${process.env.PATH}` : process.env.PATH,
+    PULUMI_HOME: ensureDir(path.join(PULUMI_DIR, "home")),
+    PULUMI_BACKEND_URL: `file://${STATE_DIR}`,
+    PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile(),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
+    PULUMI_SKIP_CONFIRMATIONS: "true",
+    // `npm test` type-checks the program with tsc; the engine only needs it transpiled.
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    // The dynamic providers' plugin runs this Node (>= 22, scripts/env.sh), not an older one on PATH.
+    PULUMI_NODEJS_PATH: process.execPath,
+  };
+}
+
+/**
+ * The committed Pulumi.<stack>.yaml holds the stack's settings; the passphrase's salt is this
+ * machine's own, so it lives beside the state and the two are merged into the file the CLI is given
+ * (--config-file). The working tree stays as committed.
+ */
+function stackConfigFile(stack: string, env: NodeJS.ProcessEnv): string {
+  ensureDir(STACK_FILES);
+  const file = path.join(STACK_FILES, `Pulumi.${stack}.yaml`);
+  const committed = (YAML.parse(fs.readFileSync(path.join(REPO, `Pulumi.${stack}.yaml`), "utf8")) ?? {}) as Record<string, unknown>;
+  const current = fs.existsSync(file) ? ((YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>) : {};
+  const salt = current.encryptionsalt;
+  if (salt === undefined) {
+    // `stack init` writes the salt into Pulumi.<stack>.yaml of its working folder: give it one of ours.
+    const tmp = fs.mkdtempSync(path.join(PULUMI_DIR, "init-"));
+    fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(tmp, "Pulumi.yaml"));
+    const exists = spawnSync("pulumi", ["stack", "ls", "--json"], { cwd: tmp, env, encoding: "utf8" });
+    const known = exists.status === 0 && (JSON.parse(exists.stdout) as { name: string }[]).some((s) => s.name === stack);
+    const r = spawnSync("pulumi", known ? ["stack", "change-secrets-provider", "passphrase", "--stack", stack] : ["stack", "init", stack, "--secrets-provider", "passphrase", "--no-select"], { cwd: tmp, env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`pulumi stack init ${stack} failed: ${r.stderr || r.stdout}`);
+    const made = YAML.parse(fs.readFileSync(path.join(tmp, `Pulumi.${stack}.yaml`), "utf8")) as Record<string, unknown>;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    current.encryptionsalt = made.encryptionsalt;
+  }
+  writePrivate(file, YAML.stringify({ ...committed, encryptionsalt: current.encryptionsalt }));
+  return file;
+}
+
+const CONFIG_FILE_COMMANDS = new Set(["up", "preview", "refresh", "destroy", "import", "config"]);
+
+export interface PulumiResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly seconds: number;
+}
+
+/**
+ * Runs `pulumi <args>` on a stack of this project with the sandbox's engine environment; output
+ * streams to this process's stderr unless `quiet`. Never throws on a non-zero exit: callers check code.
+ */
+export function pulumi(stack: string, args: readonly string[], o: { quiet?: boolean; cwd?: string; env?: Record<string, string> } = {}): Promise<PulumiResult> {
+  const env = { ...engineEnv(), ...o.env };
+  const extra = CONFIG_FILE_COMMANDS.has(args[0]) ? ["--stack", stack, "--config-file", stackConfigFile(stack, env)] : ["--stack", stack];
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn("pulumi", [...args, ...extra, "--non-interactive"], { cwd: o.cwd ?? REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d;
+      if (!o.quiet) process.stderr.write(d);
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d;
+      if (!o.quiet) process.stderr.write(d);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, seconds: (Date.now() - t0) / 1000 }));
+  });
+}
