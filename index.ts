@@ -1,15 +1,39 @@
+import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./components/config";
+import { OnExistingPlatform } from "./components/existingPlatform";
+import { loadExistingPlatform } from "./components/platform/existing";
 import { Platform } from "./components/stack";
 
 // Config is read and validated before any resource exists: a wrong value fails preview here.
 const config = loadConfig();
-const platform = new Platform("rtdw", config);
 
-/** Hosts, ports, buckets and users: safe to read in `pulumi stack output`. */
-export const endpoints = platform.endpoints;
-/** Passwords and keys: Pulumi secrets (`pulumi stack output credentials --show-secrets`). */
-export const credentials = platform.credentials;
-/** What the stack reserves: total memory limit and CPU requests, every replica counted. */
-export const sizing = platform.sizing;
-/** Table-level lineage of every job, read from the job SQL: which tables each job reads and writes. */
-export const lineage = platform.lineage;
+function provisioned() {
+  const platform = new Platform("rtdw", config);
+  return {
+    /** Hosts, ports, buckets and users: safe to read in `pulumi stack output`. */
+    endpoints: platform.endpoints,
+    /** Passwords and keys: Pulumi secrets (`pulumi stack output credentials --show-secrets`). */
+    credentials: platform.credentials,
+    /** What the stack reserves: total memory limit and CPU requests, every replica counted. */
+    sizing: platform.sizing,
+    /** Table-level lineage of every job, read from the job SQL: which tables each job reads and writes. */
+    lineage: platform.lineage,
+    /** Each job's Flink job id and state. */
+    jobs: Object.fromEntries(Object.entries(platform.jobs.jobs).map(([k, j]) => [k, { jobId: j.jobId, status: j.status }])),
+  };
+}
+
+/** target "sandbox": the services run already; the stack registers the topics, the jobs and the alert rules. */
+function onExisting() {
+  const platform = loadExistingPlatform(config.platformFile!);
+  const stack = new OnExistingPlatform("rtdw", { config, platform });
+  return {
+    endpoints: pulumi.output({ platform: platform.name, flink: platform.flink, prometheus: { url: platform.prometheus.url }, kafka: { bootstrapServers: platform.kafka.bootstrapServers } }),
+    lineage: stack.lineage,
+    jobs: Object.fromEntries(Object.entries(stack.jobs.jobs).map(([k, j]) => [k, { jobId: j.jobId, status: j.status, plannedAction: j.plannedAction }])),
+    alertsLoaded: stack.rules.loaded,
+  };
+}
+
+const outputs: Record<string, unknown> = config.target === "sandbox" ? onExisting() : provisioned();
+export const { endpoints, credentials, sizing, lineage, jobs, alertsLoaded } = outputs;

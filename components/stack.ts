@@ -11,8 +11,7 @@ import { StarRocks } from "./starrocks/starrocks";
 import { Collector } from "./collector/collector";
 import { JobLineage, jobLineage } from "./jobs/lineage";
 import { FlinkJobs } from "./jobs/jobs";
-import { stackSinks } from "./jobs/sinks";
-import { JobEnvironment, SecretName } from "./jobs/render";
+import { JobCredentials, JobEndpoints } from "./jobs/environment";
 import { Minio } from "./storage/minio";
 import { S3Store } from "./storage/s3";
 import { ObjectStore } from "./storage/types";
@@ -113,36 +112,36 @@ export class Platform extends pulumi.ComponentResource {
 
     // The jobs. Rendered against in-cluster addresses (Flink runs there); the provider reaches the
     // backend from the deploying machine: published 127.0.0.1 ports on docker, a Kubernetes API tunnel otherwise.
-    const pg = (k: DatabaseName) => postgres.databases[k];
     const sourcePassword = new pulumi.Config(cfg.project).requireSecret("sourcePassword");
+    // pulumi.output unwraps an object of outputs with each field's own type: a wrong wire does not compile.
+    const endpoints = pulumi
+      .output({ paimonUrl: postgres.jdbcUrl("paimon"), paimon: postgres.databases.paimon, buckets: os.buckets, endpoint: os.endpoint, accessKey: os.accessKey, pathStyle: os.pathStyle, bootstrap: kafka.bootstrapServers, srJdbc: starrocks.jdbcUrl, srLoad: starrocks.loadUrl, qualityUrl: postgres.jdbcUrl("quality"), quality: postgres.databases.quality })
+      .apply((v): JobEndpoints => ({
+        paimon: { jdbcUrl: v.paimonUrl, user: v.paimon.user },
+        objectStore: { endpoint: v.endpoint, accessKey: v.accessKey, pathStyle: v.pathStyle, warehouseBucket: v.buckets.warehouse },
+        kafka: { bootstrap: v.bootstrap, user: kafka.clientUser },
+        source: cfg.source,
+        timeZone: cfg.timeZone,
+        dws: { kind: "starrocks", jdbcUrl: v.srJdbc, loadUrl: v.srLoad, user: "root", database: "dws" },
+        quality: { jdbcUrl: v.qualityUrl, user: v.quality.user },
+      }));
+    const credentials = pulumi
+      .output({ paimon: postgres.databases.paimon, s3: os.secretKey, kafka: kafka.clientPassword, source: sourcePassword, sr: starrocks.rootPassword, quality: postgres.databases.quality })
+      .apply((v): JobCredentials => ({
+        "paimon.password": v.paimon.password,
+        "s3.secretKey": v.s3,
+        "kafka.password": v.kafka,
+        "mysql.password": v.source,
+        "starrocks.password": v.sr,
+        "quality.password": v.quality.password,
+      }));
     this.jobs = new FlinkJobs(
       "jobs",
       {
         config: cfg,
-        environment: pulumi
-          .all({
-            paimonUrl: postgres.jdbcUrl("paimon"), paimon: pg("paimon"), buckets: os.buckets, endpoint: os.endpoint, accessKey: os.accessKey, pathStyle: os.pathStyle,
-            bootstrap: kafka.bootstrapServers, srJdbc: starrocks.jdbcUrl, srLoad: starrocks.loadUrl, qualityUrl: postgres.jdbcUrl("quality"), quality: pg("quality"),
-          } as Record<string, pulumi.Input<any>>)
-          .apply((v: any): JobEnvironment => ({
-            paimon: { jdbcUrl: v.paimonUrl, user: v.paimon.user, warehouse: `s3://${v.buckets.warehouse}/paimon` },
-            s3: { endpoint: v.endpoint, accessKey: v.accessKey, pathStyle: v.pathStyle },
-            kafka: { bootstrap: v.bootstrap, user: kafka.clientUser },
-            mysql: { hostname: cfg.source.host, port: cfg.source.port, database: cfg.source.database, user: cfg.source.user },
-            timeZone: cfg.timeZone,
-            sinks: stackSinks({ jdbcUrl: v.srJdbc, loadUrl: v.srLoad, user: "root", database: "dws" }, { jdbcUrl: v.qualityUrl, user: v.quality.user }),
-          })),
-        secrets: pulumi
-          .all({ paimon: pg("paimon"), s3: os.secretKey, kafka: kafka.clientPassword, source: sourcePassword, sr: starrocks.rootPassword, quality: pg("quality"), sp: streampark.adminPassword } as Record<string, pulumi.Input<any>>)
-          .apply((v: any): Record<SecretName | "streampark.password", string> => ({
-            "paimon.password": v.paimon.password,
-            "s3.secretKey": v.s3,
-            "kafka.password": v.kafka,
-            "mysql.password": v.source,
-            "starrocks.password": v.sr,
-            "quality.password": v.quality.password,
-            "streampark.password": v.sp,
-          })),
+        endpoints,
+        credentials,
+        streamparkPassword: streampark.adminPassword,
         backend:
           cfg.jobBackend === "sql-gateway"
             ? pulumi.all([local(flink.sqlGatewayUrl), local(flink.restUrl)]).apply(([sqlGatewayUrl, jobManagerUrl]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl }))

@@ -104,16 +104,16 @@ export function engineEnv(): NodeJS.ProcessEnv {
  * machine's own, so it lives beside the state and the two are merged into the file the CLI is given
  * (--config-file). The working tree stays as committed.
  */
-function stackConfigFile(stack: string, env: NodeJS.ProcessEnv): string {
+function stackConfigFile(stack: string, env: NodeJS.ProcessEnv, projectDir: string): string {
   ensureDir(STACK_FILES);
   const file = path.join(STACK_FILES, `Pulumi.${stack}.yaml`);
-  const committed = (YAML.parse(fs.readFileSync(path.join(REPO, `Pulumi.${stack}.yaml`), "utf8")) ?? {}) as Record<string, unknown>;
+  const committed = (YAML.parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) ?? {}) as Record<string, unknown>;
   const current = fs.existsSync(file) ? ((YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>) : {};
   const salt = current.encryptionsalt;
   if (salt === undefined) {
     // `stack init` writes the salt into Pulumi.<stack>.yaml of its working folder: give it one of ours.
     const tmp = fs.mkdtempSync(path.join(PULUMI_DIR, "init-"));
-    fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(tmp, "Pulumi.yaml"));
+    fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(tmp, "Pulumi.yaml"));
     const exists = spawnSync("pulumi", ["stack", "ls", "--json"], { cwd: tmp, env, encoding: "utf8" });
     const known = exists.status === 0 && (JSON.parse(exists.stdout) as { name: string }[]).some((s) => s.name === stack);
     const r = spawnSync("pulumi", known ? ["stack", "change-secrets-provider", "passphrase", "--stack", stack] : ["stack", "init", stack, "--secrets-provider", "passphrase", "--no-select"], { cwd: tmp, env, encoding: "utf8" });
@@ -141,10 +141,11 @@ export interface PulumiResult {
  */
 export function pulumi(stack: string, args: readonly string[], o: { quiet?: boolean; cwd?: string; env?: Record<string, string> } = {}): Promise<PulumiResult> {
   const env = { ...engineEnv(), ...o.env };
-  const extra = CONFIG_FILE_COMMANDS.has(args[0]) ? ["--stack", stack, "--config-file", stackConfigFile(stack, env)] : ["--stack", stack];
+  const cwd = o.cwd ?? REPO;
+  const extra = CONFIG_FILE_COMMANDS.has(args[0]) ? ["--stack", stack, "--config-file", stackConfigFile(stack, env, cwd)] : ["--stack", stack];
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn("pulumi", [...args, ...extra, "--non-interactive"], { cwd: o.cwd ?? REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("pulumi", [...args, ...extra, "--non-interactive"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {

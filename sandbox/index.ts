@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PlatformCredentials, PlatformEndpoints } from "../components/contracts";
+import { ExistingPlatform } from "../components/platform/existing";
 import { DATABASES, DatabaseName } from "../components/services/postgres";
 import { loadOrCreateSecrets, writePrivate } from "./credentials";
 import { install } from "./install";
@@ -28,6 +29,10 @@ export interface SandboxCredentials extends Omit<PlatformCredentials, "streampar
 
 export const ENDPOINTS_FILE = path.join(HOME, "endpoints.json");
 export const CREDENTIALS_FILE = path.join(CONF, "credentials.json");
+/** What the `local` stack reads (rtdw:platformFile): the sandbox as an existing platform, passwords included (0600). */
+export const PLATFORM_FILE = path.join(CONF, "platform.json");
+/** Prometheus loads every rule file here; the `local` stack writes the alert rules into it. */
+export const PROMETHEUS_RULES_DIR = path.join(CONF, "prometheus", "rules");
 
 function say(msg: string) {
   process.stderr.write(`[sandbox] ${msg}\n`);
@@ -65,6 +70,25 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
     prometheus: { password: s.prometheus },
   };
   return { endpoints, credentials };
+}
+
+/** The sandbox as an existing platform (components/platform/existing.ts): what the `local` stack deploys onto. */
+export function platformDescription(): ExistingPlatform {
+  const { endpoints: e, credentials: c } = describe();
+  const s = loadOrCreateSecrets();
+  return {
+    version: 1,
+    name: "sandbox",
+    objectStore: { endpoint: e.objectStore.endpoint, region: e.objectStore.region, pathStyle: e.objectStore.pathStyle, accessKey: c.objectStore.accessKey, secretKey: c.objectStore.secretKey, buckets: { warehouse: e.objectStore.buckets.warehouse, checkpoints: e.objectStore.buckets.checkpoints } },
+    kafka: { bootstrapServers: e.kafka.bootstrapServers, client: { user: e.kafka.username, password: c.kafka.password }, admin: { user: "admin", password: s.kafkaAdmin } },
+    flink: { restUrl: e.flink.restUrl, sqlGatewayUrl: e.flink.sqlGatewayUrl },
+    paimon: { jdbcUrl: e.postgres.databases.paimon.jdbcUrl, user: e.postgres.databases.paimon.user, password: c.postgres.paimon.password },
+    quality: { jdbcUrl: e.postgres.databases.quality.jdbcUrl, user: e.postgres.databases.quality.user, password: c.postgres.quality.password },
+    // StarRocks cannot run here: MariaDB holds the DWS tables with StarRocks' columns and keys.
+    dws: { kind: "jdbc", jdbcUrl: `jdbc:mysql://${e.mysql.host}:${e.mysql.port}/${e.mysql.dwsDatabase}`, user: e.mysql.user, password: c.mysql.password },
+    source: { host: e.mysql.host, port: e.mysql.port, database: e.mysql.database, user: e.mysql.cdcUser, password: c.mysql.cdcPassword },
+    prometheus: { url: e.prometheus.url, user: e.prometheus.username, password: c.prometheus.password, rulesDir: PROMETHEUS_RULES_DIR },
+  };
 }
 
 async function startOne(svc: SandboxService): Promise<void> {
@@ -109,6 +133,7 @@ export async function up(): Promise<{ endpoints: SandboxEndpoints; credentials: 
   const d = describe();
   fs.writeFileSync(ENDPOINTS_FILE, JSON.stringify(d.endpoints, null, 2));
   writePrivate(CREDENTIALS_FILE, JSON.stringify(d.credentials, null, 2));
+  writePrivate(PLATFORM_FILE, JSON.stringify(platformDescription(), null, 2));
   const seconds = (Date.now() - tInstalled) / 1000;
   say(`all ${services.length} services healthy in ${seconds.toFixed(1)} s (install check ${((tInstalled - t0) / 1000).toFixed(1)} s); endpoints: ${ENDPOINTS_FILE}`);
   return { ...d, seconds };

@@ -4,6 +4,7 @@ import { CACHE, ensureDir } from "./paths";
 import { run } from "./process";
 import { createHash } from "crypto";
 import { FLINK_JARS, jarFileName } from "../components/flink/artifacts";
+import { installEngine } from "./engine";
 import { DEBIAN_PACKAGES, FLINK_VERSION, MAVEN_SETS, MavenSet, MINIO_MODULE } from "./versions";
 
 /**
@@ -208,4 +209,6 @@ export function install(): void {
   buildVrlHarness();
   buildPromtool();
   buildGrafanaContract();
+  // The Pulumi CLI and Node.js language host (sandbox/engine.ts), unless a pulumi is on PATH.
+  installEngine();
 }

@@ -7,7 +7,7 @@ import { DEFAULT_TOPICS } from "../components/config/services";
 import { renderTopicLines, TOPIC_SCRIPT } from "../components/services/kafka";
 import { BOOTSTRAP_SQL, DATABASES, POSTGRES_MONITOR_ROLE, postgresExporterQueries } from "../components/services/postgres";
 import { starrocksDwsAsMysql } from "../components/jobs/sinks";
-import { renderAlertmanagerConfig, renderPrometheusRules, TEAMS } from "../components/observability/alerts";
+import { renderAlertmanagerConfig, TEAMS } from "../components/observability/alerts";
 import { minioMetricsToken, webConfig } from "../components/observability/credentials";
 import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "../components/observability/scrape";
 import { SQL_DIR } from "../components/jobs/table";
@@ -549,8 +549,9 @@ ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
       writePrivate(path.join(CONF, "prometheus", "prometheus.yml"), prometheusConfig(p));
       const secrets = path.join(CONF, "prometheus", "secrets");
       for (const [job, secret] of Object.entries(scrapeSecrets(s))) writePrivate(path.join(secrets, scrapeSecretFile(job)), secret);
-      // The stacks' alert rules, rendered from components/observability/alerts.ts.
-      fs.writeFileSync(path.join(CONF, "prometheus", "rtdw-rules.yml"), renderPrometheusRules());
+      // The alert rules are the `local` stack's to load (PrometheusRuleFile); Prometheus reads whatever is there.
+      ensureDir(path.join(CONF, "prometheus", "rules"));
+      fs.rmSync(path.join(CONF, "prometheus", "rtdw-rules.yml"), { force: true });
     },
     process: () => ({
       name: "prometheus",
@@ -668,7 +669,7 @@ function prometheusConfig(p: Record<PortName, number>): string {
     jobs,
     discovery: { kind: "static", addresses },
     secretsDir: path.join(CONF, "prometheus", "secrets"),
-    ruleFiles: [path.join(CONF, "prometheus", "rtdw-rules.yml")],
+    ruleFiles: [path.join(CONF, "prometheus", "rules", "*.yml")],
     alertmanagers: { addresses: [`127.0.0.1:${p.alertmanager}`], authJob: "alertmanager" },
     externalLabels: { stack: "sandbox" },
   });

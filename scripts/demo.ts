@@ -1,8 +1,8 @@
 /**
  * `npm run demo`: the whole platform on the embedded default (the local sandbox).
  *   1. sandbox up (installs what is missing, starts the real services);
- *   2. every job of the job table registered through the FlinkSqlJob provider, as `pulumi up` would
- *      (the catalog and tables are created by each job's script);
+ *   2. `pulumi up --stack local`: the Pulumi engine registers the Kafka topics, every job of the job
+ *      table (FlinkSqlJob; the catalog and tables are created by each job's script) and the alert rules;
  *   3. sample business rows in the shop database (MariaDB) and tracking events through the collector
  *      (nginx -> Vector stand-in -> Kafka), each only if not there yet;
  *   4. a report of rows per layer (ODS, DWD, DWS) and where to look.
@@ -12,11 +12,13 @@ import * as mysql from "mysql2/promise";
 import { SqlGatewayClient } from "../components/flink/sqlGateway";
 import { renderSql, splitStatements, withSecrets } from "../components/jobs/render";
 import { describe, up } from "../sandbox";
-import { registerSandboxJobs, SANDBOX_CHECKPOINT_MS, sandboxJobEnvironment, sandboxJobSecrets } from "../sandbox/jobs";
+import { SANDBOX_CHECKPOINT_MS, sandboxJobEnvironment, sandboxJobSecrets } from "../sandbox/jobs";
+import { upLocalStack } from "../sandbox/stack";
 import { httpPost } from "../sandbox/services";
 import * as fs from "fs";
 import * as path from "path";
 import { SQL_DIR } from "../components/jobs/table";
+
 
 const say = (m: string) => console.log(`[demo] ${m}`);
 /** The demo's rows use ids from here up, so they never mix with other data in the sandbox. */
@@ -80,8 +82,8 @@ async function main() {
   await up();
   const { endpoints: e, credentials: c } = describe();
 
-  say("registering the job table through FlinkSqlJob (as `pulumi up` does)");
-  const jobs = await registerSandboxJobs(undefined, (m) => say(`  ${m}`));
+  say("pulumi up --stack local: topics, the job table's FlinkSqlJobs and the alert rules, through the Pulumi engine");
+  const jobs = await upLocalStack();
 
   const gw = new SqlGatewayClient(e.flink.sqlGatewayUrl);
   const session = await gw.openSession({ "execution.runtime-mode": "batch", "table.local-time-zone": sandboxJobEnvironment().timeZone }, "demo-report");
@@ -136,7 +138,7 @@ async function main() {
   console.log("\nrows per layer");
   for (const [k, v] of Object.entries(report)) console.log(`  ${k.padEnd(48)} ${v}`);
   console.log(`
-jobs: ${jobs.map((j) => `${j.job} (${j.action})`).join(", ")}
+jobs (pulumi stack output jobs --stack local): ${Object.entries(jobs).map(([name, j]) => `${name} ${j.status}`).join(", ")}
 where to look:
   Flink UI (jobs, checkpoints)   ${e.flink.restUrl}
   SQL Gateway                     ${e.flink.sqlGatewayUrl}   (Paimon catalog: sql/catalog.sql)
@@ -146,6 +148,7 @@ where to look:
   Prometheus (rules, targets)     ${e.prometheus.url}   (rtdw_quality_score: the monitor's scores)
   Alertmanager (team routing)     ${e.alertmanager.url}
   passwords                       .sandbox/conf/credentials.json
+  the stack                       npm run pulumi -- preview --diff --stack local   (state: .sandbox/pulumi)
 done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   if (!complete(report)) {
     console.error("[demo] some layer is still empty after 4 minutes; see .sandbox/logs/flink-*.log");

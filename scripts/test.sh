@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source scripts/env.sh
 bash scripts/ensure-deps.sh
 
 echo "== type check (tsc --noEmit)"

@@ -32,7 +32,10 @@ export interface StackConfig {
   readonly project: string;
   readonly stack: string;
   readonly profile: Profile;
-  readonly target: "docker" | "kubernetes";
+  /** docker and kubernetes provision the services; sandbox uses the running local sandbox as the platform. */
+  readonly target: "docker" | "kubernetes" | "sandbox";
+  /** target sandbox: the file describing the running platform (endpoints and credentials), see platform/existing.ts. */
+  readonly platformFile?: string;
   readonly namespace: string;
   readonly kubernetesContext?: string;
   readonly storageClass?: string;
@@ -184,9 +187,12 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
 
   const objectStoreKind = raw.objectStore ?? (p === "prod" ? "s3" : "minio");
   // dev captures a MySQL on the developer's machine; the other stacks must name theirs.
-  const source = raw.source ?? (p === "dev" ? { host: "host.docker.internal", database: "shop", user: "rtdw_cdc" } : undefined);
+  // The sandbox names its own business database (the platform file); the other targets are told.
+  const sandbox = target === "sandbox";
+  const source = raw.source ?? (p === "dev" || sandbox ? { host: "host.docker.internal", database: "shop", user: "rtdw_cdc" } : undefined);
   if (!source) problems.push(`${key("source")}: required: the business MySQL the CDC job captures, e.g. {host: mysql.shop.svc, port: 3306, database: shop, user: rtdw_cdc}`);
-  if (raw.sourcePassword === undefined) problems.push(`${key("sourcePassword")}: required: the password of ${key("source")}.user; set it with \`pulumi config set --secret sourcePassword <value>\``);
+  if (raw.sourcePassword === undefined && !sandbox) problems.push(`${key("sourcePassword")}: required: the password of ${key("source")}.user; set it with \`pulumi config set --secret sourcePassword <value>\``);
+  if (raw.platformFile !== undefined && !sandbox) problems.push(`${key("platformFile")}: only used with target "sandbox"`);
   if (p === "prod" && !raw.alertWebhooks) problems.push(`${key("alertWebhooks")}: required on prod: where each team's alerts go; set it with \`pulumi config set --secret alertWebhooks '{"ops": "https://...", "business": "...", "data": "...", "infra": "..."}'\``);
   for (const j of Object.keys(raw.jobRestartNonces ?? {})) {
     if (!jobs.some((x) => x.name === j)) problems.push(`${key(`jobRestartNonces.${j}`)}: no job "${j}" in sql/jobs.yaml (known: ${jobs.map((x) => x.name).join(", ")})`);
@@ -198,6 +204,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     stack,
     profile: p,
     target,
+    platformFile: sandbox ? (raw.platformFile ?? ".sandbox/conf/platform.json") : undefined,
     namespace: raw.namespace ?? "rtdw",
     kubernetesContext: raw.kubernetesContext,
     storageClass: raw.storageClass,

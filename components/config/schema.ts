@@ -36,7 +36,10 @@ function knownKeys<T extends z.ZodType>(allowed: readonly string[], value: T, wh
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export const rawConfigSchema = z.strictObject({
-  target: z.enum(["docker", "kubernetes"], { message: 'expected "docker" (local Docker engine) or "kubernetes"' }).optional(),
+  target: z
+    .enum(["docker", "kubernetes", "sandbox"], { message: 'expected "docker" (local Docker engine), "kubernetes" or "sandbox" (the local sandbox\'s running services)' })
+    .optional(),
+  platformFile: z.string().min(1).optional(),
   profile: z.enum(PROFILES, { message: `expected one of ${PROFILES.join(", ")}` }).optional(),
   namespace: z
     .string()
@@ -67,6 +70,7 @@ export const rawConfigSchema = z.strictObject({
       memoryScale: z.number().gt(0).max(4, { message: "expected a factor in (0, 4]" }).optional(),
       slotsPerTaskManager: z.number().int().min(1).max(64).optional(),
       spareSlots: z.number().int().min(0).max(256).optional(),
+      checkpointIntervalMs: z.number().int().min(1000, { message: "expected at least 1000 ms" }).max(3600000).optional(),
     })
     .optional(),
   kafkaTopics: knownKeys(

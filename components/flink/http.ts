@@ -17,17 +17,34 @@ export class HttpError extends Error {
     message: string,
     readonly status: number | undefined,
     readonly body: string,
+    /** A request that starts or stops something failed in a way that does not say whether the server acted on it. */
+    readonly maybeApplied = false,
   ) {
     super(message);
     this.name = "HttpError";
   }
 }
 
+/** Errors that prove the request never reached the server: safe to send again. */
+const NOT_SENT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/;
+
 export async function requestJson<T = any>(
   method: string,
   url: string,
   body?: unknown,
-  opts: { retry?: RetryPolicy; headers?: Record<string, string>; timeoutMs?: number; /** send the body as an HTML form instead of JSON */ form?: boolean } = {},
+  opts: {
+    retry?: RetryPolicy;
+    headers?: Record<string, string>;
+    timeoutMs?: number;
+    /** send the body as an HTML form instead of JSON */
+    form?: boolean;
+    /**
+     * false for requests that start or stop something (submit a statement, stop with a savepoint):
+     * retried only when it provably never reached the server; otherwise the error has maybeApplied set
+     * and the caller looks at what happened before trying again.
+     */
+    idempotent?: boolean;
+  } = {},
 ): Promise<T> {
   const retry = opts.retry ?? DEFAULT_RETRY;
   let delay = retry.initialDelayMs;
@@ -47,12 +64,17 @@ export async function requestJson<T = any>(
       });
       const text = await res.text();
       if (res.ok) return (text ? JSON.parse(text) : {}) as T;
-      last = new HttpError(`${method} ${url} answered ${res.status}: ${text.slice(0, 2000)}`, res.status, text);
+      last = new HttpError(`${method} ${url} answered ${res.status}: ${text.slice(0, 2000)}`, res.status, text, opts.idempotent === false && res.status !== 429);
       if (res.status < 500 && res.status !== 429) throw last; // the request itself is wrong: do not retry
+      if (last.maybeApplied) throw last;
     } catch (e) {
-      if (e instanceof HttpError && e.status !== undefined && e.status < 500 && e.status !== 429) throw e;
+      if (e instanceof HttpError && e.status !== undefined && (e.status < 500 && e.status !== 429 || e.maybeApplied)) throw e;
       if (!(e instanceof HttpError)) {
-        last = new HttpError(`${method} ${url} failed: ${(e as Error).cause ? String((e as Error & { cause: unknown }).cause) : (e as Error).message}`, undefined, "");
+        const why = (e as Error).cause ? String((e as Error & { cause: unknown }).cause) : (e as Error).message;
+        const code = String(((e as Error & { cause?: { code?: string } }).cause?.code) ?? "");
+        const sent = !NOT_SENT.test(`${code} ${why}`);
+        last = new HttpError(`${method} ${url} failed: ${why}`, undefined, "", opts.idempotent === false && sent);
+        if (last.maybeApplied) throw last;
       }
     }
     if (attempt < retry.attempts) {

@@ -65,7 +65,8 @@ export class JobManagerClient {
       completed: r.counts?.completed ?? 0,
       failed: r.counts?.failed ?? 0,
       inProgress: r.counts?.in_progress ?? 0,
-      latestPath: r.latest?.completed?.external_path,
+      // The newer of the latest checkpoint and the latest savepoint (a stop-with-savepoint's is the job's last state).
+      latestPath: [r.latest?.completed, r.latest?.savepoint].filter((c) => c?.external_path).sort((a, b) => b.id - a.id)[0]?.external_path,
       restored: r.latest?.restored ? { id: r.latest.restored.id, restoreTimestamp: r.latest.restored.restore_timestamp, path: r.latest.restored.external_path } : undefined,
     };
   }
@@ -93,6 +94,11 @@ export class JobManagerClient {
       if (Date.now() > deadline) throw new Error(`job ${jobId}: ${c.completed - base} of ${n} checkpoints completed after ${timeoutMs} ms (${c.failed} failed)`);
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+
+  /** The newest job of this name the JobManager remembers, in any state. */
+  async newest(name: string): Promise<JobOverview | undefined> {
+    return (await this.jobs()).filter((j) => j.name === name).sort((a, b) => b["start-time"] - a["start-time"])[0];
   }
 
   /** A job of this name that is running or about to (the newest), if any. */
@@ -126,9 +132,15 @@ export class JobManagerClient {
       "POST",
       this.url(`/jobs/${jobId}/stop`),
       { drain: false, ...(targetDirectory ? { targetDirectory } : {}), formatType: "CANONICAL" },
-      { retry: this.retry },
+      { retry: this.retry, idempotent: false },
     );
     return this.savepointResult(jobId, id, timeoutMs);
+  }
+
+  /** The newest savepoint the JobManager recorded for the job (a stop-with-savepoint's among them). */
+  async latestSavepoint(jobId: string): Promise<string | undefined> {
+    const r = await requestJson<any>("GET", this.url(`/jobs/${jobId}/checkpoints`), undefined, { retry: this.retry });
+    return r.latest?.savepoint?.external_path;
   }
 
   /** Takes a savepoint and leaves the job running. */

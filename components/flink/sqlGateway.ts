@@ -16,7 +16,12 @@ export interface StatementResult {
 }
 
 export class SqlGatewayError extends Error {
-  constructor(message: string, readonly statement: string) {
+  constructor(
+    message: string,
+    readonly statement: string,
+    /** The gateway may have run the statement although the call failed (see http.ts). */
+    readonly maybeApplied = false,
+  ) {
     super(message);
     this.name = "SqlGatewayError";
   }
@@ -50,7 +55,8 @@ export class SqlGatewayClient {
       "POST",
       this.url(`/sessions/${session}/statements`),
       { statement, executionConfig },
-      { retry: this.retry },
+      // A statement may submit a job: sent again only when it never reached the gateway.
+      { retry: this.retry, idempotent: false },
     );
     const op = `/sessions/${session}/operations/${operationHandle}`;
     const deadline = Date.now() + timeoutMs;

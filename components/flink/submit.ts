@@ -28,7 +28,8 @@ export async function submitJobScript(gw: SqlGatewayClient, script: JobScript, s
         jobId = (await gw.execute(session, withSecrets(stmt, secrets))).jobId ?? jobId;
       } catch (e) {
         const head = stmt.split("\n").find((l) => l.trim()) ?? stmt;
-        throw new SqlGatewayError(`${script.job}: ${(e as Error).message.split(withSecretsValues(secrets)).join("***")} (statement: ${head.slice(0, 120)})`, stmt);
+        const maybeApplied = (e as { maybeApplied?: boolean }).maybeApplied === true;
+        throw new SqlGatewayError(`${script.job}: ${(e as Error).message.split(withSecretsValues(secrets)).join("***")} (statement: ${head.slice(0, 120)})`, stmt, maybeApplied);
       }
     }
     if (!jobId) throw new Error(`${script.job}: the script ran but submitted no job`);

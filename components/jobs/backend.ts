@@ -43,6 +43,8 @@ export interface JobBackend {
   waitUntilRunning(job: JobRef, timeoutMs: number): Promise<void>;
   /** The running job of this name, if any (finds a job after a rollback or a restart outside Pulumi). */
   findActive(name: string, previous?: JobRef): Promise<JobRef | undefined>;
+  /** The newest job of this name in any state (another stack or a person may have run it since), if the backend remembers one. */
+  newest(name: string, previous?: JobRef): Promise<JobRef | undefined>;
 }
 
 /** Polls `probe` until it succeeds; the error names the endpoint and the last failure. */
@@ -89,8 +91,17 @@ export class SqlGatewayBackend implements JobBackend {
   }
 
   async submit(req: SubmitRequest): Promise<JobRef> {
-    const jobId = await submitJobScript(this.gw, req.script, req.secrets, { savepointPath: req.restorePath, allowNonRestoredState: req.allowNonRestoredState });
-    return { jobId };
+    const t0 = Date.now();
+    try {
+      const jobId = await submitJobScript(this.gw, req.script, req.secrets, { savepointPath: req.restorePath, allowNonRestoredState: req.allowNonRestoredState });
+      return { jobId };
+    } catch (e) {
+      // The submission may have gone through although its answer was lost: look before anyone sends it again.
+      if (!(e as { maybeApplied?: boolean }).maybeApplied) throw e;
+      const started = (await this.jm.jobs()).filter((j) => j.name === req.script.job && j["start-time"] >= t0 - 1000).sort((a, b) => b["start-time"] - a["start-time"])[0];
+      if (started) return { jobId: started.jid };
+      throw e;
+    }
   }
 
   state(job: JobRef) {
@@ -102,7 +113,21 @@ export class SqlGatewayBackend implements JobBackend {
   }
 
   async stopWithSavepoint(job: JobRef, targetDirectory: string) {
-    const path = await this.jm.stopWithSavepoint(job.jobId, targetDirectory);
+    let path: string;
+    try {
+      path = await this.jm.stopWithSavepoint(job.jobId, targetDirectory);
+    } catch (e) {
+      if (!(e as { maybeApplied?: boolean }).maybeApplied) throw e;
+      // The stop may be under way: wait for the job to end and take the savepoint it recorded, or stop it once more if it still runs.
+      let state = await this.jm.state(job.jobId);
+      for (const deadline = Date.now() + 120000; state === "RUNNING" && Date.now() < deadline; state = await this.jm.state(job.jobId)) {
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const recorded = state === "FINISHED" ? await this.jm.latestSavepoint(job.jobId) : undefined;
+      if (recorded) return recorded;
+      if (state !== "RUNNING") throw e;
+      path = await this.jm.stopWithSavepoint(job.jobId, targetDirectory);
+    }
     await this.jm.waitFor(job.jobId, ["FINISHED", "CANCELED", "FAILED"], 120000);
     return path;
   }
@@ -122,6 +147,11 @@ export class SqlGatewayBackend implements JobBackend {
 
   async findActive(name: string): Promise<JobRef | undefined> {
     const j = await this.jm.findActive(name);
+    return j ? { jobId: j.jid } : undefined;
+  }
+
+  async newest(name: string): Promise<JobRef | undefined> {
+    const j = await this.jm.newest(name);
     return j ? { jobId: j.jid } : undefined;
   }
 }

@@ -3,17 +3,21 @@ import { JobBackend, SqlGatewayBackend } from "./backend";
 import { StreamParkBackend } from "./streampark";
 import { withApiAccess } from "../platform/tunnel";
 import {
-  BackendConfig, changedFields, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, LifecycleDeps, ObjectStoreConfig, readJob, updateJob, validate,
+  BackendConfig, changedFields, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, ObjectStoreConfig, readJob, updateJob, UpgradeFailed, validate,
 } from "./provider";
+
+function s3Client(store: ObjectStoreConfig, secretKey: string) {
+  // Required here, in the provider process: an SDK client cannot be serialized with the provider.
+  const Minio = require("minio") as typeof import("minio");
+  const u = new URL(store.endpoint);
+  return new Minio.Client({ endPoint: u.hostname, port: Number(u.port) || (u.protocol === "https:" ? 443 : 80), useSSL: u.protocol === "https:", accessKey: store.accessKey, secretKey, region: store.region, pathStyle: true });
+}
 
 /** Deletes a savepoint (a directory of objects) from S3/MinIO, or a local one. */
 async function deletePrefix(uri: string, store: ObjectStoreConfig, secretKey: string): Promise<void> {
   const m = /^s3a?:\/\/([^/]+)\/(.+)$/.exec(uri);
   if (m) {
-    // Required here, in the provider process: an SDK client cannot be serialized with the provider.
-    const Minio = require("minio") as typeof import("minio");
-    const u = new URL(store.endpoint);
-    const client = new Minio.Client({ endPoint: u.hostname, port: Number(u.port) || (u.protocol === "https:" ? 443 : 80), useSSL: u.protocol === "https:", accessKey: store.accessKey, secretKey, region: store.region, pathStyle: true });
+    const client = s3Client(store, secretKey);
     const names: string[] = [];
     for await (const o of client.listObjectsV2(m[1], m[2].replace(/\/?$/, "/"), true)) if (o.name) names.push(o.name);
     if (names.length) await client.removeObjects(m[1], names);
@@ -22,12 +26,24 @@ async function deletePrefix(uri: string, store: ObjectStoreConfig, secretKey: st
   if (uri.startsWith("file://")) (require("fs") as typeof import("fs")).rmSync(new URL(uri), { recursive: true, force: true });
 }
 
+/** Savepoint directories under `dir` (each holds a _metadata file), newest first. */
+async function listSavepoints(dir: string, store: ObjectStoreConfig, secretKey: string): Promise<string[]> {
+  const m = /^s3a?:\/\/([^/]+)\/(.+)$/.exec(dir);
+  if (!m) return [];
+  const found: { path: string; at: number }[] = [];
+  for await (const o of s3Client(store, secretKey).listObjectsV2(m[1], m[2].replace(/\/?$/, "/"), true)) {
+    if (o.name?.endsWith("/_metadata")) found.push({ path: `s3://${m[1]}/${o.name.slice(0, -"/_metadata".length)}`, at: o.lastModified?.getTime() ?? 0 });
+  }
+  return found.sort((a, b) => b.at - a.at).map((f) => f.path);
+}
+
 export const lifecycleDeps: LifecycleDeps = {
   backend: (cfg: BackendConfig, secrets): JobBackend =>
     cfg.kind === "sql-gateway"
       ? new SqlGatewayBackend({ sqlGatewayUrl: cfg.sqlGatewayUrl, jobManagerUrl: cfg.jobManagerUrl })
       : new StreamParkBackend(cfg, secrets["streampark.password"] ?? ""),
   deletePrefix,
+  listSavepoints,
 };
 
 /** Runs `fn` with the backend and object-store URLs as this machine reaches them (tunnel.ts). */
@@ -55,7 +71,10 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
   async diff(_id, olds, news) {
     const upgrade = changedFields(olds, news).length > 0;
     const settings = SETTINGS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-    return { changes: upgrade || settings || olds.plannedAction !== news.plannedAction };
+    // `olds` are the outputs: after a refresh, a job that is not running is a change that `up` makes (it resumes the job).
+    const stopped = olds.status !== undefined && !isActive(olds.status);
+    // plannedAction is derived from the rest: on its own it is no change.
+    return { changes: upgrade || settings || stopped };
   },
   async create(inputs) {
     const r = await reachable(inputs, (i) => createJob(lifecycleDeps, i));
@@ -64,12 +83,26 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
   async read(id, props) {
     const p = props as FlinkSqlJobOutputs;
     const r = await reachable(p, (i) => readJob(lifecycleDeps, id, i));
-    return { id: r.id, props: { ...r.props, backend: p.backend, objectStore: p.objectStore } };
+    const now = { ...r.props, backend: p.backend, objectStore: p.objectStore };
+    // A job that does not run is told to check() through the refreshed inputs (plannedAction reads them);
+    // credentials are never among them. A running job keeps the inputs it has.
+    if (!r.inputs.observed) return { id: r.id, props: now };
+    return { id: r.id, props: now, inputs: { ...r.inputs, backend: p.backend, objectStore: p.objectStore } as unknown as FlinkSqlJobOutputs /* the SDK types ReadResult.inputs as the outputs */ };
   },
   async update(_id, olds, news) {
-    if (!changedFields(olds, news).length) return { outs: { ...olds, ...news } };
-    const outs = await reachable(news, (n) => updateJob(lifecycleDeps, { ...olds, backend: n.backend }, n));
-    return { outs: { ...outs, backend: news.backend, objectStore: news.objectStore } };
+    if (!changedFields(olds, news).length && isActive(olds.status)) return { outs: { ...olds, ...news } };
+    try {
+      const outs = await reachable(news, (n) => updateJob(lifecycleDeps, { ...olds, backend: n.backend, objectStore: n.objectStore }, n));
+      return { outs: { ...outs, backend: news.backend, objectStore: news.objectStore } };
+    } catch (e) {
+      // Keep what runs now (and the savepoint taken) in the state; the dynamic-provider host needs its
+      // own __provider among the recorded outputs to serve this resource again.
+      if (e instanceof UpgradeFailed) {
+        const provider = (news as unknown as Record<string, unknown>).__provider;
+        throw Object.assign(e, { properties: { ...e.properties, backend: news.backend, objectStore: news.objectStore, __provider: provider } });
+      }
+      throw e;
+    }
   },
   async delete(_id, props) {
     await reachable(props, (p) => deleteJob(lifecycleDeps, p));

@@ -2,16 +2,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
 import { FlinkSqlJob } from "./flinkSqlJob";
 import { BackendConfig, ObjectStoreConfig } from "./provider";
-import { JobEnvironment, SecretName } from "./render";
+import { JobCredentials, jobEnvironment, JobEndpoints } from "./environment";
 import { jobScript } from "./script";
 
 export interface FlinkJobsArgs {
   /** The validated stack config: the job table, each job's parallelism on this stack, the backend. */
   readonly config: StackConfig;
-  /** The values the SQL is rendered with: the services' in-cluster addresses, never credentials. */
-  readonly environment: pulumi.Input<JobEnvironment>;
-  /** Credentials substituted into the SQL only when it is sent, plus StreamPark's password. */
-  readonly secrets: pulumi.Input<Record<SecretName | "streampark.password", string>>;
+  /** What the SQL is rendered with: the services as the cluster reaches them, never credentials. */
+  readonly endpoints: pulumi.Input<JobEndpoints>;
+  /** Credentials substituted into the SQL only when it is sent. */
+  readonly credentials: pulumi.Input<JobCredentials>;
+  /** StreamPark's admin password, with the streampark backend. */
+  readonly streamparkPassword?: pulumi.Input<string>;
   /** Where jobs are submitted; its URLs as the deploying machine reaches them. */
   readonly backend: pulumi.Input<BackendConfig>;
   /** Tunnel cluster-internal URLs through the Kubernetes API (kubernetes target). */
@@ -36,12 +38,16 @@ export class FlinkJobs extends pulumi.ComponentResource {
     super("rtdw:jobs:FlinkJobs", name, {}, opts);
     const cfg = args.config;
     const jobs: Record<string, FlinkSqlJob> = {};
+    const environment = pulumi.output(args.endpoints).apply((e) => jobEnvironment(e));
+    const secrets = pulumi
+      .all([args.credentials, args.streamparkPassword])
+      .apply(([c, sp]) => ({ ...c, ...(sp === undefined ? {} : { "streampark.password": sp }) }));
     for (const job of cfg.jobs) {
       jobs[job.name] = new FlinkSqlJob(
         `${name}-${job.name}`,
         {
           name: job.name,
-          script: pulumi.output(args.environment).apply((env) => jobScript(job, env, { parallelism: cfg.flink.parallelism[job.name] })),
+          script: environment.apply((env) => jobScript(job, env, { parallelism: cfg.flink.parallelism[job.name], checkpointIntervalMs: cfg.flink.checkpointIntervalMs })),
           upgradeMode: job.upgradeMode,
           restartNonce: cfg.jobRestartNonces[job.name] ?? 0,
           backend: args.backend,
@@ -51,7 +57,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           objectStore: args.objectStore,
           readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
           startTimeoutSeconds: START_TIMEOUT_SECONDS,
-          secrets: pulumi.secret(args.secrets),
+          secrets: pulumi.secret(secrets),
         },
         { parent: this },
       );

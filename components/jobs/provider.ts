@@ -51,6 +51,11 @@ export interface FlinkSqlJobInputs {
   readonly secrets: Readonly<Partial<Record<SecretName | "streampark.password", string>>>;
   /** What `pulumi up` will do to the running job; set by check() so the preview shows it. */
   readonly plannedAction?: string;
+  /**
+   * What the last `pulumi refresh` found, when the job was not running: its state and the state it
+   * would resume from. Set by read() as a refreshed input, so check() can say so in plannedAction.
+   */
+  readonly observed?: { readonly status: string; readonly resumeFrom?: string };
 }
 
 export interface FlinkSqlJobOutputs extends FlinkSqlJobInputs {
@@ -71,8 +76,16 @@ function same(a: unknown, b: unknown) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** States in which the job is running or about to; anything else after a refresh is resumed by `up`. */
+export const ACTIVE_STATES = ["INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "RECONCILING"];
+
+export function isActive(status: string | undefined): boolean {
+  return status !== undefined && ACTIVE_STATES.includes(status);
+}
+
 export function changedFields(olds: Partial<FlinkSqlJobInputs>, news: FlinkSqlJobInputs): string[] {
-  const fields = UPGRADE_FIELDS.filter((f) => !same(olds[f], news[f])).map(String);
+  // Refreshed inputs carry no credentials (read() leaves them out): nothing to compare them with.
+  const fields = UPGRADE_FIELDS.filter((f) => !(f === "secrets" && olds.secrets === undefined) && !same(olds[f], news[f])).map(String);
   // Name the part of the script that changed: the reviewer of a preview wants to know.
   if (fields.includes("script") && olds.script) {
     const o = olds.script.config;
@@ -85,9 +98,14 @@ export function changedFields(olds: Partial<FlinkSqlJobInputs>, news: FlinkSqlJo
 }
 
 export function describeAction(olds: Partial<FlinkSqlJobInputs> | undefined, news: FlinkSqlJobInputs): string {
-  if (!olds?.script) return "submit";
+  if (!olds?.script) return news.upgradeMode === "stateless" ? "submit" : "submit (from the newest savepoint of this job name, if object storage keeps one)";
   const changed = changedFields(olds, news);
-  if (!changed.length) return olds.plannedAction ?? "submit";
+  const stopped = olds.observed && !isActive(olds.observed.status) ? olds.observed : undefined;
+  if (stopped) {
+    const from = news.upgradeMode === "stateless" || !stopped.resumeFrom ? "resubmit with empty state" : `resume from ${stopped.resumeFrom}`;
+    return `${from} (job was ${stopped.status})${changed.length ? ` with the new version (changed: ${changed.join("; ")})` : ""}`;
+  }
+  if (!changed.length) return "no change";
   const how = {
     savepoint: "stop with a savepoint, resubmit from it",
     "last-state": "cancel, resubmit from the latest checkpoint",
@@ -111,6 +129,35 @@ export interface LifecycleDeps {
   readonly backend: (cfg: BackendConfig, secrets: FlinkSqlJobInputs["secrets"]) => JobBackend;
   /** Deletes everything under an object-store URI (savepoint retention). */
   readonly deletePrefix: (uri: string, store: ObjectStoreConfig, secretKey: string) => Promise<void>;
+  /** The savepoints kept under a directory (those with a _metadata file), newest first. */
+  readonly listSavepoints: (dir: string, store: ObjectStoreConfig, secretKey: string) => Promise<string[]>;
+}
+
+/**
+ * The error of an upgrade that did not go through, with what runs now: the engine records these
+ * outputs (a resource initialization failure), so the savepoint taken before the failure stays in the
+ * state and the next `up` tries the new version again.
+ */
+export class UpgradeFailed extends Error {
+  readonly reasons: string[];
+  constructor(
+    message: string,
+    readonly id: string,
+    readonly properties: FlinkSqlJobOutputs,
+  ) {
+    super(message);
+    this.reasons = [message];
+  }
+}
+
+/** The newest state a stopped job can resume from: its last checkpoint or savepoint, else one kept in object storage. */
+async function newestRetainedState(deps: LifecycleDeps, b: JobBackend, o: FlinkSqlJobOutputs): Promise<string | undefined> {
+  // The newest job of this name, which is not always the one this state recorded (a takeover, a run by hand).
+  const last = (await b.newest(o.name, { jobId: o.jobId, ref: o.ref }).catch(() => undefined)) ?? (o.jobId ? { jobId: o.jobId, ref: o.ref } : undefined);
+  const fromCluster = last ? await b.latestCheckpoint(last).catch(() => undefined) : undefined;
+  if (fromCluster) return fromCluster;
+  const kept = await deps.listSavepoints(o.savepointDir, o.objectStore, o.secrets?.["s3.secretKey"] ?? "").catch(() => []);
+  return kept[0] ?? o.restoredFrom ?? o.savepoints?.[o.savepoints.length - 1];
 }
 
 function jobSecrets(s: FlinkSqlJobInputs["secrets"]) {
@@ -135,24 +182,34 @@ export async function createJob(deps: LifecycleDeps, inputs: FlinkSqlJobInputs):
   // A job of this name already running (state lost or restored from an old backup, a re-run after a
   // crash) is taken over, not duplicated: it stops with a savepoint and the declared SQL resumes from it.
   const existing = await b.findActive(inputs.name);
-  const restorePath = existing && inputs.upgradeMode !== "stateless" ? await b.stopWithSavepoint(existing, inputs.savepointDir) : undefined;
+  let restorePath = existing && inputs.upgradeMode !== "stateless" ? await b.stopWithSavepoint(existing, inputs.savepointDir) : undefined;
   if (existing && !restorePath) await b.cancel(existing);
+  // Nothing runs, but object storage keeps a savepoint of this job (a destroy, a rebuild): resume from the newest.
+  if (!existing && inputs.upgradeMode !== "stateless") restorePath = (await deps.listSavepoints(inputs.savepointDir, inputs.objectStore, inputs.secrets["s3.secretKey"] ?? ""))[0];
   const ref = await startVersion(b, inputs, restorePath);
   return { id: inputs.name, outs: { ...inputs, ...ref, status: "RUNNING", savepoints: restorePath ? [restorePath] : [], restoredFrom: restorePath } };
 }
 
-export async function readJob(deps: LifecycleDeps, id: string, props: FlinkSqlJobOutputs): Promise<{ id: string; props: FlinkSqlJobOutputs }> {
+/** The fields of the outputs that are inputs, without the credentials (never stored as refreshed inputs). */
+function refreshedInputs(o: FlinkSqlJobOutputs, observed: FlinkSqlJobInputs["observed"]): Omit<FlinkSqlJobInputs, "secrets"> {
+  const { jobId: _j, ref: _r, status: _s, savepoints: _sp, restoredFrom: _rf, secrets: _secrets, observed: _o, ...inputs } = o;
+  return observed ? { ...inputs, observed } : inputs;
+}
+
+export async function readJob(deps: LifecycleDeps, id: string, props: FlinkSqlJobOutputs): Promise<{ id: string; props: FlinkSqlJobOutputs; inputs: Omit<FlinkSqlJobInputs, "secrets"> }> {
   const b = deps.backend(props.backend, props.secrets);
   let ref: JobRef = { jobId: props.jobId, ref: props.ref };
-  let status = (await b.state(ref)) ?? "MISSING";
-  if (status !== "RUNNING") {
+  let status: string = (await b.state(ref)) ?? "MISSING";
+  if (!isActive(status)) {
     const active = await b.findActive(props.name, ref);
     if (active) {
       ref = active;
       status = (await b.state(active)) ?? "MISSING";
     }
   }
-  return { id, props: { ...props, ...ref, status } };
+  const now = { ...props, ...ref, status };
+  const observed = isActive(status) ? undefined : { status, resumeFrom: props.upgradeMode === "stateless" ? undefined : await newestRetainedState(deps, b, now) };
+  return { id, props: now, inputs: refreshedInputs(now, observed) };
 }
 
 export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, news: FlinkSqlJobInputs): Promise<FlinkSqlJobOutputs> {
@@ -172,10 +229,10 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
   } else if (current) {
     await b.cancel(current);
   } else if (news.upgradeMode !== "stateless") {
-    // Nothing running (failed or cancelled outside Pulumi): resume from the newest state there is,
-    // the last job's latest retained checkpoint (it ran past the state it started from), else that state.
-    const last = await b.latestCheckpoint({ jobId: olds.jobId, ref: olds.ref }).catch(() => undefined);
-    restorePath = last ?? olds.restoredFrom ?? savepoints[savepoints.length - 1];
+    // Nothing running (failed or cancelled outside Pulumi): resume from the newest state there is, the
+    // last job's latest retained checkpoint (it ran past the state it started from), else a savepoint
+    // of this job kept in object storage (one a failed upgrade took), else the state it started from.
+    restorePath = await newestRetainedState(deps, b, { ...olds, savepoints });
   }
 
   let ref: JobRef;
@@ -183,14 +240,19 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
     ref = await startVersion(b, news, news.upgradeMode === "stateless" ? undefined : restorePath, current);
   } catch (e) {
     const why = (e as Error).message;
-    let back = "";
+    const restored = news.upgradeMode === "stateless" ? undefined : restorePath;
+    let back: string;
+    let now: FlinkSqlJobOutputs;
     try {
-      const prev = await startVersion(b, { ...news, script: olds.script }, news.upgradeMode === "stateless" ? undefined : restorePath, current);
-      back = `the previous version was resubmitted${restorePath ? ` from ${restorePath}` : ""} and runs as job ${prev.jobId}`;
+      const prev = await startVersion(b, { ...news, script: olds.script }, restored, current);
+      back = `the previous version was resubmitted${restored ? ` from ${restored}` : ""} and runs as job ${prev.jobId}`;
+      now = { ...news, script: olds.script, ...prev, status: "RUNNING", savepoints, restoredFrom: restored };
     } catch (e2) {
       back = `resubmitting the previous version failed as well: ${(e2 as Error).message}`;
+      now = { ...news, script: olds.script, jobId: olds.jobId, ref: olds.ref, status: "FAILED", savepoints, restoredFrom: restored };
     }
-    throw new Error(`${news.name}: the new version did not start: ${why}; ${back}`);
+    const kept = restorePath ? ` Its state is kept at ${restorePath}.` : "";
+    throw new UpgradeFailed(`${news.name}: the new version did not start: ${why}; ${back}.${kept}`, news.name, now);
   }
 
   while (savepoints.length > news.savepointsToKeep) {

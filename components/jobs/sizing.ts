@@ -9,6 +9,8 @@ export interface FlinkScaling {
   readonly slotsPerTaskManager: number;
   /** Free slots kept for restarts and rescaling. */
   readonly spareSlots: number;
+  /** Every job's checkpoint interval on this stack, instead of the job table's (the sandbox checkpoints every few seconds). */
+  readonly checkpointIntervalMs?: number;
 }
 
 export interface FlinkSizing {

@@ -186,4 +186,10 @@ export class StreamParkBackend implements JobBackend {
     const a = await this.findApp(name);
     return a && STATE[a.state] === "RUNNING" ? { jobId: a.jobId ?? "", ref: { appId: String(a.id) } } : undefined;
   }
+
+  /** StreamPark keeps one application per job name: its latest run, whatever its state. */
+  async newest(name: string): Promise<JobRef | undefined> {
+    const a = await this.findApp(name);
+    return a ? { jobId: a.jobId ?? "", ref: { appId: String(a.id) } } : undefined;
+  }
 }

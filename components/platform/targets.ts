@@ -8,6 +8,7 @@ import { Target } from "./service";
 
 /** The stack's target adapter with its explicit provider (never the ambient default). */
 export function createTarget(cfg: StackConfig, parent: pulumi.Resource): Target {
+  if (cfg.target === "sandbox") throw new Error('target "sandbox" provisions no services: its platform already runs (see components/existingPlatform.ts)');
   if (cfg.target === "docker") {
     const provider = new docker.Provider("docker", {}, { parent });
     const network = new docker.Network(

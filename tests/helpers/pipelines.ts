@@ -6,7 +6,8 @@ import { requestJson } from "../../components/flink/http";
 import { SqlGatewayClient } from "../../components/flink/sqlGateway";
 import { renderSql, splitStatements, withSecrets } from "../../components/jobs/render";
 import { SQL_DIR } from "../../components/jobs/table";
-import { registerSandboxJobs, sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
+import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
+import { upLocalStack } from "../../sandbox/stack";
 import { sandbox } from "./sandbox";
 
 export { SANDBOX_CHECKPOINT_MS } from "../../sandbox/jobs";
@@ -17,15 +18,21 @@ export function flink() {
 }
 
 /**
- * Makes the named jobs run on the sandbox with the SQL as it is now, through the FlinkSqlJob provider
- * (as `npm run demo` and `pulumi up` do): kept when unchanged, upgraded with a savepoint when the SQL
- * changed (so the CDC source continues from its binlog position), created when new.
+ * Makes the named jobs run on the sandbox with the SQL as it is now, through the Pulumi engine
+ * (`pulumi up --refresh --stack local`, as `npm run demo` does): kept when unchanged, upgraded with a
+ * savepoint when the SQL changed (so the CDC source continues from its binlog position), resumed
+ * when stopped, created when new. Returns each named job's id.
  */
 export async function ensureJobs(names: string[]): Promise<Record<string, string>> {
   const { jm } = flink();
-  const done = await registerSandboxJobs(names);
-  for (const r of done) await jm.waitFor(r.jobId, ["RUNNING"], 180000);
-  return Object.fromEntries(done.map((r) => [r.job, r.jobId]));
+  const jobs = await upLocalStack({ quiet: true });
+  const ids: Record<string, string> = {};
+  for (const name of names) {
+    if (!jobs[name]) throw new Error(`the local stack has no job ${name} (jobs: ${Object.keys(jobs).join(", ")})`);
+    await jm.waitFor(jobs[name].jobId, ["RUNNING"], 180000);
+    ids[name] = jobs[name].jobId;
+  }
+  return ids;
 }
 
 /** A batch session on the Paimon catalog for reading what the jobs wrote. */
@@ -107,4 +114,14 @@ export async function explainingJobs<T>(jobIds: Record<string, string>, body: ()
     (e as Error).message += `\n\nFlink at the time of the failure:\n  ${lines.join("\n  ")}`;
     throw e;
   }
+}
+
+/** An event as Vector's sensors program emits it to the tracking topic (field names from sensors.vrl). */
+export function vectorEvent(distinctId: string, event: string, time: number, over: Record<string, unknown> = {}) {
+  return {
+    anonymous_id: null, city: "Hangzhou", country: "China", distinct_id: distinctId, event, event_id: `${distinctId}-${event}-${time}`,
+    flush_time: time + 500, ip: "198.51.100.7", is_core: false, lib: "js", lib_version: "1.26.0", login_id: null, project: "shop",
+    properties: event === "ViewProduct" ? { price: 12.5 } : {}, province: "Zhejiang", recv_time: time + 900, time, track_id: 1, type: "track", user_agent: "test",
+    ...over,
+  };
 }

@@ -1,22 +1,12 @@
 import { Connection } from "mysql2/promise";
 import { runRedis } from "../helpers/redis";
-import { ensureJobs, eventually, explainingJobs, idBlock, PaimonReader, shopConnection } from "../helpers/pipelines";
+import { ensureJobs, eventually, explainingJobs, idBlock, PaimonReader, shopConnection, vectorEvent } from "../helpers/pipelines";
 import { kafkaClient, sandbox } from "../helpers/sandbox";
 import { httpPost } from "../../sandbox/services";
 
 const post = async (url: string, body: string) => (await httpPost(url, body, { "content-type": "application/x-www-form-urlencoded" }, 10000)).status;
 
 const TRACKING_JOBS = ["rt-trk-ods", "rt-trk-dwd", "rt-trk-dws"];
-
-/** An event as Vector's sensors program emits it to the tracking topic (field names from sensors.vrl). */
-function vectorEvent(distinctId: string, event: string, time: number, over: Record<string, unknown> = {}) {
-  return {
-    anonymous_id: null, city: "Hangzhou", country: "China", distinct_id: distinctId, event, event_id: `${distinctId}-${event}-${time}`,
-    flush_time: time + 500, ip: "198.51.100.7", is_core: false, lib: "js", lib_version: "1.26.0", login_id: null, project: "shop",
-    properties: event === "ViewProduct" ? { price: 12.5 } : {}, province: "Zhejiang", recv_time: time + 900, time, track_id: 1, type: "track", user_agent: "test",
-    ...over,
-  };
-}
 
 /**
  * The tracking pipeline on the sandbox: Kafka tracking.events -> rt-trk-ods -> Paimon ODS -> rt-trk-dwd

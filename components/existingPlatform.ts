@@ -1,0 +1,72 @@
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "./config";
+import { FlinkJobs } from "./jobs/jobs";
+import { JobLineage, jobLineage } from "./jobs/lineage";
+import { ALERTS, renderPrometheusRules } from "./observability/alerts";
+import { PrometheusRuleFile } from "./observability/ruleFile";
+import { declaredTopics, KafkaTopics } from "./pipelines/kafkaTopics";
+import { ExistingPlatform, existingJobCredentials, existingJobEndpoints } from "./platform/existing";
+
+export interface OnExistingPlatformArgs {
+  /** The validated stack config (target "sandbox"): the job table, its scaling, topics, time zone. */
+  readonly config: StackConfig;
+  /** The running platform, read from rtdw:platformFile. Its passwords become Pulumi secrets here. */
+  readonly platform: ExistingPlatform;
+}
+
+/**
+ * What the stack registers on a platform that already runs (the local sandbox): the pipelines' Kafka
+ * topics, one FlinkSqlJob per row of the job table (the same FlinkJobs component the provisioned
+ * stacks use) and the alert rules loaded into its Prometheus.
+ */
+export class OnExistingPlatform extends pulumi.ComponentResource {
+  readonly topics: KafkaTopics;
+  readonly jobs: FlinkJobs;
+  readonly rules: PrometheusRuleFile;
+  readonly lineage: readonly JobLineage[];
+
+  constructor(name: string, args: OnExistingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:index:OnExistingPlatform", name, {}, opts);
+    const { config: cfg, platform: p } = args;
+
+    this.topics = new KafkaTopics(
+      "kafka-topics",
+      {
+        bootstrapServers: p.kafka.bootstrapServers,
+        adminUser: p.kafka.admin.user,
+        adminPassword: pulumi.secret(p.kafka.admin.password),
+        replicationFactor: 1,
+        topics: declaredTopics(cfg.kafkaTopics),
+      },
+      { parent: this },
+    );
+
+    this.jobs = new FlinkJobs(
+      "jobs",
+      {
+        config: cfg,
+        endpoints: existingJobEndpoints(p, cfg.timeZone),
+        credentials: pulumi.secret(existingJobCredentials(p)),
+        backend: { kind: "sql-gateway", sqlGatewayUrl: p.flink.sqlGatewayUrl, jobManagerUrl: p.flink.restUrl },
+        checkpointsBucket: p.objectStore.buckets.checkpoints,
+        objectStore: { endpoint: p.objectStore.endpoint, region: p.objectStore.region, accessKey: p.objectStore.accessKey },
+      },
+      { parent: this, dependsOn: [this.topics] },
+    );
+
+    this.rules = new PrometheusRuleFile(
+      "alert-rules",
+      {
+        prometheusUrl: p.prometheus.url,
+        user: p.prometheus.user,
+        password: pulumi.secret(p.prometheus.password),
+        file: `${p.prometheus.rulesDir}/rtdw-${cfg.stack}.yml`,
+        content: renderPrometheusRules(),
+        alerts: ALERTS.map((a) => a.name),
+      },
+      { parent: this },
+    );
+    this.lineage = jobLineage(cfg.jobs);
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,206 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { Connection } from "mysql2/promise";
+import { ALERTS } from "../../components/observability/alerts";
+import { pulumi, PulumiResult } from "../../sandbox/engine";
+import { CONF } from "../../sandbox/paths";
+import { platformDescription, PLATFORM_FILE, PROMETHEUS_RULES_DIR } from "../../sandbox";
+import { loadOrCreateSecrets } from "../../sandbox/credentials";
+import { upLocalStack } from "../../sandbox/stack";
+import { loadJobTable } from "../../components/jobs/table";
+import { eventually, flink, idBlock, shopConnection, vectorEvent } from "../helpers/pipelines";
+import { kafkaClient, sandbox } from "../helpers/sandbox";
+
+/**
+ * The job lifecycle as users run it: the real Pulumi engine (the CLI and Node.js language host built
+ * from the module proxy, the dynamic-provider plugin of @pulumi/pulumi) on a stack of its own over the
+ * running sandbox, from a copy of the project so the test can edit SQL as a user would.
+ *   preview -> up -> preview (no change) -> SQL change: preview --diff, up (savepoint upgrade, counts
+ *   continue) -> job cancelled through Flink's REST API: refresh, preview, up (resumed, counts continue)
+ *   -> a change that does not start: up fails with Flink's message, the previous version runs, the
+ *   savepoint is in the state -> destroy (final savepoints kept).
+ * After every step the state holds no password or key of the sandbox in plaintext.
+ */
+const STACK = "lifecycle";
+const JOB = "rt-trk-dws";
+const DWS_SQL = path.join("sql", "tracking", "dws.sql");
+const HOURLY_COUNT = "SELECT dt, hr, event, COUNT(*), COUNT(DISTINCT distinct_id), COUNT(*) FILTER (WHERE is_core)";
+
+interface PreviewStep {
+  readonly op: string;
+  readonly urn: string;
+  readonly newState?: { readonly type: string; readonly inputs?: Record<string, unknown> };
+  readonly diffReasons?: string[];
+}
+
+describe("the real Pulumi engine drives the job lifecycle on the sandbox (preview, up, refresh, destroy)", () => {
+  let project: string;
+  let dws: Connection;
+  const probe = `LifecycleProbe${idBlock()}`;
+  // A day of this run's own (Asia/Shanghai), so the probe's DWS row is this test's alone.
+  const day = new Date(Date.UTC(2001, 0, 1) + ((idBlock() / 100000) % 30000) * 86400000).toISOString().slice(0, 10);
+  let sent = 0;
+
+  const run = async (args: string[]): Promise<PulumiResult> => pulumi(STACK, args, { cwd: project, quiet: true });
+  const ok = async (args: string[]): Promise<PulumiResult> => {
+    const r = await run(args);
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${(r.stdout + r.stderr).slice(-6000)}`);
+    return r;
+  };
+  const preview = async (): Promise<PreviewStep[]> => (JSON.parse((await ok(["preview", "--json"])).stdout) as { steps: PreviewStep[] }).steps;
+  const jobSteps = (steps: PreviewStep[]) => steps.filter((s) => s.urn.includes("rtdw:FlinkSqlJob"));
+  const outputs = async () => JSON.parse((await ok(["stack", "output", "--json", "--show-secrets"])).stdout) as { jobs: Record<string, { jobId: string; status: string }>; alertsLoaded: string[] };
+  const jobState = async () => {
+    const state = JSON.parse((await ok(["stack", "export"])).stdout) as { deployment: { resources: { urn: string; outputs?: Record<string, unknown>; inputs?: Record<string, unknown> }[] } };
+    return state.deployment.resources.find((r) => r.urn.endsWith(`jobs-${JOB}`))!;
+  };
+  /** Every password and key of the sandbox, the engine's passphrase included: none may be in the state. */
+  const assertNoPlaintextSecrets = async () => {
+    const state = (await ok(["stack", "export"])).stdout;
+    const s = loadOrCreateSecrets();
+    const values = [...Object.values(s).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v as Record<string, string>))), fs.readFileSync(path.join(CONF, "pulumi-passphrase"), "utf8")];
+    const found = values.filter((v) => v.length >= 8 && state.includes(v));
+    expect({ plaintextSecretsInState: found.length }).toEqual({ plaintextSecretsInState: 0 });
+    expect(state).toContain("4dabf18193072939515e22adb298388d"); // Pulumi's secret signature: the credentials are there, encrypted
+  };
+
+  const send = async (n: number) => {
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    const t0 = Date.parse(`${day}T10:15:00+08:00`);
+    await producer.send({ topic: "tracking.events", messages: Array.from({ length: n }, (_, i) => ({ key: `${probe}-u${sent + i}`, value: JSON.stringify(vectorEvent(`${probe}-u${sent + i}`, probe, t0 + sent + i)) })) });
+    await producer.disconnect();
+    sent += n;
+  };
+  const pv = async () => {
+    const [rows] = await dws.query("SELECT pv FROM dws_trk_event_hourly WHERE dt = ? AND hr = '10' AND event = ?", [day, probe]);
+    return Number((rows as { pv: number }[])[0]?.pv ?? 0);
+  };
+  /** The DWS count of the probe event reaches exactly what was sent: nothing lost, nothing counted twice, state kept. */
+  const countsContinue = () => eventually(`DWS pv of ${probe}`, pv, (n) => n >= sent, 180000).then((n) => expect(n).toBe(sent));
+
+  beforeAll(async () => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "rtdw-lifecycle-"));
+    const repo = path.resolve(__dirname, "..", "..");
+    for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json"]) fs.copyFileSync(path.join(repo, f), path.join(project, f));
+    for (const d of ["components", "sql", "dashboards"]) fs.cpSync(path.join(repo, d), path.join(project, d), { recursive: true });
+    fs.symlinkSync(path.join(repo, "node_modules"), path.join(project, "node_modules"));
+    const local = YAML.parse(fs.readFileSync(path.join(repo, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
+    fs.writeFileSync(path.join(project, `Pulumi.${STACK}.yaml`), YAML.stringify({ config: { ...local.config, "rtdw:platformFile": PLATFORM_FILE } }));
+    fs.writeFileSync(PLATFORM_FILE, JSON.stringify(platformDescription(), null, 2), { mode: 0o600 });
+    dws = await shopConnection(sandbox().endpoints.mysql.dwsDatabase);
+  });
+  afterAll(async () => {
+    await dws?.end();
+    // Whatever happened above, leave the sandbox as the other suites expect it: the `local` stack's jobs running.
+    if (project) await run(["destroy", "--yes", "--skip-preview"]).catch(() => undefined);
+    await upLocalStack({ quiet: true });
+    if (project) fs.rmSync(project, { recursive: true, force: true });
+  }, 900000);
+
+  it("preview plans eight FlinkSqlJob creates, each saying what up will do, plus the topics and the alert rules", async () => {
+    const steps = await preview();
+    const jobs = jobSteps(steps);
+    expect(jobs.map((s) => s.op)).toEqual(Array(8).fill("create"));
+    for (const j of jobs) expect(String(j.newState?.inputs?.plannedAction)).toMatch(/^submit/);
+    expect(steps.filter((s) => /KafkaTopics|PrometheusRuleFile/.test(s.urn)).map((s) => s.op)).toEqual(["create", "create"]);
+  }, 180000);
+
+  it("up: every job RUNNING on Flink, the alert rules loaded in Prometheus; nothing in the state in plaintext", async () => {
+    await ok(["up", "--yes", "--skip-preview"]);
+    const out = await outputs();
+    expect(Object.values(out.jobs).map((j) => j.status)).toEqual(Array(8).fill("RUNNING"));
+    const { jm } = flink();
+    for (const j of Object.values(out.jobs)) expect(await jm.state(j.jobId)).toBe("RUNNING");
+    expect([...out.alertsLoaded].sort()).toEqual(ALERTS.map((a) => a.name).sort());
+    expect(fs.existsSync(path.join(PROMETHEUS_RULES_DIR, `rtdw-${STACK}.yml`))).toBe(true);
+    await assertNoPlaintextSecrets();
+    await send(3);
+    await countsContinue();
+  }, 900000);
+
+  it("a second preview changes nothing", async () => {
+    const steps = await preview();
+    expect(steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn}`)).toEqual([]);
+  }, 180000);
+
+  it("a SQL change: preview --diff names the job, the upgrade mode and the changed part; up upgrades through a savepoint and the counts continue", async () => {
+    const file = path.join(project, DWS_SQL);
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(HOURLY_COUNT, "SELECT dt, hr, event, COUNT(*) AS pv, COUNT(DISTINCT distinct_id) AS uv, COUNT(*) FILTER (WHERE is_core) AS core_pv"));
+    const steps = jobSteps(await preview()).filter((s) => s.op !== "same");
+    expect(steps.map((s) => s.urn.split("::").pop())).toEqual([`jobs-${JOB}`]);
+    expect(steps[0].newState?.inputs?.plannedAction).toBe("savepoint upgrade: stop with a savepoint, resubmit from it (changed: script (sql))");
+    const diff = (await ok(["preview", "--diff"])).stdout;
+    expect(diff).toContain("AS pv");
+    expect(diff).toContain(`jobs-${JOB}`);
+
+    const before = (await outputs()).jobs[JOB].jobId;
+    await ok(["up", "--yes", "--skip-preview"]);
+    const after = (await outputs()).jobs[JOB].jobId;
+    expect(after).not.toBe(before);
+    const restored = (await flink().jm.checkpoints(after)).restored?.path ?? "";
+    expect(restored).toMatch(new RegExp(`/savepoints/${JOB}/savepoint-`));
+    await send(2);
+    await countsContinue();
+    await assertNoPlaintextSecrets();
+  }, 900000);
+
+  it("a job cancelled outside Pulumi: refresh shows CANCELED, preview plans the resume, up resumes it from its newest state and the counts continue", async () => {
+    const { jm } = flink();
+    const id = (await outputs()).jobs[JOB].jobId;
+    await jm.cancel(id);
+    await jm.waitFor(id, ["CANCELED"], 60000);
+    await send(1); // arrives while the job is down: counted once after the resume
+    await ok(["refresh", "--yes", "--skip-preview"]);
+    expect((await outputs()).jobs[JOB].status).toBe("CANCELED");
+    const steps = jobSteps(await preview()).filter((s) => s.op !== "same");
+    expect(steps.map((s) => s.urn.split("::").pop())).toEqual([`jobs-${JOB}`]);
+    expect(String(steps[0].newState?.inputs?.plannedAction)).toMatch(new RegExp(`^resume from s3://.+ \\(job was CANCELED\\)$`));
+    await ok(["up", "--yes", "--skip-preview"]);
+    const resumed = (await outputs()).jobs[JOB];
+    expect(resumed.status).toBe("RUNNING");
+    expect(resumed.jobId).not.toBe(id);
+    expect((await jm.checkpoints(resumed.jobId)).restored?.path).toBeDefined();
+    await countsContinue();
+    await assertNoPlaintextSecrets();
+  }, 900000);
+
+  it("a change that does not start: up fails with Flink's message, the previous version runs, the savepoint is recorded in the state", async () => {
+    const file = path.join(project, DWS_SQL);
+    const good = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, good.replace("COUNT(DISTINCT distinct_id) AS uv", "COUNT(DISTINCT no_such_column) AS uv"));
+    const before = (await outputs()).jobs[JOB].jobId;
+    const r = await run(["up", "--yes", "--skip-preview"]);
+    expect(r.code).not.toBe(0);
+    const text = r.stdout + r.stderr;
+    expect(text).toContain("the new version did not start");
+    expect(text).toMatch(/no_such_column/);
+    const kept = /Its state is kept at (s3:\/\/\S+?)\./.exec(text)?.[1];
+    expect(kept).toMatch(new RegExp(`/savepoints/${JOB}/savepoint-`));
+    const state = await jobState();
+    expect(state.outputs?.savepoints).toContain(kept);
+    const running = state.outputs?.jobId as string;
+    expect(running).not.toBe(before);
+    expect(await flink().jm.state(running)).toBe("RUNNING");
+    await send(1);
+    await countsContinue();
+    fs.writeFileSync(file, good);
+    await ok(["up", "--yes", "--skip-preview"]);
+    expect((await outputs()).jobs[JOB].status).toBe("RUNNING");
+    await assertNoPlaintextSecrets();
+  }, 900000);
+
+  it("destroy stops every stateful job with a final savepoint that is kept, and removes the alert rules", async () => {
+    const ids = (await outputs()).jobs;
+    await ok(["destroy", "--yes", "--skip-preview"]);
+    const { jm } = flink();
+    for (const [name, j] of Object.entries(ids)) {
+      expect({ name, state: await jm.state(j.jobId) }).toEqual({ name, state: expect.stringMatching(/FINISHED|CANCELED/) });
+      expect(await jm.findActive(name)).toBeUndefined();
+      if (loadJobTable().find((x) => x.name === name)?.upgradeMode !== "stateless") expect({ name, savepoint: await jm.latestSavepoint(j.jobId) }).toEqual({ name, savepoint: expect.stringContaining(`/savepoints/${name}/`) });
+    }
+    expect(fs.existsSync(path.join(PROMETHEUS_RULES_DIR, `rtdw-${STACK}.yml`))).toBe(false);
+  }, 900000);
+});
