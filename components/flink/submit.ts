@@ -29,7 +29,8 @@ export async function submitJobScript(gw: SqlGatewayClient, script: JobScript, s
       } catch (e) {
         const head = stmt.split("\n").find((l) => l.trim()) ?? stmt;
         const maybeApplied = (e as { maybeApplied?: boolean }).maybeApplied === true;
-        throw new SqlGatewayError(`${script.job}: ${(e as Error).message.split(withSecretsValues(secrets)).join("***")} (statement: ${head.slice(0, 120)})`, stmt, maybeApplied);
+        const message = String((e as Error)?.message ?? e);
+        throw new SqlGatewayError(`${script.job}: ${message.split(withSecretsValues(secrets)).join("***")} (statement: ${head.slice(0, 120)})`, stmt, maybeApplied);
       }
     }
     if (!jobId) throw new Error(`${script.job}: the script ran but submitted no job`);

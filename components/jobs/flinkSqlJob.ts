@@ -62,6 +62,11 @@ function reachable<I extends FlinkSqlJobInputs, T>(inputs: I, fn: (i: I) => Prom
 /** Fields that only change how the provider works, not the running job: updated without touching it. */
 const SETTINGS = ["savepointDir", "savepointsToKeep", "objectStore", "readyTimeoutSeconds", "startTimeoutSeconds"] as const;
 
+/** Outputs travel as a protobuf Struct, which has no `undefined`: such fields are left out. */
+function plain<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
 /** The Pulumi face of components/jobs/provider.ts. Everything it uses is created inside its methods. */
 export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInputs, FlinkSqlJobOutputs> = {
   async check(olds, news) {
@@ -78,28 +83,28 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
   },
   async create(inputs) {
     const r = await reachable(inputs, (i) => createJob(lifecycleDeps, i));
-    return { id: r.id, outs: { ...r.outs, backend: inputs.backend, objectStore: inputs.objectStore } };
+    return { id: r.id, outs: plain({ ...r.outs, backend: inputs.backend, objectStore: inputs.objectStore }) };
   },
   async read(id, props) {
     const p = props as FlinkSqlJobOutputs;
     const r = await reachable(p, (i) => readJob(lifecycleDeps, id, i));
-    const now = { ...r.props, backend: p.backend, objectStore: p.objectStore };
+    const now = plain({ ...r.props, backend: p.backend, objectStore: p.objectStore });
     // A job that does not run is told to check() through the refreshed inputs (plannedAction reads them);
     // credentials are never among them. A running job keeps the inputs it has.
     if (!r.inputs.observed) return { id: r.id, props: now };
-    return { id: r.id, props: now, inputs: { ...r.inputs, backend: p.backend, objectStore: p.objectStore } as unknown as FlinkSqlJobOutputs /* the SDK types ReadResult.inputs as the outputs */ };
+    return { id: r.id, props: now, inputs: plain({ ...r.inputs, backend: p.backend, objectStore: p.objectStore }) as unknown as FlinkSqlJobOutputs /* the SDK types ReadResult.inputs as the outputs */ };
   },
   async update(_id, olds, news) {
-    if (!changedFields(olds, news).length && isActive(olds.status)) return { outs: { ...olds, ...news } };
+    if (!changedFields(olds, news).length && isActive(olds.status)) return { outs: plain({ ...olds, ...news }) };
     try {
       const outs = await reachable(news, (n) => updateJob(lifecycleDeps, { ...olds, backend: n.backend, objectStore: n.objectStore }, n));
-      return { outs: { ...outs, backend: news.backend, objectStore: news.objectStore } };
+      return { outs: plain({ ...outs, backend: news.backend, objectStore: news.objectStore }) };
     } catch (e) {
       // Keep what runs now (and the savepoint taken) in the state; the dynamic-provider host needs its
       // own __provider among the recorded outputs to serve this resource again.
       if (e instanceof UpgradeFailed) {
         const provider = (news as unknown as Record<string, unknown>).__provider;
-        throw Object.assign(e, { properties: { ...e.properties, backend: news.backend, objectStore: news.objectStore, __provider: provider } });
+        throw Object.assign(e, { properties: plain({ ...e.properties, backend: news.backend, objectStore: news.objectStore, __provider: provider }) });
       }
       throw e;
     }
