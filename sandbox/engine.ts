@@ -136,8 +136,8 @@ export interface PulumiResult {
 }
 
 /**
- * Runs `pulumi <args>` on a stack of this project with the sandbox's engine environment; output
- * streams to this process's stderr unless `quiet`. Never throws on a non-zero exit: callers check code.
+ * Runs `pulumi <args>` on a stack of this project with the sandbox's engine environment; its output
+ * streams through this process's stdout and stderr unless `quiet`. Never throws on a non-zero exit: callers check code.
  */
 export function pulumi(stack: string, args: readonly string[], o: { quiet?: boolean; cwd?: string; env?: Record<string, string> } = {}): Promise<PulumiResult> {
   const env = { ...engineEnv(), ...o.env };
@@ -150,7 +150,7 @@ export function pulumi(stack: string, args: readonly string[], o: { quiet?: bool
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
       stdout += d;
-      if (!o.quiet) process.stderr.write(d);
+      if (!o.quiet) process.stdout.write(d);
     });
     child.stderr.on("data", (d: Buffer) => {
       stderr += d;

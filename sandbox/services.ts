@@ -142,7 +142,11 @@ export function sandboxServices(): SandboxService[] {
     process: () => ({
       name: "postgres",
       command: pgBin("postgres"),
-      args: ["-D", dir("postgres"), "-c", `port=${p.postgres}`, "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${path.join(RUN, "postgres")}`, "-c", "shared_buffers=128MB", "-c", "password_encryption=scram-sha-256"],
+      args: ["-D", dir("postgres"), "-c", `port=${p.postgres}`, "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${path.join(RUN, "postgres")}`, "-c", "shared_buffers=128MB", "-c", "password_encryption=scram-sha-256",
+        // Every Flink job and SQL Gateway session opens its own Paimon JDBC catalog pool, and a job
+        // restarted many times (the engine lifecycle suite) leaves its pool behind until the JVM's GC
+        // closes it: room for those, beyond PostgreSQL's default 100.
+        "-c", "max_connections=400"],
       user: "postgres",
     }),
     async healthy() {

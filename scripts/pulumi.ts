@@ -18,10 +18,7 @@ if (!rest.length) {
   process.exit(2);
 }
 pulumi(stack, rest, { quiet: false }).then(
-  (r) => {
-    if (r.stdout && !process.stdout.isTTY) process.stdout.write("");
-    process.exit(r.code);
-  },
+  (r) => process.exit(r.code),
   (e) => {
     console.error(`pulumi: ${(e as Error).message}`);
     process.exit(1);

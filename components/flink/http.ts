@@ -12,17 +12,24 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, initialDelayMs: 250, maxDelayMs: 8000 };
 
-export class HttpError extends Error {
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly body: string,
-    /** A request that starts or stops something failed in a way that does not say whether the server acted on it. */
-    readonly maybeApplied = false,
-  ) {
-    super(message);
-    this.name = "HttpError";
-  }
+/**
+ * An HTTP failure. Made with httpError(), not a subclass of Error: this code runs inside dynamic
+ * providers, whose closure serialization turns `super(message)` of a built-in into a call that sets
+ * no message (found by running the real engine).
+ */
+export interface HttpError extends Error {
+  readonly status: number | undefined;
+  readonly body: string;
+  /** A request that starts or stops something failed in a way that does not say whether the server acted on it. */
+  readonly maybeApplied: boolean;
+}
+
+export function httpError(message: string, status: number | undefined, body: string, maybeApplied = false): HttpError {
+  return Object.assign(new Error(message), { name: "HttpError", status, body, maybeApplied });
+}
+
+export function isHttpError(e: unknown): e is HttpError {
+  return e instanceof Error && e.name === "HttpError";
 }
 
 /** Errors that prove the request never reached the server: safe to send again. */
@@ -64,16 +71,16 @@ export async function requestJson<T = any>(
       });
       const text = await res.text();
       if (res.ok) return (text ? JSON.parse(text) : {}) as T;
-      last = new HttpError(`${method} ${url} answered ${res.status}: ${text.slice(0, 2000)}`, res.status, text, opts.idempotent === false && res.status !== 429);
+      last = httpError(`${method} ${url} answered ${res.status}: ${text.slice(0, 2000)}`, res.status, text, opts.idempotent === false && res.status !== 429);
       if (res.status < 500 && res.status !== 429) throw last; // the request itself is wrong: do not retry
       if (last.maybeApplied) throw last;
     } catch (e) {
-      if (e instanceof HttpError && e.status !== undefined && (e.status < 500 && e.status !== 429 || e.maybeApplied)) throw e;
-      if (!(e instanceof HttpError)) {
+      if (isHttpError(e) && e.status !== undefined && (e.status < 500 && e.status !== 429 || e.maybeApplied)) throw e;
+      if (!(isHttpError(e))) {
         const why = (e as Error).cause ? String((e as Error & { cause: unknown }).cause) : (e as Error).message;
         const code = String(((e as Error & { cause?: { code?: string } }).cause?.code) ?? "");
         const sent = !NOT_SENT.test(`${code} ${why}`);
-        last = new HttpError(`${method} ${url} failed: ${why}`, undefined, "", opts.idempotent === false && sent);
+        last = httpError(`${method} ${url} failed: ${why}`, undefined, "", opts.idempotent === false && sent);
         if (last.maybeApplied) throw last;
       }
     }
@@ -82,5 +89,5 @@ export async function requestJson<T = any>(
       delay = Math.min(delay * 2, retry.maxDelayMs);
     }
   }
-  throw new HttpError(`${last?.message} (gave up after ${retry.attempts} attempts)`, last?.status, last?.body ?? "");
+  throw httpError(`${last?.message} (gave up after ${retry.attempts} attempts)`, last?.status, last?.body ?? "");
 }

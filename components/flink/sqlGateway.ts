@@ -1,4 +1,4 @@
-import { HttpError, requestJson, RetryPolicy } from "./http";
+import { isHttpError, requestJson, RetryPolicy } from "./http";
 
 /**
  * Client of the Flink SQL Gateway REST API (v2 paths, Flink 1.20): sessions, statements, results.
@@ -15,16 +15,15 @@ export interface StatementResult {
   readonly jobId?: string;
 }
 
-export class SqlGatewayError extends Error {
-  constructor(
-    message: string,
-    readonly statement: string,
-    /** The gateway may have run the statement although the call failed (see http.ts). */
-    readonly maybeApplied = false,
-  ) {
-    super(message);
-    this.name = "SqlGatewayError";
-  }
+/** A statement Flink refused or that did not finish; made with sqlGatewayError() (see httpError for why not a class). */
+export interface SqlGatewayError extends Error {
+  readonly statement: string;
+  /** The gateway may have run the statement although the call failed (see http.ts). */
+  readonly maybeApplied: boolean;
+}
+
+export function sqlGatewayError(message: string, statement: string, maybeApplied = false): SqlGatewayError {
+  return Object.assign(new Error(message), { name: "SqlGatewayError", statement, maybeApplied });
 }
 
 export class SqlGatewayClient {
@@ -69,11 +68,11 @@ export class SqlGatewayClient {
       try {
         page = await requestJson("GET", this.url(next.replace(/^\/v\d/, "")), undefined, { retry: this.retry });
       } catch (e) {
-        throw new SqlGatewayError(`Flink rejected the statement: ${rootCause(e as Error)}`, statement);
+        throw sqlGatewayError(`Flink rejected the statement: ${rootCause(e as Error)}`, statement);
       }
       jobId = jobId ?? page.jobID;
       if (page.resultType === "NOT_READY") {
-        if (Date.now() > deadline) throw new SqlGatewayError(`statement still running after ${timeoutMs} ms`, statement);
+        if (Date.now() > deadline) throw sqlGatewayError(`statement still running after ${timeoutMs} ms`, statement);
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
@@ -98,7 +97,7 @@ export function isTerminal(s: OperationStatus) {
 /** Flink's errors arrive as Java stack traces inside {"errors": [...]}: keep the deepest causes. */
 export function rootCause(e: Error): string {
   let text = e.message;
-  if (e instanceof HttpError && e.body) {
+  if (isHttpError(e) && e.body) {
     try {
       text = (JSON.parse(e.body).errors ?? []).join("\n") || text;
     } catch {

@@ -1,6 +1,6 @@
 import { JobScript } from "../jobs/script";
 import { SecretName, withSecrets } from "../jobs/render";
-import { SqlGatewayClient, SqlGatewayError } from "./sqlGateway";
+import { SqlGatewayClient, sqlGatewayError } from "./sqlGateway";
 
 export interface SubmitOptions {
   /** Restore from this savepoint or retained checkpoint. */
@@ -30,7 +30,7 @@ export async function submitJobScript(gw: SqlGatewayClient, script: JobScript, s
         const head = stmt.split("\n").find((l) => l.trim()) ?? stmt;
         const maybeApplied = (e as { maybeApplied?: boolean }).maybeApplied === true;
         const message = String((e as Error)?.message ?? e);
-        throw new SqlGatewayError(`${script.job}: ${message.split(withSecretsValues(secrets)).join("***")} (statement: ${head.slice(0, 120)})`, stmt, maybeApplied);
+        throw sqlGatewayError(`${script.job}: ${message.split(withSecretsValues(secrets)).join("***")} (statement: ${head.slice(0, 120)})`, stmt, maybeApplied);
       }
     }
     if (!jobId) throw new Error(`${script.job}: the script ran but submitted no job`);

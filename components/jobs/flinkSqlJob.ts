@@ -3,7 +3,7 @@ import { JobBackend, SqlGatewayBackend } from "./backend";
 import { StreamParkBackend } from "./streampark";
 import { withApiAccess } from "../platform/tunnel";
 import {
-  BackendConfig, changedFields, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, ObjectStoreConfig, readJob, updateJob, UpgradeFailed, validate,
+  BackendConfig, changedFields, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, ObjectStoreConfig, readJob, updateJob, isUpgradeFailed, validate,
 } from "./provider";
 
 function s3Client(store: ObjectStoreConfig, secretKey: string) {
@@ -102,7 +102,7 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
     } catch (e) {
       // Keep what runs now (and the savepoint taken) in the state; the dynamic-provider host needs its
       // own __provider among the recorded outputs to serve this resource again.
-      if (e instanceof UpgradeFailed) {
+      if (isUpgradeFailed(e)) {
         const provider = (news as unknown as Record<string, unknown>).__provider;
         throw Object.assign(e, { properties: plain({ ...e.properties, backend: news.backend, objectStore: news.objectStore, __provider: provider }) });
       }

@@ -138,16 +138,20 @@ export interface LifecycleDeps {
  * outputs (a resource initialization failure), so the savepoint taken before the failure stays in the
  * state and the next `up` tries the new version again.
  */
-export class UpgradeFailed extends Error {
+export interface UpgradeFailed extends Error {
+  /** The resource id and its outputs as they are now: the dynamic-provider host reports them as a partial failure. */
+  readonly id: string;
+  readonly properties: FlinkSqlJobOutputs;
   readonly reasons: string[];
-  constructor(
-    message: string,
-    readonly id: string,
-    readonly properties: FlinkSqlJobOutputs,
-  ) {
-    super(message);
-    this.reasons = [message];
-  }
+}
+
+/** Made with Object.assign on a plain Error: a subclass of Error loses its message in a serialized provider. */
+export function upgradeFailed(message: string, id: string, properties: FlinkSqlJobOutputs): UpgradeFailed {
+  return Object.assign(new Error(message), { name: "UpgradeFailed", id, properties, reasons: [message] });
+}
+
+export function isUpgradeFailed(e: unknown): e is UpgradeFailed {
+  return e instanceof Error && e.name === "UpgradeFailed";
 }
 
 /** The newest state a stopped job can resume from: its last checkpoint or savepoint, else one kept in object storage. */
@@ -252,7 +256,7 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
       now = { ...news, script: olds.script, jobId: olds.jobId, ref: olds.ref, status: "FAILED", savepoints, restoredFrom: restored };
     }
     const kept = restorePath ? ` Its state is kept at ${restorePath}.` : "";
-    throw new UpgradeFailed(`${news.name}: the new version did not start: ${why}; ${back}.${kept}`, news.name, now);
+    throw upgradeFailed(`${news.name}: the new version did not start: ${why}; ${back}.${kept}`, news.name, now);
   }
 
   while (savepoints.length > news.savepointsToKeep) {
