@@ -8,7 +8,7 @@ const USAGE = `usage: npm run sandbox -- <command>
   up             install, start every service, wait until all are healthy
   status         one line per service: health, port, pid
   down           stop the processes \`up\` started
-  down --purge   ... and delete all sandbox data and generated passwords (keeps the install cache)
+  down --purge   ... and delete all sandbox data, generated passwords and the local stack's state (keeps the install cache)
   endpoints      print the endpoints file (the Pulumi stack's output shape)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
       const stopped = await down();
       console.log(stopped.length ? `stopped: ${stopped.join(", ")}` : "nothing was running");
       if (rest.includes("--purge")) {
-        for (const d of ["data", "conf", "run", "logs", "endpoints.json"]) fs.rmSync(`${HOME}/${d}`, { recursive: true, force: true });
+        for (const d of ["data", "conf", "run", "logs", "pulumi", "endpoints.json"]) fs.rmSync(`${HOME}/${d}`, { recursive: true, force: true });
         console.log(`purged data and passwords under ${HOME}`);
       }
       return 0;

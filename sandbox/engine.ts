@@ -160,3 +160,12 @@ export function pulumi(stack: string, args: readonly string[], o: { quiet?: bool
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, seconds: (Date.now() - t0) / 1000 }));
   });
 }
+
+/**
+ * Removes a stack's state and this machine's config file for it, without touching what it deployed
+ * (`pulumi stack rm --force`): for a throwaway stack left behind by an interrupted run.
+ */
+export async function forgetStack(stack: string, cwd = REPO): Promise<void> {
+  await pulumi(stack, ["stack", "rm", "--force", "--yes"], { quiet: true, cwd });
+  fs.rmSync(path.join(STACK_FILES, `Pulumi.${stack}.yaml`), { force: true });
+}

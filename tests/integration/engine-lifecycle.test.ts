@@ -4,7 +4,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { Connection } from "mysql2/promise";
 import { ALERTS } from "../../components/observability/alerts";
-import { pulumi, PulumiResult } from "../../sandbox/engine";
+import { forgetStack, pulumi, PulumiResult } from "../../sandbox/engine";
 import { CONF } from "../../sandbox/paths";
 import { platformDescription, PLATFORM_FILE, PROMETHEUS_RULES_DIR } from "../../sandbox";
 import { loadOrCreateSecrets } from "../../sandbox/credentials";
@@ -91,6 +91,8 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
     fs.writeFileSync(path.join(project, `Pulumi.${STACK}.yaml`), YAML.stringify({ config: { ...local.config, "rtdw:platformFile": PLATFORM_FILE } }));
     fs.writeFileSync(PLATFORM_FILE, JSON.stringify(platformDescription(), null, 2), { mode: 0o600 });
     dws = await shopConnection(sandbox().endpoints.mysql.dwsDatabase);
+    // A run interrupted before its destroy leaves the stack behind: start from none (its jobs are taken over below).
+    await forgetStack(STACK, project);
   });
   afterAll(async () => {
     await dws?.end();
