@@ -166,6 +166,6 @@ export function pulumi(stack: string, args: readonly string[], o: { quiet?: bool
  * (`pulumi stack rm --force`): for a throwaway stack left behind by an interrupted run.
  */
 export async function forgetStack(stack: string, cwd = REPO): Promise<void> {
-  await pulumi(stack, ["stack", "rm", "--force", "--yes"], { quiet: true, cwd });
+  await pulumi(stack, ["stack", "rm", "--force", "--yes", "--preserve-config"], { quiet: true, cwd });
   fs.rmSync(path.join(STACK_FILES, `Pulumi.${stack}.yaml`), { force: true });
 }
