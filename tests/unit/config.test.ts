@@ -118,7 +118,7 @@ describe("sizing budgets", () => {
 });
 
 describe("Pulumi.yaml", () => {
-  it("declares only keys with a default, each described, and the README documents every key the schema accepts", () => {
+  it("declares only keys with a default, each described, and docs/configuration.md documents every key the schema accepts", () => {
     const fs = require("fs") as typeof import("fs");
     const YAML = require("yaml") as typeof import("yaml");
     const { rawConfigSchema } = require("../../components/config/schema") as typeof import("../../components/config/schema");
@@ -131,7 +131,7 @@ describe("Pulumi.yaml", () => {
       expect({ k, known: keys.includes(k), hasDefault: v.default !== undefined, described: (v.description ?? "").length > 20 }).toEqual({ k, known: true, hasDefault: true, described: true });
       expect({ k, secret: (SECRET_KEYS as readonly string[]).includes(k) }).toEqual({ k, secret: false });
     }
-    const readme = fs.readFileSync(require("path").join(__dirname, "../../README.md"), "utf8");
+    const readme = fs.readFileSync(require("path").join(__dirname, "../../docs/configuration.md"), "utf8");
     for (const k of keys) expect({ k, documented: readme.includes(`| \`${k}\` |`) }).toEqual({ k, documented: true });
   });
 });

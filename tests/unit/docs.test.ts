@@ -1,0 +1,30 @@
+import * as fs from "fs";
+import * as path from "path";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const documents = ["README.md", "sql/README.md", "dashboards/README.md", ...fs.readdirSync(path.join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)].filter((f) =>
+  fs.existsSync(path.join(REPO, f)),
+);
+
+/** Links of a Markdown text (of `file`) to files of the repository that do not exist, outside code blocks. */
+function brokenLinks(file: string, markdown = fs.readFileSync(path.join(REPO, file), "utf8")): string[] {
+  const text = markdown.replace(/```[\s\S]*?```/g, "");
+  const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((t) => !/^(https?:|mailto:|#)/.test(t));
+  return targets.filter((t) => !fs.existsSync(path.resolve(path.dirname(path.join(REPO, file)), t.split("#")[0])));
+}
+
+describe("documentation", () => {
+  it("the README reads in minutes: under 12,000 characters, the rest in docs/ and linked from it", () => {
+    const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
+    expect(readme.length).toBeLessThan(12000);
+    for (const f of fs.readdirSync(path.join(REPO, "docs")).filter((x) => x.endsWith(".md"))) expect({ f, linked: readme.includes(`](docs/${f})`) }).toEqual({ f, linked: true });
+  });
+
+  it.each(documents)("every link in %s points at a file of the repository", (file) => {
+    expect({ file, broken: brokenLinks(file) }).toEqual({ file, broken: [] });
+  });
+
+  it("the link check can fail: a made-up target is reported, a real one and a web address are not", () => {
+    expect(brokenLinks("docs/operations.md", "[a](no-such-file.md) [b](../README.md#quick-start) [c](https://example.com) `[d](x.md)`\n```\n[e](y.md)\n```")).toEqual(["no-such-file.md", "x.md"]);
+  });
+});
