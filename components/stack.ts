@@ -103,7 +103,7 @@ export class Platform extends pulumi.ComponentResource {
         auth: observability.grafanaAdminPassword.apply((password) => ({ user: "admin", password })),
         // Which teams have a webhook is not secret; their URLs are.
         desired: pulumi.unsecret(webhooks).apply((w) =>
-          grafanaDesired({ stack: cfg.stack, teamsWithWebhooks: Object.keys(w) as Team[], dashboards: dashboards() as any[], evaluate: cfg.alertEvaluator === "grafana" }),
+          grafanaDesired({ stack: cfg.stack, teamsWithWebhooks: Object.keys(w) as Team[], dashboards: dashboards().map((d) => ({ ...d })), evaluate: cfg.alertEvaluator === "grafana" }),
         ),
         webhooks,
       },

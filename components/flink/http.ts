@@ -35,7 +35,7 @@ export function isHttpError(e: unknown): e is HttpError {
 /** Errors that prove the request never reached the server: safe to send again. */
 const NOT_SENT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/;
 
-export async function requestJson<T = any>(
+export async function requestJson<T = unknown>(
   method: string,
   url: string,
   body?: unknown,

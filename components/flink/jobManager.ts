@@ -1,3 +1,4 @@
+import { getAnswer } from "./answers";
 import { requestJson, RetryPolicy } from "./http";
 
 /**
@@ -38,13 +39,13 @@ export class JobManagerClient {
   }
 
   async jobs(): Promise<JobOverview[]> {
-    return (await requestJson<{ jobs: JobOverview[] }>("GET", this.url("/jobs/overview"), undefined, { retry: this.retry })).jobs;
+    return (await getAnswer("jobsOverview", "GET", this.url("/jobs/overview"), undefined, { retry: this.retry })).jobs.map((j) => ({ ...j, state: j.state as JobState }));
   }
 
   /** The job's state, or undefined when the cluster does not know it (never ran, or forgotten). */
   async state(jobId: string): Promise<JobState | undefined> {
     try {
-      return (await requestJson<{ state: JobState }>("GET", this.url(`/jobs/${jobId}`), undefined, { retry: this.retry })).state;
+      return (await getAnswer("jobDetails", "GET", this.url(`/jobs/${jobId}`), undefined, { retry: this.retry })).state as JobState;
     } catch (e) {
       if ((e as { status?: number }).status === 404) return undefined;
       throw e;
@@ -53,21 +54,20 @@ export class JobManagerClient {
 
   /** Why the job failed, from its exception history (Flink's own message). */
   async failureCause(jobId: string): Promise<string | undefined> {
-    const r = await requestJson<any>("GET", this.url(`/jobs/${jobId}/exceptions?maxExceptions=1`), undefined, { retry: this.retry });
-    const e = r.exceptionHistory?.entries?.[0] ?? r;
-    const text: string | undefined = e.stacktrace ?? e["root-exception"];
-    return text?.split("\n").find((l: string) => l.trim())?.trim();
+    const r = await getAnswer("jobExceptions", "GET", this.url(`/jobs/${jobId}/exceptions?maxExceptions=1`), undefined, { retry: this.retry });
+    const text = r.exceptionHistory?.entries?.[0]?.stacktrace ?? r["root-exception"] ?? undefined;
+    return text?.split("\n").find((l) => l.trim())?.trim();
   }
 
   async checkpoints(jobId: string): Promise<CheckpointCounts> {
-    const r = await requestJson<any>("GET", this.url(`/jobs/${jobId}/checkpoints`), undefined, { retry: this.retry });
+    const r = await getAnswer("checkpoints", "GET", this.url(`/jobs/${jobId}/checkpoints`), undefined, { retry: this.retry });
     return {
-      completed: r.counts?.completed ?? 0,
-      failed: r.counts?.failed ?? 0,
-      inProgress: r.counts?.in_progress ?? 0,
+      completed: r.counts.completed,
+      failed: r.counts.failed,
+      inProgress: r.counts.in_progress,
       // The newer of the latest checkpoint and the latest savepoint (a stop-with-savepoint's is the job's last state).
-      latestPath: [r.latest?.completed, r.latest?.savepoint].filter((c) => c?.external_path).sort((a, b) => b.id - a.id)[0]?.external_path,
-      restored: r.latest?.restored ? { id: r.latest.restored.id, restoreTimestamp: r.latest.restored.restore_timestamp, path: r.latest.restored.external_path } : undefined,
+      latestPath: [r.latest?.completed, r.latest?.savepoint].flatMap((c) => (c?.external_path ? [{ id: c.id, path: c.external_path }] : [])).sort((a, b) => b.id - a.id)[0]?.path,
+      restored: r.latest?.restored ? { id: r.latest.restored.id, restoreTimestamp: r.latest.restored.restore_timestamp, path: r.latest.restored.external_path ?? undefined } : undefined,
     };
   }
 
@@ -114,8 +114,8 @@ export class JobManagerClient {
   async waitForRunningTasks(jobId: string, timeoutMs = 180000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const r = await requestJson<any>("GET", this.url(`/jobs/${jobId}`), undefined, { retry: this.retry });
-      const state: JobState = r.state;
+      const r = await getAnswer("jobDetails", "GET", this.url(`/jobs/${jobId}`), undefined, { retry: this.retry });
+      const state = r.state as JobState;
       if (["FAILED", "FAILING", "RESTARTING", "CANCELED", "CANCELLING"].includes(state)) {
         throw new Error(`job ${jobId} is ${state}: ${(await this.failureCause(jobId).catch(() => undefined)) ?? "no cause reported"}`);
       }
@@ -128,7 +128,8 @@ export class JobManagerClient {
 
   /** Stops the job with a savepoint (drain=false: keeps state for a resume) and returns its path. */
   async stopWithSavepoint(jobId: string, targetDirectory?: string, timeoutMs = 300000): Promise<string> {
-    const { "request-id": id } = await requestJson<{ "request-id": string }>(
+    const { "request-id": id } = await getAnswer(
+      "triggered",
       "POST",
       this.url(`/jobs/${jobId}/stop`),
       { drain: false, ...(targetDirectory ? { targetDirectory } : {}), formatType: "CANONICAL" },
@@ -139,13 +140,14 @@ export class JobManagerClient {
 
   /** The newest savepoint the JobManager recorded for the job (a stop-with-savepoint's among them). */
   async latestSavepoint(jobId: string): Promise<string | undefined> {
-    const r = await requestJson<any>("GET", this.url(`/jobs/${jobId}/checkpoints`), undefined, { retry: this.retry });
-    return r.latest?.savepoint?.external_path;
+    const r = await getAnswer("checkpoints", "GET", this.url(`/jobs/${jobId}/checkpoints`), undefined, { retry: this.retry });
+    return r.latest?.savepoint?.external_path ?? undefined;
   }
 
   /** Takes a savepoint and leaves the job running. */
   async triggerSavepoint(jobId: string, targetDirectory?: string, timeoutMs = 300000): Promise<string> {
-    const { "request-id": id } = await requestJson<{ "request-id": string }>(
+    const { "request-id": id } = await getAnswer(
+      "triggered",
       "POST",
       this.url(`/jobs/${jobId}/savepoints`),
       { "cancel-job": false, ...(targetDirectory ? { "target-directory": targetDirectory } : {}), formatType: "CANONICAL" },
@@ -157,9 +159,9 @@ export class JobManagerClient {
   private async savepointResult(jobId: string, requestId: string, timeoutMs: number): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const r = await requestJson<any>("GET", this.url(`/jobs/${jobId}/savepoints/${requestId}`), undefined, { retry: this.retry });
-      if (r.status?.id === "COMPLETED") {
-        if (r.operation?.location) return r.operation.location as string;
+      const r = await getAnswer("savepointStatus", "GET", this.url(`/jobs/${jobId}/savepoints/${requestId}`), undefined, { retry: this.retry });
+      if (r.status.id === "COMPLETED") {
+        if (r.operation?.location) return r.operation.location;
         throw new Error(`savepoint of job ${jobId} failed: ${String(r.operation?.["failure-cause"]?.["stack-trace"] ?? "no cause given").split("\n")[0]}`);
       }
       if (Date.now() > deadline) throw new Error(`savepoint of job ${jobId} not complete after ${timeoutMs} ms`);

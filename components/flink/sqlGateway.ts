@@ -1,3 +1,4 @@
+import { getAnswer, validateAnswer } from "./answers";
 import { isHttpError, requestJson, RetryPolicy } from "./http";
 
 /**
@@ -37,7 +38,7 @@ export class SqlGatewayClient {
   }
 
   async openSession(properties: Record<string, string> = {}, sessionName?: string): Promise<string> {
-    const r = await requestJson<{ sessionHandle: string }>("POST", this.url("/sessions"), { properties, sessionName }, { retry: this.retry });
+    const r = await getAnswer("session", "POST", this.url("/sessions"), { properties, sessionName }, { retry: this.retry });
     return r.sessionHandle;
   }
 
@@ -50,7 +51,8 @@ export class SqlGatewayClient {
    * (the job itself keeps running on the cluster). Throws with Flink's own error text.
    */
   async execute(session: string, statement: string, executionConfig: Record<string, string> = {}, timeoutMs = 120000): Promise<StatementResult> {
-    const { operationHandle } = await requestJson<{ operationHandle: string }>(
+    const { operationHandle } = await getAnswer(
+      "statement",
       "POST",
       this.url(`/sessions/${session}/statements`),
       { statement, executionConfig },
@@ -64,29 +66,31 @@ export class SqlGatewayClient {
     let jobId: string | undefined;
     let next: string | undefined = `${op}/result/0?rowFormat=JSON`;
     while (next) {
-      let page: any;
+      const pageUrl = this.url(next.replace(/^\/v\d/, ""));
+      let answer: unknown;
       try {
-        page = await requestJson("GET", this.url(next.replace(/^\/v\d/, "")), undefined, { retry: this.retry });
+        answer = await requestJson<unknown>("GET", pageUrl, undefined, { retry: this.retry });
       } catch (e) {
         throw sqlGatewayError(`Flink rejected the statement: ${rootCause(e as Error)}`, statement);
       }
-      jobId = jobId ?? page.jobID;
+      const page = validateAnswer("resultPage", `GET ${pageUrl}`, answer);
+      jobId = jobId ?? page.jobID ?? undefined;
       if (page.resultType === "NOT_READY") {
         if (Date.now() > deadline) throw sqlGatewayError(`statement still running after ${timeoutMs} ms`, statement);
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
-      if (!columns.length && page.results?.columns) columns.push(...page.results.columns.map((c: any) => c.name));
+      if (!columns.length && page.results?.columns) columns.push(...page.results.columns.map((c) => c.name));
       for (const d of page.results?.data ?? []) rows.push(d.fields);
-      next = page.resultType === "EOS" ? undefined : page.nextResultUri;
+      next = page.resultType === "EOS" ? undefined : (page.nextResultUri ?? undefined);
     }
     await requestJson("DELETE", this.url(`${op}/close`), undefined, { retry: this.retry }).catch(() => undefined);
     return { columns, rows, jobId: jobId ?? (columns[0] === "job id" ? String(rows[0]?.[0]) : undefined) };
   }
 
   async status(session: string, operation: string): Promise<OperationStatus> {
-    const r = await requestJson<{ status: OperationStatus }>("GET", this.url(`/sessions/${session}/operations/${operation}/status`), undefined, { retry: this.retry });
-    return r.status;
+    const r = await getAnswer("operationStatus", "GET", this.url(`/sessions/${session}/operations/${operation}/status`), undefined, { retry: this.retry });
+    return r.status as OperationStatus;
   }
 }
 

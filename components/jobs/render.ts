@@ -99,7 +99,7 @@ FROM (
 const PLACEHOLDER = /\$\{([a-zA-Z][\w.]*)(?::([^}]*))?\}/g;
 
 function plainValue(env: JobEnvironment, name: string): string | undefined {
-  const v = name.split(".").reduce<any>((o, k) => (o && typeof o === "object" ? o[k] : undefined), env);
+  const v = name.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), env);
   return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
 }
 

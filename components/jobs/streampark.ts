@@ -55,7 +55,7 @@ export class StreamParkBackend implements JobBackend {
     private readonly retry?: RetryPolicy,
   ) {}
 
-  private async call<T = any>(path: string, form: Record<string, unknown>, method = "POST"): Promise<T> {
+  private async call<T = unknown>(path: string, form: Record<string, unknown>, method = "POST"): Promise<T> {
     if (!this.token) await this.signIn();
     const url = `${this.cfg.url.replace(/\/$/, "")}/${path}`;
     const r = await requestJson<{ status?: string; code?: number; message?: string; data: T }>(method, url, form, { form: true, headers: { Authorization: this.token! }, retry: this.retry });

@@ -46,12 +46,12 @@ export async function withApiAccess<T>(urls: readonly string[], tunnel: TunnelCo
 
 async function tunnelled<T>(targets: string[], tunnel: TunnelConfig, fn: (reach: (url: string) => string) => Promise<T>): Promise<T> {
   // Required here, in the provider process (the client cannot be serialized with the provider).
-  const k8s = require("@kubernetes/client-node");
+  const k8s = require("@kubernetes/client-node") as typeof import("@kubernetes/client-node");
   const net = require("net") as typeof import("net");
   const kc = new k8s.KubeConfig();
   kc.loadFromDefault();
   if (tunnel.context) kc.setCurrentContext(tunnel.context);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const core: import("@kubernetes/client-node").CoreV1Api = kc.makeApiClient(k8s.CoreV1Api);
   const forward = new k8s.PortForward(kc);
   const servers: import("net").Server[] = [];
   const map = new Map<string, string>();
@@ -62,16 +62,17 @@ async function tunnelled<T>(targets: string[], tunnel: TunnelConfig, fn: (reach:
       const svc = (await core.readNamespacedService(a.service, a.namespace)).body;
       const selector = Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
       const pods = (await core.listNamespacedPod(a.namespace, undefined, undefined, undefined, undefined, selector)).body;
-      const pod = pods.items.find((p: any) => p.status?.phase === "Running" && p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
-      if (!pod) throw new Error(`no ready pod behind Service ${a.namespace}/${a.service} (selector ${selector}) to tunnel ${url} to`);
-      const sp = (svc.spec?.ports ?? []).find((p: any) => p.port === a.port);
+      const pod = pods.items.find((p) => p.status?.phase === "Running" && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+      const podName = pod?.metadata?.name;
+      if (!pod || !podName) throw new Error(`no ready pod behind Service ${a.namespace}/${a.service} (selector ${selector}) to tunnel ${url} to`);
+      const sp = (svc.spec?.ports ?? []).find((p) => p.port === a.port);
       let target = typeof sp?.targetPort === "number" ? sp.targetPort : a.port;
       if (typeof sp?.targetPort === "string") {
-        const named = pod.spec?.containers?.flatMap((c: any) => c.ports ?? []).find((p: any) => p.name === sp.targetPort);
+        const named = pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.name === sp.targetPort);
         target = named?.containerPort ?? a.port;
       }
       const server = net.createServer((socket) => {
-        forward.portForward(a.namespace, pod.metadata.name, [target], socket, null, socket).catch(() => socket.destroy());
+        forward.portForward(a.namespace, podName, [target], socket, null, socket).catch(() => socket.destroy());
       });
       await new Promise<void>((res, rej) => server.once("error", rej).listen(0, "127.0.0.1", () => res()));
       servers.push(server);
