@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
+import { CatalogDdl, catalogDdl } from "./catalogDdl";
 import { FlinkSqlJob } from "./flinkSqlJob";
 import { BackendConfig, ObjectStoreConfig } from "./provider";
 import { JobCredentials, jobEnvironment, JobEndpoints } from "./environment";
@@ -42,6 +43,20 @@ export class FlinkJobs extends pulumi.ComponentResource {
     const secrets = pulumi
       .all([args.credentials, args.streamparkPassword])
       .apply(([c, sp]) => ({ ...c, ...(sp === undefined ? {} : { "streampark.password": sp }) }));
+    // The catalog and tables first, once: jobs created in parallel into a fresh catalog would race creating them.
+    const ddl =
+      cfg.jobBackend === "sql-gateway"
+        ? new CatalogDdl(
+            `${name}-catalog`,
+            {
+              sqlGatewayUrl: pulumi.output(args.backend).apply((b) => (b.kind === "sql-gateway" ? b.sqlGatewayUrl : "")),
+              tunnel: args.tunnel,
+              statements: environment.apply((env) => catalogDdl(env, [...new Set(cfg.jobs.map((j) => j.pipeline))])),
+              secrets: pulumi.secret(args.credentials),
+            },
+            { parent: this },
+          )
+        : undefined;
     for (const job of cfg.jobs) {
       jobs[job.name] = new FlinkSqlJob(
         `${name}-${job.name}`,
@@ -59,7 +74,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           startTimeoutSeconds: START_TIMEOUT_SECONDS,
           secrets: pulumi.secret(secrets),
         },
-        { parent: this },
+        { parent: this, dependsOn: ddl ? [ddl] : [] },
       );
     }
     this.jobs = jobs;
