@@ -106,3 +106,24 @@ describe("target sandbox: the stack on a platform that already runs", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("the catalog DDL that runs once before the jobs", () => {
+  it("creates the catalog, then every table of the pipelines, with credentials left as placeholders", () => {
+    const { catalogDdl } = require("../../components/jobs/catalogDdl") as typeof import("../../components/jobs/catalogDdl");
+    const { jobEnvironment } = require("../../components/jobs/environment") as typeof import("../../components/jobs/environment");
+    const env = jobEnvironment({
+      paimon: { jdbcUrl: "jdbc:postgresql://pg:5432/paimon", user: "paimon" },
+      objectStore: { endpoint: "http://minio:9000", accessKey: "ak", pathStyle: true, warehouseBucket: "wh" },
+      kafka: { bootstrap: "kafka:9092", user: "rtdw" },
+      source: { host: "mysql", port: 3306, database: "shop", user: "cdc" },
+      timeZone: "Asia/Shanghai",
+      dws: { kind: "jdbc", jdbcUrl: "jdbc:mysql://db:3306/dws", user: "app" },
+      quality: { jdbcUrl: "jdbc:postgresql://pg:5432/q", user: "q" },
+    });
+    const ddl = catalogDdl(env, ["warehouse", "tracking"]);
+    expect(ddl[0]).toMatch(/^CREATE CATALOG rtdw WITH/);
+    expect(ddl.join("\n")).toContain("${secret:paimon.password}");
+    for (const t of ["ods.shop_orders", "dwd.orders", "ods.tracking_events", "dwd.tracking_events"]) expect(ddl.some((s) => s.includes(`CREATE TABLE IF NOT EXISTS ${t}`))).toBe(true);
+    expect(ddl.every((s) => !/^INSERT|^EXECUTE/i.test(s))).toBe(true);
+  });
+});
