@@ -2,12 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./components/config";
 import { OnExistingPlatform } from "./components/existingPlatform";
 import { loadExistingPlatform } from "./components/platform/existing";
-import { Platform } from "./components/stack";
 
 // Config is read and validated before any resource exists: a wrong value fails preview here.
 const config = loadConfig();
 
 function provisioned() {
+  // Loaded only for the targets that provision services: it pulls in the AWS, Docker and Kubernetes SDKs.
+  const { Platform } = require("./components/stack") as typeof import("./components/stack");
   const platform = new Platform("rtdw", config);
   return {
     /** Hosts, ports, buckets and users: safe to read in `pulumi stack output`. */

@@ -55,7 +55,7 @@ async function main() {
   fs.writeFileSync(path.join(minimal, "Pulumi.bench.yaml"), "config: {}\n");
   fs.writeFileSync(path.join(minimal, "index.ts"), MINIMAL_PROGRAM);
   fs.writeFileSync(path.join(minimal, "package.json"), JSON.stringify({ name: "rtdw-minimal", main: "index.ts" }));
-  fs.writeFileSync(path.join(minimal, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "ES2022", module: "commonjs", strict: true, rootDir: ".", skipLibCheck: true, types: [] } }));
+  fs.writeFileSync(path.join(minimal, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node10", ignoreDeprecations: "6.0", strict: true, rootDir: ".", skipLibCheck: true, types: [] } }));
   fs.symlinkSync(path.join(REPO, "node_modules"), path.join(minimal, "node_modules"));
   try {
     await forgetStack("bench", minimal);
