@@ -81,7 +81,7 @@ async function main() {
     fs.mkdirSync(path.join(REPO, "bench"), { recursive: true });
     fs.writeFileSync(path.join(REPO, "bench", "engine.json"), JSON.stringify(results, null, 2));
     console.log(`engine wall times (median of ${RUNS}, ${results.machine.cores} cores)
-                         minimal (1 resource)   local (13 resources)   local / minimal
+                         minimal (1 resource)   local (14 resources)   local / minimal
   preview, no change     ${baseline.preview.toFixed(1).padStart(6)} s               ${local.preview.toFixed(1).padStart(6)} s               ${results.ratio.preview.toFixed(2)}
   up, no change          ${baseline.up.toFixed(1).padStart(6)} s               ${local.up.toFixed(1).padStart(6)} s               ${results.ratio.up.toFixed(2)}
   refresh                                        ${local.refresh.toFixed(1).padStart(6)} s`);
