@@ -1,0 +1,129 @@
+import * as path from "path";
+import { SandboxSecrets, writePrivate } from "../credentials";
+import { FLINK_HOME } from "../install";
+import { CONF, DATA, ensureDir, PortName } from "../paths";
+import { logFile, ProcessSpec, run } from "../process";
+import { FLINK_VERSION } from "../versions";
+import { httpGet } from "./clients";
+import { BUCKETS, SandboxService, ServiceContext } from "./types";
+
+/** Java 17 needs these for Flink 1.20 (what Flink's own scripts pass in env.java.opts.all). */
+const JAVA17_OPENS = [
+  "-XX:+IgnoreUnrecognizedVMOptions",
+  ...["java.base/sun.net.util", "java.rmi/sun.rmi.registry", "jdk.compiler/com.sun.tools.javac.api", "jdk.compiler/com.sun.tools.javac.file",
+    "jdk.compiler/com.sun.tools.javac.parser", "jdk.compiler/com.sun.tools.javac.tree", "jdk.compiler/com.sun.tools.javac.util",
+    "java.security.jgss/sun.security.krb5"].map((m) => `--add-exports=${m}=ALL-UNNAMED`),
+  ...["java.lang", "java.net", "java.io", "java.nio", "sun.nio.ch", "java.lang.reflect", "java.text", "java.time", "java.util",
+    "java.util.concurrent", "java.util.concurrent.atomic", "java.util.concurrent.locks"].map((p) => `--add-opens=java.base/${p}=ALL-UNNAMED`),
+];
+
+/** Flink 1.20 as a standalone session cluster: the JobManager, one TaskManager (16 slots) and the SQL Gateway. */
+export function flinkServices({ p, s, dir }: ServiceContext): SandboxService[] {
+  const flinkConf = path.join(CONF, "flink");
+  const flinkJava = (name: string, jvm: string[], cls: string, args: string[], extraCp = ""): ProcessSpec => ({
+    name,
+    command: "java",
+    args: [
+      ...jvm, ...JAVA17_OPENS,
+      `-Dlog.file=${logFile(name)}`, `-Dlog4j.configurationFile=file:${path.join(flinkConf, "log4j-console.properties")}`,
+      "-cp", `${FLINK_HOME}/lib/*${extraCp}`, cls, ...args,
+    ],
+    env: { FLINK_CONF_DIR: flinkConf, FLINK_PLUGINS_DIR: path.join(FLINK_HOME, "plugins"), FLINK_LIB_DIR: path.join(FLINK_HOME, "lib") },
+  });
+  /** JVM flags and dynamic config Flink's own scripts compute with BashJavaUtils. */
+  const resourceParams = (kind: "JM" | "TM") => {
+    const out = run("java", ["-cp", `${FLINK_HOME}/bin/bash-java-utils.jar:${FLINK_HOME}/lib/flink-dist-${FLINK_VERSION}.jar`, "org.apache.flink.runtime.util.bash.BashJavaUtils", `GET_${kind}_RESOURCE_PARAMS`, "--configDir", flinkConf]);
+    const results = out.split("\n").filter((l) => l.startsWith("BASH_JAVA_UTILS_EXEC_RESULT:")).map((l) => l.slice("BASH_JAVA_UTILS_EXEC_RESULT:".length).trim());
+    if (!results.length) throw new Error(`BashJavaUtils GET_${kind}_RESOURCE_PARAMS printed no result:\n${out.slice(-2000)}`);
+    const jvm = results[0].split(/\s+/).filter(Boolean);
+    const dynamic = (results[1] ?? "").split(/\s+/).filter(Boolean);
+    return { jvm, dynamic };
+  };
+  const flinkRestHealthy = async () => (await httpGet(`http://127.0.0.1:${p.flinkRest}/config`)).status === 200;
+
+  const flinkJobManager: SandboxService = {
+    name: "flink-jobmanager",
+    port: "flinkRest",
+    after: ["minio"],
+    startupSeconds: 90,
+    prepare() {
+      ensureDir(flinkConf);
+      writePrivate(path.join(flinkConf, "config.yaml"), flinkConfig(p, s));
+      writePrivate(
+        path.join(flinkConf, "log4j-console.properties"),
+        "rootLogger.level = INFO\nrootLogger.appenderRef.console.ref = ConsoleAppender\nappender.console.name = ConsoleAppender\nappender.console.type = CONSOLE\nappender.console.layout.type = PatternLayout\nappender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n\nlogger.akka.name = org.apache.pekko\nlogger.akka.level = WARN\nlogger.kafka.name = org.apache.kafka\nlogger.kafka.level = WARN\nlogger.hadoop.name = org.apache.hadoop\nlogger.hadoop.level = WARN\n",
+        0o644,
+      );
+      ensureDir(dir("flink"));
+    },
+    process() {
+      const r = resourceParams("JM");
+      return flinkJava("flink-jobmanager", r.jvm, "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", ["--configDir", flinkConf, ...r.dynamic, "-D", `metrics.reporter.prom.port=${p.flinkJmMetrics}`]);
+    },
+    healthy: flinkRestHealthy,
+  };
+
+  const flinkTaskManager: SandboxService = {
+    name: "flink-taskmanager",
+    port: "flinkRest",
+    after: ["flink-jobmanager"],
+    startupSeconds: 90,
+    prepare() {},
+    process() {
+      const r = resourceParams("TM");
+      return flinkJava("flink-taskmanager", r.jvm, "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", ["--configDir", flinkConf, ...r.dynamic, "-D", `metrics.reporter.prom.port=${p.flinkTmMetrics}`]);
+    },
+    async healthy() {
+      const r = await httpGet(`http://127.0.0.1:${p.flinkRest}/overview`);
+      return r.status === 200 && JSON.parse(r.body).taskmanagers >= 1;
+    },
+  };
+
+  const sqlGateway: SandboxService = {
+    name: "flink-sql-gateway",
+    port: "sqlGateway",
+    after: ["flink-jobmanager"],
+    startupSeconds: 90,
+    prepare() {},
+    process: () => flinkJava("flink-sql-gateway", ["-Xms256m", "-Xmx768m"], "org.apache.flink.table.gateway.SqlGateway", [], `:${FLINK_HOME}/opt/flink-sql-gateway-${FLINK_VERSION}.jar`),
+    async healthy() {
+      return (await httpGet(`http://127.0.0.1:${p.sqlGateway}/v1/info`)).status === 200;
+    },
+  };
+  return [flinkJobManager, flinkTaskManager, sqlGateway];
+}
+
+function flinkConfig(p: Record<PortName, number>, s: SandboxSecrets): string {
+  return `# Generated by the sandbox; holds the MinIO key, so it is mode 0600.
+jobmanager.rpc.address: 127.0.0.1
+jobmanager.rpc.port: ${p.flinkRpc}
+jobmanager.bind-host: 127.0.0.1
+taskmanager.bind-host: 127.0.0.1
+taskmanager.host: 127.0.0.1
+rest.address: 127.0.0.1
+rest.bind-address: 127.0.0.1
+rest.port: ${p.flinkRest}
+jobmanager.memory.process.size: 1024m
+taskmanager.memory.process.size: 4096m
+taskmanager.memory.managed.fraction: 0.15
+taskmanager.numberOfTaskSlots: 16
+parallelism.default: 1
+execution.target: remote
+state.backend.type: hashmap
+execution.checkpointing.dir: s3://${BUCKETS.checkpoints}/checkpoints
+execution.checkpointing.savepoint-dir: s3://${BUCKETS.checkpoints}/savepoints
+execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION
+restart-strategy.type: exponential-delay
+restart-strategy.exponential-delay.max-backoff: 10 s
+s3.endpoint: http://127.0.0.1:${p.minio}
+s3.path.style.access: true
+s3.access-key: rtdw-root
+s3.secret-key: ${s.minioRoot}
+metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory
+sql-gateway.endpoint.rest.address: 127.0.0.1
+sql-gateway.endpoint.rest.bind-address: 127.0.0.1
+sql-gateway.endpoint.rest.port: ${p.sqlGateway}
+classloader.check-leaked-classloader: false
+io.tmp.dirs: ${path.join(DATA, "flink")}
+`;
+}

@@ -1,0 +1,39 @@
+import * as fs from "fs";
+import * as path from "path";
+import { VRL_HARNESS_BIN } from "../install";
+import { httpPost } from "./clients";
+import { KAFKA_CLIENT_USER, REPO_ROOT, SandboxService, ServiceContext } from "./types";
+
+/** The Vector stand-in (labelled: Vector cannot run here): sandbox/collector.ts runs the rendered Vector config's VRL programs. */
+export function vectorStandinService({ p, s }: ServiceContext): SandboxService {
+  return {
+    name: "vector-standin",
+    port: "collector",
+    after: ["kafka", "redis"],
+    startupSeconds: 30,
+    prepare() {
+      if (!fs.existsSync(VRL_HARNESS_BIN)) throw new Error(`the VRL harness is not built (${VRL_HARNESS_BIN}); run: npm run sandbox -- install`);
+    },
+    process: () => ({
+      name: "vector-standin",
+      command: process.execPath,
+      args: ["--require", "@swc-node/register", path.join(REPO_ROOT, "sandbox", "collector.ts")],
+      cwd: REPO_ROOT,
+      env: {
+        COLLECTOR_PORT: String(p.collector),
+        KAFKA_BOOTSTRAP: `127.0.0.1:${p.kafka}`,
+        KAFKA_USER: KAFKA_CLIENT_USER,
+        KAFKA_PASSWORD: s.kafkaClient,
+        REDIS_PORT: String(p.redis),
+        REDISCLI_AUTH: s.redis,
+        EVENTS_TOPIC: "tracking.events",
+        DEAD_LETTER_TOPIC: "tracking.dead-letter",
+        VRL_HARNESS_BIN,
+      },
+    }),
+    async healthy() {
+      // An empty POST makes no event (as in Vector) and proves the server answers.
+      return (await httpPost(`http://127.0.0.1:${p.collector}/`, "")).status === 200;
+    },
+  };
+}
