@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, sizingTotals, suppliedSecret } from "./config";
 import { PlatformCredentials, PlatformEndpoints } from "./contracts";
 import { createTarget } from "./platform/targets";
-import { DatabaseName, DATABASES, Postgres } from "./services/postgres";
+import { DATABASES, perDatabase, Postgres } from "./services/postgres";
 import { Redis } from "./services/redis";
 import { Kafka } from "./services/kafka";
 import { FlinkCluster } from "./flink/cluster";
@@ -21,12 +21,10 @@ import { grafanaDesired } from "./observability/grafana";
 import { Team } from "./observability/alerts";
 import { dashboards } from "../dashboards";
 
-type OutputsOf<T> = pulumi.Output<T>;
-
 /** The platform: every service of the stack, composed. index.ts only exports what this returns. */
 export class Platform extends pulumi.ComponentResource {
-  readonly endpoints: OutputsOf<PlatformEndpoints>;
-  readonly credentials: OutputsOf<PlatformCredentials>;
+  readonly endpoints: pulumi.Output<PlatformEndpoints>;
+  readonly credentials: pulumi.Output<PlatformCredentials>;
   readonly sizing: ReturnType<typeof sizingTotals>;
   /** Which tables each job of the job table reads and writes, derived from its SQL. */
   readonly lineage: readonly JobLineage[];
@@ -152,18 +150,12 @@ export class Platform extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [flink, kafka.topicsReady, starrocks, postgres, streampark] },
     );
-    const dbNames = Object.keys(DATABASES) as DatabaseName[];
     this.endpoints = pulumi.output({
       objectStore: { kind: os.kind, endpoint: os.endpoint, region: os.region, pathStyle: os.pathStyle, buckets: os.buckets },
       postgres: {
         host: postgres.host,
         port: postgres.port,
-        databases: Object.fromEntries(
-          dbNames.map((k) => [
-            k,
-            { database: DATABASES[k], user: postgres.databases[k].apply((c) => c.user), jdbcUrl: postgres.jdbcUrl(k) },
-          ]),
-        ) as Record<DatabaseName, { database: string; user: pulumi.Output<string>; jdbcUrl: pulumi.Output<string> }>,
+        databases: perDatabase((k, database) => ({ database, user: postgres.databases[k].apply((c) => c.user), jdbcUrl: postgres.jdbcUrl(k) })),
       },
       redis: { host: redis.host, port: redis.port },
       kafka: { bootstrapServers: kafka.bootstrapServers, user: kafka.clientUser, replicationFactor: kafka.replicationFactor },
@@ -172,19 +164,16 @@ export class Platform extends pulumi.ComponentResource {
       observability: { prometheusUrl: observability.prometheusUrl, alertmanagerUrl: observability.alertmanagerUrl, grafanaUrl: observability.grafanaUrl },
       starrocks: { jdbcUrl: starrocks.jdbcUrl, loadUrl: starrocks.loadUrl, user: "root" },
       collector: { url: collector.url },
-    }) as OutputsOf<PlatformEndpoints>;
+    });
     this.credentials = pulumi.secret({
       objectStore: { accessKey: os.accessKey, secretKey: os.secretKey },
-      postgres: Object.fromEntries(dbNames.map((k) => [k, { password: postgres.databases[k].apply((c) => c.password) }])) as Record<
-        DatabaseName,
-        { password: pulumi.Output<string> }
-      >,
+      postgres: perDatabase((k) => ({ password: postgres.databases[k].apply((c) => c.password) })),
       redis: { password: redis.password },
       kafka: { password: kafka.clientPassword },
       streampark: { adminPassword: streampark.adminPassword },
       starrocks: { rootPassword: starrocks.rootPassword },
       observability: { prometheusPassword: observability.prometheusPassword, grafanaAdminPassword: observability.grafanaAdminPassword },
-    }) as OutputsOf<PlatformCredentials>;
+    });
     this.sizing = sizingTotals(cfg.sizing);
     this.lineage = jobLineage(cfg.jobs);
     this.registerOutputs({ endpoints: this.endpoints, credentials: this.credentials });

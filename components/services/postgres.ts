@@ -27,6 +27,11 @@ export const DATABASES = {
 } as const;
 export type DatabaseName = keyof typeof DATABASES;
 
+/** One value per database, keyed by its name: a record the compiler knows is complete. */
+export function perDatabase<T>(value: (name: DatabaseName, database: string) => T): Record<DatabaseName, T> {
+  return { paimon: value("paimon", DATABASES.paimon), quality: value("quality", DATABASES.quality), streampark: value("streampark", DATABASES.streampark), grafana: value("grafana", DATABASES.grafana) };
+}
+
 export interface PostgresArgs {
   /** The validated stack config (sizing, image, volume size). */
   readonly config: StackConfig;
@@ -124,9 +129,7 @@ export class Postgres extends pulumi.ComponentResource {
     this.host = server.host;
     this.port = pulumi.output(portOf(spec, "postgres"));
 
-    const passwords = Object.fromEntries(
-      (Object.keys(DATABASES) as DatabaseName[]).map((k) => [k, password(`${name}-${k}-password`, this)]),
-    ) as Record<DatabaseName, pulumi.Output<string>>;
+    const passwords = perDatabase((k) => password(`${name}-${k}-password`, this));
 
     const monitorPassword = password(`${name}-monitor-password`, this);
     const bootstrap = args.target.runTask(
@@ -161,12 +164,7 @@ export class Postgres extends pulumi.ComponentResource {
       [bootstrap],
     );
 
-    this.databases = Object.fromEntries(
-      (Object.entries(DATABASES) as [DatabaseName, string][]).map(([k, db]) => [
-        k,
-        pulumi.all([passwords[k], bootstrap.urn]).apply(([pw]) => ({ database: db, user: `${db}_app`, password: pw })),
-      ]),
-    ) as Record<DatabaseName, pulumi.Output<DatabaseCredentials>>;
+    this.databases = perDatabase((k, db) => pulumi.all([passwords[k], bootstrap.urn]).apply(([pw]): DatabaseCredentials => ({ database: db, user: `${db}_app`, password: pw })));
     this.registerOutputs({ host: this.host, port: this.port });
   }
 
