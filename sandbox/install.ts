@@ -189,6 +189,14 @@ function goBuild(what: string, dir: string, pkg: string, bin: string, sources: s
   });
 }
 
+/** actionlint checks the GitHub workflows (.github/workflows) in the unit tests. */
+export const ACTIONLINT_DIR = path.join(REPO, "tests", "actionlint");
+export const ACTIONLINT_BIN = path.join(CACHE, "bin", "actionlint");
+
+export function buildActionlint(): void {
+  goBuild("actionlint v1.7.12", ACTIONLINT_DIR, "github.com/rhysd/actionlint/cmd/actionlint", ACTIONLINT_BIN, ["go.mod", "go.sum"]);
+}
+
 export function buildPromtool(): void {
   goBuild("promtool (Prometheus v3.5.0)", PROMTOOL_DIR, "github.com/prometheus/prometheus/cmd/promtool", PROMTOOL_BIN, ["go.mod", "go.sum"]);
 }
@@ -208,6 +216,7 @@ export function install(): void {
   installMinio();
   buildVrlHarness();
   buildPromtool();
+  buildActionlint();
   buildGrafanaContract();
   // The Pulumi CLI and Node.js language host (sandbox/engine.ts), unless a pulumi is on PATH.
   installEngine();
