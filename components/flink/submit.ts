@@ -45,3 +45,38 @@ function withSecretsValues(secrets: Partial<Record<SecretName, string>>): RegExp
   const values = Object.values(secrets).filter((v): v is string => !!v && v.length >= 4);
   return values.length ? new RegExp(values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g") : /$^/;
 }
+
+/** Statements that change only the session (a preview must not create or alter anything in the catalog). */
+const SESSION_ONLY = /^\s*(SET\b|USE\b|CREATE\s+CATALOG\b|CREATE\s+TEMPORARY\b|CREATE\s+FUNCTION\b|CREATE\s+TEMPORARY\s+FUNCTION\b)/i;
+
+/**
+ * The job's execution plan (EXPLAIN JSON_EXECUTION_PLAN of its submitting statement) without
+ * submitting anything: the session runs the script's session-only statements (catalog, temporary
+ * tables and views) and skips persistent DDL, which the catalog step has applied already.
+ */
+export async function explainJobScript(gw: SqlGatewayClient, script: JobScript, secrets: Partial<Record<SecretName, string>>): Promise<string> {
+  const session = await gw.openSession({ ...script.config }, `${script.job}-explain-${Date.now()}`);
+  const values = withSecretsValues(secrets);
+  try {
+    const statements = script.statements;
+    for (const stmt of statements.slice(0, -1)) {
+      const sql = stmt.replace(/^(\s*--[^\n]*\n)*/, "");
+      if (!SESSION_ONLY.test(sql)) continue;
+      try {
+        await gw.execute(session, withSecrets(stmt, secrets));
+      } catch (e) {
+        throw new Error(`${script.job}: ${String((e as Error).message).split(values).join("***")} (statement: ${(stmt.split("\n").find((l) => l.trim()) ?? stmt).slice(0, 120)})`);
+      }
+    }
+    const last = (statements[statements.length - 1] ?? "").replace(/^(\s*--[^\n]*\n)*/, "");
+    const explain = `EXPLAIN JSON_EXECUTION_PLAN ${last.replace(/^\s*EXECUTE\s+STATEMENT\s+SET/i, "STATEMENT SET")}`;
+    try {
+      const r = await gw.execute(session, withSecrets(explain, secrets));
+      return String(r.rows[0]?.[0] ?? "");
+    } catch (e) {
+      throw new Error(`${script.job}: EXPLAIN failed: ${String((e as Error).message).split(values).join("***")}`);
+    }
+  } finally {
+    await gw.closeSession(session).catch(() => undefined);
+  }
+}

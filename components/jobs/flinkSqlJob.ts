@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { JobBackend, SqlGatewayBackend } from "./backend";
+import { SqlGatewayClient } from "../flink/sqlGateway";
+import { explainJobScript } from "../flink/submit";
 import { StreamParkBackend } from "./streampark";
 import { withApiAccess } from "../platform/tunnel";
 import {
-  BackendConfig, changedFields, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, ObjectStoreConfig, readJob, updateJob, isUpgradeFailed, validate,
+  BackendConfig, changedFields, checkState, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, needsStateCheck, ObjectStoreConfig, readJob, StateCheck, updateJob, isUpgradeFailed, validate,
 } from "./provider";
 
 function s3Client(store: ObjectStoreConfig, secretKey: string) {
@@ -44,6 +46,10 @@ export const lifecycleDeps: LifecycleDeps = {
       : new StreamParkBackend(cfg, secrets["streampark.password"] ?? ""),
   deletePrefix,
   listSavepoints,
+  explain: (cfg, script, secrets) => {
+    const { ["streampark.password"]: _sp, ...jobSecrets } = secrets;
+    return explainJobScript(new SqlGatewayClient(cfg.sqlGatewayUrl), script, jobSecrets);
+  },
 };
 
 /** Runs `fn` with the backend and object-store URLs as this machine reaches them (tunnel.ts). */
@@ -60,7 +66,13 @@ function reachable<I extends FlinkSqlJobInputs, T>(inputs: I, fn: (i: I) => Prom
 }
 
 /** Fields that only change how the provider works, not the running job: updated without touching it. */
-const SETTINGS = ["savepointDir", "savepointsToKeep", "objectStore", "readyTimeoutSeconds", "startTimeoutSeconds"] as const;
+const SETTINGS = ["savepointDir", "savepointsToKeep", "objectStore", "readyTimeoutSeconds", "startTimeoutSeconds", "allowNonRestoredState"] as const;
+
+/** A value the engine does not know yet (a preview before the platform exists) arrives as this sentinel. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+function known(v: unknown): boolean {
+  return !JSON.stringify(v ?? null).includes(UNKNOWN);
+}
 
 /** Outputs travel as a protobuf Struct, which has no `undefined`: such fields are left out. */
 function plain<T>(v: T): T {
@@ -71,7 +83,17 @@ function plain<T>(v: T): T {
 export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInputs, FlinkSqlJobOutputs> = {
   async check(olds, news) {
     const failures = validate(news);
-    return { inputs: { ...news, plannedAction: failures.length ? undefined : describeAction(olds?.script ? olds : undefined, news) }, failures };
+    if (failures.length) return { inputs: { ...news, plannedAction: undefined, stateCheck: undefined }, failures };
+    const previous = olds?.script ? olds : undefined;
+    // A SQL change of a stateful job: compile both versions now, so the preview tells whether state survives.
+    let stateCheck: StateCheck | undefined;
+    if (needsStateCheck(previous, news)) {
+      stateCheck = known(news.backend) && known(news.secrets) && known(news.script)
+        ? await reachable(news, (n) => checkState(lifecycleDeps, previous!, n)).catch((e): StateCheck => ({ kind: "unknown", reason: String((e as Error).message).slice(0, 300) }))
+        : { kind: "unknown", reason: "the platform's addresses are not known before it exists" };
+    }
+    const checked = plain({ ...news, stateCheck });
+    return { inputs: { ...checked, plannedAction: describeAction(previous, checked) }, failures };
   },
   async diff(_id, olds, news) {
     const upgrade = changedFields(olds, news).length > 0;

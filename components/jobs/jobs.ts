@@ -64,6 +64,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           name: job.name,
           script: environment.apply((env) => jobScript(job, env, { parallelism: cfg.flink.parallelism[job.name], checkpointIntervalMs: cfg.flink.checkpointIntervalMs })),
           upgradeMode: job.upgradeMode,
+          allowNonRestoredState: job.allowNonRestoredState,
           restartNonce: cfg.jobRestartNonces[job.name] ?? 0,
           backend: args.backend,
           tunnel: args.tunnel,

@@ -2,11 +2,15 @@ import type { JobBackend, JobRef } from "./backend";
 import type { SecretName } from "./render";
 import type { JobScript } from "./script";
 import type { UpgradeMode } from "./table";
+import { compareState, describeVerdict, executionPlan, StateVerdict } from "./stateCompat";
 
 /**
  * The FlinkSqlJob lifecycle, modelled on the Flink Kubernetes Operator:
  *   create  submit; the job runs
- *   update  a change of SQL, parallelism, checkpointing, secrets or the restart nonce upgrades the job:
+ *   update  a change of SQL, parallelism, checkpointing, secrets or the restart nonce upgrades the job.
+ *           A SQL change is compiled first (old and new plan, stateCompat.ts): an upgrade that would
+ *           leave state behind is refused before the job is touched, unless the job table opts in
+ *           (allowNonRestoredState); Flink restores with ignore-unclaimed-state only then.
  *           savepoint  - stop with a savepoint, resubmit from it
  *           last-state - cancel, resubmit from the latest retained checkpoint
  *           stateless  - cancel, resubmit with empty state
@@ -49,8 +53,15 @@ export interface FlinkSqlJobInputs {
   readonly startTimeoutSeconds: number;
   /** Credentials the SQL references, plus the StreamPark password; a Pulumi secret. */
   readonly secrets: Readonly<Partial<Record<SecretName | "streampark.password", string>>>;
+  /**
+   * Accept an upgrade that leaves state behind (operators that start empty): the job table's
+   * opt-in. Otherwise such an upgrade is refused and Flink restores only state it can map fully.
+   */
+  readonly allowNonRestoredState?: boolean;
   /** What `pulumi up` will do to the running job; set by check() so the preview shows it. */
   readonly plannedAction?: string;
+  /** Whether the running job's state survives a SQL change, set by check() from the compiled plans. */
+  readonly stateCheck?: StateCheck;
   /**
    * What the last `pulumi refresh` found, when the job was not running: its state and the state it
    * would resume from. Set by read() as a refreshed input, so check() can say so in plannedAction.
@@ -68,6 +79,9 @@ export interface FlinkSqlJobOutputs extends FlinkSqlJobInputs {
   /** The state the current job started from, if any. */
   readonly restoredFrom?: string;
 }
+
+/** The state verdict of a SQL change: compared plans, or why they could not be compared. */
+export type StateCheck = ({ readonly kind: "compared" } & StateVerdict) | { readonly kind: "unknown"; readonly reason: string };
 
 /** Inputs whose change upgrades the running job. */
 const UPGRADE_FIELDS = ["script", "upgradeMode", "restartNonce", "backend", "secrets"] as const;
@@ -111,7 +125,34 @@ export function describeAction(olds: Partial<FlinkSqlJobInputs> | undefined, new
     "last-state": "cancel, resubmit from the latest checkpoint",
     stateless: "cancel, resubmit with empty state",
   }[news.upgradeMode];
-  return `${news.upgradeMode} upgrade: ${how} (changed: ${changed.join("; ")})`;
+  return `${news.upgradeMode} upgrade: ${how} (changed: ${changed.join("; ")})${verdictSuffix(news)}`;
+}
+
+/** The state verdict as plannedAction says it, with what `up` will do about it. */
+export function verdictSuffix(news: Pick<FlinkSqlJobInputs, "stateCheck" | "allowNonRestoredState" | "upgradeMode">): string {
+  const c = news.stateCheck;
+  if (!c || news.upgradeMode === "stateless") return "";
+  if (c.kind === "unknown") return `; state verdict unknown (${c.reason}): Flink restores only state it can map fully`;
+  if (c.restorable) return "; state restorable";
+  const what = describeVerdict(c);
+  if (!news.allowNonRestoredState) return `; ${what}: REFUSED by up unless sql/jobs.yaml sets allowNonRestoredState: true (or upgradeMode: stateless) for this job`;
+  return `; ${what}: accepted (allowNonRestoredState)${c.incompatible.length ? ", the job starts with empty state" : ", that state is left behind"}`;
+}
+
+/** Whether a SQL change needs a state verdict: a stateful upgrade of a job whose statements or configuration changed. */
+export function needsStateCheck(olds: Partial<FlinkSqlJobInputs> | undefined, news: FlinkSqlJobInputs): boolean {
+  return !!olds?.script && news.upgradeMode !== "stateless" && !same(olds.script, news.script);
+}
+
+/** Compiles the old and the new script and compares their stateful operators; never throws. */
+export async function checkState(deps: LifecycleDeps, olds: Pick<FlinkSqlJobInputs, "script">, news: FlinkSqlJobInputs): Promise<StateCheck> {
+  if (!deps.explain || news.backend.kind !== "sql-gateway") return { kind: "unknown", reason: "only the SQL Gateway backend compiles plans" };
+  try {
+    const [before, after] = [await deps.explain(news.backend, olds.script, news.secrets), await deps.explain(news.backend, news.script, news.secrets)];
+    return { kind: "compared", ...compareState(executionPlan(before), executionPlan(after)) };
+  } catch (e) {
+    return { kind: "unknown", reason: String((e as Error).message).slice(0, 500) };
+  }
 }
 
 export function validate(news: FlinkSqlJobInputs): { property: string; reason: string }[] {
@@ -131,6 +172,8 @@ export interface LifecycleDeps {
   readonly deletePrefix: (uri: string, store: ObjectStoreConfig, secretKey: string) => Promise<void>;
   /** The savepoints kept under a directory (those with a _metadata file), newest first. */
   readonly listSavepoints: (dir: string, store: ObjectStoreConfig, secretKey: string) => Promise<string[]>;
+  /** EXPLAIN JSON_EXECUTION_PLAN of a script, submitting nothing (SQL Gateway backend). */
+  readonly explain?: (cfg: Extract<BackendConfig, { kind: "sql-gateway" }>, script: JobScript, secrets: FlinkSqlJobInputs["secrets"]) => Promise<string>;
 }
 
 /**
@@ -170,7 +213,8 @@ function jobSecrets(s: FlinkSqlJobInputs["secrets"]) {
 }
 
 async function startVersion(b: JobBackend, inputs: FlinkSqlJobInputs, restorePath: string | undefined, previous?: JobRef): Promise<JobRef> {
-  const ref = await b.submit({ script: inputs.script, secrets: jobSecrets(inputs.secrets), restorePath, allowNonRestoredState: restorePath !== undefined, previous });
+  // Flink refuses a savepoint with state it cannot map, unless the job table accepts leaving it behind.
+  const ref = await b.submit({ script: inputs.script, secrets: jobSecrets(inputs.secrets), restorePath, allowNonRestoredState: restorePath !== undefined && inputs.allowNonRestoredState === true, previous });
   try {
     await b.waitUntilRunning(ref, inputs.startTimeoutSeconds * 1000);
   } catch (e) {
@@ -219,6 +263,17 @@ export async function readJob(deps: LifecycleDeps, id: string, props: FlinkSqlJo
 export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, news: FlinkSqlJobInputs): Promise<FlinkSqlJobOutputs> {
   const b = deps.backend(news.backend, news.secrets);
   await b.ready(news.readyTimeoutSeconds * 1000);
+  // The verdict check() computed for this run; computed here when check() could not.
+  let verdict = needsStateCheck(olds, news) ? news.stateCheck : undefined;
+  if (needsStateCheck(olds, news) && (!verdict || verdict.kind === "unknown")) verdict = await checkState(deps, olds, news);
+  if (verdict?.kind === "compared" && !verdict.restorable && !news.allowNonRestoredState) {
+    throw new Error(
+      `${news.name}: the new SQL would not restore the job's state (${describeVerdict(verdict)}). Nothing was changed: the job runs as before. ` +
+        `To accept that loss, set allowNonRestoredState: true (or upgradeMode: stateless) on its row in sql/jobs.yaml.`,
+    );
+  }
+  // Operators that keep their id but whose state changed shape cannot be restored at all: the new version starts empty.
+  const startEmpty = verdict?.kind === "compared" && verdict.incompatible.length > 0;
   let current: JobRef | undefined = { jobId: olds.jobId, ref: olds.ref };
   const state = await b.state(current);
   if (state !== "RUNNING" && state !== "RESTARTING") current = await b.findActive(olds.name, current);
@@ -241,7 +296,7 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
 
   let ref: JobRef;
   try {
-    ref = await startVersion(b, news, news.upgradeMode === "stateless" ? undefined : restorePath, current);
+    ref = await startVersion(b, news, news.upgradeMode === "stateless" || startEmpty ? undefined : restorePath, current);
   } catch (e) {
     const why = (e as Error).message;
     const restored = news.upgradeMode === "stateless" ? undefined : restorePath;
@@ -263,7 +318,7 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
     const old = savepoints.shift()!;
     await deps.deletePrefix(old, news.objectStore, news.secrets["s3.secretKey"] ?? "");
   }
-  return { ...news, ...ref, status: "RUNNING", savepoints, restoredFrom: news.upgradeMode === "stateless" ? undefined : restorePath };
+  return { ...news, ...ref, status: "RUNNING", savepoints, restoredFrom: news.upgradeMode === "stateless" || startEmpty ? undefined : restorePath };
 }
 
 export async function deleteJob(deps: LifecycleDeps, props: FlinkSqlJobOutputs): Promise<void> {

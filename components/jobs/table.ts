@@ -23,6 +23,11 @@ export interface JobSpec {
   readonly jobManagerMemoryMiB: number;
   readonly checkpointIntervalMs: number;
   readonly upgradeMode: UpgradeMode;
+  /**
+   * Accept a SQL change that leaves some of the job's state behind (operators that would start
+   * empty). Off by default: `up` refuses such a change and says which operators it would reset.
+   */
+  readonly allowNonRestoredState: boolean;
 }
 
 /** "30s", "2min", "500ms", "1h" -> milliseconds; undefined when not a duration. */
@@ -44,6 +49,7 @@ const row = z.strictObject({
   jobManagerMemory: memory,
   checkpointInterval: z.string().refine((v) => (parseDurationMs(v) ?? 0) >= 1000, { message: 'expected a duration of at least 1s, e.g. "60s"' }),
   upgradeMode: z.enum(UPGRADE_MODES),
+  allowNonRestoredState: z.boolean().optional(),
 });
 const tableSchema = z.strictObject({ jobs: z.array(row).min(1) });
 
@@ -70,6 +76,7 @@ export function loadJobTable(file = JOB_TABLE): JobSpec[] {
       jobManagerMemoryMiB: parseMemoryMiB(j.jobManagerMemory)!,
       checkpointIntervalMs: parseDurationMs(j.checkpointInterval)!,
       upgradeMode: j.upgradeMode,
+      allowNonRestoredState: j.allowNonRestoredState ?? false,
     };
   });
   if (problems.length) throw new Error(`${file}: invalid job table\n${problems.map((p) => `  - ${p}`).join("\n")}`);
