@@ -3,9 +3,11 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { generatePassword, writePrivate } from "./credentials";
-import { CACHE, CONF, ensureDir, HOME } from "./paths";
+import { generatePassword, loadOrCreateSecrets, writePrivate } from "./credentials";
+import { CACHE, CONF, ensureDir, HOME, ports } from "./paths";
 import { run } from "./process";
+import { minioBackendUrl, parseS3Backend, S3Backend } from "./stateBucket";
+import { MINIO_ROOT_USER, STATE_BUCKET } from "./services/types";
 
 /**
  * The Pulumi engine on a machine without get.pulumi.com: the CLI and the Node.js language host are
@@ -13,8 +15,11 @@ import { run } from "./process";
  * go.sum) into the sandbox cache, keyed by version; the dynamic-provider plugin ships in the
  * @pulumi/pulumi npm package. A `pulumi` already on PATH (a user's machine) is used as it is.
  *
- * The local stack's state is a file backend under .sandbox/pulumi, its secrets encrypted with a
- * passphrase generated once (0600). Nothing reaches outside: no update checks, no plugin downloads.
+ * The local stack's state lives in the sandbox's MinIO, in a versioned bucket (a DIY backend, as the
+ * stacks keep theirs: see stateBucket.ts), its secrets encrypted with a passphrase generated once
+ * (0600). Nothing reaches outside: no update checks, no plugin downloads.
+ * Where PULUMI_BACKEND_URL is set (CI, an operator's shell: the stacks' state bucket), that backend
+ * and the caller's passphrase are used as they are, with the committed Pulumi.<stack>.yaml.
  */
 
 const REPO = path.resolve(__dirname, "..");
@@ -24,7 +29,6 @@ export const LANGUAGE_HOST_SDK = "v3.68.0";
 const ENGINE_DIR = path.join(CACHE, `pulumi-${PULUMI_VERSION}-nodejs-${LANGUAGE_HOST_SDK}`);
 const BUILT_BIN = path.join(ENGINE_DIR, "bin");
 export const PULUMI_DIR = path.join(HOME, "pulumi");
-const STATE_DIR = path.join(PULUMI_DIR, "state");
 const PASSPHRASE_FILE = path.join(CONF, "pulumi-passphrase");
 /** Per stack, the committed Pulumi.<stack>.yaml plus this machine's encryption salt (see stackConfigFile). */
 const STACK_FILES = path.join(PULUMI_DIR, "stacks");
@@ -78,17 +82,41 @@ function passphraseFile(): string {
   return PASSPHRASE_FILE;
 }
 
+/** The caller chose a backend (PULUMI_BACKEND_URL): theirs, with their passphrase and stack files. */
+export function externalBackend(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !!env.PULUMI_BACKEND_URL;
+}
+
+/** The object-store backend pulumi commands use here, with its credentials; undefined when it is not s3://. */
+export function stateBackend(env: NodeJS.ProcessEnv = process.env): { s3: S3Backend; accessKey: string; secretKey: string } | undefined {
+  if (externalBackend(env)) {
+    const s3 = parseS3Backend(env.PULUMI_BACKEND_URL ?? "");
+    return s3 ? { s3, accessKey: env.AWS_ACCESS_KEY_ID ?? "", secretKey: env.AWS_SECRET_ACCESS_KEY ?? "" } : undefined;
+  }
+  return { s3: parseS3Backend(minioBackendUrl(STATE_BUCKET, ports().minio))!, accessKey: MINIO_ROOT_USER, secretKey: loadOrCreateSecrets().minioRoot };
+}
+
 /** The environment every pulumi command of the sandbox runs with. */
 export function engineEnv(): NodeJS.ProcessEnv {
   const bin = installEngine();
-  ensureDir(STATE_DIR);
+  const own = externalBackend()
+    ? {}
+    : {
+        PULUMI_HOME: ensureDir(path.join(PULUMI_DIR, "home")),
+        // The sandbox's state bucket (versioned, in its MinIO; created with the other buckets).
+        PULUMI_BACKEND_URL: minioBackendUrl(STATE_BUCKET, ports().minio),
+        AWS_ACCESS_KEY_ID: MINIO_ROOT_USER,
+        AWS_SECRET_ACCESS_KEY: loadOrCreateSecrets().minioRoot,
+        AWS_REGION: "us-east-1",
+        PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile(),
+      };
   return {
     ...process.env,
     PATH: bin ? `${bin}:${process.env.PATH}` : process.env.PATH,
-    PULUMI_HOME: ensureDir(path.join(PULUMI_DIR, "home")),
-    PULUMI_BACKEND_URL: `file://${STATE_DIR}`,
-    PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile(),
+    ...own,
     PULUMI_SKIP_UPDATE_CHECK: "true",
+    // MinIO's answers carry no checksum the AWS SDK validates; it would warn on every request.
+    AWS_RESPONSE_CHECKSUM_VALIDATION: "when_required",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
     PULUMI_SKIP_CONFIRMATIONS: "true",
@@ -109,19 +137,20 @@ function stackConfigFile(stack: string, env: NodeJS.ProcessEnv, projectDir: stri
   const file = path.join(STACK_FILES, `Pulumi.${stack}.yaml`);
   const committed = (YAML.parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) ?? {}) as Record<string, unknown>;
   const current = fs.existsSync(file) ? ((YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>) : {};
-  const salt = current.encryptionsalt;
-  if (salt === undefined) {
+  // The stack may be gone from the backend (a new state bucket, a deleted state): then it is initialised anew.
+  const tmp = fs.mkdtempSync(path.join(PULUMI_DIR, "init-"));
+  fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(tmp, "Pulumi.yaml"));
+  const exists = spawnSync("pulumi", ["stack", "ls", "--json"], { cwd: tmp, env, encoding: "utf8" });
+  if (exists.status !== 0) throw new Error(`pulumi stack ls failed (is the state bucket reachable? the sandbox must be up): ${exists.stderr || exists.stdout}`);
+  const known = (JSON.parse(exists.stdout) as { name: string }[]).some((s) => s.name === stack);
+  if (current.encryptionsalt === undefined || !known) {
     // `stack init` writes the salt into Pulumi.<stack>.yaml of its working folder: give it one of ours.
-    const tmp = fs.mkdtempSync(path.join(PULUMI_DIR, "init-"));
-    fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(tmp, "Pulumi.yaml"));
-    const exists = spawnSync("pulumi", ["stack", "ls", "--json"], { cwd: tmp, env, encoding: "utf8" });
-    const known = exists.status === 0 && (JSON.parse(exists.stdout) as { name: string }[]).some((s) => s.name === stack);
     const r = spawnSync("pulumi", known ? ["stack", "change-secrets-provider", "passphrase", "--stack", stack] : ["stack", "init", stack, "--secrets-provider", "passphrase", "--no-select"], { cwd: tmp, env, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`pulumi stack init ${stack} failed: ${r.stderr || r.stdout}`);
     const made = YAML.parse(fs.readFileSync(path.join(tmp, `Pulumi.${stack}.yaml`), "utf8")) as Record<string, unknown>;
-    fs.rmSync(tmp, { recursive: true, force: true });
     current.encryptionsalt = made.encryptionsalt;
   }
+  fs.rmSync(tmp, { recursive: true, force: true });
   writePrivate(file, YAML.stringify({ ...committed, encryptionsalt: current.encryptionsalt }));
   return file;
 }
@@ -142,7 +171,8 @@ export interface PulumiResult {
 export function pulumi(stack: string, args: readonly string[], o: { quiet?: boolean; cwd?: string; env?: Record<string, string> } = {}): Promise<PulumiResult> {
   const env = { ...engineEnv(), ...o.env };
   const cwd = o.cwd ?? REPO;
-  const extra = CONFIG_FILE_COMMANDS.has(args[0]) ? ["--stack", stack, "--config-file", stackConfigFile(stack, env, cwd)] : ["--stack", stack];
+  const merged = CONFIG_FILE_COMMANDS.has(args[0]) && !externalBackend({ ...process.env, ...o.env });
+  const extra = merged ? ["--stack", stack, "--config-file", stackConfigFile(stack, env, cwd)] : ["--stack", stack];
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn("pulumi", [...args, ...extra, "--non-interactive"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });

@@ -148,7 +148,7 @@ where to look:
   Prometheus (rules, targets)     ${e.prometheus.url}   (rtdw_quality_score: the monitor's scores)
   Alertmanager (team routing)     ${e.alertmanager.url}
   passwords                       .sandbox/conf/credentials.json
-  the stack                       npm run pulumi -- preview --diff --stack local   (state: .sandbox/pulumi)
+  the stack                       npm run pulumi -- preview --diff --stack local   (state: bucket rtdw-sandbox-pulumi-state)
 done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   if (!complete(report)) {
     console.error("[demo] some layer is still empty after 4 minutes; see .sandbox/logs/flink-*.log");

@@ -1,7 +1,7 @@
 /**
  * `npm run pulumi -- <command> [--stack <name>] [flags]`: the Pulumi CLI with the sandbox's engine
  * environment (sandbox/engine.ts): the CLI built from the module proxy unless one is on PATH, the
- * file backend under .sandbox/pulumi, the generated passphrase. The stack defaults to `local`.
+ * state bucket in the sandbox's MinIO (or PULUMI_BACKEND_URL when set), the generated passphrase. The stack defaults to `local`.
  */
 import { pulumi } from "../sandbox/engine";
 

@@ -7,6 +7,8 @@ export interface SubmitOptions {
   readonly savepointPath?: string;
   /** Skip state that no longer maps to an operator (set when the SQL changed shape). */
   readonly allowNonRestoredState?: boolean;
+  /** execution.checkpointing.dir of this job (by job name, so a rebuild finds its checkpoints). */
+  readonly checkpointDir?: string;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface SubmitOptions {
  * statement by its first line with the secret placeholders still in place.
  */
 export async function submitJobScript(gw: SqlGatewayClient, script: JobScript, secrets: Partial<Record<SecretName, string>>, o: SubmitOptions = {}): Promise<string> {
-  const config: Record<string, string> = { ...script.config };
+  const config: Record<string, string> = { ...script.config, ...(o.checkpointDir ? { "execution.checkpointing.dir": o.checkpointDir } : {}) };
   if (o.savepointPath) {
     config["execution.state-recovery.path"] = o.savepointPath;
     config["execution.state-recovery.ignore-unclaimed-state"] = String(o.allowNonRestoredState ?? false);

@@ -24,6 +24,8 @@ export interface SubmitRequest {
   readonly allowNonRestoredState?: boolean;
   /** The previous submission of the same job (StreamPark updates its app instead of creating one). */
   readonly previous?: JobRef;
+  /** Where the job's checkpoints go (execution.checkpointing.dir), by job name. */
+  readonly checkpointDir?: string;
 }
 
 export interface JobBackend {
@@ -93,7 +95,7 @@ export class SqlGatewayBackend implements JobBackend {
   async submit(req: SubmitRequest): Promise<JobRef> {
     const t0 = Date.now();
     try {
-      const jobId = await submitJobScript(this.gw, req.script, req.secrets, { savepointPath: req.restorePath, allowNonRestoredState: req.allowNonRestoredState });
+      const jobId = await submitJobScript(this.gw, req.script, req.secrets, { savepointPath: req.restorePath, allowNonRestoredState: req.allowNonRestoredState, checkpointDir: req.checkpointDir });
       return { jobId };
     } catch (e) {
       // The submission may have gone through although its answer was lost: look before anyone sends it again.

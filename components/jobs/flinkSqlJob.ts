@@ -28,13 +28,15 @@ async function deletePrefix(uri: string, store: ObjectStoreConfig, secretKey: st
   if (uri.startsWith("file://")) (require("fs") as typeof import("fs")).rmSync(new URL(uri), { recursive: true, force: true });
 }
 
-/** Savepoint directories under `dir` (each holds a _metadata file), newest first. */
-async function listSavepoints(dir: string, store: ObjectStoreConfig, secretKey: string): Promise<string[]> {
-  const m = /^s3a?:\/\/([^/]+)\/(.+)$/.exec(dir);
-  if (!m) return [];
+/** Savepoints and retained checkpoints under `dirs` (each holds a _metadata file), newest first. */
+async function listSavepoints(dirs: readonly string[], store: ObjectStoreConfig, secretKey: string): Promise<string[]> {
   const found: { path: string; at: number }[] = [];
-  for await (const o of s3Client(store, secretKey).listObjectsV2(m[1], m[2].replace(/\/?$/, "/"), true)) {
-    if (o.name?.endsWith("/_metadata")) found.push({ path: `s3://${m[1]}/${o.name.slice(0, -"/_metadata".length)}`, at: o.lastModified?.getTime() ?? 0 });
+  for (const dir of dirs) {
+    const m = /^s3a?:\/\/([^/]+)\/(.+)$/.exec(dir);
+    if (!m) continue;
+    for await (const o of s3Client(store, secretKey).listObjectsV2(m[1], m[2].replace(/\/?$/, "/"), true)) {
+      if (o.name?.endsWith("/_metadata")) found.push({ path: `s3://${m[1]}/${o.name.slice(0, -"/_metadata".length)}`, at: o.lastModified?.getTime() ?? 0 });
+    }
   }
   return found.sort((a, b) => b.at - a.at).map((f) => f.path);
 }
@@ -66,7 +68,7 @@ function reachable<I extends FlinkSqlJobInputs, T>(inputs: I, fn: (i: I) => Prom
 }
 
 /** Fields that only change how the provider works, not the running job: updated without touching it. */
-const SETTINGS = ["savepointDir", "savepointsToKeep", "objectStore", "readyTimeoutSeconds", "startTimeoutSeconds", "allowNonRestoredState"] as const;
+const SETTINGS = ["savepointDir", "checkpointDir", "savepointsToKeep", "objectStore", "readyTimeoutSeconds", "startTimeoutSeconds", "allowNonRestoredState"] as const;
 
 /** A value the engine does not know yet (a preview before the platform exists) arrives as this sentinel. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -69,6 +69,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           backend: args.backend,
           tunnel: args.tunnel,
           savepointDir: pulumi.interpolate`s3://${args.checkpointsBucket}/savepoints/${job.name}`,
+          checkpointDir: pulumi.interpolate`s3://${args.checkpointsBucket}/checkpoints/${job.name}`,
           savepointsToKeep: SAVEPOINTS_TO_KEEP,
           objectStore: args.objectStore,
           readyTimeoutSeconds: READY_TIMEOUT_SECONDS,

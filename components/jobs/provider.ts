@@ -45,6 +45,11 @@ export interface FlinkSqlJobInputs {
   readonly tunnel?: { readonly context?: string };
   /** Where this job's savepoints go, e.g. s3://rtdw-prod-checkpoints/savepoints/rt-dw-ods-processing. */
   readonly savepointDir: string;
+  /**
+   * Where this job's checkpoints go, by job name (s3://…/checkpoints/rt-dw-ods-processing): after a
+   * disaster a new state finds the newest retained checkpoint of the job there. Unset: Flink's default.
+   */
+  readonly checkpointDir?: string;
   readonly savepointsToKeep: number;
   readonly objectStore: ObjectStoreConfig;
   /** Seconds to wait for the backend to answer before giving up (it may be created in the same run). */
@@ -148,7 +153,8 @@ export function needsStateCheck(olds: Partial<FlinkSqlJobInputs> | undefined, ne
 export async function checkState(deps: LifecycleDeps, olds: Pick<FlinkSqlJobInputs, "script">, news: FlinkSqlJobInputs): Promise<StateCheck> {
   if (!deps.explain || news.backend.kind !== "sql-gateway") return { kind: "unknown", reason: "only the SQL Gateway backend compiles plans" };
   try {
-    const [before, after] = [await deps.explain(news.backend, olds.script, news.secrets), await deps.explain(news.backend, news.script, news.secrets)];
+    const cfg = news.backend;
+    const [before, after] = await Promise.all([deps.explain(cfg, olds.script, news.secrets), deps.explain(cfg, news.script, news.secrets)]);
     return { kind: "compared", ...compareState(executionPlan(before), executionPlan(after)) };
   } catch (e) {
     return { kind: "unknown", reason: String((e as Error).message).slice(0, 500) };
@@ -170,8 +176,8 @@ export interface LifecycleDeps {
   readonly backend: (cfg: BackendConfig, secrets: FlinkSqlJobInputs["secrets"]) => JobBackend;
   /** Deletes everything under an object-store URI (savepoint retention). */
   readonly deletePrefix: (uri: string, store: ObjectStoreConfig, secretKey: string) => Promise<void>;
-  /** The savepoints kept under a directory (those with a _metadata file), newest first. */
-  readonly listSavepoints: (dir: string, store: ObjectStoreConfig, secretKey: string) => Promise<string[]>;
+  /** The savepoints and retained checkpoints kept under these directories (those with a _metadata file), newest first. */
+  readonly listSavepoints: (dirs: readonly string[], store: ObjectStoreConfig, secretKey: string) => Promise<string[]>;
   /** EXPLAIN JSON_EXECUTION_PLAN of a script, submitting nothing (SQL Gateway backend). */
   readonly explain?: (cfg: Extract<BackendConfig, { kind: "sql-gateway" }>, script: JobScript, secrets: FlinkSqlJobInputs["secrets"]) => Promise<string>;
 }
@@ -197,13 +203,18 @@ export function isUpgradeFailed(e: unknown): e is UpgradeFailed {
   return e instanceof Error && e.name === "UpgradeFailed";
 }
 
+/** Where a job's retained state may be found by its name: its savepoints and its checkpoints. */
+function retainedDirs(i: Pick<FlinkSqlJobInputs, "savepointDir" | "checkpointDir">): string[] {
+  return [i.savepointDir, ...(i.checkpointDir ? [i.checkpointDir] : [])];
+}
+
 /** The newest state a stopped job can resume from: its last checkpoint or savepoint, else one kept in object storage. */
 async function newestRetainedState(deps: LifecycleDeps, b: JobBackend, o: FlinkSqlJobOutputs): Promise<string | undefined> {
   // The newest job of this name, which is not always the one this state recorded (a takeover, a run by hand).
   const last = (await b.newest(o.name, { jobId: o.jobId, ref: o.ref }).catch(() => undefined)) ?? (o.jobId ? { jobId: o.jobId, ref: o.ref } : undefined);
   const fromCluster = last ? await b.latestCheckpoint(last).catch(() => undefined) : undefined;
   if (fromCluster) return fromCluster;
-  const kept = await deps.listSavepoints(o.savepointDir, o.objectStore, o.secrets?.["s3.secretKey"] ?? "").catch(() => []);
+  const kept = await deps.listSavepoints(retainedDirs(o), o.objectStore, o.secrets?.["s3.secretKey"] ?? "").catch(() => []);
   return kept[0] ?? o.restoredFrom ?? o.savepoints?.[o.savepoints.length - 1];
 }
 
@@ -214,7 +225,7 @@ function jobSecrets(s: FlinkSqlJobInputs["secrets"]) {
 
 async function startVersion(b: JobBackend, inputs: FlinkSqlJobInputs, restorePath: string | undefined, previous?: JobRef): Promise<JobRef> {
   // Flink refuses a savepoint with state it cannot map, unless the job table accepts leaving it behind.
-  const ref = await b.submit({ script: inputs.script, secrets: jobSecrets(inputs.secrets), restorePath, allowNonRestoredState: restorePath !== undefined && inputs.allowNonRestoredState === true, previous });
+  const ref = await b.submit({ script: inputs.script, secrets: jobSecrets(inputs.secrets), restorePath, allowNonRestoredState: restorePath !== undefined && inputs.allowNonRestoredState === true, previous, checkpointDir: inputs.checkpointDir });
   try {
     await b.waitUntilRunning(ref, inputs.startTimeoutSeconds * 1000);
   } catch (e) {
@@ -232,8 +243,9 @@ export async function createJob(deps: LifecycleDeps, inputs: FlinkSqlJobInputs):
   const existing = await b.findActive(inputs.name);
   let restorePath = existing && inputs.upgradeMode !== "stateless" ? await b.stopWithSavepoint(existing, inputs.savepointDir) : undefined;
   if (existing && !restorePath) await b.cancel(existing);
-  // Nothing runs, but object storage keeps a savepoint of this job (a destroy, a rebuild): resume from the newest.
-  if (!existing && inputs.upgradeMode !== "stateless") restorePath = (await deps.listSavepoints(inputs.savepointDir, inputs.objectStore, inputs.secrets["s3.secretKey"] ?? ""))[0];
+  // Nothing runs, but object storage keeps state of this job (a destroy, a disaster rebuild): resume
+  // from the newest savepoint or retained checkpoint found by the job's name.
+  if (!existing && inputs.upgradeMode !== "stateless") restorePath = (await deps.listSavepoints(retainedDirs(inputs), inputs.objectStore, inputs.secrets["s3.secretKey"] ?? ""))[0];
   const ref = await startVersion(b, inputs, restorePath);
   return { id: inputs.name, outs: { ...inputs, ...ref, status: "RUNNING", savepoints: restorePath ? [restorePath] : [], restoredFrom: restorePath } };
 }

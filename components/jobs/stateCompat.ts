@@ -103,7 +103,16 @@ export function operatorKind(type: string): string {
   return t.replace(/\[\d+\]$/, "").replace(/[:(].*$/, "").trim();
 }
 
-const STATEFUL = /^(Source|Sink|Writer|.*Committer.*|.*Aggregate|Deduplicate|.*Rank|.*Join|ChangelogNormalize|SinkMaterializer|Limit|Match|.*Deduplicate|ConstraintEnforcer|.*Sort)$/i;
+/** Operators that keep state: sources (offsets, splits, snapshot ids), sinks (pending commits), and the stateful SQL operators. */
+const STATEFUL = /^(Source|Sink|Writer|.*Committer.*|.*Aggregate|Deduplicate|.*Rank|.*Join|ChangelogNormalize|SinkMaterializer|Limit|Match|.*Deduplicate|.*Sort)$/i;
+
+/** A node's operator kind: the planner's name in its description ("[207]:GroupAggregate(...)"), sources and sinks by role. */
+function kindOf(n: PlanNode): string {
+  const planner = /^\[\d+\]:(\w+)/.exec(n.contents)?.[1];
+  if (n.pact === "Data Source" || planner === "TableSourceScan") return "Source";
+  if (n.pact === "Data Sink" || planner === "Sink") return "Sink";
+  return planner ?? operatorKind(n.type);
+}
 
 function bracket(contents: string, name: string): string | undefined {
   const at = contents.indexOf(`${name}=[`);
@@ -119,7 +128,8 @@ function bracket(contents: string, name: string): string | undefined {
 /** What an operator's state holds, from its plan description. */
 function shapeOf(kind: string, contents: string): string {
   if (kind === "Source" || kind === "Sink" || /Writer|Committer/i.test(kind)) {
-    const table = bracket(contents, "table") ?? contents.replace(/^\[\d+\]:/, "").replace(/,?\s*fields=\[.*$/, "");
+    // The table, not the columns read (a projection pushed into the scan keeps the source's state).
+    const table = (bracket(contents, "table") ?? contents.replace(/^\[\d+\]:/, "").replace(/,?\s*fields=\[.*$/, "")).replace(/,\s*(project|filter)=\[.*$/, "");
     return `table=${table.replace(/\[|\]/g, "")}`;
   }
   const parts: string[] = [];
@@ -138,7 +148,7 @@ function shapeOf(kind: string, contents: string): string {
 export function statefulOperators(nodes: readonly PlanNode[]): StatefulOperator[] {
   const keys = operatorKeys(nodes);
   return nodes
-    .map((n) => ({ n, kind: n.pact === "Data Source" ? "Source" : n.pact === "Data Sink" ? "Sink" : operatorKind(n.type) }))
+    .map((n) => ({ n, kind: kindOf(n) }))
     .filter(({ kind }) => STATEFUL.test(kind))
     .map(({ n, kind }) => {
       const shape = shapeOf(kind, n.contents);

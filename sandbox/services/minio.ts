@@ -1,7 +1,7 @@
 import { ensureDir } from "../paths";
 import { MINIO_BIN } from "../install";
 import { httpGet } from "./clients";
-import { BUCKETS, SandboxService, ServiceContext } from "./types";
+import { BUCKETS, MINIO_ROOT_USER, SandboxService, ServiceContext, STATE_BUCKET } from "./types";
 
 /** MinIO: the warehouse, checkpoint and StarRocks buckets. */
 export function minioService({ p, s, dir }: ServiceContext): SandboxService {
@@ -17,15 +17,15 @@ export function minioService({ p, s, dir }: ServiceContext): SandboxService {
       name: "minio",
       command: MINIO_BIN,
       args: ["server", dir("minio"), "--address", `127.0.0.1:${p.minio}`, "--console-address", `127.0.0.1:${p.minioConsole}`, "--quiet"],
-      env: { MINIO_ROOT_USER: "rtdw-root", MINIO_ROOT_PASSWORD: s.minioRoot, MINIO_BROWSER: "off" },
+      env: { MINIO_ROOT_USER, MINIO_ROOT_PASSWORD: s.minioRoot, MINIO_BROWSER: "off" },
     }),
     async healthy() {
       return (await httpGet(`http://127.0.0.1:${p.minio}/minio/health/ready`)).status === 200;
     },
     async bootstrap() {
       const Minio = await import("minio");
-      const client = new Minio.Client({ endPoint: "127.0.0.1", port: p.minio, useSSL: false, accessKey: "rtdw-root", secretKey: s.minioRoot });
-      for (const b of Object.values(BUCKETS)) {
+      const client = new Minio.Client({ endPoint: "127.0.0.1", port: p.minio, useSSL: false, accessKey: MINIO_ROOT_USER, secretKey: s.minioRoot });
+      for (const b of [...Object.values(BUCKETS), STATE_BUCKET]) {
         if (!(await client.bucketExists(b))) await client.makeBucket(b, "us-east-1");
         await client.setBucketVersioning(b, { Status: "Enabled" });
       }

@@ -42,6 +42,10 @@ export function serviceContext(): ServiceContext {
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 export const BUCKETS = { warehouse: "rtdw-sandbox-warehouse", checkpoints: "rtdw-sandbox-checkpoints", starrocks: "rtdw-sandbox-starrocks" };
+/** The local stack's Pulumi state (a DIY backend, versioned like the stacks' state buckets). */
+export const STATE_BUCKET = "rtdw-sandbox-pulumi-state";
+/** MinIO's root user; its password is generated (secrets.json). */
+export const MINIO_ROOT_USER = "rtdw-root";
 export const KAFKA_CLIENT_USER = "rtdw";
 export const MARIADB_DATABASE = "shop";
 /** Stands in for StarRocks' dws database (StarRocks speaks the MySQL protocol). */

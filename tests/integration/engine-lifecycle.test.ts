@@ -11,6 +11,7 @@ import { loadOrCreateSecrets } from "../../sandbox/credentials";
 import { upLocalStack } from "../../sandbox/stack";
 import { loadJobTable } from "../../components/jobs/table";
 import { eventually, flink, idBlock, shopConnection, vectorEvent } from "../helpers/pipelines";
+import { renderPreviewReport, surroundings } from "../../scripts/previewReport";
 import { kafkaClient, sandbox } from "../helpers/sandbox";
 
 /**
@@ -26,7 +27,7 @@ import { kafkaClient, sandbox } from "../helpers/sandbox";
 const STACK = "lifecycle";
 const JOB = "rt-trk-dws";
 const DWS_SQL = path.join("sql", "tracking", "dws.sql");
-const HOURLY_COUNT = "SELECT dt, hr, event, COUNT(*), COUNT(DISTINCT distinct_id), COUNT(*) FILTER (WHERE is_core)";
+const HOURLY_FROM = "FROM dwd.tracking_events /*+ OPTIONS('consumer-id' = 'rt-trk-dws-hourly') */ GROUP BY dt, hr, event";
 
 interface PreviewStep {
   readonly op: string;
@@ -56,11 +57,15 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
     const state = JSON.parse((await ok(["stack", "export"])).stdout) as { deployment: { resources: { urn: string; outputs?: Record<string, unknown>; inputs?: Record<string, unknown> }[] } };
     return state.deployment.resources.find((r) => r.urn.endsWith(`jobs-${JOB}`))!;
   };
-  /** Every password and key of the sandbox, the engine's passphrase included: none may be in the state. */
+  /** Every password and key of the sandbox, the engine's passphrase included. */
+  const secretValues = () => {
+    const s = loadOrCreateSecrets();
+    return [...Object.values(s).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v as Record<string, string>))), fs.readFileSync(path.join(CONF, "pulumi-passphrase"), "utf8")];
+  };
+  /** None may be in the state. */
   const assertNoPlaintextSecrets = async () => {
     const state = (await ok(["stack", "export"])).stdout;
-    const s = loadOrCreateSecrets();
-    const values = [...Object.values(s).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v as Record<string, string>))), fs.readFileSync(path.join(CONF, "pulumi-passphrase"), "utf8")];
+    const values = secretValues();
     const found = values.filter((v) => v.length >= 8 && state.includes(v));
     expect({ plaintextSecretsInState: found.length }).toEqual({ plaintextSecretsInState: 0 });
     expect(state).toContain("4dabf18193072939515e22adb298388d"); // Pulumi's secret signature: the credentials are there, encrypted
@@ -128,15 +133,25 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
     expect(steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn}`)).toEqual([]);
   }, 180000);
 
-  it("a SQL change: preview --diff names the job, the upgrade mode and the changed part; up upgrades through a savepoint and the counts continue", async () => {
+  it("a SQL change that keeps state (a new filter): preview --diff names the job, the upgrade and 'state restorable'; the review report shows it; up upgrades through a savepoint and the counts continue", async () => {
     const file = path.join(project, DWS_SQL);
-    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(HOURLY_COUNT, "SELECT dt, hr, event, COUNT(*) AS pv, COUNT(DISTINCT distinct_id) AS uv, COUNT(*) FILTER (WHERE is_core) AS core_pv"));
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(HOURLY_FROM, HOURLY_FROM.replace("*/ GROUP BY", "*/ WHERE event <> 'NeverSent' GROUP BY")));
     const steps = jobSteps(await preview()).filter((s) => s.op !== "same");
     expect(steps.map((s) => s.urn.split("::").pop())).toEqual([`jobs-${JOB}`]);
-    expect(steps[0].newState?.inputs?.plannedAction).toBe("savepoint upgrade: stop with a savepoint, resubmit from it (changed: script (sql))");
+    // Both versions compiled on the real SQL Gateway: the filter joins the Calc before the aggregate, every operator keeps its id.
+    expect(steps[0].newState?.inputs?.plannedAction).toBe("savepoint upgrade: stop with a savepoint, resubmit from it (changed: script (sql)); state restorable");
     const diff = (await ok(["preview", "--diff"])).stdout;
-    expect(diff).toContain("AS pv");
+    expect(diff).toContain("NeverSent");
     expect(diff).toContain(`jobs-${JOB}`);
+
+    // What a reviewer reads (npm run preview): the job, its verdict, the changed SQL, what it reaches; no secret.
+    const report = renderPreviewReport(STACK, JSON.parse((await ok(["preview", "--diff", "--json"])).stdout), surroundings(), secretValues());
+    expect(report).toContain(`#### \`${JOB}\` — update`);
+    expect(report).toContain("| state | **state restorable** |");
+    expect(report).toMatch(/^\+ .*WHERE event <> 'NeverSent' GROUP BY dt, hr, event/m);
+    expect(report).toMatch(/\| downstream tables \| `starrocks:dws\.dws_trk_event_daily`, `starrocks:dws\.dws_trk_event_hourly`, `starrocks:dws\.dws_trk_funnel_daily` \|/);
+    expect(report).toMatch(/\| alerts \| .*FlinkJobNotRunning|\| alerts \| .*FlinkJobRestarting/);
+    expect(report).toContain("### Other resources (0 change)");
 
     const before = (await outputs()).jobs[JOB].jobId;
     await ok(["up", "--yes", "--skip-preview"]);
@@ -173,7 +188,7 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
   it("a change that does not start: up fails with Flink's message, the previous version runs, the savepoint is recorded in the state", async () => {
     const file = path.join(project, DWS_SQL);
     const good = fs.readFileSync(file, "utf8");
-    fs.writeFileSync(file, good.replace("COUNT(DISTINCT distinct_id) AS uv", "COUNT(DISTINCT no_such_column) AS uv"));
+    fs.writeFileSync(file, good.replace("COUNT(DISTINCT distinct_id)", "COUNT(DISTINCT no_such_column)"));
     const before = (await outputs()).jobs[JOB].jobId;
     const r = await run(["up", "--yes", "--skip-preview"]);
     expect(r.code).not.toBe(0);
@@ -193,6 +208,33 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
     await ok(["up", "--yes", "--skip-preview"]);
     expect((await outputs()).jobs[JOB].status).toBe("RUNNING");
     await assertNoPlaintextSecrets();
+  }, 900000);
+
+  it("a change that reshapes state (a new grouping key): preview reports it, up refuses it and changes nothing; with the job table's opt-in it proceeds", async () => {
+    const file = path.join(project, DWS_SQL);
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("*/ WHERE event <> 'NeverSent' GROUP BY dt, hr, event", "*/ WHERE event <> 'NeverSent' GROUP BY dt, hr, event, is_core"));
+    const [step] = jobSteps(await preview()).filter((s) => s.op !== "same");
+    const planned = String(step?.newState?.inputs?.plannedAction);
+    expect(planned).toMatch(/; state NOT restorable \(.*GroupAggregate\(groupBy=\[dt, hr, event\] aggregates=\[COUNT, COUNT DISTINCT, COUNT\]\) -> GroupAggregate\(groupBy=\[dt, hr, event, is_core\]/);
+    expect(planned).toMatch(/REFUSED by up unless sql\/jobs.yaml sets allowNonRestoredState: true/);
+
+    const before = (await outputs()).jobs[JOB].jobId;
+    const refused = await run(["up", "--yes", "--skip-preview"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(/rt-trk-dws: the new SQL would not restore the job's state .* Nothing was changed: the job runs as before/);
+    expect(await flink().jm.state(before)).toBe("RUNNING");
+    expect((await jobState()).outputs?.jobId).toBe(before);
+
+    const table = path.join(project, "sql", "jobs.yaml");
+    fs.writeFileSync(table, fs.readFileSync(table, "utf8").replace(`sql: tracking/dws.sql\n`, `sql: tracking/dws.sql\n    allowNonRestoredState: true\n`));
+    const [accepted] = jobSteps(await preview()).filter((s) => s.op !== "same");
+    expect(String(accepted.newState?.inputs?.plannedAction)).toMatch(/accepted \(allowNonRestoredState\), the job starts with empty state$/);
+    await ok(["up", "--yes", "--skip-preview"]);
+    const after = (await jobState()).outputs!;
+    expect(after.jobId).not.toBe(before);
+    expect(after.status).toBe("RUNNING");
+    expect(after.restoredFrom).toBeUndefined();
+    expect(await flink().jm.state(after.jobId as string)).toBe("RUNNING");
   }, 900000);
 
   it("destroy stops every stateful job with a final savepoint that is kept, and removes the alert rules", async () => {

@@ -1,0 +1,76 @@
+import type { Client } from "minio";
+
+/**
+ * Pulumi state in object storage: a DIY backend (`s3://bucket[/prefix]?endpoint=…&region=…`) in a
+ * versioned bucket. The stacks keep their state there, not on the deploying machine; a stack file
+ * deleted or overwritten by accident is brought back from the bucket's versions (restoreStackState).
+ * Layout of the DIY backend: <prefix>/.pulumi/stacks/<project>/<stack>.json.
+ */
+
+export interface S3Backend {
+  readonly bucket: string;
+  /** Key prefix inside the bucket, "" or ending in "/". */
+  readonly prefix: string;
+  /** http(s)://host:port of an S3-compatible store (MinIO); unset for AWS. */
+  readonly endpoint?: string;
+  readonly region: string;
+}
+
+/** The backend of an s3:// PULUMI_BACKEND_URL; undefined for any other kind. */
+export function parseS3Backend(url: string): S3Backend | undefined {
+  const m = /^s3:\/\/([^/?]+)(\/[^?]*)?(\?.*)?$/.exec(url);
+  if (!m) return undefined;
+  const q = new URLSearchParams((m[3] ?? "").slice(1));
+  const prefix = (m[2] ?? "").replace(/^\/+/, "");
+  return { bucket: m[1], prefix: prefix && !prefix.endsWith("/") ? `${prefix}/` : prefix, endpoint: q.get("endpoint") ?? undefined, region: q.get("region") ?? process.env.AWS_REGION ?? "us-east-1" };
+}
+
+/** The DIY backend URL of a MinIO bucket reached over plain HTTP on loopback. */
+export function minioBackendUrl(bucket: string, port: number): string {
+  return `s3://${bucket}?endpoint=http://127.0.0.1:${port}&s3ForcePathStyle=true&region=us-east-1`;
+}
+
+export function stateKey(b: S3Backend, project: string, stack: string): string {
+  return `${b.prefix}.pulumi/stacks/${project}/${stack}.json`;
+}
+
+function client(b: S3Backend, accessKey: string, secretKey: string): Client {
+  const Minio = require("minio") as typeof import("minio");
+  const u = new URL(b.endpoint ?? `https://s3.${b.region}.amazonaws.com`);
+  return new Minio.Client({ endPoint: u.hostname, port: Number(u.port) || (u.protocol === "https:" ? 443 : 80), useSSL: u.protocol === "https:", accessKey, secretKey, region: b.region, pathStyle: true });
+}
+
+export interface StateVersion {
+  readonly versionId: string;
+  readonly lastModified: Date;
+  readonly deleteMarker: boolean;
+}
+
+/** Every version of the stack's state file, newest first. */
+export async function stateVersions(b: S3Backend, project: string, stack: string, accessKey: string, secretKey: string): Promise<StateVersion[]> {
+  const key = stateKey(b, project, stack);
+  const found: StateVersion[] = [];
+  const stream = client(b, accessKey, secretKey).listObjects(b.bucket, key, false, { IncludeVersion: true });
+  for await (const o of stream as AsyncIterable<{ name?: string; versionId?: string | null; lastModified?: Date; isDeleteMarker?: boolean }>) {
+    if (o.name === key && o.versionId) found.push({ versionId: o.versionId, lastModified: o.lastModified ?? new Date(0), deleteMarker: !!o.isDeleteMarker });
+  }
+  return found.sort((x, y) => y.lastModified.getTime() - x.lastModified.getTime());
+}
+
+/**
+ * Brings a stack's state back when its current version is gone (deleted: the newest version is a
+ * delete marker): the newest earlier version becomes current again. Returns what it did.
+ */
+export async function restoreStackState(b: S3Backend, project: string, stack: string, accessKey: string, secretKey: string): Promise<{ action: "present" | "restored" | "none"; version?: StateVersion }> {
+  const versions = await stateVersions(b, project, stack, accessKey, secretKey);
+  if (versions.length && !versions[0].deleteMarker) return { action: "present", version: versions[0] };
+  const last = versions.find((v) => !v.deleteMarker);
+  if (!last) return { action: "none" };
+  const Minio = require("minio") as typeof import("minio");
+  const key = stateKey(b, project, stack);
+  await client(b, accessKey, secretKey).copyObject(
+    new Minio.CopySourceOptions({ Bucket: b.bucket, Object: key, VersionID: last.versionId }),
+    new Minio.CopyDestinationOptions({ Bucket: b.bucket, Object: key }),
+  );
+  return { action: "restored", version: last };
+}
