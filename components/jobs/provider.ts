@@ -223,14 +223,28 @@ function jobSecrets(s: FlinkSqlJobInputs["secrets"]) {
   return rest;
 }
 
+/** What the user can do when Flink cannot map a savepoint's state to the SQL being started. */
+export function withRestoreAdvice(e: unknown, name: string, restorePath: string | undefined): unknown {
+  const message = String((e as Error)?.message ?? e);
+  if (!restorePath || !/Cannot map checkpoint\/savepoint state|StateMigrationException|(state|serializer)[^.]*incompatible/i.test(message)) return e;
+  return Object.assign(e as Error, {
+    message: `${message}. The state at ${restorePath} was written by a different version of ${name}'s SQL. To start without the state that no longer maps, set allowNonRestoredState: true (or upgradeMode: stateless) on its row in sql/jobs.yaml; to keep it, deploy the SQL that wrote it.`,
+  });
+}
+
 async function startVersion(b: JobBackend, inputs: FlinkSqlJobInputs, restorePath: string | undefined, previous?: JobRef): Promise<JobRef> {
   // Flink refuses a savepoint with state it cannot map, unless the job table accepts leaving it behind.
-  const ref = await b.submit({ script: inputs.script, secrets: jobSecrets(inputs.secrets), restorePath, allowNonRestoredState: restorePath !== undefined && inputs.allowNonRestoredState === true, previous, checkpointDir: inputs.checkpointDir });
+  let ref: JobRef;
+  try {
+    ref = await b.submit({ script: inputs.script, secrets: jobSecrets(inputs.secrets), restorePath, allowNonRestoredState: restorePath !== undefined && inputs.allowNonRestoredState === true, previous, checkpointDir: inputs.checkpointDir });
+  } catch (e) {
+    throw withRestoreAdvice(e, inputs.name, restorePath);
+  }
   try {
     await b.waitUntilRunning(ref, inputs.startTimeoutSeconds * 1000);
   } catch (e) {
     await b.cancel(ref).catch(() => undefined);
-    throw e;
+    throw withRestoreAdvice(e, inputs.name, restorePath);
   }
   return ref;
 }

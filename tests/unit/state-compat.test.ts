@@ -141,3 +141,16 @@ describe("an upgrade that would drop state is refused unless the job table opts 
     expect(calls).toEqual(["stop-with-savepoint", "submit restore=s3://b/savepoints/rt-trk-dws/savepoint-1 allowNonRestored=false"]);
   });
 });
+
+describe("a savepoint written by another version of the SQL", () => {
+  it("Flink's refusal to map it is explained with what the user can do", () => {
+    const { withRestoreAdvice } = require("../../components/jobs/provider") as typeof import("../../components/jobs/provider");
+    const e = withRestoreAdvice(new Error("Cannot map checkpoint/savepoint state for operator 0cd2 to the new program"), "rt-trk-dws", "s3://b/savepoints/rt-trk-dws/savepoint-1") as Error;
+    expect(e.message).toBe(
+      "Cannot map checkpoint/savepoint state for operator 0cd2 to the new program. The state at s3://b/savepoints/rt-trk-dws/savepoint-1 was written by a different version of rt-trk-dws's SQL. To start without the state that no longer maps, set allowNonRestoredState: true (or upgradeMode: stateless) on its row in sql/jobs.yaml; to keep it, deploy the SQL that wrote it.",
+    );
+    const other = new Error("no_such_column");
+    expect(withRestoreAdvice(other, "rt-trk-dws", "s3://b/x")).toBe(other);
+    expect((withRestoreAdvice(other, "rt-trk-dws", "s3://b/x") as Error).message).toBe("no_such_column");
+  });
+});
