@@ -4,6 +4,7 @@ import { formatMemory, parseCpu, parseMemoryMiB } from "./quantities";
 import { RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
 import { flinkSizing, FlinkScaling, FlinkSizing } from "../jobs/sizing";
 import { JobSpec, loadJobTable } from "../jobs/table";
+import { ALERTS } from "../observability/alerts";
 import {
   DEFAULT_FLINK_SCALING,
   DEFAULT_SIZING,
@@ -193,6 +194,12 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
   if (!source) problems.push(`${key("source")}: required: the business MySQL the CDC job captures, e.g. {host: mysql.shop.svc, port: 3306, database: shop, user: rtdw_cdc}`);
   if (raw.sourcePassword === undefined && !sandbox) problems.push(`${key("sourcePassword")}: required: the password of ${key("source")}.user; set it with \`pulumi config set --secret sourcePassword <value>\``);
   if (raw.platformFile !== undefined && !sandbox) problems.push(`${key("platformFile")}: only used with target "sandbox"`);
+  if (p === "prod" && raw.alertWebhooks) {
+    // Every team that owns an alert must be reachable: otherwise its alerts fire and page nobody.
+    const owners = [...new Set(ALERTS.map((a) => a.team))];
+    const unpaged = owners.filter((team) => !raw.alertWebhooks?.[team]);
+    if (unpaged.length) problems.push(`${key("alertWebhooks")}: on prod every team that owns alerts needs a webhook, or its alerts page nobody; missing: ${unpaged.join(", ")} (owners: ${owners.join(", ")})`);
+  }
   if (p === "prod" && !raw.alertWebhooks) problems.push(`${key("alertWebhooks")}: required on prod: where each team's alerts go; set it with \`pulumi config set --secret alertWebhooks '{"ops": "https://...", "business": "...", "data": "...", "infra": "..."}'\``);
   for (const j of Object.keys(raw.jobRestartNonces ?? {})) {
     if (!jobs.some((x) => x.name === j)) problems.push(`${key(`jobRestartNonces.${j}`)}: no job "${j}" in sql/jobs.yaml (known: ${jobs.map((x) => x.name).join(", ")})`);

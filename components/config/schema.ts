@@ -35,6 +35,44 @@ function knownKeys<T extends z.ZodType>(allowed: readonly string[], value: T, wh
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * The characters a platform password may hold. It is written into files and statements of several
+ * syntaxes (Kafka's JAAS file, redis.conf, SQL, StarRocks' SET PASSWORD, environment files): outside
+ * this alphabet a quote, backslash, "$", "#", ";", space or line break would end or change them.
+ */
+export const PASSWORD_ALPHABET = /^[A-Za-z0-9._~!@%^*+=,:-]+$/;
+
+function platformPassword() {
+  return z
+    .string()
+    .min(16, { message: "expected at least 16 characters" })
+    .regex(PASSWORD_ALPHABET, { message: "may only hold letters, digits and . _ ~ ! @ % ^ * + = , : - (a quote, backslash, $, #, ;, space or line break would break the files and statements it is written into)" })
+    .optional();
+}
+
+/** Java's short zone ids (ZoneId.SHORT_IDS): java.util.TimeZone maps them to offsets, so Flink refuses them. */
+const SHORT_IDS = new Set(["ACT", "AET", "AGT", "ART", "AST", "BET", "BST", "CAT", "CNT", "CST", "CTT", "EAT", "ECT", "IET", "IST", "JST", "MIT", "NET", "NST", "PLT", "PNT", "PRT", "PST", "SST", "VST", "EST", "MST", "HST"]);
+
+/**
+ * A time zone Flink 1.20 accepts for table.local-time-zone: it requires java.util.TimeZone and
+ * java.time.ZoneId to agree (TableConfigValidation.validateTimeZone). That holds for "UTC", "GMT",
+ * "GMT±hh:mm" and TZDB region ids spelt exactly (ZoneId.of is case-sensitive), not for "utc", "Z",
+ * "UTC+8" or the short ids such as "EST" and "CST".
+ */
+export function flinkTimeZone(tz: string): boolean {
+  if (tz === "UTC" || tz === "GMT" || /^GMT[+-]([01]\d|2[0-3]):[0-5]\d$/.test(tz)) return true;
+  if (SHORT_IDS.has(tz) || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)+$/.test(tz)) return false;
+  // Java wants the TZDB spelling (each part capitalised, "Etc/GMT+8" style); ICU accepts any case.
+  if (!tz.split("/").every((part) => /^[A-Z0-9]/.test(part))) return false;
+  try {
+    const resolved = new Intl.DateTimeFormat("en", { timeZone: tz }).resolvedOptions().timeZone;
+    // An exact id, or a TZDB alias ICU resolves to another name (America/Argentina/Buenos_Aires); not a case variant.
+    return resolved === tz || resolved.toLowerCase() !== tz.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 export const rawConfigSchema = z.strictObject({
   target: z
     .enum(["docker", "kubernetes", "sandbox"], { message: 'expected "docker" (local Docker engine), "kubernetes" or "sandbox" (the local sandbox\'s running services)' })
@@ -89,17 +127,22 @@ export const rawConfigSchema = z.strictObject({
   alertEvaluator: z.enum(["prometheus", "grafana"], { message: 'expected "prometheus" or "grafana"' }).optional(),
   timeZone: z
     .string()
-    .refine((tz) => { try { new Intl.DateTimeFormat("en", { timeZone: tz }); return true; } catch { return false; } }, { message: 'expected an IANA time zone such as "Asia/Shanghai"' })
+    .refine(flinkTimeZone, { message: 'expected a time zone Flink accepts: a TZDB region such as "Asia/Shanghai" (exact spelling), "UTC", or a fixed offset such as "GMT+08:00"; abbreviations such as "EST" or "CST" are refused by Flink' })
     .optional(),
   source: z
     .strictObject({
-      host: z.string().min(1),
+      host: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, { message: "expected a host name or IP address" }),
       port: z.number().int().min(1).max(65535).optional(),
       database: z.string().regex(/^\w+$/, { message: "expected a database name" }),
-      user: z.string().min(1),
+      user: z.string().regex(/^[A-Za-z0-9_.@-]{1,80}$/, { message: "expected a MySQL user name of letters, digits and _ . @ -" }),
     })
     .optional(),
-  sourcePassword: z.string().min(1).optional(),
+  // The business database's password is not ours to choose: anything the job SQL can carry is accepted.
+  sourcePassword: z
+    .string()
+    .min(1)
+    .refine((v) => !/["\\$\x00-\x1f\x7f]/.test(v), { message: 'contains a character the CDC job cannot carry (a double quote, backslash, "$" or a control character such as a line break)' })
+    .optional(),
   // A secret (webhook URLs carry tokens): a JSON object, team -> URL.
   alertWebhooks: z
     .string()
@@ -121,16 +164,17 @@ export const rawConfigSchema = z.strictObject({
     })
     .optional(),
   jobRestartNonces: z.record(z.string(), z.number().int().min(0, { message: "expected a whole number" })).optional(),
-  // Secrets: only their presence is validated here; values stay Pulumi secrets (see index.ts).
-  postgresPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
-  redisPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
-  minioRootPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
-  kafkaPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
-  starrocksRootPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
-  streamparkAdminPassword: z.string().min(16, { message: "expected at least 16 characters" }).optional(),
+  // Secrets: length and alphabet validated here; values stay Pulumi secrets (see index.ts).
+  postgresPassword: platformPassword(),
+  redisPassword: platformPassword(),
+  minioRootPassword: platformPassword(),
+  kafkaPassword: platformPassword(),
+  starrocksRootPassword: platformPassword(),
+  streamparkAdminPassword: platformPassword(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;
+
 
 /** Keys that must be set with `pulumi config set --secret`. */
 export const SECRET_KEYS = [

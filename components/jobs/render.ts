@@ -104,8 +104,21 @@ function plainValue(env: JobEnvironment, name: string): string | undefined {
 }
 
 /** Expands plain values and fragments; leaves ${secret:...} for submission. */
+/** Values from config must not carry placeholders: `${secret:…}` in a user name would be expanded at submission and send that secret elsewhere. */
+function placeholdersInValues(env: JobEnvironment): string[] {
+  const found: string[] = [];
+  const walk = (v: unknown, at: string) => {
+    if (typeof v === "string" && v.includes("${")) found.push(`${at} holds "\${": placeholders are only expanded where the SQL names them`);
+    else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) walk(x, at ? `${at}.${k}` : k);
+  };
+  // Sink options are written by this project and name their credentials as placeholders on purpose.
+  const { sinks: _sinks, ...values } = env;
+  walk(values, "");
+  return found;
+}
+
 export function renderSql(text: string, env: JobEnvironment, file = "<sql>"): string {
-  const problems: string[] = [];
+  const problems: string[] = placeholdersInValues(env);
   const expand = (t: string, depth: number): string =>
     t.replace(PLACEHOLDER, (whole, name: string, arg: string | undefined) => {
       if (name === "secret") {

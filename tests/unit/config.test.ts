@@ -76,10 +76,21 @@ describe("stack config", () => {
     ["no source database on a cluster stack", "prod", { source: "<unset>" }, /rtdw:source: required: the business MySQL the CDC job captures/],
     ["no source password", "dev", { sourcePassword: "<unset>" }, /rtdw:sourcePassword: required: the password of rtdw:source\.user; set it with `pulumi config set --secret sourcePassword <value>`/],
     ["source without a user", "test", { source: JSON.stringify({ host: "mysql", database: "shop" }) }, /rtdw:source\.user: /],
-    ["unknown time zone", "dev", { timeZone: "Asia/Beijing" }, /rtdw:timeZone: expected an IANA time zone such as "Asia\/Shanghai"/],
+    ["unknown time zone", "dev", { timeZone: "Asia/Beijing" }, /rtdw:timeZone: expected a time zone Flink accepts: a TZDB region such as "Asia\/Shanghai"/],
+    ["a time-zone abbreviation Flink refuses", "dev", { timeZone: "EST" }, /rtdw:timeZone: expected a time zone Flink accepts: .*abbreviations such as "EST" or "CST" are refused by Flink/],
+    ["a time zone in the wrong case", "dev", { timeZone: "utc" }, /rtdw:timeZone: expected a time zone Flink accepts/],
+    ["a time zone spelt in lower case", "dev", { timeZone: "asia/shanghai" }, /rtdw:timeZone: expected a time zone Flink accepts/],
+    ["prod alerts that page nobody", "prod", { alertWebhooks: "{}" }, /rtdw:alertWebhooks: on prod every team that owns alerts needs a webhook, or its alerts page nobody; missing: ops, business, data, infra/],
+    ["prod alerts missing a team", "prod", { alertWebhooks: '{"ops": "https://h/o", "business": "https://h/b", "data": "https://h/d"}' }, /missing: infra \(owners: ops, business, data, infra\)/],
+    ["a password with a double quote", "prod", { postgresPassword: 'abcdefgh"ijklmnopq' }, /rtdw:postgresPassword: may only hold letters, digits and \. _ ~ ! @ % \^ \* \+ = , : - \(a quote, backslash, \$, #, ;, space or line break would break the files and statements it is written into\)/],
+    ["a password with a line break", "prod", { postgresPassword: "abcdefghijkl\nmnopq" }, /rtdw:postgresPassword: may only hold letters/],
+    ["a password with a single quote", "prod", { postgresPassword: "abcdefgh'ijklmnopq" }, /rtdw:postgresPassword: may only hold letters/],
+    ["a source password with a line break", "dev", { sourcePassword: "pass\nword" }, /rtdw:sourcePassword: contains a character the CDC job cannot carry/],
+    ["a placeholder as the source user", "test", { source: JSON.stringify({ host: "mysql", database: "shop", user: "${secret:starrocks.password}" }) }, /rtdw:source\.user: expected a MySQL user name of letters, digits and _ \. @ -/],
+    ["a source host with a quote", "test", { source: JSON.stringify({ host: "mysql' OR", database: "shop", user: "cdc" }) }, /rtdw:source\.host: expected a host name or IP address/],
   ];
   it.each(cases)("rejects %s with a message naming the key", (_what, stack, values, message) => {
-    const secret = "postgresPassword" in values ? ["postgresPassword"] : [];
+    const secret = ["postgresPassword", "sourcePassword", "alertWebhooks"].filter((k) => k in values);
     expect(errorOf(() => parse(stack, values, secret))).toMatch(message);
   });
 
@@ -148,5 +159,13 @@ describe("the stack files", () => {
     // Without them, preview stops before anything is created and says what to do.
     expect(() => parseStackConfig("rtdw", stack, values)).toThrow("rtdw:sourcePassword: required");
     if (stack === "prod") expect(() => parseStackConfig("rtdw", stack, { ...values, "rtdw:sourcePassword": "x" }, new Set(["rtdw:sourcePassword"]))).toThrow("rtdw:alertWebhooks: required on prod");
+  });
+});
+
+describe("config values that would break or leak at run time", () => {
+  const { flinkTimeZone } = require("../../components/config/schema") as typeof import("../../components/config/schema");
+  it("time zones: what Flink's validateTimeZone accepts passes, abbreviations and wrong case do not", () => {
+    for (const ok of ["Asia/Shanghai", "America/Los_Angeles", "Europe/Berlin", "UTC", "GMT", "GMT+08:00", "GMT-03:30", "America/Argentina/Buenos_Aires"]) expect({ ok, valid: flinkTimeZone(ok) }).toEqual({ ok, valid: true });
+    for (const bad of ["EST", "CST", "PST", "utc", "Z", "UTC+8", "GMT+8", "asia/shanghai", "Asia/Beijing", "Shanghai", ""]) expect({ bad, valid: flinkTimeZone(bad) }).toEqual({ bad, valid: false });
   });
 });

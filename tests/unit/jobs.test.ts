@@ -14,7 +14,7 @@ const cfg = (stack: string) =>
     stack,
     {
       "rtdw:sourcePassword": "source-password-0001",
-      "rtdw:alertWebhooks": '{"ops": "https://hooks.example.com/ops"}',
+      "rtdw:alertWebhooks": '{"ops": "https://hooks.example.com/ops", "business": "https://hooks.example.com/b", "data": "https://hooks.example.com/d", "infra": "https://hooks.example.com/i"}',
       ...(stack === "dev" ? {} : { "rtdw:imageRegistry": "registry.example.com/rtdw", "rtdw:source": '{"host":"mysql","database":"shop","user":"rtdw_cdc"}' }),
     },
     new Set(["rtdw:sourcePassword", "rtdw:alertWebhooks"]),
@@ -182,5 +182,12 @@ describe("streaming reads of Paimon tables", () => {
 
   it("the catalog expires a consumer that no job advanced for a week, so an abandoned one does not keep snapshots forever", () => {
     expect(fs.readFileSync(path.join(SQL_DIR, "catalog.sql"), "utf8")).toContain("'table-default.consumer.expiration-time' = '7 d'");
+  });
+});
+
+describe("placeholders are expanded only where the SQL names them", () => {
+  it("a config value holding ${secret:…} is refused at render time, naming the value", () => {
+    const env = { ...ENV, mysql: { ...ENV.mysql, user: "${secret:starrocks.password}" } };
+    expect(() => renderSql("SELECT '${mysql.user}'", env, "probe.sql")).toThrow('probe.sql: mysql.user holds "${": placeholders are only expanded where the SQL names them');
   });
 });
