@@ -3,7 +3,7 @@ import { StackConfig } from "../config";
 import { Target, portOf, revisionOf, ServiceSpec } from "../platform/service";
 import { password } from "../secrets";
 import { minioMetricsToken } from "../observability/credentials";
-import { bucketAccessStatements, bucketNames, Connection, ObjectStore, ObjectStoreEndpoint } from "./types";
+import { bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface MinioArgs {
   /** The validated stack config (sizing, images, retention). */
@@ -13,21 +13,27 @@ export interface MinioArgs {
 }
 
 const BOOTSTRAP = `#!/bin/sh
-# Idempotent: buckets, versioning, the noncurrent-version lifecycle, and a least-privilege app user.
+# Idempotent: buckets, versioning where it serves recovery, the lifecycle rules, and a least-privilege app user.
 set -eu
 n=0
 until mc alias set rtdw "$MINIO_URL" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null; do
   n=$((n+1)); [ "$n" -lt 60 ] || { echo "MinIO at $MINIO_URL did not answer" >&2; exit 1; }; sleep 2
 done
-for b in $BUCKETS; do
+for b in $VERSIONED_BUCKETS; do
   mc mb --ignore-existing "rtdw/$b"
   mc version enable "rtdw/$b"
-  mc ilm import "rtdw/$b" < /bootstrap/lifecycle.json
+  mc ilm import "rtdw/$b" < "/bootstrap/lifecycle-$b.json"
+done
+for b in $UNVERSIONED_BUCKETS; do
+  mc mb --ignore-existing "rtdw/$b"
+  # Versioning suspended where it only keeps deleted data files (a bucket once versioned cannot be unversioned).
+  if mc version info "rtdw/$b" | grep -q -i enabled; then mc version suspend "rtdw/$b"; fi
+  mc ilm import "rtdw/$b" < "/bootstrap/lifecycle-$b.json"
 done
 mc admin policy create rtdw rtdw-app /bootstrap/policy.json
 mc admin user add rtdw "$APP_ACCESS_KEY" "$APP_SECRET_KEY"
 mc admin policy attach rtdw rtdw-app --user "$APP_ACCESS_KEY" 2>/dev/null || true
-echo "minio bootstrap done: $BUCKETS"
+echo "minio bootstrap done: $VERSIONED_BUCKETS (versioned) $UNVERSIONED_BUCKETS"
 `;
 
 /** MinIO with the platform's buckets and an application identity limited to them. */
@@ -71,25 +77,21 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
       Version: "2012-10-17",
       Statement: bucketAccessStatements(allBuckets.map((b) => `arn:aws:s3:::${b}`)),
     });
-    const lifecycle = JSON.stringify({
-      Rules: [
-        {
-          ID: "expire-noncurrent",
-          Status: "Enabled",
-          NoncurrentVersionExpiration: { NoncurrentDays: cfg.objectStore.savepointRetentionDays },
-          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
-        },
-      ],
-    });
+    const roles = Object.keys(buckets) as BucketRole[];
+    const lifecycles = Object.fromEntries(roles.map((role) => [`lifecycle-${buckets[role]}.json`, JSON.stringify({ Rules: lifecycleRules(role, cfg.objectStore.savepointRetentionDays) })]));
     const bootstrap = args.target.runTask(
       {
         name: "minio-bootstrap",
-        revision: revisionOf(BOOTSTRAP, policy, lifecycle, allBuckets),
+        revision: revisionOf(BOOTSTRAP, policy, JSON.stringify(lifecycles), allBuckets),
         image: cfg.images.mc,
         command: ["/bin/sh", "/bootstrap/bootstrap.sh"],
-        env: { MINIO_URL: url, BUCKETS: allBuckets.join(" "), APP_ACCESS_KEY: appAccessKey, MINIO_ROOT_USER: rootUser, MC_CONFIG_DIR: "/tmp/mc" },
+        env: {
+          MINIO_URL: url,
+          VERSIONED_BUCKETS: roles.filter(isVersioned).map((r) => buckets[r]).join(" "),
+          UNVERSIONED_BUCKETS: roles.filter((r) => !isVersioned(r)).map((r) => buckets[r]).join(" "),
+          APP_ACCESS_KEY: appAccessKey, MINIO_ROOT_USER: rootUser, MC_CONFIG_DIR: "/tmp/mc" },
         secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword, APP_SECRET_KEY: appSecret },
-        configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sh": BOOTSTRAP, "policy.json": policy, "lifecycle.json": lifecycle } }],
+        configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sh": BOOTSTRAP, "policy.json": policy, ...lifecycles } }],
         security: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
       },
       this,

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
-import { bucketAccessStatements, bucketNames, Connection, ObjectStore, ObjectStoreEndpoint } from "./types";
+import { bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface S3StoreArgs {
   /** The validated stack config (region, bucket prefix, retention, protection). */
@@ -9,7 +9,8 @@ export interface S3StoreArgs {
 }
 
 /**
- * AWS S3 buckets (versioned, encrypted, private) and an IAM identity that may touch only them.
+ * AWS S3 buckets (encrypted, private; the checkpoints bucket versioned, see types.ts) and an IAM
+ * identity that may touch only them.
  * The static access key is what Paimon, Flink and StarRocks accept uniformly; clusters with IRSA can
  * swap it for a role later without changing consumers.
  */
@@ -34,22 +35,21 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
       }, o);
-      new aws.s3.BucketVersioning(`${name}-${role}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, o);
+      new aws.s3.BucketVersioning(`${name}-${role}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: isVersioned(role as BucketRole) ? "Enabled" : "Suspended" } }, o);
       new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-${role}-sse`, {
         bucket: bucket.id,
         rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }],
       }, o);
       new aws.s3.BucketLifecycleConfiguration(`${name}-${role}-lifecycle`, {
         bucket: bucket.id,
-        rules: [
-          {
-            id: "expire-noncurrent",
-            status: "Enabled",
-            filter: {},
-            noncurrentVersionExpiration: { noncurrentDays: cfg.objectStore.savepointRetentionDays },
-            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
-          },
-        ],
+        rules: lifecycleRules(role as BucketRole, cfg.objectStore.savepointRetentionDays).map((r) => ({
+          id: r.ID,
+          status: r.Status,
+          filter: {},
+          noncurrentVersionExpiration: { noncurrentDays: r.NoncurrentVersionExpiration.NoncurrentDays },
+          expiration: { expiredObjectDeleteMarker: r.Expiration.ExpiredObjectDeleteMarker },
+          abortIncompleteMultipartUpload: { daysAfterInitiation: r.AbortIncompleteMultipartUpload.DaysAfterInitiation },
+        })),
       }, o);
       return bucket;
     });

@@ -47,7 +47,28 @@ export function bucketAccessStatements(bucketArns: readonly string[]) {
 }
 
 /**
- * Savepoints are deleted by the job lifecycle (it keeps the last three per job); versioning keeps
- * a deleted object as a noncurrent version for this grace period before it is purged for good.
+ * Versioning where it serves recovery: the checkpoints bucket (checkpoints and savepoints; the job
+ * lifecycle keeps the last three savepoints per job and versioning keeps a deleted one recoverable
+ * for savepointRetentionDays). Not the Paimon warehouse, whose snapshots are its own history and
+ * whose compaction and expiry delete files all the time, nor StarRocks' shared-data files: there,
+ * versioning would only keep every deleted file for a month. Their versioning is suspended (a
+ * bucket once versioned cannot be unversioned) and what it kept expires after a day.
  */
-export const LIFECYCLE_NOTE = "noncurrent versions (deleted checkpoints/savepoints) expire after savepointRetentionDays";
+export type BucketRole = keyof Buckets;
+export const VERSIONED_BUCKETS: readonly BucketRole[] = ["checkpoints"];
+export const isVersioned = (role: BucketRole) => VERSIONED_BUCKETS.includes(role);
+
+/** The lifecycle rules of a bucket (S3 API field names, as MinIO's `mc ilm import` reads them too). */
+export function lifecycleRules(role: BucketRole, retentionDays: number) {
+  return [
+    {
+      ID: isVersioned(role) ? "expire-noncurrent" : "purge-versions-kept-before-suspension",
+      Status: "Enabled",
+      Filter: {},
+      NoncurrentVersionExpiration: { NoncurrentDays: isVersioned(role) ? retentionDays : 1 },
+      // A delete marker with no versions left behind it is removed, so listings stay fast.
+      Expiration: { ExpiredObjectDeleteMarker: true },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+    },
+  ];
+}

@@ -1,3 +1,4 @@
+import { VERSIONED_BUCKETS } from "../../components/storage/types";
 import { ensureDir } from "../paths";
 import { MINIO_BIN } from "../install";
 import { httpGet } from "./clients";
@@ -25,9 +26,11 @@ export function minioService({ p, s, dir }: ServiceContext): SandboxService {
     async bootstrap() {
       const Minio = await import("minio");
       const client = new Minio.Client({ endPoint: "127.0.0.1", port: p.minio, useSSL: false, accessKey: MINIO_ROOT_USER, secretKey: s.minioRoot });
+      // Versioned where it serves recovery (the stacks' rule, components/storage/types.ts), and the state bucket.
+      const versioned = new Set([...VERSIONED_BUCKETS.map((r) => BUCKETS[r]), STATE_BUCKET]);
       for (const b of [...Object.values(BUCKETS), STATE_BUCKET]) {
         if (!(await client.bucketExists(b))) await client.makeBucket(b, "us-east-1");
-        await client.setBucketVersioning(b, { Status: "Enabled" });
+        await client.setBucketVersioning(b, { Status: versioned.has(b) ? "Enabled" : "Suspended" });
       }
     },
   };

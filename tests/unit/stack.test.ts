@@ -156,14 +156,17 @@ describe("prod protects stateful resources and uses S3", () => {
     run = await runStack("prod", { objectStore: "s3", awsRegion: "eu-central-1", bucketPrefix: "acme-rtdw", imageRegistry: "registry.example.com/rtdw" });
   });
 
-  it("creates three versioned, encrypted, private buckets with a noncurrent-version lifecycle", () => {
+  it("creates three encrypted, private buckets; versioning only where it serves recovery (checkpoints), delete markers and old versions expire", () => {
     const buckets = ofType(run.registered, "aws:s3/bucket:Bucket").map((b) => b.inputs.bucket).sort();
     expect(buckets).toEqual(["acme-rtdw-checkpoints", "acme-rtdw-starrocks", "acme-rtdw-warehouse"]);
-    expect(ofType(run.registered, "aws:s3/bucketVersioning:BucketVersioning")).toHaveLength(3);
+    const versioning = Object.fromEntries(ofType(run.registered, "aws:s3/bucketVersioning:BucketVersioning").map((v) => [v.name, v.inputs.versioningConfiguration.status]));
+    expect(versioning).toEqual({ "objectstore-checkpoints-versioning": "Enabled", "objectstore-warehouse-versioning": "Suspended", "objectstore-starrocks-versioning": "Suspended" });
     expect(ofType(run.registered, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).toHaveLength(3);
     expect(ofType(run.registered, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").every((b) => b.inputs.restrictPublicBuckets)).toBe(true);
-    const rule = ofType(run.registered, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].inputs.rules[0];
-    expect(rule.noncurrentVersionExpiration.noncurrentDays).toBe(30);
+    const rules = Object.fromEntries(ofType(run.registered, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").map((l) => [l.name, l.inputs.rules[0]]));
+    expect(rules["objectstore-checkpoints-lifecycle"].noncurrentVersionExpiration.noncurrentDays).toBe(30);
+    expect(rules["objectstore-warehouse-lifecycle"].noncurrentVersionExpiration.noncurrentDays).toBe(1);
+    for (const r of Object.values(rules)) expect((r as { expiration: { expiredObjectDeleteMarker: boolean } }).expiration.expiredObjectDeleteMarker).toBe(true);
     expect(run.endpoints.objectStore).toMatchObject({ kind: "s3", region: "eu-central-1", pathStyle: false, endpoint: "https://s3.eu-central-1.amazonaws.com" });
   });
 
