@@ -8,6 +8,7 @@ import { renderSql, splitStatements, withSecrets } from "../../components/jobs/r
 import { SQL_DIR } from "../../components/jobs/table";
 import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
 import { upLocalStack } from "../../sandbox/stack";
+import { kafkaClient } from "./sandbox";
 import { sandbox } from "./sandbox";
 
 export { SANDBOX_CHECKPOINT_MS } from "../../sandbox/jobs";
@@ -124,4 +125,14 @@ export function vectorEvent(distinctId: string, event: string, time: number, ove
     properties: event === "ViewProduct" ? { price: 12.5 } : {}, province: "Zhejiang", recv_time: time + 900, time, track_id: 1, type: "track", user_agent: "test",
     ...over,
   };
+}
+
+/** Sends `n` tracking events of the event name `probe` at 10:15 (Asia/Shanghai) of `day`, numbered from `from`; returns n. */
+export async function sendProbeEvents(probe: string, day: string, from: number, n: number): Promise<number> {
+  const producer = kafkaClient().producer();
+  await producer.connect();
+  const t0 = Date.parse(`${day}T10:15:00+08:00`);
+  await producer.send({ topic: "tracking.events", messages: Array.from({ length: n }, (_, i) => ({ key: `${probe}-u${from + i}`, value: JSON.stringify(vectorEvent(`${probe}-u${from + i}`, probe, t0 + from + i)) })) });
+  await producer.disconnect();
+  return n;
 }

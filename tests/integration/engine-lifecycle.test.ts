@@ -10,9 +10,9 @@ import { platformDescription, PLATFORM_FILE, PROMETHEUS_RULES_DIR } from "../../
 import { loadOrCreateSecrets } from "../../sandbox/credentials";
 import { upLocalStack } from "../../sandbox/stack";
 import { loadJobTable } from "../../components/jobs/table";
-import { eventually, flink, idBlock, shopConnection, vectorEvent } from "../helpers/pipelines";
+import { eventually, flink, idBlock, sendProbeEvents, shopConnection } from "../helpers/pipelines";
 import { renderPreviewReport, surroundings } from "../../scripts/previewReport";
-import { kafkaClient, sandbox } from "../helpers/sandbox";
+import { sandbox } from "../helpers/sandbox";
 
 /**
  * The job lifecycle as users run it: the real Pulumi engine (the CLI and Node.js language host built
@@ -72,12 +72,7 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
   };
 
   const send = async (n: number) => {
-    const producer = kafkaClient().producer();
-    await producer.connect();
-    const t0 = Date.parse(`${day}T10:15:00+08:00`);
-    await producer.send({ topic: "tracking.events", messages: Array.from({ length: n }, (_, i) => ({ key: `${probe}-u${sent + i}`, value: JSON.stringify(vectorEvent(`${probe}-u${sent + i}`, probe, t0 + sent + i)) })) });
-    await producer.disconnect();
-    sent += n;
+    sent += await sendProbeEvents(probe, day, sent, n);
   };
   const pv = async () => {
     const [rows] = await dws.query("SELECT pv FROM dws_trk_event_hourly WHERE dt = ? AND hr = '10' AND event = ?", [day, probe]);

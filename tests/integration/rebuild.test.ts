@@ -5,8 +5,8 @@ import { stateBackend } from "../../sandbox/engine";
 import { runningPid } from "../../sandbox/process";
 import { stateKey, stateVersions } from "../../sandbox/stateBucket";
 import { loadJobTable } from "../../components/jobs/table";
-import { ensureJobs, eventually, flink, idBlock, PaimonReader, shopConnection, vectorEvent } from "../helpers/pipelines";
-import { kafkaClient, sandbox } from "../helpers/sandbox";
+import { ensureJobs, eventually, flink, idBlock, PaimonReader, sendProbeEvents, shopConnection } from "../helpers/pipelines";
+import { sandbox } from "../helpers/sandbox";
 import type { RebuildReport } from "../../scripts/rebuild";
 
 /**
@@ -34,12 +34,7 @@ describe("disaster rebuild: Flink killed and the Pulumi state deleted, npm run r
     orders += n;
   };
   const sendEvents = async (n: number) => {
-    const producer = kafkaClient().producer();
-    await producer.connect();
-    const t0 = Date.parse(`${day}T10:15:00+08:00`);
-    await producer.send({ topic: "tracking.events", messages: Array.from({ length: n }, (_, i) => ({ key: `${probe}-u${events + i}`, value: JSON.stringify(vectorEvent(`${probe}-u${events + i}`, probe, t0 + events + i)) })) });
-    await producer.disconnect();
-    events += n;
+    events += await sendProbeEvents(probe, day, events, n);
   };
   const dwsOrders = async () => Number(((await dws.query("SELECT order_count FROM dws_trade_daily WHERE dt = ?", [day]))[0] as { order_count: number }[])[0]?.order_count ?? 0);
   const dwsPv = async () => Number(((await dws.query("SELECT pv FROM dws_trk_event_hourly WHERE dt = ? AND hr = '10' AND event = ?", [day, probe]))[0] as { pv: number }[])[0]?.pv ?? 0);
@@ -112,4 +107,14 @@ describe("disaster rebuild: Flink killed and the Pulumi state deleted, npm run r
     }
     process.stderr.write(`[rebuild] RTO ${rto.toFixed(0)} s (rebuild ${report.seconds.toFixed(0)} s); rows in flight at the kill (not yet in DWS): ${atRisk} of ${orders + events}, all delivered exactly once after the rebuild (RPO 0 rows: sources replay from the checkpoints' offsets)\n`);
   }, 1500000);
+
+  it("npm run preview -- --stack local, as a reviewer runs it, reports the rebuilt stack: no job and no other resource changes", () => {
+    const out = path.join(require("os").tmpdir(), `rtdw-preview-${B}.md`);
+    const r = spawnSync("bash", ["scripts/run.sh", "scripts/preview.ts", "--stack", "local", "--out", out], { cwd: repo, encoding: "utf8", timeout: 600000 });
+    if (r.status !== 0) throw new Error(`npm run preview failed (exit ${r.status}):\n${((r.stdout ?? "") + (r.stderr ?? "")).slice(-4000)}`);
+    const report = require("fs").readFileSync(out, "utf8") as string;
+    expect(report).toContain("## Preview of stack `local`");
+    expect(report).toContain(`### Flink jobs (0 of ${loadJobTable().length} change)`);
+    expect(report).toContain("### Other resources (0 change)");
+  }, 600000);
 });

@@ -8,20 +8,9 @@ import { requestJson } from "../../components/flink/http";
 import { flinkSqlJobProvider } from "../../components/jobs/flinkSqlJob";
 import { describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs } from "../../components/jobs/provider";
 import { loadExistingPlatform } from "../../components/platform/existing";
+import { jobInputs } from "../helpers/jobInputs";
 
-const inputs: FlinkSqlJobInputs = {
-  name: "rt-trk-dws",
-  script: { job: "rt-trk-dws", config: { "parallelism.default": "1" }, statements: ["INSERT INTO a SELECT 1"] },
-  upgradeMode: "savepoint",
-  restartNonce: 0,
-  backend: { kind: "sql-gateway", sqlGatewayUrl: "http://127.0.0.1:1", jobManagerUrl: "http://127.0.0.1:2" },
-  savepointDir: "s3://b/savepoints/rt-trk-dws",
-  savepointsToKeep: 3,
-  objectStore: { endpoint: "http://127.0.0.1:3", region: "us-east-1", accessKey: "k" },
-  readyTimeoutSeconds: 1,
-  startTimeoutSeconds: 1,
-  secrets: { "kafka.password": "p" },
-};
+const inputs: FlinkSqlJobInputs = jobInputs();
 const running: FlinkSqlJobOutputs = { ...inputs, jobId: "j1", status: "RUNNING", savepoints: [] };
 
 describe("FlinkSqlJob: what a preview says and what up does after a refresh", () => {

@@ -1,6 +1,7 @@
 import { compareState, describeVerdict, executionPlan, operatorKeys, PlanNode, statefulOperators } from "../../components/jobs/stateCompat";
 import { checkState, FlinkSqlJobInputs, FlinkSqlJobOutputs, LifecycleDeps, updateJob, verdictSuffix } from "../../components/jobs/provider";
 import { JobBackend } from "../../components/jobs/backend";
+import { jobInputs } from "../helpers/jobInputs";
 
 // Plans shaped like Flink 1.20's EXPLAIN JSON_EXECUTION_PLAN (StreamGraph JSON). The real answers
 // are checked on the sandbox (tests/integration/engine-lifecycle.test.ts); these pin the comparison.
@@ -52,19 +53,8 @@ describe("state compatibility of a SQL change, from the execution plans", () => 
 });
 
 describe("an upgrade that would drop state is refused unless the job table opts in", () => {
-  const base: FlinkSqlJobInputs = {
-    name: "rt-trk-dws",
-    script: { job: "rt-trk-dws", config: {}, statements: ["INSERT INTO a SELECT 1"] },
-    upgradeMode: "savepoint",
-    restartNonce: 0,
-    backend: { kind: "sql-gateway", sqlGatewayUrl: "http://gw", jobManagerUrl: "http://jm" },
-    savepointDir: "s3://b/savepoints/rt-trk-dws",
-    savepointsToKeep: 3,
-    objectStore: { endpoint: "http://s3", region: "us-east-1", accessKey: "k" },
-    readyTimeoutSeconds: 1,
-    startTimeoutSeconds: 1,
-    secrets: {},
-  };
+  const base: FlinkSqlJobInputs = jobInputs({ script: { job: "rt-trk-dws", config: {}, statements: ["INSERT INTO a SELECT 1"] }, secrets: {} });
+
   const olds: FlinkSqlJobOutputs = { ...base, jobId: "j1", status: "RUNNING", savepoints: [] };
   const changed: FlinkSqlJobInputs = { ...base, script: { ...base.script, statements: ["INSERT INTO a SELECT 2"] } };
 
