@@ -2,7 +2,7 @@ import type { JobBackend, JobRef } from "./backend";
 import type { SecretName } from "./render";
 import type { JobScript } from "./script";
 import type { UpgradeMode } from "./table";
-import { compareState, describeVerdict, executionPlan, StateVerdict } from "./stateCompat";
+import { compareState, describeVerdict, executionPlan, StateVerdict, verdictFor } from "./stateCompat";
 
 /**
  * The FlinkSqlJob lifecycle, modelled on the Flink Kubernetes Operator:
@@ -138,7 +138,7 @@ export function verdictSuffix(news: Pick<FlinkSqlJobInputs, "stateCheck" | "allo
   const c = news.stateCheck;
   if (!c || news.upgradeMode === "stateless") return "";
   if (c.kind === "unknown") return `; state verdict unknown (${c.reason}): Flink restores only state it can map fully`;
-  if (c.restorable) return "; state restorable";
+  if (c.restorable) return `; ${describeVerdict(c)}`;
   const what = describeVerdict(c);
   if (!news.allowNonRestoredState) return `; ${what}: REFUSED by up unless sql/jobs.yaml sets allowNonRestoredState: true (or upgradeMode: stateless) for this job`;
   return `; ${what}: accepted (allowNonRestoredState)${c.incompatible.length ? ", the job starts with empty state" : ", that state is left behind"}`;
@@ -155,7 +155,7 @@ export async function checkState(deps: LifecycleDeps, olds: Pick<FlinkSqlJobInpu
   try {
     const cfg = news.backend;
     const [before, after] = await Promise.all([deps.explain(cfg, olds.script, news.secrets), deps.explain(cfg, news.script, news.secrets)]);
-    return { kind: "compared", ...compareState(executionPlan(before), executionPlan(after)) };
+    return { kind: "compared", ...verdictFor(compareState(executionPlan(before), executionPlan(after)), news.upgradeMode) };
   } catch (e) {
     return { kind: "unknown", reason: String((e as Error).message).slice(0, 500) };
   }
@@ -300,6 +300,8 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
   }
   // Operators that keep their id but whose state changed shape cannot be restored at all: the new version starts empty.
   const startEmpty = verdict?.kind === "compared" && verdict.incompatible.length > 0;
+  // Sinks re-created in a savepoint upgrade: their (committed) state is the only state Flink may skip.
+  const skipSinks = verdict?.kind === "compared" && verdict.restorable && verdict.sinksRecreated.length > 0 && news.upgradeMode === "savepoint";
   let current: JobRef | undefined = { jobId: olds.jobId, ref: olds.ref };
   const state = await b.state(current);
   if (state !== "RUNNING" && state !== "RESTARTING") current = await b.findActive(olds.name, current);
@@ -322,7 +324,7 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
 
   let ref: JobRef;
   try {
-    ref = await startVersion(b, news, news.upgradeMode === "stateless" || startEmpty ? undefined : restorePath, current);
+    ref = await startVersion(b, skipSinks ? { ...news, allowNonRestoredState: true } : news, news.upgradeMode === "stateless" || startEmpty ? undefined : restorePath, current);
   } catch (e) {
     const why = (e as Error).message;
     const restored = news.upgradeMode === "stateless" ? undefined : restorePath;

@@ -34,10 +34,16 @@ export interface StatefulOperator {
 }
 
 export interface StateVerdict {
-  /** Every stateful operator of the old plan is found, same id and same shape, in the new one. */
+  /** Every stateful operator of the old plan is found, same id and same shape, in the new one (sinks aside, see sinksRecreated). */
   readonly restorable: boolean;
   /** Old stateful operators with no counterpart in the new plan: their state would be left behind. */
   readonly dropped: readonly string[];
+  /**
+   * Sink operators (writers, committers) that get new ids, e.g. when a changed parallelism changes
+   * their chaining. Their state is pending commits, which a stop with a savepoint completes: safe to
+   * leave behind in a savepoint upgrade, not when restoring from a checkpoint (last-state).
+   */
+  readonly sinksRecreated: readonly string[];
   /** Old stateful operators whose id stays but whose state changed shape: Flink cannot restore them. */
   readonly incompatible: readonly string[];
 }
@@ -159,18 +165,27 @@ export function statefulOperators(nodes: readonly PlanNode[]): StatefulOperator[
 export function compareState(oldPlan: readonly PlanNode[], newPlan: readonly PlanNode[]): StateVerdict {
   const now = new Map(statefulOperators(newPlan).map((o) => [o.key, o]));
   const dropped: string[] = [];
+  const sinksRecreated: string[] = [];
   const incompatible: string[] = [];
   for (const o of statefulOperators(oldPlan)) {
     const n = now.get(o.key);
-    if (!n || n.kind !== o.kind) dropped.push(o.description);
+    if (!n || n.kind !== o.kind) (isSinkSide(o.kind) ? sinksRecreated : dropped).push(o.description);
     else if (n.shape !== o.shape) incompatible.push(`${o.description} -> ${n.description}`);
   }
-  return { restorable: !dropped.length && !incompatible.length, dropped, incompatible };
+  return { restorable: !dropped.length && !incompatible.length, dropped, incompatible, sinksRecreated };
+}
+
+const isSinkSide = (kind: string) => kind === "Sink" || /Writer|Committer/i.test(kind);
+
+/** The verdict for an upgrade mode: restoring from a checkpoint (last-state) must keep the sinks' pending commits too. */
+export function verdictFor(v: StateVerdict, mode: "savepoint" | "last-state" | "stateless"): StateVerdict {
+  if (mode !== "last-state" || !v.sinksRecreated.length) return v;
+  return { restorable: false, dropped: [...v.dropped, ...v.sinksRecreated], incompatible: v.incompatible, sinksRecreated: [] };
 }
 
 /** One line for plannedAction and the preview report. */
 export function describeVerdict(v: StateVerdict): string {
-  if (v.restorable) return "state restorable";
+  if (v.restorable) return v.sinksRecreated.length ? `state restorable (sinks re-created, their pending commits completed by the savepoint: ${v.sinksRecreated.join("; ")})` : "state restorable";
   const parts = [
     ...(v.dropped.length ? [`would start empty: ${v.dropped.join("; ")}`] : []),
     ...(v.incompatible.length ? [`state no longer fits: ${v.incompatible.join("; ")}`] : []),

@@ -207,7 +207,8 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
     const file = path.join(RUN, `provider-${run}.js`);
     fs.writeFileSync(file, sf.text);
     const name = `provider-test-${run}-fresh`;
-    const fresh = { ...inputs(), name, script: { ...script("fresh"), job: name, config: { ...script("fresh").config, "pipeline.name": name } } };
+    // A job of its own: its own savepoint directory (a create resumes from the newest savepoint kept there).
+    const fresh = { ...inputs(), name, savepointDir: `${savepointRoot}-fresh`, script: { ...script("fresh"), job: name, config: { ...script("fresh").config, "pipeline.name": name } } };
     const out = spawnSync(process.execPath, ["-e", `
       const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
       require(${JSON.stringify(file)}).${sf.exportName}().create(input).then(

@@ -34,7 +34,7 @@ describe("state compatibility of a SQL change, from the execution plans", () => 
 
   it("a changed filter keeps every operator's id and state: restorable", () => {
     const v = compareState(plan("event <> 'a'"), plan("event <> 'b'"));
-    expect(v).toEqual({ restorable: true, dropped: [], incompatible: [] });
+    expect(v).toEqual({ restorable: true, dropped: [], incompatible: [], sinksRecreated: [] });
     expect(describeVerdict(v)).toBe("state restorable");
   });
 
@@ -47,8 +47,28 @@ describe("state compatibility of a SQL change, from the execution plans", () => 
   it("an operator chained to the source changes the source's id (its chained outputs) and every id after it: their state would be dropped", () => {
     const without = [source(1), agg(4, 1, "dt, hr, event"), sink(5, 4)];
     const v = compareState(without, plan("x"));
-    expect(v.dropped).toEqual(["Source(table=rtdw, dwd, tracking_events)", "GroupAggregate(groupBy=[dt, hr, event] aggregates=[COUNT, COUNT DISTINCT])", "Sink(table=default_catalog.default_database.dws_trk_event_hourly)"]);
+    expect(v.dropped).toEqual(["Source(table=rtdw, dwd, tracking_events)", "GroupAggregate(groupBy=[dt, hr, event] aggregates=[COUNT, COUNT DISTINCT])"]);
+    expect(v.sinksRecreated).toEqual(["Sink(table=default_catalog.default_database.dws_trk_event_hourly)"]);
     expect(describeVerdict(v)).toMatch(/^state NOT restorable \(would start empty: Source\(table=rtdw, dwd, tracking_events\); GroupAggregate/);
+  });
+});
+
+// A Paimon sink: Writer (the job's parallelism) -> Global Committer (parallelism 1), chained only at parallelism 1.
+const paimonSink = (p: number): PlanNode[] => [
+  { ...source(1), parallelism: p },
+  { id: 2, type: "Writer : out", pact: "Operator", contents: "Writer : out", parallelism: p, predecessors: [{ id: 1, ship_strategy: "FORWARD" }] },
+  { id: 3, type: "Global Committer : out", pact: "Operator", contents: "Global Committer : out", parallelism: 1, predecessors: [{ id: 2, ship_strategy: p === 1 ? "FORWARD" : "REBALANCE" }] },
+];
+
+describe("sinks re-created by a rescale (their chaining changes with the parallelism)", () => {
+  it("in a savepoint upgrade: restorable, the sinks named (a stop with a savepoint completes their commits)", () => {
+    const v = compareState(paimonSink(1), paimonSink(2));
+    expect(v).toMatchObject({ restorable: true, dropped: [], sinksRecreated: ["Writer(table=Writer : out)", "Global Committer(table=Global Committer : out)"] });
+    expect(describeVerdict(v)).toBe("state restorable (sinks re-created, their pending commits completed by the savepoint: Writer(table=Writer : out); Global Committer(table=Global Committer : out))");
+  });
+  it("in a last-state upgrade (restored from a checkpoint, commits may be pending): not restorable", () => {
+    const { verdictFor } = require("../../components/jobs/stateCompat") as typeof import("../../components/jobs/stateCompat");
+    expect(verdictFor(compareState(paimonSink(1), paimonSink(2)), "last-state")).toMatchObject({ restorable: false, dropped: ["Writer(table=Writer : out)", "Global Committer(table=Global Committer : out)"] });
   });
 });
 
@@ -119,6 +139,13 @@ describe("an upgrade that would drop state is refused unless the job table opts 
     expect(verdictSuffix({ ...changed, stateCheck })).toBe("; state restorable");
     await updateJob(d, olds, { ...changed, stateCheck });
     expect(calls).toEqual(["stop-with-savepoint", "submit restore=s3://b/savepoints/rt-trk-dws/savepoint-1 allowNonRestored=false"]);
+  });
+
+  it("a rescale that re-creates only the sinks restores every other operator and lets Flink skip just the sinks' committed state", async () => {
+    const { calls, backend } = recording();
+    const d = deps(backend, [paimonSink(1), paimonSink(2)]);
+    await updateJob(d, olds, { ...changed, stateCheck: await checkState(d, olds, changed) });
+    expect(calls).toEqual(["stop-with-savepoint", "submit restore=s3://b/savepoints/rt-trk-dws/savepoint-1 allowNonRestored=true"]);
   });
 
   it("when the plans cannot be compared the preview says so, and Flink's own restore check decides", async () => {
