@@ -40,10 +40,13 @@ http {
   uwsgi_temp_path ${o.tempDir}/uwsgi;
   scgi_temp_path ${o.tempDir}/scgi;
   server_tokens off;
+  # Nothing reaches nginx's compiled-in default log; the public server logs in its own format.
+  access_log off;
   sendfile on;
   keepalive_timeout 30s;
 
-  # The whole body in one memory buffer, so $request_body is logged (bigger bodies would go to a file).
+  # The whole body in one memory buffer: a GET's query string and a POST's body are forwarded as
+  # $sensors_body, which needs the body in memory (bigger bodies would go to a file).
   client_max_body_size ${body}k;
   client_body_buffer_size ${body}k;
   client_body_in_single_buffer on;
@@ -52,9 +55,17 @@ ${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
   real_ip_header X-Forwarded-For;
   real_ip_recursive on;
 
-  log_format sensors escape=json '{"recv_time":"$msec","request_id":"$request_id","ip":"$remote_addr",'
-    '"method":"$request_method","uri":"$uri","args":"$args","status":$status,"upstream_status":"$upstream_status",'
-    '"content_type":"$content_type","user_agent":"$http_user_agent","body":"$request_body"}';
+  # What operations need and no personal data: no body, no query string (it holds the events and
+  # tokens), no user agent, the client's address cut to its network (/24, or /32 of an IPv6 address).
+  # The raw payload lives only in the dead-letter topic, whose retention is set per stack.
+  map $remote_addr $client_net {
+    ~^(?P<net>\\d+\\.\\d+\\.\\d+)\\.\\d+$ $net.0;
+    ~^(?P<net>[0-9a-fA-F]*:[0-9a-fA-F]*): $net::;
+    default "-";
+  }
+  log_format sensors escape=json '{"recv_time":"$msec","request_id":"$request_id","client_net":"$client_net",'
+    '"method":"$request_method","uri":"$uri","project":"$arg_project","status":$status,"upstream_status":"$upstream_status",'
+    '"request_bytes":$request_length,"response_bytes":$bytes_sent,"request_time":$request_time,"upstream_time":"$upstream_response_time"}';
 
   # Vector's http_server source makes no event from a request without a body (vectordotdev/vector
   # #19290), so a GET's query string is forwarded as a form POST: Vector sees one shape for both.
@@ -75,11 +86,17 @@ ${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
 
   server {
     listen ${o.listen};
+    # At the server level, so requests finished in @accepted or @retry are logged the same way (a
+    # location's access_log does not follow an error_page redirect: they went to nginx's compiled-in
+    # default log in the combined format, query string and full address included).
+    access_log ${o.accessLog} sensors;
+    # Nginx's error messages quote the request line, query string included: only critical ones are
+    # kept; an unreachable Vector shows as upstream_status and 503s in the access log and metrics.
+    error_log ${o.errorLog} crit;
 
     location = /healthz { access_log off; return 200 "ok\\n"; }
 
     location ~ ^/(sa|sa\\.gif|debug)$ {
-      access_log ${o.accessLog} sensors;
       add_header Access-Control-Allow-Origin "*" always;
       add_header Access-Control-Allow-Methods "GET, POST, OPTIONS" always;
       add_header Access-Control-Allow-Headers "Content-Type, Dry-Run" always;

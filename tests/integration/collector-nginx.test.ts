@@ -108,15 +108,21 @@ describe("collector: Sensors SDK requests through real nginx (stack config) -> V
     expect(dead.value.reason).toContain("data is not base64");
   });
 
-  it("logs every request as one JSON line that carries the body", async () => {
+  it("logs every request as one JSON line of what operations need, and no personal data: no body, token, query string or full address", async () => {
     const body = `data=${encodeURIComponent(b64(track(`${run}-log`)))}`;
-    expect((await call(`${base}/sa?project=shop&token=${run}-log`, { method: "POST", body, headers: FORM })).status).toBe(200);
-    const lines = fs.readFileSync(path.join(LOGS, "nginx-access.log"), "utf8").trim().split("\n");
-    // Lines of an older sandbox config (before this format) may precede ours.
-    const mine = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((l) => l.args === `project=shop&token=${run}-log`);
-    expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({ method: "POST", uri: "/sa", status: 200, upstream_status: "200", body });
-    expect(mine[0].request_id).toMatch(/^[0-9a-f]{32}$/);
+    const r = await call(`${base}/sa?project=shop&token=${run}-secret-token`, { method: "POST", body, headers: FORM });
+    expect(r.status).toBe(200);
+    const text = fs.readFileSync(path.join(LOGS, "nginx-access.log"), "utf8");
+    expect(text).not.toContain(`${run}-secret-token`);
+    expect(text).not.toContain(`${run}-log`);
+    expect(text).not.toContain(b64(track(`${run}-log`)).slice(0, 40));
+    // Lines of an older sandbox config (before this format) may precede ours; ours is the newest of its size.
+    const mine = text.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((l) => l.request_bytes >= body.length && l.uri === "/sa");
+    const last = mine[mine.length - 1];
+    expect(last).toMatchObject({ method: "POST", uri: "/sa", project: "shop", status: 200, upstream_status: "200", client_net: "127.0.0.0" });
+    expect(last.request_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(typeof last.request_time).toBe("number");
+    expect(Object.keys(last).sort()).toEqual(["client_net", "method", "project", "recv_time", "request_bytes", "request_id", "request_time", "response_bytes", "status", "upstream_status", "upstream_time", "uri"]);
   });
 });
 
