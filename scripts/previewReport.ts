@@ -122,7 +122,8 @@ const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 /** The Markdown report of one stack's preview. `secrets` are values that must not appear (checked). */
 export function renderPreviewReport(stack: string, preview: PreviewJson, s: Surroundings, secrets: readonly string[] = []): string {
   const steps = preview.steps ?? [];
-  const jobSteps = steps.filter((st) => isScript(st.newState?.inputs?.script) || isScript(st.oldState?.inputs?.script));
+  // An unchanged step carries no state in the JSON: jobs are known by their type in the URN as well.
+  const jobSteps = steps.filter((st) => st.urn.includes("rtdw:FlinkSqlJob") || isScript(st.newState?.inputs?.script) || isScript(st.oldState?.inputs?.script));
   const others = steps.filter((st) => !jobSteps.includes(st) && st.op !== "same" && !/pulumi:pulumi:Stack|pulumi:providers:/.test(st.type ?? st.urn));
   const summary = Object.entries(preview.changeSummary ?? {}).map(([op, n]) => `${op} ${n}`).join(", ");
   const out: string[] = [`## Preview of stack \`${stack}\``, "", `Changes: ${summary || "none"}.`, ""];

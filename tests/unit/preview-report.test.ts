@@ -23,7 +23,8 @@ const preview: PreviewJson = {
         },
       },
     },
-    { op: "same", urn: "urn:pulumi:prod::rtdw::rtdw:jobs:FlinkJobs$pulumi-nodejs:dynamic:Resource::jobs-rt-trk-ods", oldState: { inputs: { name: "rt-trk-ods", script: script("") } }, newState: { inputs: { name: "rt-trk-ods", script: script("") } } },
+    // As the engine prints an unchanged step: no state, the type only in the URN.
+    { op: "same", urn: "urn:pulumi:prod::rtdw::rtdw:index:Platform$rtdw:jobs:FlinkJobs$pulumi-nodejs:dynamic/rtdw:FlinkSqlJob::jobs-rt-trk-ods" },
     { op: "update", urn: "urn:pulumi:prod::rtdw::kubernetes:apps/v1:StatefulSet::kafka", type: "kubernetes:apps/v1:StatefulSet", detailedDiff: { "spec.replicas": { kind: "update" } } },
     { op: "same", urn: "urn:pulumi:prod::rtdw::pulumi:pulumi:Stack::rtdw-prod", type: "pulumi:pulumi:Stack" },
   ],
