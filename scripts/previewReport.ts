@@ -122,14 +122,15 @@ const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 /** The Markdown report of one stack's preview. `secrets` are values that must not appear (checked). */
 export function renderPreviewReport(stack: string, preview: PreviewJson, s: Surroundings, secrets: readonly string[] = []): string {
   const steps = preview.steps ?? [];
-  // An unchanged step carries no state in the JSON: jobs are known by their type in the URN as well.
+  // Jobs are known by their type in the URN, or by their script.
   const jobSteps = steps.filter((st) => st.urn.includes("rtdw:FlinkSqlJob") || isScript(st.newState?.inputs?.script) || isScript(st.oldState?.inputs?.script));
   const others = steps.filter((st) => !jobSteps.includes(st) && st.op !== "same" && !/pulumi:pulumi:Stack|pulumi:providers:/.test(st.type ?? st.urn));
   const summary = Object.entries(preview.changeSummary ?? {}).map(([op, n]) => `${op} ${n}`).join(", ");
   const out: string[] = [`## Preview of stack \`${stack}\``, "", `Changes: ${summary || "none"}.`, ""];
 
   const changedJobs = jobSteps.filter((st) => st.op !== "same");
-  out.push(`### Flink jobs (${changedJobs.length} of ${jobSteps.length} change)`, "");
+  // The engine's JSON lists unchanged resources not at all: the total is the job table's.
+  out.push(`### Flink jobs (${changedJobs.length} of ${Math.max(s.lineage.length, jobSteps.length)} change)`, "");
   if (!changedJobs.length) out.push("No job changes.", "");
   for (const st of changedJobs) {
     const news = st.newState?.inputs ?? {};
