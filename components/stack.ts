@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, sizingTotals, suppliedSecret } from "./config";
 import { PlatformCredentials, PlatformEndpoints } from "./contracts";
 import { createTarget } from "./platform/targets";
+import { Peer } from "./platform/service";
 import { DATABASES, perDatabase, Postgres } from "./services/postgres";
 import { Redis } from "./services/redis";
 import { Kafka } from "./services/kafka";
@@ -44,7 +45,18 @@ export class Platform extends pulumi.ComponentResource {
     const postgres = new Postgres("postgres", { config: cfg, target }, { parent: this });
     const redis = new Redis("redis", { config: cfg, target }, { parent: this });
     const kafka = new Kafka("kafka", { config: cfg, target }, { parent: this });
-    const flink = new FlinkCluster("flink", { config: cfg, target, objectStore: objectStore.connection }, { parent: this });
+    // What the jobs' SQL reaches (sql/jobs.yaml): catalog and quality databases, topics, warehouse,
+    // StarRocks (Stream Load on the FE, redirected to a compute node) and the business MySQL.
+    const catalogPeers: Peer[] = [objectStore.peer, { service: "postgres", port: "postgres" }];
+    const jobPeers: Peer[] = [
+      ...catalogPeers,
+      { service: "kafka", port: "kafka" },
+      { service: "starrocks-fe", port: "query" },
+      { service: "starrocks-fe", port: "http" },
+      { service: "starrocks-cn", port: "http" },
+      { outside: "business MySQL", ports: [cfg.source.port] },
+    ];
+    const flink = new FlinkCluster("flink", { config: cfg, target, objectStore: objectStore.connection, jobPeers, catalogPeers }, { parent: this });
     const streampark = new StreamPark(
       "streampark",
       {
@@ -56,7 +68,7 @@ export class Platform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const starrocks = new StarRocks("starrocks", { config: cfg, target, objectStore: objectStore.connection }, { parent: this });
+    const starrocks = new StarRocks("starrocks", { config: cfg, target, objectStore: objectStore.connection, objectStorePeer: objectStore.peer }, { parent: this });
     const collector = new Collector(
       "collector",
       {
@@ -93,6 +105,8 @@ export class Platform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // Every service and task is declared: the network policies follow from what each connects to.
+    target.finish();
     this.grafana = new GrafanaProvisioning(
       "grafana-provisioning",
       {

@@ -178,13 +178,13 @@ export function buildVrlHarness(): void {
 }
 
 /** Builds a Go program of a pinned module in the repository (go.sum), again only when its sources change. */
-function goBuild(what: string, dir: string, pkg: string, bin: string, sources: string[]): void {
+function goBuild(what: string, dir: string, pkg: string, bin: string, sources: string[], ldflags?: string): void {
   const stamp = `${bin}.built-from`;
   const fingerprint = createHash("sha256").update(sources.map((f) => fs.readFileSync(path.join(dir, f), "utf8")).join("\0")).digest("hex");
   if (fs.existsSync(bin) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === fingerprint) return;
   timed(`go build of ${what}`, () => {
     ensureDir(path.dirname(bin));
-    run("go", ["build", "-trimpath", "-mod=readonly", "-o", bin, pkg], { cwd: dir });
+    run("go", ["build", "-trimpath", "-mod=readonly", ...(ldflags ? ["-ldflags", ldflags] : []), "-o", bin, pkg], { cwd: dir });
     fs.writeFileSync(stamp, fingerprint);
   });
 }
@@ -206,6 +206,22 @@ export function buildGrafanaContract(): void {
   goBuild("the Grafana API contract checker", GRAFANA_CONTRACT_DIR, ".", GRAFANA_CONTRACT_BIN, ["go.mod", "go.sum", "main.go"]);
 }
 
+/**
+ * The Kubernetes checks (tests/kube): etcd v3.7.3 and kube-apiserver v1.37.2 from the Go module proxy
+ * (a cold kube-apiserver build takes about 5 minutes and 2.5 GB; cached after), and netpol-judge on
+ * cyclonus v0.5.6's NetworkPolicy engine.
+ */
+export const KUBE_DIR = path.join(REPO, "tests", "kube");
+export const ETCD_BIN = path.join(CACHE, "bin", "etcd");
+export const KUBE_APISERVER_BIN = path.join(CACHE, "bin", "kube-apiserver");
+export const NETPOL_JUDGE_BIN = path.join(CACHE, "bin", "netpol-judge");
+
+export function buildKubernetesTools(): void {
+  goBuild("etcd v3.7.3", path.join(KUBE_DIR, "etcd"), ".", ETCD_BIN, ["go.mod", "go.sum", "main.go"]);
+  goBuild("kube-apiserver v1.37.2", path.join(KUBE_DIR, "apiserver"), "k8s.io/kubernetes/cmd/kube-apiserver", KUBE_APISERVER_BIN, ["go.mod", "go.sum"], "-s -w -X k8s.io/component-base/version.gitVersion=v1.37.2");
+  goBuild("netpol-judge (cyclonus v0.5.6)", path.join(KUBE_DIR, "netpol-judge"), ".", NETPOL_JUDGE_BIN, ["go.mod", "go.sum", "main.go"]);
+}
+
 export function install(): void {
   ensureDir(CACHE);
   installDebian();
@@ -218,6 +234,7 @@ export function install(): void {
   buildPromtool();
   buildActionlint();
   buildGrafanaContract();
+  buildKubernetesTools();
   // The Pulumi CLI and Node.js language host (sandbox/engine.ts), unless a pulumi is on PATH.
   installEngine();
 }

@@ -41,6 +41,10 @@ const DEFAULT_PORTS = {
   flinkTmMetrics: 29250,
   /** Where the sandbox's Alertmanager sends each team's alerts (http://127.0.0.1:<port>/<team>); nothing listens unless a test does. */
   alertSink: 29195,
+  /** The Kubernetes API server the Kubernetes checks create the test and prod stacks' objects in (and its etcd). */
+  kubeApiServer: 26443,
+  etcd: 22379,
+  etcdPeer: 22380,
 } as const;
 export type PortName = keyof typeof DEFAULT_PORTS;
 

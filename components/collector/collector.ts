@@ -61,7 +61,12 @@ export class Collector extends pulumi.ComponentResource {
       metrics: { port: "metrics", auth: { basic: { username: SCRAPE_USER, password: vectorScrapePassword } } },
       readiness: { http: { path: "/health", port: 8686 } },
       // Disk buffers live in the data dir: an emptyDir survives container restarts, not pod moves.
-      security: { runAsNonRoot: false, rootReason: "timberio/vector images run as root", readOnlyRootFilesystem: true, scratchDirs: ["/var/lib/vector", "/tmp"] },
+      // The image defaults to root; Vector needs no privilege (its port is above 1024, its data an emptyDir).
+      security: { runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/var/lib/vector", "/tmp"] },
+      connectsTo: [
+        { service: "kafka", port: "kafka" },
+        { service: "redis", port: "redis" },
+      ],
     };
     const vectorSvc = args.target.deployService(vector, this);
 
@@ -90,6 +95,7 @@ export class Collector extends pulumi.ComponentResource {
       sizing: cfg.sizing.nginx,
       readiness: { http: { path: "/healthz", port: 8080 } },
       security: { runAsUser: 101, runAsGroup: 101, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+      connectsTo: [{ service: "vector", port: "http" }],
     };
     const nginxSvc = args.target.deployService(nginx, this, vectorSvc.resources);
     this.url = pulumi.interpolate`http://${nginxSvc.host}:${portOf(nginx, "http")}/sa`;

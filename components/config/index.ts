@@ -146,6 +146,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
       cpuRequest: o.cpuRequest !== undefined ? parseCpu(o.cpuRequest)! : base.cpuRequest,
       cpuLimit: o.cpuLimit !== undefined ? parseCpu(o.cpuLimit)! : base.cpuLimit,
       memoryMiB: o.memory !== undefined ? parseMemoryMiB(o.memory)! : base.memoryMiB,
+      ephemeralMiB: o.ephemeralStorage !== undefined ? parseMemoryMiB(o.ephemeralStorage)! : base.ephemeralMiB,
     };
     if (s.cpuLimit < s.cpuRequest) {
       problems.push(`${key(`sizing.${svc}`)}: cpuLimit (${s.cpuLimit}) is below cpuRequest (${s.cpuRequest})`);

@@ -20,6 +20,7 @@ const sizingOverride = z.strictObject({
   cpuRequest: cpu.optional(),
   cpuLimit: cpu.optional(),
   memory: memory.optional(),
+  ephemeralStorage: memory.optional(),
 });
 
 /** A strict record: unknown keys are named in the error with the list of allowed ones. */

@@ -35,12 +35,41 @@ export interface Sizing {
   readonly cpuRequest: number;
   readonly cpuLimit: number;
   readonly memoryMiB: number;
+  /** Local disk a container may fill (its writable layer, logs, scratch); the kubelet evicts it beyond. */
+  readonly ephemeralMiB: number;
 }
 
 type Row = [replicas: number, cpuRequest: number, cpuLimit: number, memoryMiB: number];
-const s = ([replicas, cpuRequest, cpuLimit, memoryMiB]: Row): Sizing => ({ replicas, cpuRequest, cpuLimit, memoryMiB });
 const table = (rows: Record<ServiceName, Row>) =>
-  Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, s(v)])) as Record<ServiceName, Sizing>;
+  Object.fromEntries(
+    Object.entries(rows).map(([k, [replicas, cpuRequest, cpuLimit, memoryMiB]]) => [k, { replicas, cpuRequest, cpuLimit, memoryMiB, ephemeralMiB: EPHEMERAL_MIB[k as ServiceName] }]),
+  ) as Record<ServiceName, Sizing>;
+
+/**
+ * Local disk per container (every profile): TaskManagers keep RocksDB's working state and spilled
+ * data there; StreamPark its workspace; JVM services their logs. Data itself lives on volumes.
+ */
+const EPHEMERAL_MIB: Record<ServiceName, number> = {
+  minio: 512,
+  postgres: 512,
+  redis: 256,
+  kafka: 1024,
+  flinkJobManager: 2048,
+  flinkTaskManager: 10240,
+  sqlGateway: 1024,
+  streampark: 4096,
+  starrocksFe: 2048,
+  starrocksCn: 2048,
+  prometheus: 512,
+  alertmanager: 256,
+  grafana: 512,
+  nginx: 512,
+  vector: 1024,
+  postgresExporter: 128,
+  redisExporter: 128,
+  kafkaExporter: 128,
+  nginxExporter: 128,
+};
 
 /**
  * dev: the documented laptop (12 GiB / 4 cores minimum): memory limits sum to 9.5 GiB with the

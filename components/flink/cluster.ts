@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
 import { BuiltImage } from "../platform/image";
-import { portOf, ServiceSpec, Target } from "../platform/service";
+import { KUBERNETES_API, KubernetesRule, Peer, portOf, ServiceSpec, Target } from "../platform/service";
 import { Connection, ObjectStoreEndpoint } from "../storage/types";
 import { jarManifest } from "./artifacts";
 
@@ -12,10 +12,20 @@ export interface FlinkClusterArgs {
   readonly target: Target;
   /** Checkpoints, savepoints and HA metadata go to its checkpoints bucket. */
   readonly objectStore: Connection<ObjectStoreEndpoint>;
+  /**
+   * What the jobs' SQL connects to (object store, Kafka, the catalog database, StarRocks, the business
+   * MySQL): the TaskManagers run the operators, the JobManager the sources' split enumerators.
+   */
+  readonly jobPeers: readonly Peer[];
+  /** What compiling a job touches (the Paimon catalog's database and the object store): the SQL Gateway's peers. */
+  readonly catalogPeers: readonly Peer[];
 }
 
-/** Ports of the session cluster. */
-export const FLINK_PORTS = { rest: 8081, rpc: 6123, blob: 6124, taskRpc: 6122, metrics: 9249, sqlGateway: 8083 } as const;
+/**
+ * Ports of the session cluster, every one fixed so that NetworkPolicies can name it (Flink picks the
+ * data, query-service and blob ports at random unless told).
+ */
+export const FLINK_PORTS = { rest: 8081, rpc: 6123, blob: 6124, taskRpc: 6122, taskData: 6121, queryService: 6125, metrics: 9249, sqlGateway: 8083 } as const;
 
 /** The cluster's config.yaml keys, shared by the JobManager, the TaskManagers and the gateway. */
 export function flinkProperties(cfg: StackConfig, o: { checkpointsBucket: string; s3Endpoint: string; pathStyle: boolean; ha: boolean }): Record<string, string> {
@@ -25,8 +35,12 @@ export function flinkProperties(cfg: StackConfig, o: { checkpointsBucket: string
     "jobmanager.rpc.port": String(FLINK_PORTS.rpc),
     "blob.server.port": String(FLINK_PORTS.blob),
     "taskmanager.rpc.port": String(FLINK_PORTS.taskRpc),
+    "taskmanager.data.port": String(FLINK_PORTS.taskData),
+    "metrics.internal.query-service.port": String(FLINK_PORTS.queryService),
     "rest.port": String(FLINK_PORTS.rest),
     "rest.address": "flink-jobmanager",
+    // The REST API has no authentication upstream: no jar upload or run through it (jobs arrive as SQL).
+    "web.submit.enable": "false",
     "jobmanager.memory.process.size": `${cfg.sizing.flinkJobManager.memoryMiB}m`,
     "taskmanager.memory.process.size": `${cfg.flink.taskManagerMemoryMiB}m`,
     "taskmanager.numberOfTaskSlots": String(cfg.flink.slotsPerTaskManager),
@@ -95,18 +109,33 @@ export class FlinkCluster extends pulumi.ComponentResource {
       security: { runAsUser: 9999, runAsGroup: 9999, fsGroup: 9999, runAsNonRoot: true, readOnlyRootFilesystem: false },
     };
 
+    // Kubernetes HA: the JobManagers elect a leader through ConfigMaps; TaskManagers and the gateway's
+    // client find the leader by reading and watching them.
+    const haLeader: KubernetesRule[] | undefined = ha ? [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] }] : undefined;
+    const haFollower: KubernetesRule[] | undefined = ha ? [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }] : undefined;
+    const haPeers: Peer[] = ha ? [KUBERNETES_API] : [];
+
     const jm: ServiceSpec = {
       ...common,
       name: "flink-jobmanager",
       // With HA each JobManager advertises its pod IP; the standby takes over through the ConfigMap lock.
       args: ha ? ["jobmanager", "$(POD_IP)"] : ["jobmanager"],
       podEnv: ha ? { POD_IP: "podIP" } : undefined,
-      kubernetesAccess: ha ? [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] }] : undefined,
+      kubernetesAccess: haLeader,
+      placement: "one-per-node",
       ports: [
         { name: "rest", port: FLINK_PORTS.rest },
         { name: "rpc", port: FLINK_PORTS.rpc },
         { name: "blob", port: FLINK_PORTS.blob },
+        { name: "query", port: FLINK_PORTS.queryService },
         { name: "metrics", port: FLINK_PORTS.metrics },
+      ],
+      connectsTo: [
+        { service: "flink-taskmanager", port: "rpc" },
+        { service: "flink-taskmanager", port: "query" },
+        // Split enumerators (Kafka, MySQL CDC, Paimon) run here; checkpoints and HA metadata go to the object store.
+        ...args.jobPeers,
+        ...haPeers,
       ],
       sizing: cfg.sizing.flinkJobManager,
       // Flink's reporter cannot require credentials: the port is reachable only from the platform's pods.
@@ -121,9 +150,20 @@ export class FlinkCluster extends pulumi.ComponentResource {
       ...common,
       name: "flink-taskmanager",
       args: ["taskmanager"],
+      kubernetesAccess: haFollower,
       ports: [
         { name: "rpc", port: FLINK_PORTS.taskRpc },
+        { name: "data", port: FLINK_PORTS.taskData },
+        { name: "query", port: FLINK_PORTS.queryService },
         { name: "metrics", port: FLINK_PORTS.metrics },
+      ],
+      connectsTo: [
+        { service: "flink-jobmanager", port: "rpc" },
+        { service: "flink-jobmanager", port: "blob" },
+        // Records between tasks on different TaskManagers.
+        { service: "flink-taskmanager", port: "data" },
+        ...args.jobPeers,
+        ...haPeers,
       ],
       sizing: cfg.sizing.flinkTaskManager,
       metrics: { port: "metrics" },
@@ -144,6 +184,8 @@ export class FlinkCluster extends pulumi.ComponentResource {
         "-Dexecution.target=remote",
       ],
       ports: [{ name: "http", port: FLINK_PORTS.sqlGateway }],
+      kubernetesAccess: haFollower,
+      connectsTo: [{ service: "flink-jobmanager", port: "rest" }, ...args.catalogPeers, ...haPeers],
       sizing: cfg.sizing.sqlGateway,
       readiness: { http: { path: "/v3/info", port: FLINK_PORTS.sqlGateway } },
       startupSeconds: 120,

@@ -34,6 +34,7 @@ export function postgresExporter(cfg: StackConfig, o: { host: pulumi.Input<strin
     readiness: { tcp: { port: 9187 } },
     metrics: { port: "metrics", auth: scrapeAuth(o.scrapePassword) },
     security: unprivileged,
+    connectsTo: [{ service: "postgres", port: "postgres" }],
   };
 }
 
@@ -49,6 +50,7 @@ export function redisExporter(cfg: StackConfig, o: { host: pulumi.Input<string>;
     readiness: { tcp: { port: 9121 } },
     metrics: { port: "metrics", auth: scrapeAuth(o.scrapePassword) },
     security: unprivileged,
+    connectsTo: [{ service: "redis", port: "redis" }],
   };
 }
 
@@ -73,6 +75,7 @@ export function kafkaExporter(cfg: StackConfig, o: { bootstrapServers: pulumi.In
     readiness: { tcp: { port: 9308 } },
     metrics: { port: "metrics", auth: scrapeAuth(o.scrapePassword) },
     security: unprivileged,
+    connectsTo: [{ service: "kafka", port: "kafka" }],
   };
 }
 
@@ -88,5 +91,6 @@ export function nginxExporter(cfg: StackConfig, o: { statusUrl: pulumi.Input<str
     readiness: { tcp: { port: 9113 } },
     metrics: { port: "metrics", auth: scrapeAuth(o.scrapePassword) },
     security: unprivileged,
+    connectsTo: [{ service: "nginx", port: "status" }],
   };
 }

@@ -1,7 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { StackConfig } from "../config";
-import { DeployedMetrics, portOf, ServiceSpec, Target } from "../platform/service";
+import { DeployedMetrics, KUBERNETES_API, OutsidePeer, portOf, ServiceSpec, Target } from "../platform/service";
+
+/** The teams' alert webhooks (Alertmanager's receivers, Grafana's contact points): HTTPS beyond the cluster. */
+const ALERT_WEBHOOKS: OutsidePeer = { outside: "alert webhooks (HTTPS)", ports: [443] };
+/** Each node's kubelet, where Prometheus reads cAdvisor's container metrics. */
+const KUBELETS: OutsidePeer = { outside: "kubelets (cAdvisor)", ports: [10250] };
 import { password } from "../secrets";
 import { renderAlertmanagerConfig, renderPrometheusRules, Team } from "./alerts";
 import { webConfig } from "./credentials";
@@ -73,6 +78,7 @@ export class Observability extends pulumi.ComponentResource {
       readiness: { tcp: { port: 9093 } },
       metrics: { port: "web", auth: selfAuth },
       security: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, runAsNonRoot: true, readOnlyRootFilesystem: true },
+      connectsTo: [ALERT_WEBHOOKS],
     };
     const alertmanager = t.deployService(alertmanagerSpec, this);
     this.alertmanagerUrl = pulumi.interpolate`http://${alertmanager.host}:${portOf(alertmanagerSpec, "web")}`;
@@ -116,13 +122,20 @@ export class Observability extends pulumi.ComponentResource {
       startupSeconds: 120,
       metrics: { port: "http", auth: { basic: { username: SCRAPE_USER, password: grafanaScrapePassword } } },
       security: { runAsUser: 472, runAsGroup: 0, fsGroup: 472, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+      connectsTo: [
+        { service: promHost, port: "web" },
+        { service: "postgres", port: "postgres" },
+        { service: "starrocks-fe", port: "query" },
+        // Contact points, when Grafana evaluates the alerts.
+        ALERT_WEBHOOKS,
+      ],
     };
     const grafana = t.deployService(grafanaSpec, this);
     this.grafanaUrl = pulumi.interpolate`http://${grafana.host}:${portOf(grafanaSpec, "http")}`;
     this.grafanaResources = grafana.resources;
 
     // Prometheus scrapes itself like any other service; every endpoint recorded so far is in its configuration.
-    const self: DeployedMetrics = { job: "prometheus", port: 9090, path: "/metrics", auth: selfAuth };
+    const self: DeployedMetrics = { job: "prometheus", port: 9090, portName: "web", path: "/metrics", auth: selfAuth };
     const endpoints = [...t.metricsEndpoints(), self];
     this.scrapeJobs = endpoints.map((e) => ({ job: e.job, port: e.port, path: e.path, auth: e.auth ? ("basic" in e.auth ? { kind: "basic" as const, username: e.auth.basic.username } : { kind: "bearer" as const }) : undefined }));
     const prometheusYml = renderPrometheusConfig({
@@ -163,11 +176,17 @@ export class Observability extends pulumi.ComponentResource {
       readiness: { tcp: { port: 9090 } },
       // Service discovery of the platform's pods; cAdvisor's container metrics through the API server.
       kubernetesAccess: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }],
+      // cAdvisor is read from each kubelet (nodes/metrics), never through nodes/proxy, which would allow
+      // running commands in any container of any node.
       clusterAccess: [
         { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
-        { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
+        { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
       ],
       security: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, runAsNonRoot: true, readOnlyRootFilesystem: true },
+      connectsTo: [
+        ...endpoints.filter((e) => e.job !== promHost).map((e) => ({ service: e.job, port: e.portName })),
+        ...(t.kind === "kubernetes" ? [KUBERNETES_API, KUBELETS] : []),
+      ],
     };
     const prometheus = t.deployService(prometheusSpec, this);
     this.prometheusUrl = pulumi.interpolate`http://${prometheus.host}:${portOf(prometheusSpec, "web")}`;

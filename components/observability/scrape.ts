@@ -100,17 +100,16 @@ export function renderPrometheusConfig(input: PrometheusConfigInput): string {
     .sort((a, b) => a.job.localeCompare(b.job))
     .map((j) => ({ job_name: j.job, metrics_path: j.path, ...authBlock(j, input.secretsDir), ...discoveryBlock(j, input.discovery) }));
   if (input.kubeletCadvisor) {
-    // cAdvisor's container_* series (CPU, memory, limits) from every node, via the API server proxy.
+    // cAdvisor's container_* series (CPU, memory, limits) from each node's kubelet, authorized as
+    // nodes/metrics. Kubelets serve certificates of their own (often self-signed), as kube-prometheus-stack assumes.
     scrapeConfigs.push({
       job_name: "kubelet-cadvisor",
       scheme: "https",
-      tls_config: { ca_file: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" },
+      metrics_path: "/metrics/cadvisor",
+      tls_config: { ca_file: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt", insecure_skip_verify: true },
       authorization: { credentials_file: "/var/run/secrets/kubernetes.io/serviceaccount/token" },
       kubernetes_sd_configs: [{ role: "node" }],
-      relabel_configs: [
-        { target_label: "__address__", replacement: "kubernetes.default.svc:443" },
-        { source_labels: ["__meta_kubernetes_node_name"], regex: "(.+)", target_label: "__metrics_path__", replacement: "/api/v1/nodes/$1/proxy/metrics/cadvisor" },
-      ],
+      relabel_configs: [{ source_labels: ["__meta_kubernetes_node_name"], target_label: "node" }],
       // Nodes run other tenants' pods too: only the platform's own count.
       metric_relabel_configs: [{ source_labels: ["namespace"], regex: input.kubeletCadvisor.namespace.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), action: "keep" }],
     });

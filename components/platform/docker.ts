@@ -112,6 +112,9 @@ export class DockerTarget implements Target {
     };
   }
 
+  /** The stack's Docker network is its own and published ports bind to 127.0.0.1: no per-flow rules to render. */
+  finish(): void {}
+
   runTask(spec: TaskSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.Resource {
     const c = this.common(spec);
     return new docker.Container(

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { formatCpu, formatMemory, StackConfig } from "../config";
+import { NetworkWorkload, renderNetworkPolicies } from "./networkPolicies";
 import { ContainerSpec, DeployedService, FileSet, KubernetesRule, MetricsRegistry, Probe, ServiceSpec, Target, TaskSpec } from "./service";
 
 type Input<T> = pulumi.Input<T>;
@@ -10,10 +11,15 @@ export class KubernetesTarget implements Target {
   readonly kind = "kubernetes" as const;
   readonly namespace: pulumi.Output<string>;
 
+  /** Every service and task deployed so far with the flows it declared: the NetworkPolicies' source. */
+  private readonly workloads: NetworkWorkload[] = [];
+
   constructor(
     private readonly cfg: StackConfig,
     private readonly provider: k8s.Provider,
     namespace: k8s.core.v1.Namespace,
+    /** Parent of what no single service owns (the NetworkPolicies). */
+    private readonly parent: pulumi.Resource,
   ) {
     this.namespace = namespace.metadata.name;
   }
@@ -86,7 +92,7 @@ export class KubernetesTarget implements Target {
     });
 
     (spec.security.scratchDirs ?? []).forEach((dir, i) => {
-      volumes.push({ name: `scratch-${i}`, emptyDir: {} });
+      volumes.push({ name: `scratch-${i}`, emptyDir: { sizeLimit: `${SCRATCH_MIB}Mi` } });
       mounts.push({ name: `scratch-${i}`, mountPath: dir });
     });
     return { volumes, mounts, env };
@@ -160,8 +166,8 @@ export class KubernetesTarget implements Target {
       env,
       volumeMounts: mounts,
       resources: {
-        requests: { cpu: formatCpu(spec.sizing.cpuRequest), memory: formatMemory(spec.sizing.memoryMiB) },
-        limits: { cpu: formatCpu(spec.sizing.cpuLimit), memory: formatMemory(spec.sizing.memoryMiB) },
+        requests: { cpu: formatCpu(spec.sizing.cpuRequest), memory: formatMemory(spec.sizing.memoryMiB), "ephemeral-storage": formatMemory(spec.sizing.ephemeralMiB) },
+        limits: { cpu: formatCpu(spec.sizing.cpuLimit), memory: formatMemory(spec.sizing.memoryMiB), "ephemeral-storage": formatMemory(spec.sizing.ephemeralMiB) },
       },
       readinessProbe: { ...probe(spec.readiness), periodSeconds: 10, failureThreshold: 3 },
       livenessProbe: { ...probe(spec.liveness ?? spec.readiness), periodSeconds: 20, failureThreshold: 6 },
@@ -183,6 +189,7 @@ export class KubernetesTarget implements Target {
         terminationGracePeriodSeconds: spec.terminationGraceSeconds,
         containers: [container],
         volumes,
+        ...this.placement(spec),
       },
     };
 
@@ -253,28 +260,7 @@ export class KubernetesTarget implements Target {
       );
     }
 
-    if (this.cfg.profile !== "dev") {
-      const pub = new Set(spec.publicPorts ?? []);
-      const internal = spec.ports.filter((p) => !pub.has(p.name));
-      const ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [];
-      if (internal.length) {
-        ingress.push({
-          from: [{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": "rtdw" } } }],
-          ports: internal.map((p) => ({ port: p.port, protocol: "TCP" })),
-        });
-      }
-      if (pub.size) {
-        ingress.push({ ports: spec.ports.filter((p) => pub.has(p.name)).map((p) => ({ port: p.port, protocol: "TCP" })) });
-      }
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-netpol`,
-        {
-          metadata: { namespace: this.namespace, labels },
-          spec: { podSelector: { matchLabels: this.selector(name) }, policyTypes: ["Ingress"], ingress },
-        },
-        this.opts(parent),
-      );
-    }
+    this.workloads.push({ name, ports: spec.ports, publicPorts: spec.publicPorts, connectsTo: spec.connectsTo ?? [] });
 
     return {
       host: pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`,
@@ -283,7 +269,35 @@ export class KubernetesTarget implements Target {
     };
   }
 
+  /**
+   * Replicas of one service on different nodes: required for quorum members (a node failure may take one
+   * vote, never a majority), preferred otherwise; and spread over zones where the cluster has them.
+   */
+  private placement(spec: ServiceSpec): Pick<k8s.types.input.core.v1.PodSpec, "affinity" | "topologySpreadConstraints"> {
+    if (spec.sizing.replicas < 2) return {};
+    const term = { labelSelector: { matchLabels: this.selector(spec.name) }, topologyKey: "kubernetes.io/hostname" };
+    const zones = [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: this.selector(spec.name) } }];
+    if (spec.placement === "one-per-node") {
+      return { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } }, topologySpreadConstraints: zones };
+    }
+    return { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } }, topologySpreadConstraints: zones };
+  }
+
+  finish(): void {
+    for (const p of renderNetworkPolicies(this.workloads, { namespace: this.cfg.namespace, selector: (name) => this.selector(name) })) {
+      new k8s.networking.v1.NetworkPolicy(
+        `netpol-${p.name}`,
+        {
+          metadata: { name: p.name, namespace: this.namespace, labels: { "app.kubernetes.io/part-of": "rtdw", "app.kubernetes.io/instance": this.cfg.stack, "app.kubernetes.io/managed-by": "pulumi" } },
+          spec: p.spec,
+        },
+        this.opts(this.parent),
+      );
+    }
+  }
+
   runTask(spec: TaskSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.Resource {
+    this.workloads.push({ name: spec.name, ports: [], connectsTo: spec.connectsTo ?? [] });
     const prefix = `${spec.name}-${spec.revision.slice(0, 8)}`;
     const { volumes, mounts, env } = this.podParts(spec, parent, prefix);
     const sec = this.securityContexts(spec);
@@ -308,7 +322,10 @@ export class KubernetesTarget implements Target {
                   args: spec.args ? [...spec.args] : undefined,
                   env,
                   volumeMounts: mounts,
-                  resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+                  resources: {
+                    requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": `${SCRATCH_MIB}Mi` },
+                    limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": `${SCRATCH_MIB}Mi` },
+                  },
                   securityContext: sec.container,
                 },
               ],
@@ -321,6 +338,9 @@ export class KubernetesTarget implements Target {
     );
   }
 }
+
+/** Size limit of each writable scratch directory and of a task's whole writable layer. */
+const SCRATCH_MIB = 256;
 
 function probe(p: Probe): k8s.types.input.core.v1.Probe {
   if ("http" in p) return { httpGet: { path: p.http.path, port: p.http.port } };

@@ -61,10 +61,41 @@ export interface ContainerSpec {
   /** Files that contain credentials (Secret). */
   readonly secretFiles?: readonly FileSet[];
   readonly security: SecurityProfile;
+  /**
+   * Every connection the container opens. On Kubernetes these are the only flows its NetworkPolicies
+   * allow (egress from it, ingress into the peer); a peer or port name that no service declares fails.
+   */
+  readonly connectsTo?: readonly Peer[];
 }
+
+/** A connection a container opens: to a service of the stack (by its name and port name), or outside the stack. */
+export type Peer = { readonly service: string; readonly port: string } | OutsidePeer;
+
+/** A destination outside the stack's namespace: another namespace or beyond the cluster, on these ports only. */
+export interface OutsidePeer {
+  /** What it is, for the reader of the rendered policy ("business MySQL", "Kubernetes API"). */
+  readonly outside: string;
+  readonly ports: readonly number[];
+}
+
+export function isOutside(p: Peer): p is OutsidePeer {
+  return "outside" in p;
+}
+
+/** The Kubernetes API server (Flink's HA leader election, Prometheus' service discovery): 443 behind the Service, 6443 on the endpoints. */
+export const KUBERNETES_API: OutsidePeer = { outside: "Kubernetes API", ports: [443, 6443] };
+
+/** Where replicas may run relative to each other. */
+export type Placement =
+  /** At most one replica per node: quorum members (Kafka controllers, StarRocks FEs) and HA pairs, so no node holds a majority. */
+  | "one-per-node"
+  /** Spread evenly over nodes where possible. */
+  | "spread";
 
 export interface ServiceSpec extends ContainerSpec {
   readonly ports: readonly PortSpec[];
+  /** How replicas are placed on nodes (ignored with one replica); "spread" unless said otherwise. */
+  readonly placement?: Placement;
   /** Persistent volumes; a service with any is stateful (StatefulSet + PVCs, named Docker volumes). */
   readonly volumes?: readonly VolumeSpec[];
   readonly sizing: Sizing;
@@ -114,6 +145,8 @@ export interface DeployedMetrics {
   /** The service name (job label, Docker alias, pods' app.kubernetes.io/name). */
   readonly job: string;
   readonly port: number;
+  /** The name of that port in the service's spec (what a Peer names). */
+  readonly portName: string;
   readonly path: string;
   readonly auth?: ScrapeAuth<pulumi.Input<string>>;
 }
@@ -123,7 +156,7 @@ export class MetricsRegistry {
   private readonly endpoints: DeployedMetrics[] = [];
   add(spec: ServiceSpec): void {
     if (!spec.metrics) return;
-    this.endpoints.push({ job: spec.name, port: portOf(spec, spec.metrics.port), path: spec.metrics.path ?? "/metrics", auth: spec.metrics.auth });
+    this.endpoints.push({ job: spec.name, port: portOf(spec, spec.metrics.port), portName: spec.metrics.port, path: spec.metrics.path ?? "/metrics", auth: spec.metrics.auth });
   }
   get list(): readonly DeployedMetrics[] {
     return [...this.endpoints];
@@ -137,6 +170,11 @@ export interface Target {
   /** dependsOn: what must exist before the workload starts (a schema, a bucket). */
   deployService(spec: ServiceSpec, parent: pulumi.Resource, dependsOn?: pulumi.Resource[]): DeployedService;
   runTask(spec: TaskSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.Resource;
+  /**
+   * Called once after the last service and task: renders what they declared about each other
+   * (Kubernetes: the NetworkPolicies from every `connectsTo`). Fails on a peer nobody declares.
+   */
+  finish(): void;
 }
 
 export function portOf(spec: { ports: readonly PortSpec[] }, name: string): number {

@@ -26,13 +26,14 @@ export function createTarget(cfg: StackConfig, parent: pulumi.Resource): Target 
         name: cfg.namespace,
         labels: {
           "app.kubernetes.io/part-of": "rtdw",
-          // Enforce the restricted Pod Security Standard where every image allows it.
-          "pod-security.kubernetes.io/enforce": "baseline",
+          // Every pod of the stack meets the restricted Pod Security Standard; admission refuses any that does not.
+          "pod-security.kubernetes.io/enforce": "restricted",
+          "pod-security.kubernetes.io/enforce-version": "latest",
           "pod-security.kubernetes.io/warn": "restricted",
         },
       },
     },
     { parent, provider, protect: cfg.protectStateful },
   );
-  return new KubernetesTarget(cfg, provider, namespace);
+  return new KubernetesTarget(cfg, provider, namespace, parent);
 }

@@ -93,6 +93,12 @@ export class Kafka extends pulumi.ComponentResource {
       },
       volumes: [{ name: "data", mountPath: "/var/lib/kafka/data", sizeGiB: cfg.volumesGiB.kafka }],
       stableNetworkIds: true,
+      // Each node is a controller voter: one per node, so losing a node never loses the quorum.
+      placement: "one-per-node",
+      connectsTo: [
+        { service: "kafka", port: "kafka" },
+        { service: "kafka", port: "controller" },
+      ],
       sizing: cfg.sizing.kafka,
       readiness: { tcp: { port: 9092 } },
       startupSeconds: 180,
@@ -114,6 +120,7 @@ export class Kafka extends pulumi.ComponentResource {
         secretEnv: { KAFKA_ADMIN_PASSWORD: adminPassword },
         configFiles: [{ dir: "/task", files: { "topics.sh": TOPIC_SCRIPT, "topics.txt": topicLines } }],
         security: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+        connectsTo: [{ service: "kafka", port: "kafka" }],
       },
       this,
       server.resources,

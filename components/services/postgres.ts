@@ -146,6 +146,7 @@ export class Postgres extends pulumi.ComponentResource {
         },
         configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sql": BOOTSTRAP_SQL } }],
         security: { runAsUser: 999, runAsGroup: 999, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+        connectsTo: [{ service: "postgres", port: "postgres" }],
       },
       this,
       server.resources,

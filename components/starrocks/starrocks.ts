@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
-import { revisionOf, ServiceSpec, Target } from "../platform/service";
+import { Peer, revisionOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../secrets";
 import { Connection, ObjectStoreEndpoint } from "../storage/types";
 
@@ -13,6 +13,8 @@ export interface StarRocksArgs {
   readonly target: Target;
   /** Shared data lives in its starrocks bucket; the Paimon catalog reads its warehouse bucket. */
   readonly objectStore: Connection<ObjectStoreEndpoint>;
+  /** How FE and CN pods reach the object store. */
+  readonly objectStorePeer: Peer;
 }
 
 export const STARROCKS_BOOTSTRAP = fs.readFileSync(path.join(__dirname, "bootstrap.sh"), "utf8");
@@ -45,7 +47,9 @@ export class StarRocks extends pulumi.ComponentResource {
     this.rootPassword = password(`${name}-root-password`, this, "starrocksRootPassword");
     const pod = (svc: string, i: number) => (k8s ? `${svc}-${i}.${svc}.${cfg.namespace}.svc.cluster.local` : svc);
     const feHeapMiB = Math.floor(cfg.sizing.starrocksFe.memoryMiB * 0.6);
-    const rootRun = { runAsNonRoot: false, rootReason: "the StarRocks images run as root (the operator's chart defaults too)", readOnlyRootFilesystem: false } as const;
+    // The images start as root but own /opt/starrocks by their "starrocks" user (1000), which is what
+    // the StarRocks operator runs them as with runAsNonRoot.
+    const unprivileged = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: false } as const;
 
     const feConf = `# Shared-data FE. The storage volume is created by the bootstrap task, not from this file.
 run_mode = shared_data
@@ -70,6 +74,20 @@ JAVA_OPTS = "-Xms${feHeapMiB}m -Xmx${feHeapMiB}m -XX:+UseG1GC -Djava.security.po
         { name: "rpc", port: STARROCKS_PORTS.feRpc },
         { name: "query", port: STARROCKS_PORTS.feQuery },
         { name: "editlog", port: STARROCKS_PORTS.feEditLog },
+        // The shared-data metadata service (starmgr) the compute nodes talk to.
+        { name: "starmgr", port: STARROCKS_PORTS.feMeta },
+      ],
+      // FEs elect a leader by majority: one per node.
+      placement: "one-per-node",
+      connectsTo: [
+        { service: "starrocks-fe", port: "editlog" },
+        { service: "starrocks-fe", port: "http" },
+        { service: "starrocks-fe", port: "rpc" },
+        { service: "starrocks-cn", port: "heartbeat" },
+        { service: "starrocks-cn", port: "thrift" },
+        { service: "starrocks-cn", port: "brpc" },
+        { service: "starrocks-cn", port: "starlet" },
+        args.objectStorePeer,
       ],
       volumes: [{ name: "meta", mountPath: "/opt/starrocks/fe/meta", sizeGiB: cfg.volumesGiB.starrocksFe }],
       // StarRocks serves /metrics without authentication; the port is reachable only from the platform's pods.
@@ -79,7 +97,7 @@ JAVA_OPTS = "-Xms${feHeapMiB}m -Xmx${feHeapMiB}m -XX:+UseG1GC -Djava.security.po
       readiness: { http: { path: "/api/health", port: STARROCKS_PORTS.feHttp } },
       startupSeconds: 300,
       terminationGraceSeconds: 120,
-      security: rootRun,
+      security: unprivileged,
     };
     const feSvc = args.target.deployService(fe, this);
     this.feHost = feSvc.host;
@@ -117,7 +135,17 @@ mem_limit = 80%
       readiness: { http: { path: "/api/health", port: STARROCKS_PORTS.cnHttp } },
       startupSeconds: 300,
       terminationGraceSeconds: 60,
-      security: rootRun,
+      security: unprivileged,
+      connectsTo: [
+        // Registration (the entrypoint's ADD COMPUTE NODE), reports and the shared-data metadata service.
+        { service: "starrocks-fe", port: "query" },
+        { service: "starrocks-fe", port: "rpc" },
+        { service: "starrocks-fe", port: "http" },
+        { service: "starrocks-fe", port: "starmgr" },
+        // Exchange between compute nodes during a query.
+        { service: "starrocks-cn", port: "brpc" },
+        args.objectStorePeer,
+      ],
     };
     const cnSvc = args.target.deployService(cn, this);
 
@@ -146,7 +174,8 @@ mem_limit = 80%
           { dir: "/task", files: { "bootstrap.sh": STARROCKS_BOOTSTRAP } },
           { dir: "/task/sql", files: sqlFiles },
         ],
-        security: { ...rootRun, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+        security: { ...unprivileged, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+        connectsTo: [{ service: "starrocks-fe", port: "query" }],
       },
       this,
       [...feSvc.resources, ...cnSvc.resources],

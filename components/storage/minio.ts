@@ -39,6 +39,7 @@ echo "minio bootstrap done: $VERSIONED_BUCKETS (versioned) $UNVERSIONED_BUCKETS"
 /** MinIO with the platform's buckets and an application identity limited to them. */
 export class Minio extends pulumi.ComponentResource implements ObjectStore {
   readonly connection: Connection<ObjectStoreEndpoint>;
+  readonly peer = { service: "minio", port: "s3" } as const;
   /** Root credentials, for operators only (secret). */
   readonly rootPassword: pulumi.Output<string>;
 
@@ -93,6 +94,7 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
         secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword, APP_SECRET_KEY: appSecret },
         configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sh": BOOTSTRAP, "policy.json": policy, ...lifecycles } }],
         security: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+        connectsTo: [this.peer],
       },
       this,
       server.resources,

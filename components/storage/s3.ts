@@ -16,6 +16,7 @@ export interface S3StoreArgs {
  */
 export class S3Store extends pulumi.ComponentResource implements ObjectStore {
   readonly connection: Connection<ObjectStoreEndpoint>;
+  readonly peer = { outside: "Amazon S3 (HTTPS)", ports: [443] } as const;
 
   constructor(name: string, args: S3StoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:storage:S3Store", name, {}, opts);

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { Peer } from "../platform/service";
 
 /** The buckets every object store provides. */
 export interface Buckets {
@@ -28,6 +29,8 @@ export type Connection<T> = { readonly [K in keyof T]: pulumi.Output<T[K]> };
 
 export interface ObjectStore {
   readonly connection: Connection<ObjectStoreEndpoint>;
+  /** How the stack's pods reach it: MinIO's service, or S3 beyond the cluster. */
+  readonly peer: Peer;
 }
 
 export function bucketNames(prefix: string): Buckets {

@@ -46,6 +46,7 @@ export class StreamPark extends pulumi.ComponentResource {
     const db = pulumi.output(args.postgres.credentials);
     const jdbcUrl = pulumi.interpolate`jdbc:postgresql://${args.postgres.host}:${args.postgres.port}/${db.database}?stringtype=unspecified`;
     const heapMiB = Math.floor(cfg.sizing.streampark.memoryMiB * 0.6);
+    const unprivileged = { runAsUser: 10000, runAsGroup: 10000, fsGroup: 10000, runAsNonRoot: true } as const;
 
     const schema = args.target.runTask(
       {
@@ -56,7 +57,8 @@ export class StreamPark extends pulumi.ComponentResource {
         env: { PGHOST: args.postgres.host, PGPORT: pulumi.output(args.postgres.port).apply(String), PGDATABASE: db.database, PGUSER: db.user },
         secretEnv: { PGPASSWORD: db.password, STREAMPARK_ADMIN_PASSWORD: this.adminPassword },
         configFiles: [{ dir: "/task", files: { "admin.sql": STREAMPARK_ADMIN_SQL } }],
-        security: { runAsNonRoot: false, rootReason: "the StreamPark image runs as root", readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+        security: { ...unprivileged, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+        connectsTo: [{ service: "postgres", port: "postgres" }],
       },
       this,
       [],
@@ -84,7 +86,12 @@ streampark:
       sizing: cfg.sizing.streampark,
       readiness: { tcp: { port: 10000 } },
       startupSeconds: 240,
-      security: { runAsNonRoot: false, rootReason: "the StreamPark image runs as root (apache/streampark:2.1.7)", readOnlyRootFilesystem: false },
+      // The stack's image (streampark/image) owns the install and workspace by user 10000.
+      security: { ...unprivileged, readOnlyRootFilesystem: false },
+      connectsTo: [
+        { service: "postgres", port: "postgres" },
+        { service: "flink-jobmanager", port: "rest" },
+      ],
     };
     // The console starts only once its schema exists.
     const server = args.target.deployService(spec, this, [schema]);
@@ -99,7 +106,8 @@ streampark:
         env: { STREAMPARK_URL: this.url, FLINK_REST_URL: args.flinkRestUrl, FLINK_NAME: "flink-1.20", CLUSTER_NAME: `rtdw-${cfg.stack}` },
         secretEnv: { STREAMPARK_ADMIN_PASSWORD: this.adminPassword },
         configFiles: [{ dir: "/task", files: { "register.sh": STREAMPARK_REGISTER_SCRIPT } }],
-        security: { runAsNonRoot: false, rootReason: "the StreamPark image runs as root", readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+        security: { ...unprivileged, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+        connectsTo: [{ service: "streampark", port: "http" }],
       },
       this,
       [...server.resources, schema],

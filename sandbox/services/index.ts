@@ -1,5 +1,6 @@
 import { flinkServices } from "./flink";
 import { kafkaService } from "./kafka";
+import { kubernetesServices } from "./kubernetes";
 import { mariadbService } from "./mariadb";
 import { minioService } from "./minio";
 import { nginxService } from "./nginx";
@@ -28,5 +29,6 @@ export function sandboxServices(): SandboxService[] {
     alertmanager,
     ...flinkServices(ctx),
     ...exporters,
+    ...kubernetesServices(ctx),
   ];
 }

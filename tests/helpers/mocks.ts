@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 
 /** One resource the program registered, as the mock engine saw it. */
 export interface Registered {
@@ -8,6 +9,11 @@ export interface Registered {
   inputs: any;
   /** Dotted paths of the inputs that arrived as Pulumi secrets. */
   secretPaths: string[];
+}
+
+/** The name the mocks give an object the program leaves unnamed: Pulumi's auto-name shape, one suffix per stack. */
+export function autoName(stack: string, resourceName: string): string {
+  return `${resourceName}-${createHash("sha256").update(stack).digest("hex").slice(0, 7)}`;
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -52,7 +58,7 @@ export async function runStack(stack: string, configIn: Record<string, string>, 
         registered.push({ type: args.type, name: args.name, inputs, secretPaths });
         const state: any = { ...args.inputs };
         if (args.type.startsWith("kubernetes:") && args.inputs.metadata) {
-          state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata.name ?? `${args.name}-abc123` };
+          state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata.name ?? autoName(stack, args.name) };
         }
         if (args.type === "docker:index/container:Container") state.hostname = args.inputs.hostname ?? args.inputs.name;
         if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}-0123456789abcdef`;

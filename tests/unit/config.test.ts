@@ -48,7 +48,7 @@ describe("stack config", () => {
 
   it("applies sizing overrides given as Kubernetes quantities", () => {
     const c = parse("test", { sizing: JSON.stringify({ kafka: { memory: "3Gi", cpuRequest: "750m", cpuLimit: 2 } }) });
-    expect(c.sizing.kafka).toEqual({ replicas: 3, cpuRequest: 0.75, cpuLimit: 2, memoryMiB: 3072 });
+    expect(c.sizing.kafka).toEqual({ replicas: 3, cpuRequest: 0.75, cpuLimit: 2, memoryMiB: 3072, ephemeralMiB: 1024 });
     expect(c.sizing.postgres).toEqual(DEFAULT_SIZING.test.postgres);
   });
 

@@ -134,18 +134,14 @@ describe.each(["test", "prod"])("%s stack on Kubernetes", (stack) => {
     expect(run.credentialsSecret).toBe(true);
   });
 
-  it("NetworkPolicies admit only the platform's own pods to each service", () => {
+  it("NetworkPolicies deny by default both ways and open only the collector's public port to anyone (the flow matrix: tests/integration/kubernetes-api.test.ts)", () => {
     const policies = ofType(run.registered, K8S.netpol);
-    expect(policies.length).toBe(ofType(run.registered, K8S.svc).length);
+    const deny = policies.find((p) => p.inputs.metadata.name === "default-deny")!;
+    expect(deny.inputs.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    const open = policies.flatMap((p) => (p.inputs.spec.ingress ?? []).filter((r: any) => !r.from).map((r: any) => ({ policy: p.inputs.metadata.name, ports: r.ports })));
+    expect(open).toEqual([{ policy: "nginx-ingress", ports: [{ port: 8080, protocol: "TCP" }] }]);
     for (const p of policies) {
-      const internal = p.inputs.spec.ingress.filter((r: any) => r.from);
-      const open = p.inputs.spec.ingress.filter((r: any) => !r.from);
-      for (const r of internal) expect(r.from).toEqual([{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": "rtdw" } } }]);
-      // Only the tracking collector's HTTP port is open beyond the platform.
-      if (open.length) {
-        expect(p.inputs.metadata.labels["app.kubernetes.io/name"]).toBe("nginx");
-        expect(open).toEqual([{ ports: [{ port: 8080, protocol: "TCP" }] }]);
-      }
+      for (const r of p.inputs.spec.ingress ?? []) for (const f of r.from ?? []) expect(f.podSelector.matchLabels["app.kubernetes.io/instance"]).toBe(run.cfg.stack);
     }
   });
 });

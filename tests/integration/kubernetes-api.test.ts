@@ -1,0 +1,352 @@
+import { FLINK_PORTS } from "../../components/flink/cluster";
+import { STARROCKS_PORTS } from "../../components/starrocks/starrocks";
+import { NETPOL_JUDGE_BIN } from "../../sandbox/install";
+import { kubeAccess } from "../../sandbox/services/kubernetes";
+import { serviceContext } from "../../sandbox/services/types";
+import {
+  AccessQuestion,
+  admitPods,
+  ApiServer,
+  apply,
+  applyAll,
+  ApplyResult,
+  connect,
+  Flow,
+  FlowEnd,
+  formatQuestion,
+  judgeFlows,
+  Manifest,
+  manifests,
+  mayDo,
+  stackFileConfig,
+} from "../helpers/kube";
+import { autoName, runStack } from "../helpers/mocks";
+
+/**
+ * The test and prod stacks judged the way a cluster judges them. Every Kubernetes object the program
+ * registers (captured under Pulumi's mocks, with the stack files' own config: `pulumi up` of these
+ * stacks cannot run here, their random/docker/aws plugins cannot be built) is created by server-side
+ * apply in the sandbox's real kube-apiserver v1.37.2, whose namespace enforces Pod Security
+ * `restricted`; the pods the controllers would start are admitted by it; its authorizer answers what
+ * each ServiceAccount may do; and cyclonus' NetworkPolicy engine judges the flow matrix. There are no
+ * nodes: everything up to scheduling is real, nothing runs.
+ */
+
+const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "Job"];
+
+/** Questions every ServiceAccount is asked; what its pods need must be allowed, the rest denied. */
+function battery(ns: string): AccessQuestion[] {
+  const inNs = (resource: string, verbs: string[], extra: Partial<AccessQuestion> = {}) => verbs.map((verb) => ({ verb, resource, namespace: ns, ...extra }));
+  return [
+    ...inNs("configmaps", ["get", "list", "watch", "create", "update", "patch", "delete"]),
+    ...inNs("secrets", ["get", "list", "watch"]),
+    ...inNs("pods", ["get", "list", "watch", "create", "delete"]),
+    ...inNs("pods", ["create"], { subresource: "exec" }),
+    ...inNs("pods", ["create"], { subresource: "portforward" }),
+    ...inNs("serviceaccounts", ["create"], { subresource: "token" }),
+    ...inNs("services", ["get", "list"]),
+    ...inNs("deployments", ["create", "patch"], { group: "apps" }),
+    ...inNs("roles", ["create", "bind", "escalate"], { group: "rbac.authorization.k8s.io" }),
+    { verb: "get", resource: "configmaps", namespace: "kube-system" },
+    { verb: "list", resource: "pods", namespace: "kube-system" },
+    { verb: "get", resource: "secrets", namespace: "kube-system" },
+    ...["get", "list", "watch"].map((verb) => ({ verb, resource: "nodes" })),
+    { verb: "get", resource: "nodes", subresource: "metrics" },
+    { verb: "get", resource: "nodes", subresource: "proxy" },
+    { verb: "create", resource: "nodes", subresource: "proxy" },
+    { verb: "get", resource: "nodes", subresource: "stats" },
+    { verb: "list", resource: "namespaces" },
+    { verb: "create", resource: "clusterroles", group: "rbac.authorization.k8s.io" },
+  ];
+}
+
+const key = (q: AccessQuestion) => formatQuestion(q);
+
+/** What each ServiceAccount's pods need, per verb and resource; every other question of the battery must be denied. */
+function needs(ns: string): Record<string, AccessQuestion[]> {
+  const cm = (verbs: string[]) => verbs.map((verb) => ({ verb, resource: "configmaps", namespace: ns }));
+  return {
+    // Flink Kubernetes HA: the JobManagers elect a leader by editing ConfigMaps ...
+    "flink-jobmanager": cm(["get", "list", "watch", "create", "update", "patch", "delete"]),
+    // ... TaskManagers and the SQL Gateway's client find the leader by reading and watching them.
+    "flink-taskmanager": cm(["get", "list", "watch"]),
+    "flink-sql-gateway": cm(["get", "list", "watch"]),
+    // Prometheus: discovers the platform's pods, lists nodes and reads each kubelet's /metrics/cadvisor.
+    prometheus: [
+      ...["get", "list", "watch"].map((verb) => ({ verb, resource: "pods", namespace: ns })),
+      ...["get", "list", "watch"].map((verb) => ({ verb, resource: "nodes" })),
+      { verb: "get", resource: "nodes", subresource: "metrics" },
+    ],
+    // Every other pod runs as the namespace's default ServiceAccount, without a token, and may do nothing.
+    default: [],
+  };
+}
+
+/** Differences between what a ServiceAccount may do and what its pods need: empty when exact. */
+async function rbacProblems(api: ApiServer, sa: { namespace: string; name: string }, needed: readonly AccessQuestion[]): Promise<string[]> {
+  const want = new Set(needed.map(key));
+  const problems: string[] = [];
+  for (const q of [...battery(sa.namespace), ...needed.filter((n) => !battery(sa.namespace).some((b) => key(b) === key(n)))]) {
+    const allowed = await mayDo(api, sa, q);
+    if (allowed && !want.has(key(q))) problems.push(`${sa.name} may ${key(q)}, which its pods do not need`);
+    if (!allowed && want.has(key(q))) problems.push(`${sa.name} may not ${key(q)}, which its pods need`);
+  }
+  return problems;
+}
+
+interface FlowCase {
+  readonly what: string;
+  readonly flow: Flow;
+  readonly allowed: boolean;
+}
+
+function flowProblems(judgeBin: string, policies: readonly Manifest[], cases: readonly FlowCase[]): string[] {
+  const verdicts = judgeFlows(judgeBin, policies, cases.map((c) => c.flow));
+  return cases.flatMap((c, i) => {
+    const v = verdicts[i];
+    const allowed = v.ingress && v.egress;
+    if (allowed === c.allowed) return [];
+    const why = allowed ? `allowed by ${[...v.egressBy, ...v.ingressBy].join(", ") || "no policy selecting either end"}` : `denied on ${[!v.egress && "egress", !v.ingress && "ingress"].filter(Boolean).join(" and ")}`;
+    return [`${c.what}: expected ${c.allowed ? "allowed" : "denied"}, ${why}`];
+  });
+}
+
+describe.each(["test", "prod"])("%s stack in a real Kubernetes API server (no nodes: everything up to scheduling)", (stack) => {
+  let api: ApiServer;
+  let objects: Manifest[];
+  let applied: ApplyResult[];
+  let ns: string;
+  let pods: (name: string) => FlowEnd;
+  let cases: FlowCase[];
+  const access = kubeAccess(serviceContext());
+
+  beforeAll(async () => {
+    const run = await runStack(stack, { ...stackFileConfig(stack) });
+    ns = run.cfg.namespace;
+    objects = manifests(run.registered, (n) => autoName(stack, n));
+    api = connect(access.kubeconfig);
+    applied = await applyAll(api, objects.filter((o) => !WORKLOAD_KINDS.includes(o.kind)));
+    applied.push(...(await applyAll(api, objects.filter((o) => WORKLOAD_KINDS.includes(o.kind)))));
+
+    const labelsOf = (name: string): Record<string, string> => {
+      const w = objects.find((o) => WORKLOAD_KINDS.includes(o.kind) && (o as { spec?: { template?: { metadata?: { labels?: Record<string, string> } } } }).spec?.template?.metadata?.labels?.["app.kubernetes.io/name"] === name);
+      const labels = (w as { spec?: { template?: { metadata?: { labels?: Record<string, string> } } } } | undefined)?.spec?.template?.metadata?.labels;
+      if (!labels) throw new Error(`the ${stack} stack runs no workload named ${name}`);
+      return labels;
+    };
+    pods = (name) => ({ pod: labelsOf(name), namespace: ns });
+    cases = flowMatrix(stack, ns, pods, run.cfg.source.port, run.cfg.objectStore.kind);
+  });
+
+  it("accepts every object the stack registers (schema, defaults, admission), with no warnings", () => {
+    expect(applied.length).toBeGreaterThan(80);
+    expect(applied.filter((r) => !r.accepted).map((r) => `${r.object}: ${r.message}`)).toEqual([]);
+    expect(applied.filter((r) => r.warnings.length).map((r) => `${r.object}: ${r.warnings.join("; ")}`)).toEqual([]);
+  });
+
+  it("creates the namespace enforcing Pod Security restricted", async () => {
+    const n = await api.core.readNamespace(ns);
+    expect(n.body.metadata?.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  });
+
+  it("admits every pod its Deployments, StatefulSets and Jobs would start under restricted", async () => {
+    const workloads = objects.filter((o) => WORKLOAD_KINDS.includes(o.kind));
+    const results = await admitPods(api, workloads);
+    expect(results.length).toBe(workloads.length);
+    expect(results.filter((r) => !r.accepted).map((r) => `${r.object}: ${r.message}`)).toEqual([]);
+  });
+
+  it("refuses a pod that runs as root: the admission check fails on a broken pod", async () => {
+    const tm = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "flink-taskmanager")!;
+    const broken = JSON.parse(JSON.stringify(tm)) as Manifest & { spec: { template: { spec: { securityContext: Record<string, unknown>; containers: { securityContext: Record<string, unknown> }[] } } } };
+    broken.spec.template.spec.securityContext = { ...broken.spec.template.spec.securityContext, runAsNonRoot: false, runAsUser: 0 };
+    broken.spec.template.spec.containers[0].securityContext = { ...broken.spec.template.spec.containers[0].securityContext, allowPrivilegeEscalation: true };
+    const [r] = await admitPods(api, [broken]);
+    expect(r.accepted).toBe(false);
+    expect(r.message).toMatch(/violates PodSecurity "restricted:latest"/);
+    expect(r.message).toMatch(/runAsNonRoot != false|runAsUser=0/);
+    expect(r.message).toMatch(/allowPrivilegeEscalation != false/);
+  });
+
+  it("grants each ServiceAccount what its pods need and nothing more (SubjectAccessReview per verb and resource)", async () => {
+    const accounts = objects.filter((o) => o.kind === "ServiceAccount");
+    const owners = accounts.map((sa) => sa.metadata.labels?.["app.kubernetes.io/name"]).sort();
+    expect(owners).toEqual(["flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "prometheus"]);
+    // Pods get a token only where they call the API.
+    for (const w of objects.filter((o) => WORKLOAD_KINDS.includes(o.kind))) {
+      const spec = (w as unknown as { spec: { template: { spec: { serviceAccountName?: string; automountServiceAccountToken?: boolean } } } }).spec.template.spec;
+      expect({ workload: w.metadata.name, token: spec.automountServiceAccountToken }).toEqual({ workload: w.metadata.name, token: !!spec.serviceAccountName });
+    }
+    const need = needs(ns);
+    const problems: string[] = [];
+    for (const sa of accounts) problems.push(...(await rbacProblems(api, { namespace: ns, name: sa.metadata.name }, need[sa.metadata.labels!["app.kubernetes.io/name"]])));
+    problems.push(...(await rbacProblems(api, { namespace: ns, name: "default" }, need.default)));
+    expect(problems).toEqual([]);
+  });
+
+  it("catches a role that grants nodes/proxy: the RBAC check fails on a broken role", async () => {
+    const name = `broken-prometheus-${stack}`;
+    const role = objects.find((o) => o.kind === "ClusterRole")! as Manifest & { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+    const brokenRole = { ...role, metadata: { name }, rules: [...role.rules, { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] }] };
+    for (const o of [
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: ns } },
+      brokenRole,
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name }, subjects: [{ kind: "ServiceAccount", name, namespace: ns }] },
+    ] as Manifest[]) {
+      expect((await apply(api, o)).accepted).toBe(true);
+    }
+    const clusterPart = needs(ns).prometheus.filter((q) => !q.namespace);
+    const problems = await rbacProblems(api, { namespace: ns, name }, clusterPart);
+    expect(problems).toEqual([`${name} may get nodes/proxy (cluster), which its pods do not need`]);
+  });
+
+  it("allows every flow the platform needs and denies the ones that must not work (cyclonus v0.5.6)", () => {
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+    expect(cases.filter((c) => c.allowed).length).toBeGreaterThan(40);
+    expect(cases.filter((c) => !c.allowed).length).toBeGreaterThan(20);
+    expect(flowProblems(NETPOL_JUDGE_BIN, policies, cases)).toEqual([]);
+  });
+
+  it("catches a broken policy: the matrix fails when TaskManagers lose their data port or the JobManager is opened to all", () => {
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+    const noData = policies.map((p) => {
+      if (p.metadata.name !== "flink-taskmanager-ingress") return p;
+      const q = JSON.parse(JSON.stringify(p)) as Manifest & { spec: { ingress: { ports: { port: number }[] }[] } };
+      q.spec.ingress = q.spec.ingress.filter((r) => !r.ports.some((x) => x.port === FLINK_PORTS.taskData));
+      return q;
+    });
+    expect(flowProblems(NETPOL_JUDGE_BIN, noData, cases)).toEqual(["TaskManager -> TaskManager data: expected allowed, denied on ingress"]);
+    const openJm = [
+      ...policies,
+      { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "allow-all-to-jobmanager", namespace: ns }, spec: { podSelector: { matchLabels: { "app.kubernetes.io/name": "flink-jobmanager" } }, policyTypes: ["Ingress"], ingress: [{}] } } as Manifest,
+    ];
+    // Nginx and Vector stay shut out by their own egress policies; everything beyond the namespace gets in.
+    expect(flowProblems(NETPOL_JUDGE_BIN, openJm, cases)).toEqual([
+      "another namespace -> Flink REST: expected denied, allowed by allow-all-to-jobmanager",
+      "Internet -> Flink REST: expected denied, allowed by allow-all-to-jobmanager",
+    ]);
+  });
+});
+
+/**
+ * The flow matrix the README's table shows: what must work and what must not, written down here
+ * independently of the services' own declarations (from which the policies are rendered).
+ */
+function flowMatrix(stack: string, ns: string, pods: (name: string) => FlowEnd, mysqlPort: number, objectStore: "minio" | "s3"): FlowCase[] {
+  const allow = (what: string, from: FlowEnd, to: FlowEnd, port: number, protocol: "TCP" | "UDP" = "TCP"): FlowCase => ({ what, flow: { from, to, port, protocol }, allowed: true });
+  const deny = (what: string, from: FlowEnd, to: FlowEnd, port: number): FlowCase => ({ what, flow: { from, to, port }, allowed: false });
+  const jm = pods("flink-jobmanager");
+  const tm = pods("flink-taskmanager");
+  const gw = pods("flink-sql-gateway");
+  const sp = pods("streampark");
+  const fe = pods("starrocks-fe");
+  const cn = pods("starrocks-cn");
+  const internet: FlowEnd = { ip: "203.0.113.7" };
+  const dns: FlowEnd = { pod: { "k8s-app": "kube-dns" }, namespace: "kube-system" };
+  const otherNs: FlowEnd = { pod: { app: "intruder" }, namespace: "other-team" };
+  const businessMysql: FlowEnd = { ip: "198.51.100.20" };
+  const businessMysqlInCluster: FlowEnd = { pod: { app: "mysql" }, namespace: "shop" };
+  const objectStoreEnd: FlowEnd = objectStore === "minio" ? pods("minio") : { ip: "52.219.170.10" };
+  const objectStorePort = objectStore === "minio" ? 9000 : 443;
+  const kubeApi: FlowEnd = { ip: "10.0.0.10" };
+
+  const cases: FlowCase[] = [
+    allow("TaskManager -> TaskManager data", tm, tm, FLINK_PORTS.taskData),
+    allow("JobManager -> TaskManager RPC", jm, tm, FLINK_PORTS.taskRpc),
+    allow("JobManager -> TaskManager metric query service", jm, tm, FLINK_PORTS.queryService),
+    allow("TaskManager -> JobManager RPC", tm, jm, FLINK_PORTS.rpc),
+    allow("TaskManager -> JobManager blob", tm, jm, FLINK_PORTS.blob),
+    allow("SQL Gateway -> JobManager REST", gw, jm, FLINK_PORTS.rest),
+    allow("StreamPark -> JobManager REST", sp, jm, FLINK_PORTS.rest),
+    allow("jobs (TaskManager) -> Kafka", tm, pods("kafka"), 9092),
+    allow("jobs (JobManager: split enumerators) -> Kafka", jm, pods("kafka"), 9092),
+    allow("jobs -> object store", tm, objectStoreEnd, objectStorePort),
+    allow("JobManager -> object store (checkpoints, HA)", jm, objectStoreEnd, objectStorePort),
+    allow("SQL Gateway -> object store (catalog)", gw, objectStoreEnd, objectStorePort),
+    allow("jobs -> PostgreSQL (Paimon catalog, quality)", tm, pods("postgres"), 5432),
+    allow("SQL Gateway -> PostgreSQL (Paimon catalog)", gw, pods("postgres"), 5432),
+    allow("jobs -> StarRocks FE Stream Load", tm, fe, STARROCKS_PORTS.feHttp),
+    allow("jobs -> StarRocks FE query", tm, fe, STARROCKS_PORTS.feQuery),
+    allow("jobs -> StarRocks CN Stream Load (redirect)", tm, cn, STARROCKS_PORTS.cnHttp),
+    allow("jobs -> business MySQL (beyond the cluster)", tm, businessMysql, mysqlPort),
+    allow("CDC enumerator (JobManager) -> business MySQL", jm, businessMysql, mysqlPort),
+    allow("jobs -> business MySQL (another namespace)", tm, businessMysqlInCluster, mysqlPort),
+    allow("JobManager -> Kubernetes API (HA)", jm, kubeApi, 6443),
+    allow("TaskManager -> Kubernetes API (HA leader retrieval)", tm, kubeApi, 443),
+    allow("StreamPark -> PostgreSQL", sp, pods("postgres"), 5432),
+    allow("Internet -> Nginx /sa", internet, pods("nginx"), 8080),
+    allow("another namespace (ingress controller) -> Nginx /sa", otherNs, pods("nginx"), 8080),
+    allow("Nginx -> Vector", pods("nginx"), pods("vector"), 8687),
+    allow("Vector -> Kafka", pods("vector"), pods("kafka"), 9092),
+    allow("Vector -> Redis (CORE whitelist)", pods("vector"), pods("redis"), 6379),
+    allow("Grafana -> Prometheus", pods("grafana"), pods("prometheus"), 9090),
+    allow("Grafana -> PostgreSQL (its database)", pods("grafana"), pods("postgres"), 5432),
+    allow("Grafana -> StarRocks FE query", pods("grafana"), fe, STARROCKS_PORTS.feQuery),
+    allow("Prometheus -> Alertmanager", pods("prometheus"), pods("alertmanager"), 9093),
+    allow("Prometheus -> kubelets (cAdvisor)", pods("prometheus"), { ip: "10.0.1.5" }, 10250),
+    allow("Alertmanager -> webhooks", pods("alertmanager"), internet, 443),
+    allow("StarRocks FE -> CN heartbeat", fe, cn, STARROCKS_PORTS.cnHeartbeat),
+    allow("StarRocks FE -> CN brpc", fe, cn, STARROCKS_PORTS.cnBrpc),
+    allow("StarRocks CN -> FE RPC", cn, fe, STARROCKS_PORTS.feRpc),
+    allow("StarRocks CN -> FE starmgr", cn, fe, STARROCKS_PORTS.feMeta),
+    allow("StarRocks CN -> CN exchange", cn, cn, STARROCKS_PORTS.cnBrpc),
+    allow("StarRocks FE -> FE edit log", fe, fe, STARROCKS_PORTS.feEditLog),
+    allow("StarRocks -> object store", cn, objectStoreEnd, objectStorePort),
+    allow("Kafka -> Kafka replication", pods("kafka"), pods("kafka"), 9092),
+    allow("Kafka -> Kafka controller quorum", pods("kafka"), pods("kafka"), 9093),
+    allow("exporters -> PostgreSQL", pods("postgres-exporter"), pods("postgres"), 5432),
+    allow("exporters -> Redis", pods("redis-exporter"), pods("redis"), 6379),
+    allow("exporters -> Kafka", pods("kafka-exporter"), pods("kafka"), 9092),
+    allow("exporters -> Nginx status", pods("nginx-exporter"), pods("nginx"), 8081),
+    // Every metrics port Prometheus scrapes.
+    ...[
+      ["flink-jobmanager", FLINK_PORTS.metrics],
+      ["flink-taskmanager", FLINK_PORTS.metrics],
+      ["starrocks-fe", STARROCKS_PORTS.feHttp],
+      ["starrocks-cn", STARROCKS_PORTS.cnHttp],
+      ["vector", 9598],
+      ["grafana", 3000],
+      ["alertmanager", 9093],
+      ["postgres-exporter", 9187],
+      ["redis-exporter", 9121],
+      ["kafka-exporter", 9308],
+      ["nginx-exporter", 9113],
+      ...(objectStore === "minio" ? [["minio", 9000]] : []),
+    ].map(([svc, port]) => allow(`Prometheus -> ${svc} metrics`, pods("prometheus"), pods(svc as string), port as number)),
+    // Tasks reach what they set up.
+    allow("postgres-bootstrap -> PostgreSQL", pods("postgres-bootstrap"), pods("postgres"), 5432),
+    allow("kafka-topics -> Kafka", pods("kafka-topics"), pods("kafka"), 9092),
+    allow("starrocks-bootstrap -> StarRocks FE query", pods("starrocks-bootstrap"), fe, STARROCKS_PORTS.feQuery),
+    // DNS for everyone.
+    ...["flink-taskmanager", "vector", "nginx", "grafana", "prometheus", "starrocks-cn", "kafka-topics"].map((svc) => allow(`${svc} -> DNS`, pods(svc), dns, 53, "UDP")),
+
+    // What must not work.
+    ...(
+      [
+        ["Flink REST", jm, FLINK_PORTS.rest],
+        ["SQL Gateway", gw, FLINK_PORTS.sqlGateway],
+        ["PostgreSQL", pods("postgres"), 5432],
+        ["Redis", pods("redis"), 6379],
+        ["Kafka", pods("kafka"), 9092],
+      ] as [string, FlowEnd, number][]
+    ).flatMap(([name, end, port]) => [
+      deny(`Nginx -> ${name}`, pods("nginx"), end, port),
+      deny(`another namespace -> ${name}`, otherNs, end, port),
+      deny(`Internet -> ${name}`, internet, end, port),
+      ...(["Redis", "Kafka"].includes(name) ? [] : [deny(`Vector -> ${name}`, pods("vector"), end, port)]),
+    ]),
+    deny("Grafana -> Flink REST", pods("grafana"), jm, FLINK_PORTS.rest),
+    deny("Prometheus -> PostgreSQL", pods("prometheus"), pods("postgres"), 5432),
+    deny("jobs -> Redis", tm, pods("redis"), 6379),
+    deny("Vector -> Internet", pods("vector"), internet, 443),
+    deny("Nginx -> Internet", pods("nginx"), internet, 443),
+    deny("TaskManager -> another namespace's pods on other ports", tm, otherNs, 8080),
+    deny("Internet -> Grafana", internet, pods("grafana"), 3000),
+    deny("Internet -> StarRocks FE query", internet, fe, STARROCKS_PORTS.feQuery),
+    ...(objectStore === "minio" ? [deny("Flink -> MinIO console", tm, pods("minio"), 9001), deny("Vector -> MinIO", pods("vector"), pods("minio"), 9000)] : []),
+    deny("JobManager HA pod -> SQL Gateway", jm, gw, FLINK_PORTS.sqlGateway),
+  ];
+  void stack;
+  void ns;
+  return cases;
+}
