@@ -9,6 +9,11 @@ CREATE CATALOG rtdw WITH (
   'jdbc.password' = '${secret:paimon.password}',
   'catalog-key' = 'rtdw',
   'lock.enabled' = 'true',
+  -- A commit holds the lock for well under a second. A writer killed while holding it (a crashed
+  -- TaskManager, a disaster rebuild) leaves its row behind, which expires after this timeout; with
+  -- Paimon's default (8 min) every committer after the crash waits, and Flink kills a TaskManager
+  -- whose cancelled task stays stuck for 180 s. One minute bounds the wait below that.
+  'lock-acquire-timeout' = '1 min',
   'warehouse' = '${paimon.warehouse}',
   's3.endpoint' = '${s3.endpoint}',
   's3.access-key' = '${s3.accessKey}',

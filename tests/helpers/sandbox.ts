@@ -34,6 +34,7 @@ export function paimonCatalogSql(name: string, catalogKey: string, warehousePath
   'jdbc.password' = '${credentials.postgres.paimon.password}',
   'catalog-key' = '${catalogKey}',
   'lock.enabled' = 'true',
+  'lock-acquire-timeout' = '1 min',
   'warehouse' = 's3://${os.buckets.warehouse}/${warehousePath}',
   's3.endpoint' = '${os.endpoint}',
   's3.access-key' = '${credentials.objectStore.accessKey}',
