@@ -3,7 +3,7 @@ import { StackConfig } from "../config";
 import { BuiltImage } from "../platform/image";
 import { portOf, ServiceSpec, Target } from "../platform/service";
 import { renderNginxConf } from "./nginx";
-import { renderVectorConfig } from "./vector";
+import { NGINX_SYSLOG_PORT, renderVectorConfig } from "./vector";
 import { nginxExporter, SCRAPE_USER } from "../observability/exporters";
 import { password } from "../secrets";
 
@@ -44,6 +44,7 @@ export class Collector extends pulumi.ComponentResource {
           redisPort,
           dataDir: "/var/lib/vector",
           metricsUser: SCRAPE_USER,
+          limits: cfg.collector,
         }),
       );
     const vector: ServiceSpec = {
@@ -54,6 +55,7 @@ export class Collector extends pulumi.ComponentResource {
         { name: "http", port: 8687 },
         { name: "api", port: 8686 },
         { name: "metrics", port: 9598 },
+        { name: "syslog", port: NGINX_SYSLOG_PORT, protocol: "UDP" },
       ],
       secretEnv: { KAFKA_PASSWORD: args.kafka.password, REDISCLI_AUTH: args.redis.password, METRICS_PASSWORD: vectorScrapePassword },
       configFiles: [{ dir: "/etc/vector", files: { "vector.yaml": vectorConf } }],
@@ -75,11 +77,14 @@ export class Collector extends pulumi.ComponentResource {
         listen: "8080",
         statusListen: "8081",
         upstream: `${h}:8687`,
+        syslog: `${h}:${NGINX_SYSLOG_PORT}`,
         accessLog: "/dev/stdout",
         errorLog: "/dev/stderr",
         pidFile: "/tmp/nginx.pid",
         tempDir: "/tmp",
         trustedProxies: args.trustedProxies ?? ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+        limits: cfg.collector,
+        workers: cfg.sizing.nginx.cpuLimit,
       }),
     );
     const nginx: ServiceSpec = {
@@ -95,7 +100,10 @@ export class Collector extends pulumi.ComponentResource {
       sizing: cfg.sizing.nginx,
       readiness: { http: { path: "/healthz", port: 8080 } },
       security: { runAsUser: 101, runAsGroup: 101, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
-      connectsTo: [{ service: "vector", port: "http" }],
+      connectsTo: [
+        { service: "vector", port: "http" },
+        { service: "vector", port: "syslog" },
+      ],
     };
     const nginxSvc = args.target.deployService(nginx, this, vectorSvc.resources);
     this.url = pulumi.interpolate`http://${nginxSvc.host}:${portOf(nginx, "http")}/sa`;

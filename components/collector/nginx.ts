@@ -1,3 +1,5 @@
+import { CollectorLimits } from "./limits";
+
 /**
  * The Nginx side of the tracking collector, rendered for both the stacks and the sandbox. Nginx
  * answers the Sensors SDKs at /sa, /sa.gif and /debug (GET data=..., POST data/data_list with
@@ -18,17 +20,47 @@ export interface NginxConfigOptions {
   /** Access log target ("/dev/stdout" in a container). */
   readonly accessLog: string;
   readonly errorLog: string;
+  /** Also send each access-log line to Vector's syslog source (host:port, UDP), which counts the answers. */
+  readonly syslog?: string;
   readonly pidFile: string;
   /** Writable temp folder for bodies and proxy buffers. */
   readonly tempDir: string;
   /** Load balancer CIDRs whose X-Forwarded-For is trusted for the client address. */
   readonly trustedProxies: readonly string[];
-  readonly maxBodyKiB?: number;
+  /** Body size, rate and connection limits (rtdw:collector). */
+  readonly limits: CollectorLimits;
+  /** Worker processes: the container's CPU limit rounded up (a pod's "auto" would count the node's CPUs). */
+  readonly workers: number;
 }
 
 export function renderNginxConf(o: NginxConfigOptions): string {
-  const body = o.maxBodyKiB ?? 1024;
-  return `worker_processes auto;
+  const l = o.limits;
+  const body = l.maxBodyKiB;
+  // What Vector is told when Nginx could not read a request: it becomes one dead-letter record.
+  const rejected = (reason: string, detail: string) => `
+      internal;
+      add_header Access-Control-Allow-Origin "*" always;
+
+      # The query string (project, token) stays: the record says whose request it was.
+      rewrite ^ /rejected break;
+      proxy_http_version 1.1;
+      proxy_method POST;
+      proxy_pass_request_body off;
+      proxy_set_body "rtdw_rejected=${reason}&${detail}";
+      proxy_set_header Content-Type "application/x-www-form-urlencoded";
+      proxy_set_header Connection "";
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Request-Time $msec;
+      proxy_set_header X-Request-Id $request_id;
+      proxy_set_header X-Rtdw-Rejected "${reason}";
+      proxy_connect_timeout 2s;
+      proxy_read_timeout 5s;
+      proxy_pass http://vector;
+      proxy_intercept_errors on;
+      error_page 400 404 405 413 415 422 = @accepted;
+      error_page 500 502 503 504 = @retry;`;
+  return `worker_processes ${Math.max(1, Math.ceil(o.workers))};
+worker_rlimit_nofile 16384;
 pid ${o.pidFile};
 error_log ${o.errorLog} warn;
 events { worker_connections 4096; }
@@ -50,6 +82,19 @@ http {
   client_max_body_size ${body}k;
   client_body_buffer_size ${body}k;
   client_body_in_single_buffer on;
+  # A GET carries its batch in the query string (the JS SDK's sa.gif): room for what a body may hold.
+  large_client_header_buffers 4 ${Math.min(body, 256)}k;
+  client_header_timeout 10s;
+  client_body_timeout 10s;
+  send_timeout 10s;
+
+  # Per client address (after X-Forwarded-For from trusted proxies): a request rate with a burst, and
+  # open connections. Past either, 503 + Retry-After, which the SDKs retry. 32 MB of state holds
+  # about half a million addresses; when full, new addresses are refused the same way.
+  limit_req_zone $binary_remote_addr zone=sdk_rate:32m rate=${l.requestsPerSecond}r/s;
+  limit_conn_zone $binary_remote_addr zone=sdk_conn:32m;
+  limit_req_status 503;
+  limit_conn_status 503;
 
 ${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
   real_ip_header X-Forwarded-For;
@@ -65,6 +110,7 @@ ${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
   }
   log_format sensors escape=json '{"recv_time":"$msec","request_id":"$request_id","client_net":"$client_net",'
     '"method":"$request_method","uri":"$uri","project":"$arg_project","status":$status,"upstream_status":"$upstream_status",'
+    '"limit_req":"$limit_req_status","limit_conn":"$limit_conn_status",'
     '"request_bytes":$request_length,"response_bytes":$bytes_sent,"request_time":$request_time,"upstream_time":"$upstream_response_time"}';
 
   # Vector's http_server source makes no event from a request without a body (vectordotdev/vector
@@ -89,10 +135,15 @@ ${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
     # At the server level, so requests finished in @accepted or @retry are logged the same way (a
     # location's access_log does not follow an error_page redirect: they went to nginx's compiled-in
     # default log in the combined format, query string and full address included).
-    access_log ${o.accessLog} sensors;
+    access_log ${o.accessLog} sensors;${o.syslog ? `
+    access_log syslog:server=${o.syslog},tag=rtdw_nginx,nohostname sensors;` : ""}
     # Nginx's error messages quote the request line, query string included: only critical ones are
     # kept; an unreachable Vector shows as upstream_status and 503s in the access log and metrics.
     error_log ${o.errorLog} crit;
+    # A request line too long to read (a GET batch past the limit): a dead-letter record, not a 414.
+    error_page 414 = /rtdw-rejected-uri;
+    # A notice's own outcome (from Vector) must still map to 200 or 503: error pages inside an error page.
+    recursive_error_pages on;
 
     location = /healthz { access_log off; return 200 "ok\\n"; }
 
@@ -102,6 +153,10 @@ ${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
       add_header Access-Control-Allow-Headers "Content-Type, Dry-Run" always;
       add_header Access-Control-Max-Age "86400" always;
       if ($request_method = OPTIONS) { return 204; }
+      limit_req zone=sdk_rate burst=${l.burst} nodelay;
+      limit_conn sdk_conn ${l.connectionsPerClient};
+      # A body past the limit is not read: Vector records that it came, how big it was, and why it was not read.
+      error_page 413 = /rtdw-rejected-body?$args;
 
       proxy_http_version 1.1;
       proxy_method POST;
@@ -111,13 +166,21 @@ ${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
       proxy_set_header X-Real-IP $remote_addr;
       proxy_set_header X-Request-Time $msec;
       proxy_set_header X-Request-Id $request_id;
+      # Only Nginx may say a request was rejected.
+      proxy_set_header X-Rtdw-Rejected "";
       proxy_connect_timeout 2s;
       proxy_read_timeout 5s;
       proxy_pass http://vector;
       # Whatever Vector says, the SDK hears 200 or 503: a 4xx would make it drop the batch.
       proxy_intercept_errors on;
-      error_page 400 404 405 413 415 422 = @accepted;
+      error_page 400 404 405 415 422 = @accepted;
       error_page 500 502 503 504 = @retry;
+    }
+    # Error pages by URI, not by name: a request whose line could not be read has no URI to keep.
+    location = /rtdw-rejected-body {${rejected("body_too_large", "bytes=$content_length&limit=" + body * 1024)}
+      # Vector's own 413 (it has no body limit of its own) would land here too, and be recorded as too large.
+    }
+    location = /rtdw-rejected-uri {${rejected("uri_too_long", "limit=" + Math.min(body, 256) * 1024)}
     }
     location @accepted { add_header Access-Control-Allow-Origin "*" always; return 200; }
     location @retry { add_header Access-Control-Allow-Origin "*" always; add_header Retry-After "5" always; return 503; }

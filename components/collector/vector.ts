@@ -1,12 +1,46 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { CollectorLimits, DEFAULT_COLLECTOR_LIMITS, maxGzipBytes } from "./limits";
 
 export const SENSORS_VRL = fs.readFileSync(path.join(__dirname, "sensors.vrl"), "utf8");
 
-/** The VRL program with or without the GeoIP lookup (Vector refuses a config naming a missing table). */
-export function sensorsVrl(geoip: boolean): string {
-  return SENSORS_VRL.replace("#GEOIP# ", geoip ? "" : "# GeoIP off: ");
+/** The VRL program with or without the GeoIP lookup (Vector refuses a config naming a missing table), with the collector's limits. */
+export function sensorsVrl(geoip: boolean, limits: CollectorLimits = DEFAULT_COLLECTOR_LIMITS): string {
+  return SENSORS_VRL.replace("#GEOIP# ", geoip ? "" : "# GeoIP off: ")
+    .replaceAll("#MAX_GZIP_BYTES#", String(maxGzipBytes(limits)))
+    .replaceAll("#MAX_DECOMPRESSED#", String(limits.maxDecompressedKiB * 1024))
+    .replaceAll("#MAX_EVENTS#", String(limits.maxEventsPerBatch));
+}
+
+/** Where Vector receives Nginx's access log (syslog over UDP). */
+export const NGINX_SYSLOG_PORT = 5514;
+
+/**
+ * One Nginx access-log line (the sensors format) -> the labels of rtdw_collector_responses_total:
+ * the status the client got and, for a 503, who refused (rate or connection limit, or the upstream).
+ */
+export const NGINX_RESPONSE_VRL = `l = object!(parse_json!(string!(.message)))
+status = to_string(l.status) ?? "unknown"
+refused_by = "none"
+if l.limit_req == "REJECTED" || l.limit_req == "REJECTED_DRY_RUN" {
+  refused_by = "rate_limit"
+} else if l.limit_conn == "REJECTED" || l.limit_conn == "REJECTED_DRY_RUN" {
+  refused_by = "connection_limit"
+} else if status == "503" {
+  refused_by = "upstream"
+}
+. = {"status": status, "refused_by": refused_by}`;
+
+/**
+ * The most of a payload a dead-letter record keeps: Kafka refuses records over 1 MB by default, and a
+ * record it refuses would fail the request over and over (the SDK retries a 503 forever).
+ */
+export const DEAD_LETTER_RAW_MAX_BYTES = 512 * 1024;
+
+/** VRL: `raw` = the payload, cut to DEAD_LETTER_RAW_MAX_BYTES; `raw_bytes` = its full size. */
+function keepRaw(expr: string): string {
+  return `raw = ${expr}\nraw_bytes = length(raw)\nif raw_bytes > ${DEAD_LETTER_RAW_MAX_BYTES} { raw = slice!(raw, 0, ${DEAD_LETTER_RAW_MAX_BYTES}) }`;
 }
 
 export interface VectorConfigOptions {
@@ -21,6 +55,8 @@ export interface VectorConfigOptions {
   readonly dataDir: string;
   /** The user Prometheus scrapes Vector's metrics as; the password is ${METRICS_PASSWORD}. */
   readonly metricsUser: string;
+  /** Decompression and batch caps (rtdw:collector). */
+  readonly limits?: CollectorLimits;
 }
 
 /**
@@ -55,7 +91,7 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
         address: "0.0.0.0:8687",
         decoding: { codec: "bytes" },
         query_parameters: ["data", "data_list", "gzip", "ext", "project", "token"],
-        headers: ["X-Real-IP", "X-Request-Time", "X-Request-Id", "User-Agent", "Content-Type"],
+        headers: ["X-Real-IP", "X-Request-Time", "X-Request-Id", "User-Agent", "Content-Type", "X-Rtdw-Rejected"],
         strict_path: false,
         path: "/",
       },
@@ -66,6 +102,9 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
         command: ["sh", "-c", `redis-cli --no-auth-warning -h ${o.redisHost} -p ${o.redisPort} --scan --pattern 'user_whitelist:*'`],
       },
       vector_metrics: { type: "internal_metrics" },
+      // Nginx's access log lines (syslog over UDP: Nginx never waits for it), to count every answer,
+      // the ones Nginx gave without asking Vector (rate and connection limits) included.
+      nginx_log: { type: "syslog", mode: "udp", address: `0.0.0.0:${NGINX_SYSLOG_PORT}` },
     },
     transforms: {
       whitelist_entries: {
@@ -76,7 +115,7 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
       sensors_decode: {
         type: "remap",
         inputs: ["sensors_http"],
-        source: sensorsVrl(!!o.geoipDatabase),
+        source: sensorsVrl(!!o.geoipDatabase, o.limits),
         drop_on_error: true,
         drop_on_abort: true,
         reroute_dropped: true,
@@ -86,16 +125,27 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
         inputs: ["sensors_decode"],
         route: { valid: "!exists(._reason)", invalid: "exists(._reason)" },
       },
+      nginx_responses: {
+        type: "remap",
+        inputs: ["nginx_log"],
+        source: NGINX_RESPONSE_VRL,
+        drop_on_error: true,
+      },
+      nginx_metrics: {
+        type: "log_to_metric",
+        inputs: ["nginx_responses"],
+        metrics: [{ type: "counter", field: "status", name: "collector_responses_total", namespace: "rtdw", tags: { status: "{{status}}", refused_by: "{{refused_by}}" } }],
+      },
       // A request that could not be decoded at all: the raw request and the error, whole.
       request_dead_letter: {
         type: "remap",
         inputs: ["sensors_decode.dropped"],
-        source: '. = {"reason": %vector.dropped.message || "undecodable request", "raw": encode_json(.), "recv_time": to_unix_timestamp(now(), unit: "milliseconds")}',
+        source: `${keepRaw("encode_json(.)")}\n. = {"reason": %vector.dropped.message || "undecodable request", "raw": raw, "raw_bytes": raw_bytes, "project": .project, "recv_time": to_unix_timestamp(now(), unit: "milliseconds")}`,
       },
       event_dead_letter: {
         type: "remap",
         inputs: ["sensors_route.invalid"],
-        source: '. = {"reason": ._reason, "raw": .raw, "distinct_id": .distinct_id, "recv_time": .recv_time, "ip": .ip}',
+        source: `${keepRaw("string(.raw) ?? \"\"")}\n. = {"reason": ._reason, "raw": raw, "raw_bytes": raw_bytes, "distinct_id": .distinct_id, "project": .project, "recv_time": .recv_time, "ip": .ip}`,
       },
     },
     sinks: {
@@ -103,7 +153,7 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
       dead_letter_kafka: { ...kafka, inputs: ["request_dead_letter", "event_dead_letter", "sensors_route._unmatched"], topic: o.deadLetterTopic },
       metrics: {
         type: "prometheus_exporter",
-        inputs: ["vector_metrics"],
+        inputs: ["vector_metrics", "nginx_metrics"],
         address: "0.0.0.0:9598",
         auth: { strategy: "basic", user: o.metricsUser, password: "${METRICS_PASSWORD}" },
       },

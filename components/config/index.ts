@@ -1,3 +1,4 @@
+import { collectorLimitProblems, CollectorLimits, DEFAULT_COLLECTOR_LIMITS } from "../collector/limits";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { formatMemory, parseCpu, parseMemoryMiB } from "./quantities";
@@ -56,6 +57,8 @@ export interface StackConfig {
   readonly jobs: readonly JobSpec[];
   readonly flink: FlinkScaling & FlinkSizing;
   readonly kafkaTopics: Readonly<Record<TopicClass, TopicSettings>>;
+  /** The public collector's limits and what happens past each (components/collector/limits.ts). */
+  readonly collector: CollectorLimits;
   /** How FlinkSqlJob submits jobs: the SQL Gateway + JobManager REST, or StreamPark's API. */
   readonly jobBackend: "sql-gateway" | "streampark";
   /** Which evaluates the alerts and notifies the teams: Prometheus with Alertmanager, or Grafana. The other holds the same rules, silent. */
@@ -80,7 +83,7 @@ export class ConfigError extends Error {
 
 const NUMBER_KEYS = new Set(["savepointRetentionDays"]);
 const BOOLEAN_KEYS = new Set(["protectStateful"]);
-const OBJECT_KEYS = new Set(["source", "jobRestartNonces", "sizing", "volumes", "images", "flink", "kafkaTopics"]);
+const OBJECT_KEYS = new Set(["source", "jobRestartNonces", "sizing", "volumes", "images", "flink", "kafkaTopics", "collector"]);
 
 /**
  * Turns the raw `<project>:<key>` strings Pulumi hands a program into typed values, validates them and
@@ -202,6 +205,16 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     if (unpaged.length) problems.push(`${key("alertWebhooks")}: on prod every team that owns alerts needs a webhook, or its alerts page nobody; missing: ${unpaged.join(", ")} (owners: ${owners.join(", ")})`);
   }
   if (p === "prod" && !raw.alertWebhooks) problems.push(`${key("alertWebhooks")}: required on prod: where each team's alerts go; set it with \`pulumi config set --secret alertWebhooks '{"ops": "https://...", "business": "...", "data": "...", "infra": "..."}'\``);
+  const c = raw.collector ?? {};
+  const collector: CollectorLimits = {
+    maxBodyKiB: c.maxBody !== undefined ? Math.round(parseMemoryMiB(c.maxBody)! * 1024) : DEFAULT_COLLECTOR_LIMITS.maxBodyKiB,
+    maxDecompressedKiB: c.maxDecompressed !== undefined ? Math.round(parseMemoryMiB(c.maxDecompressed)! * 1024) : DEFAULT_COLLECTOR_LIMITS.maxDecompressedKiB,
+    maxEventsPerBatch: c.maxEventsPerBatch ?? DEFAULT_COLLECTOR_LIMITS.maxEventsPerBatch,
+    requestsPerSecond: c.requestsPerSecond ?? DEFAULT_COLLECTOR_LIMITS.requestsPerSecond,
+    burst: c.burst ?? DEFAULT_COLLECTOR_LIMITS.burst,
+    connectionsPerClient: c.connectionsPerClient ?? DEFAULT_COLLECTOR_LIMITS.connectionsPerClient,
+  };
+  problems.push(...collectorLimitProblems(collector, key));
   for (const j of Object.keys(raw.jobRestartNonces ?? {})) {
     if (!jobs.some((x) => x.name === j)) problems.push(`${key(`jobRestartNonces.${j}`)}: no job "${j}" in sql/jobs.yaml (known: ${jobs.map((x) => x.name).join(", ")})`);
   }
@@ -230,6 +243,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     jobs,
     flink,
     kafkaTopics,
+    collector,
     jobBackend: raw.jobBackend ?? "sql-gateway",
     alertEvaluator: raw.alertEvaluator ?? "prometheus",
     timeZone: raw.timeZone ?? "Asia/Shanghai",

@@ -15,6 +15,12 @@ const memory = z
   .union([z.string(), z.number()])
   .refine((v) => parseMemoryMiB(v) !== undefined, { message: 'expected a memory quantity such as "512Mi" or "2Gi"' });
 
+/** A memory quantity within [minMiB, maxMiB]; an unparsable one is reported by `memory` itself. */
+const inRange = (v: string | number, minMiB: number, maxMiB: number) => {
+  const m = parseMemoryMiB(v);
+  return m === undefined || (m >= minMiB && m <= maxMiB);
+};
+
 const sizingOverride = z.strictObject({
   replicas: z.number().int().min(1, { message: "expected a whole number of replicas, at least 1" }).max(50).optional(),
   cpuRequest: cpu.optional(),
@@ -110,6 +116,16 @@ export const rawConfigSchema = z.strictObject({
       slotsPerTaskManager: z.number().int().min(1).max(64).optional(),
       spareSlots: z.number().int().min(0).max(256).optional(),
       checkpointIntervalMs: z.number().int().min(1000, { message: "expected at least 1000 ms" }).max(3600000).optional(),
+    })
+    .optional(),
+  collector: z
+    .strictObject({
+      maxBody: memory.refine((v) => inRange(v, 1 / 16, 64), { message: "expected a body size from 64Ki to 64Mi" }).optional(),
+      maxDecompressed: memory.refine((v) => inRange(v, 0, 1024), { message: "expected at most 1Gi" }).optional(),
+      maxEventsPerBatch: z.number().int().min(1).max(100000).optional(),
+      requestsPerSecond: z.number().int().min(1).max(1000000).optional(),
+      burst: z.number().int().min(0).max(1000000).optional(),
+      connectionsPerClient: z.number().int().min(1).max(100000).optional(),
     })
     .optional(),
   kafkaTopics: knownKeys(

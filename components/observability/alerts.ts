@@ -129,6 +129,31 @@ export const ALERTS: readonly AlertDef[] = [
     healthy: { series: [{ series: 'kafka_topic_partition_current_offset{topic="tracking.dead-letter",partition="0"}', values: "0+6x30" }], at: "20m" },
   },
   {
+    name: "TrackingCollectorRefusing",
+    action:
+      "refused_by tells who: rate_limit or connection_limit is one client (an address, or a carrier NAT) past rtdw:collector's limits, abuse or a misbehaving app, see limit_req/limit_conn in Nginx's access log; upstream means Vector could not take the requests (its health, Kafka). SDKs retry 503s, so nothing is lost yet, but devices are holding batches.",
+    expr: 'sum by (refused_by) (rate(rtdw_collector_responses_total{status="503"}[5m])) / scalar(sum(rate(rtdw_collector_responses_total[5m]))) > 0.05',
+    for: "10m",
+    severity: "warning",
+    team: "ops",
+    summary: "The tracking collector refuses {{ $value | humanizePercentage }} of requests with 503 ({{ $labels.refused_by }})",
+    fires: {
+      series: [
+        { series: 'rtdw_collector_responses_total{status="200",refused_by="none",instance="vector-0"}', values: "0+540x30" },
+        { series: 'rtdw_collector_responses_total{status="503",refused_by="rate_limit",instance="vector-0"}', values: "0+60x30" },
+      ],
+      at: "20m",
+      summary: "The tracking collector refuses 10% of requests with 503 (rate_limit)",
+    },
+    healthy: {
+      series: [
+        { series: 'rtdw_collector_responses_total{status="200",refused_by="none",instance="vector-0"}', values: "0+600x30" },
+        { series: 'rtdw_collector_responses_total{status="503",refused_by="upstream",instance="vector-0"}', values: "0+6x30" },
+      ],
+      at: "20m",
+    },
+  },
+  {
     name: "HighCpuUsage",
     action: "Check which container is busy and whether its sizing in rtdw:sizing still fits the load.",
     // cAdvisor's own series (the kubelet's, scraped by the stack's Prometheus): usage over the CFS quota.

@@ -92,7 +92,7 @@ export class DockerTarget implements Target {
         // Docker has no CPU reservation; shares give each container its requested weight under contention.
         cpuShares: Math.round(spec.sizing.cpuRequest * 1024),
         volumes,
-        ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: "127.0.0.1" })),
+        ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: "127.0.0.1", protocol: (p.protocol ?? "TCP").toLowerCase() })),
         healthcheck: {
           tests: healthTest(spec.readiness),
           interval: "10s",

@@ -162,7 +162,7 @@ export class KubernetesTarget implements Target {
       image: spec.image,
       command: spec.command ? [...spec.command] : undefined,
       args: spec.args ? [...spec.args] : undefined,
-      ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port })),
+      ports: spec.ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol ?? "TCP" })),
       env,
       volumeMounts: mounts,
       resources: {
@@ -199,7 +199,7 @@ export class KubernetesTarget implements Target {
         metadata: { name, namespace: this.namespace, labels },
         spec: {
           selector: this.selector(name),
-          ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name })),
+          ports: spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: p.protocol ?? "TCP" })),
           publishNotReadyAddresses: headless ? true : undefined,
           clusterIP: headless ? "None" : undefined,
         },

@@ -86,6 +86,7 @@ export function renderNetworkPolicies(workloads: readonly NetworkWorkload[], ctx
   }
 
   const tcp = (port: number): PolicyPort => ({ port, protocol: "TCP" });
+  const portOf = (p: PortSpec): PolicyPort => ({ port: p.port, protocol: p.protocol ?? "TCP" });
   const pods = (name: string): PolicyPeer => ({ podSelector: { matchLabels: ctx.selector(name) } });
   const policies: RenderedPolicy[] = [{ name: DEFAULT_DENY, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } }];
 
@@ -94,11 +95,11 @@ export function renderNetworkPolicies(workloads: readonly NetworkWorkload[], ctx
     const ingress: { from?: PolicyPeer[]; ports: PolicyPort[] }[] = [];
     for (const port of w.ports) {
       if (pub.has(port.name)) {
-        ingress.push({ ports: [tcp(port.port)] });
+        ingress.push({ ports: [portOf(port)] });
         continue;
       }
       const from = [...(callers.get(w.name)?.get(port.name) ?? [])].sort();
-      if (from.length) ingress.push({ from: from.map(pods), ports: [tcp(port.port)] });
+      if (from.length) ingress.push({ from: from.map(pods), ports: [portOf(port)] });
     }
     if (ingress.length) policies.push({ name: `${w.name}-ingress`, spec: { podSelector: { matchLabels: ctx.selector(w.name) }, policyTypes: ["Ingress"], ingress } });
 
@@ -107,14 +108,17 @@ export function renderNetworkPolicies(workloads: readonly NetworkWorkload[], ctx
     const egress: { to: PolicyPeer[]; ports: PolicyPort[] }[] = [
       { to: [{ namespaceSelector: { matchLabels: { [NS_LABEL]: dns.namespace } }, podSelector: { matchLabels: { ...dns.podLabels } } }], ports: [{ port: 53, protocol: "UDP" }, tcp(53)] },
     ];
-    const inStack = new Map<string, Set<number>>();
+    const inStack = new Map<string, Map<string, PolicyPort>>();
     const outside: OutsidePeer[] = [];
     for (const p of w.connectsTo) {
       if (isOutside(p)) outside.push(p);
-      else inStack.set(p.service, (inStack.get(p.service) ?? new Set<number>()).add(portOfPeer(w.name, p).port));
+      else {
+        const port = portOf(portOfPeer(w.name, p));
+        inStack.set(p.service, (inStack.get(p.service) ?? new Map<string, PolicyPort>()).set(`${port.protocol}/${port.port}`, port));
+      }
     }
     for (const [svc, ports] of [...inStack].sort(([a], [b]) => a.localeCompare(b))) {
-      egress.push({ to: [pods(svc)], ports: [...ports].sort((a, b) => a - b).map(tcp) });
+      egress.push({ to: [pods(svc)], ports: [...ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol)) });
     }
     const outsidePorts = [...new Set(outside.flatMap((o) => o.ports))].sort((a, b) => a - b);
     if (outsidePorts.length) {

@@ -12,6 +12,8 @@ export interface PortSpec {
   /** IANA-style name, also the key in DeployedService.ports (e.g. "http", "sql"). */
   readonly name: string;
   readonly port: number;
+  /** TCP unless said otherwise (syslog over UDP). */
+  readonly protocol?: "TCP" | "UDP";
 }
 
 /** A health check; adapters render it as a probe (Kubernetes) or a HEALTHCHECK (Docker). */

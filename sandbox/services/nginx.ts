@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { DEFAULT_COLLECTOR_LIMITS } from "../../components/collector/limits";
 import { renderNginxConf } from "../../components/collector/nginx";
 import { CONF, ensureDir, LOGS, RUN } from "../paths";
 import { httpGet } from "./clients";
@@ -29,6 +30,8 @@ export function nginxService({ p, dir, conf }: ServiceContext): SandboxService {
             pidFile: path.join(RUN, "nginx.pidfile"),
             tempDir: temp,
             trustedProxies: [],
+            limits: DEFAULT_COLLECTOR_LIMITS,
+            workers: 2,
           }),
       );
       fs.chmodSync(path.join(CONF, "nginx"), 0o755);

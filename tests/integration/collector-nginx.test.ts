@@ -5,6 +5,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
+import { DEFAULT_COLLECTOR_LIMITS } from "../../components/collector/limits";
 import { renderNginxConf } from "../../components/collector/nginx";
 import { LOGS } from "../../sandbox/paths";
 import { kafkaClient, sandbox } from "../helpers/sandbox";
@@ -123,7 +124,7 @@ describe("collector: Sensors SDK requests through real nginx (stack config) -> V
     expect(last).toMatchObject({ method: "POST", uri: "/sa", project: "shop", status: 200, upstream_status: "200", client_net: "127.0.0.0" });
     expect(last.request_id).toMatch(/^[0-9a-f]{32}$/);
     expect(typeof last.request_time).toBe("number");
-    expect(Object.keys(last).sort()).toEqual(["client_net", "method", "project", "recv_time", "request_bytes", "request_id", "request_time", "response_bytes", "status", "upstream_status", "upstream_time", "uri"]);
+    expect(Object.keys(last).sort()).toEqual(["client_net", "limit_conn", "limit_req", "method", "project", "recv_time", "request_bytes", "request_id", "request_time", "response_bytes", "status", "upstream_status", "upstream_time", "uri"]);
   });
 });
 
@@ -132,6 +133,8 @@ describe("collector: Sensors SDK requests through real nginx (stack config) -> V
  * of an upstream the test controls.
  */
 describe("collector: nginx (stack config) answers the SDK contract whatever the upstream does", () => {
+  // Small limits, so that each can be passed with a few requests; each test uses its own client address.
+  const LIMITS = { ...DEFAULT_COLLECTOR_LIMITS, maxBodyKiB: 64, requestsPerSecond: 20, burst: 20, connectionsPerClient: 3 };
   let nginx: ChildProcess;
   let upstream: http.Server;
   let upstreamStatus = 200;
@@ -154,7 +157,9 @@ describe("collector: nginx (stack config) answers the SDK contract whatever the 
       req.on("data", (c) => (body += c));
       req.on("end", () => {
         seen.push({ method: req.method, body, headers: req.headers, url: req.url });
-        res.writeHead(upstreamStatus).end();
+        // A slow Vector for the connection-limit test: the request stays open while it waits.
+        if (body.includes("slow")) setTimeout(() => res.writeHead(upstreamStatus).end(), 1500);
+        else res.writeHead(upstreamStatus).end();
       });
     });
     await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
@@ -171,6 +176,8 @@ describe("collector: nginx (stack config) answers the SDK contract whatever the 
       pidFile: path.join(dir, "nginx.pid"),
       tempDir: dir,
       trustedProxies: ["127.0.0.1/32"],
+      limits: LIMITS,
+      workers: 1,
     });
     fs.writeFileSync(path.join(dir, "nginx.conf"), (process.getuid?.() === 0 ? "user nobody nogroup;\n" : "") + conf);
     nginx = spawn("nginx", ["-g", "daemon off;", "-p", dir, "-c", path.join(dir, "nginx.conf")], { stdio: "inherit" });
@@ -228,6 +235,56 @@ describe("collector: nginx (stack config) answers the SDK contract whatever the 
     expect(internal.body).toMatch(/^Active connections: \d+/);
     expect((await call(`http://127.0.0.1:${port}/stub_status`)).status).toBe(404);
     expect((await call(`http://127.0.0.1:${statusPort}/sa`)).status).toBe(404);
+  });
+
+  it("tells Vector about a body over the limit instead of answering 413: the SDK hears 200, the dead-letter gets the notice", async () => {
+    seen.length = 0;
+    upstreamStatus = 200;
+    const body = `data_list=${"A".repeat(70 * 1024)}&gzip=1`;
+    const r = await call(`http://127.0.0.1:${port}/sa?project=p&token=t`, { method: "POST", body, headers: { ...FORM, "x-forwarded-for": "203.0.113.61" } });
+    expect(r.status).toBe(200);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: "POST", url: "/rejected?project=p&token=t", body: `rtdw_rejected=body_too_large&bytes=${body.length}&limit=${64 * 1024}` });
+    expect(seen[0].headers["x-rtdw-rejected"]).toBe("body_too_large");
+    expect(seen[0].headers["x-real-ip"]).toBe("203.0.113.61");
+  });
+
+  it("tells Vector about a GET whose request line is over the limit instead of answering 414", async () => {
+    seen.length = 0;
+    const r = await call(`http://127.0.0.1:${port}/sa.gif?project=p&data=${"B".repeat(80 * 1024)}`, { headers: { "x-forwarded-for": "203.0.113.62" } });
+    expect(r.status).toBe(200);
+    expect(seen.map((x) => [x.url, x.headers["x-rtdw-rejected"], x.body])).toEqual([["/rejected", "uri_too_long", `rtdw_rejected=uri_too_long&limit=${64 * 1024}`]]);
+  });
+
+  it("keeps a client from faking the rejection header", async () => {
+    seen.length = 0;
+    await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=x", headers: { ...FORM, "x-rtdw-rejected": "body_too_large", "x-forwarded-for": "203.0.113.63" } });
+    expect(seen[0].headers["x-rtdw-rejected"]).toBeUndefined();
+  });
+
+  it("refuses a client past its request rate and burst with 503 + Retry-After, and no other client", async () => {
+    upstreamStatus = 200;
+    // One after the other, so that the connection limit plays no part.
+    const burst: Awaited<ReturnType<typeof call>>[] = [];
+    for (let i = 0; i < 80; i++) burst.push(await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=x", headers: { ...FORM, "x-forwarded-for": "203.0.113.64" } }));
+    const refused = burst.filter((r) => r.status === 503);
+    expect(burst.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(LIMITS.burst);
+    expect(refused.length).toBeGreaterThan(30);
+    expect(refused.every((r) => r.headers["retry-after"] === "5" && r.headers["access-control-allow-origin"] === "*")).toBe(true);
+    expect(burst.every((r) => r.status === 200 || r.status === 503)).toBe(true);
+    const other = await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=x", headers: { ...FORM, "x-forwarded-for": "203.0.113.65" } });
+    expect(other.status).toBe(200);
+  });
+
+  it("refuses a client's connections past its limit with 503 + Retry-After while the others are in flight", async () => {
+    upstreamStatus = 200;
+    const rs = await Promise.all(
+      Array.from({ length: LIMITS.connectionsPerClient + 3 }, () =>
+        call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=slow", headers: { ...FORM, "x-forwarded-for": "203.0.113.66" } }),
+      ),
+    );
+    expect(rs.filter((r) => r.status === 200)).toHaveLength(LIMITS.connectionsPerClient);
+    expect(rs.filter((r) => r.status === 503 && r.headers["retry-after"] === "5")).toHaveLength(3);
   });
 
   it("answers 503 when Vector is down", async () => {

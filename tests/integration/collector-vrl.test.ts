@@ -1,5 +1,6 @@
 import * as zlib from "zlib";
-import { sensorsVrl } from "../../components/collector/vector";
+import { DEFAULT_COLLECTOR_LIMITS, maxGzipBytes } from "../../components/collector/limits";
+import { DEAD_LETTER_RAW_MAX_BYTES, NGINX_RESPONSE_VRL, sensorsVrl } from "../../components/collector/vector";
 import { VRL_HARNESS_BIN } from "../../sandbox/install";
 import { VrlResult, VrlRunner, vectorPipeline } from "../../sandbox/collector";
 
@@ -105,6 +106,53 @@ describe("collector VRL (real VRL 0.25 runtime of Vector 0.48)", () => {
     expect("error" in r && r.error).toContain(reason);
   });
 
+  it("records a request Nginx could not read (body or request line past the limit), from Nginx's notice alone", async () => {
+    const tooBig = await decode(form({ rtdw_rejected: "body_too_large", bytes: "2000000", limit: String(DEFAULT_COLLECTOR_LIMITS.maxBodyKiB * 1024) }), { "X-Rtdw-Rejected": "body_too_large" });
+    expect("error" in tooBig && tooBig.error).toContain("request body of 2000000 bytes is over the collector's limit of 1048576 bytes; its events were not read");
+    const tooLong = await decode(form({ rtdw_rejected: "uri_too_long", limit: "262144" }), { "X-Rtdw-Rejected": "uri_too_long" });
+    expect("error" in tooLong && tooLong.error).toContain("request line is over the collector's limit of 262144 bytes");
+    // A client cannot fake the notice with a form field: only the header Nginx sets counts.
+    const forged = await decode(form({ rtdw_rejected: "body_too_large", data: b64(track()) }));
+    expect(events(forged)).toHaveLength(1);
+  });
+
+  it("refuses to inflate a gzip payload that could pass the decompression cap, before decompressing it", async () => {
+    const cap = maxGzipBytes(DEFAULT_COLLECTOR_LIMITS);
+    // A gzip bomb: 100 MB of zeros compress to about 100 KB, three times what may be inflated.
+    const bomb = zlib.gzipSync(Buffer.alloc(100 * 1024 * 1024), { level: 9 });
+    expect(bomb.length).toBeGreaterThan(cap);
+    const r = await decode(form({ data_list: bomb.toString("base64"), gzip: "1" }));
+    expect("error" in r && r.error).toContain(`gzip payload of ${bomb.length} bytes could inflate past the collector's cap of ${DEFAULT_COLLECTOR_LIMITS.maxDecompressedKiB * 1024} bytes`);
+    // A real batch far below the bound still decodes.
+    const batch = Array.from({ length: 200 }, (_, i) => track({ distinct_id: `u-${i}` }));
+    const ok = zlib.gzipSync(JSON.stringify(batch));
+    expect(ok.length).toBeLessThan(cap);
+    expect(events(await decode(form({ data_list: ok.toString("base64"), gzip: "1" })))).toHaveLength(200);
+  });
+
+  it("turns a batch over the per-request event limit into one dead-letter record", async () => {
+    const n = DEFAULT_COLLECTOR_LIMITS.maxEventsPerBatch + 1;
+    const r = await decode(form({ data_list: zlib.gzipSync(JSON.stringify(Array.from({ length: n }, () => track()))).toString("base64"), gzip: "1" }));
+    expect("error" in r && r.error).toContain(`batch of ${n} events is over the collector's limit of ${DEFAULT_COLLECTOR_LIMITS.maxEventsPerBatch} per request`);
+  });
+
+  it("labels each Nginx access-log line for rtdw_collector_responses_total: status and who refused a 503", async () => {
+    const counter = new VrlRunner(VRL_HARNESS_BIN, [NGINX_RESPONSE_VRL]);
+    try {
+      const line = (status: number, limitReq: string, limitConn: string) => ({ message: JSON.stringify({ status, limit_req: limitReq, limit_conn: limitConn, uri: "/sa" }), appname: "rtdw_nginx" });
+      const out = await counter.run(0, [line(200, "PASSED", "PASSED"), line(503, "REJECTED", "PASSED"), line(503, "PASSED", "REJECTED"), line(503, "", ""), { message: "not json" }]);
+      expect(out.map((r) => ("output" in r ? r.output : "dropped"))).toEqual([
+        { status: "200", refused_by: "none" },
+        { status: "503", refused_by: "rate_limit" },
+        { status: "503", refused_by: "connection_limit" },
+        { status: "503", refused_by: "upstream" },
+        "dropped",
+      ]);
+    } finally {
+      counter.close();
+    }
+  });
+
   it("renders dead-letter records with the reason and the raw payload (both dead-letter remaps)", async () => {
     const req = request(form({ data: "%%%" }));
     const [dropped] = await vrl.run(REQUEST_DL, [req], {}, [{ vector: { dropped: { reason: "error", message: "data is not base64" } } }]);
@@ -114,7 +162,13 @@ describe("collector VRL (real VRL 0.25 runtime of Vector 0.48)", () => {
 
     const [bad] = events(await decode(form({ data: b64(track({ type: "nope" })) })));
     const [dl] = await vrl.run(EVENT_DL, [bad as never]);
-    expect(events(dl)).toEqual({ reason: "type is missing or unknown", raw: bad.raw, distinct_id: "u-1", recv_time: bad.recv_time, ip: "203.0.113.9" });
+    expect(events(dl)).toEqual({ reason: "type is missing or unknown", raw: bad.raw, raw_bytes: (bad.raw as string).length, distinct_id: "u-1", project: "default", recv_time: bad.recv_time, ip: "203.0.113.9" });
+    // A payload too big for a Kafka record is cut, its full size kept: the record must always be deliverable.
+    const huge = request(form({ data: "%".repeat(DEAD_LETTER_RAW_MAX_BYTES + 1000) }));
+    const [cut] = await vrl.run(REQUEST_DL, [huge], {}, [{ vector: { dropped: { reason: "error", message: "data is not base64" } } }]);
+    const cutRec = events(cut) as unknown as Record<string, unknown>;
+    expect((cutRec.raw as string).length).toBe(DEAD_LETTER_RAW_MAX_BYTES);
+    expect(cutRec.raw_bytes).toBeGreaterThan(DEAD_LETTER_RAW_MAX_BYTES + 1000);
   });
 
   it("enriches country/province/city from the GeoIP table when GeoIP is on, and tolerates a miss", async () => {

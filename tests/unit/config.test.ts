@@ -46,6 +46,17 @@ describe("stack config", () => {
     expect(prod.sizing.starrocksFe.replicas).toBe(3);
   });
 
+  it("reads the collector's limits (rtdw:collector) with generous defaults, and names what is wrong", () => {
+    expect(parse("dev", {}).collector).toEqual({ maxBodyKiB: 1024, maxDecompressedKiB: 32768, maxEventsPerBatch: 1000, requestsPerSecond: 100, burst: 400, connectionsPerClient: 64 });
+    expect(parse("prod", { collector: JSON.stringify({ maxBody: "512Ki", requestsPerSecond: 20, burst: 0 }) }).collector).toMatchObject({ maxBodyKiB: 512, requestsPerSecond: 20, burst: 0 });
+    expect(() => parse("dev", { collector: JSON.stringify({ maxDecompressed: "2Mi" }) })).toThrow(
+      "rtdw:collector.maxDecompressed: 2048 KiB lets no gzip batch over 2032 bytes through (deflate may expand 1032x); use at least 4Mi",
+    );
+    expect(() => parse("dev", { collector: JSON.stringify({ maxBody: "128Mi" }) })).toThrow("rtdw:collector.maxBody: expected a body size from 64Ki to 64Mi");
+    expect(() => parse("dev", { collector: JSON.stringify({ maxBody: "lots" }) })).toThrow('rtdw:collector.maxBody: expected a memory quantity such as "512Mi" or "2Gi"');
+    expect(() => parse("dev", { collector: JSON.stringify({ ratePerSecond: 5 }) })).toThrow("rtdw:collector.ratePerSecond: unknown setting");
+  });
+
   it("applies sizing overrides given as Kubernetes quantities", () => {
     const c = parse("test", { sizing: JSON.stringify({ kafka: { memory: "3Gi", cpuRequest: "750m", cpuLimit: 2 } }) });
     expect(c.sizing.kafka).toEqual({ replicas: 3, cpuRequest: 0.75, cpuLimit: 2, memoryMiB: 3072, ephemeralMiB: 1024 });
