@@ -101,7 +101,8 @@ export class Platform extends pulumi.ComponentResource {
           user: postgres.databases.grafana.apply((g) => g.user),
           password: postgres.databases.grafana.apply((g) => g.password),
         },
-        starrocks: { hostPort: starrocks.jdbcUrl.apply((u) => u.replace(/^jdbc:mysql:\/\//, "")), user: "root", password: starrocks.rootPassword },
+        // Grafana reads dws only (its own StarRocks user); root stays with the bootstrap and operators.
+        starrocks: { hostPort: starrocks.jdbcUrl.apply((u) => u.replace(/^jdbc:mysql:\/\//, "")), user: starrocks.dwsReader.user, password: starrocks.dwsReader.password },
       },
       { parent: this },
     );
@@ -134,11 +135,11 @@ export class Platform extends pulumi.ComponentResource {
         kafka: { bootstrap: v.bootstrap, user: kafka.clientUser },
         source: cfg.source,
         timeZone: cfg.timeZone,
-        dws: { kind: "starrocks", jdbcUrl: v.srJdbc, loadUrl: v.srLoad, user: "root", database: "dws" },
+        dws: { kind: "starrocks", jdbcUrl: v.srJdbc, loadUrl: v.srLoad, user: starrocks.dwsWriter.user, database: "dws" },
         quality: { jdbcUrl: v.qualityUrl, user: v.quality.user },
       }));
     const credentials = pulumi
-      .output({ paimon: postgres.databases.paimon, s3: os.secretKey, kafka: kafka.clientPassword, source: sourcePassword, sr: starrocks.rootPassword, quality: postgres.databases.quality })
+      .output({ paimon: postgres.databases.paimon, s3: os.secretKey, kafka: kafka.clientPassword, source: sourcePassword, sr: starrocks.dwsWriter.password, quality: postgres.databases.quality })
       .apply((v): JobCredentials => ({
         "paimon.password": v.paimon.password,
         "s3.secretKey": v.s3,

@@ -24,6 +24,10 @@ export const STARROCKS_SQL: Readonly<Record<string, string>> = Object.fromEntrie
   fs.readdirSync(SQL_DIR).filter((f) => f.endsWith(".sql")).sort().map((f) => [f, fs.readFileSync(path.join(SQL_DIR, f), "utf8")]),
 );
 
+/** The users of sql/starrocks/90_users.sql. */
+export const DWS_WRITER_USER = "rtdw_dws_writer";
+export const DWS_READER_USER = "rtdw_grafana";
+
 export const STARROCKS_PORTS = { feHttp: 8030, feRpc: 9020, feQuery: 9030, feEditLog: 9010, feMeta: 6090, cnThrift: 9060, cnHttp: 8040, cnHeartbeat: 9050, cnBrpc: 8060, cnStarlet: 9070 } as const;
 
 /**
@@ -39,12 +43,18 @@ export class StarRocks extends pulumi.ComponentResource {
   /** Stream Load address(es) for the Flink connector. */
   readonly loadUrl: pulumi.Output<string>;
   readonly rootPassword: pulumi.Output<string>;
+  /** The DWS sinks' user: loads into the dws database only (sql/starrocks/90_users.sql). */
+  readonly dwsWriter: { readonly user: string; readonly password: pulumi.Output<string> };
+  /** Grafana's user: reads the dws database only. */
+  readonly dwsReader: { readonly user: string; readonly password: pulumi.Output<string> };
 
   constructor(name: string, args: StarRocksArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:olap:StarRocks", name, {}, opts);
     const cfg = args.config;
     const k8s = args.target.kind === "kubernetes";
     this.rootPassword = password(`${name}-root-password`, this, "starrocksRootPassword");
+    this.dwsWriter = { user: DWS_WRITER_USER, password: password(`${name}-dws-writer-password`, this) };
+    this.dwsReader = { user: DWS_READER_USER, password: password(`${name}-dws-reader-password`, this) };
     const pod = (svc: string, i: number) => (k8s ? `${svc}-${i}.${svc}.${cfg.namespace}.svc.cluster.local` : svc);
     const feHeapMiB = Math.floor(cfg.sizing.starrocksFe.memoryMiB * 0.6);
     // The images start as root but own /opt/starrocks by their "starrocks" user (1000), which is what
@@ -169,7 +179,7 @@ mem_limit = 80%
           S3_PATH_STYLE: os.pathStyle.apply(String),
           S3_ACCESS_KEY: os.accessKey,
         },
-        secretEnv: { STARROCKS_ROOT_PASSWORD: this.rootPassword, S3_SECRET_KEY: os.secretKey },
+        secretEnv: { STARROCKS_ROOT_PASSWORD: this.rootPassword, S3_SECRET_KEY: os.secretKey, DWS_WRITER_PASSWORD: this.dwsWriter.password, GRAFANA_READER_PASSWORD: this.dwsReader.password },
         configFiles: [
           { dir: "/task", files: { "bootstrap.sh": STARROCKS_BOOTSTRAP } },
           { dir: "/task/sql", files: sqlFiles },

@@ -135,7 +135,7 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server (no no
       return labels;
     };
     pods = (name) => ({ pod: labelsOf(name), namespace: ns });
-    cases = flowMatrix(stack, ns, pods, run.cfg.source.port, run.cfg.objectStore.kind);
+    cases = flowMatrix(pods, run.cfg.source.port, run.cfg.objectStore.kind);
   });
 
   it("accepts every object the stack registers (schema, defaults, admission), with no warnings", () => {
@@ -232,7 +232,7 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server (no no
  * The flow matrix the README's table shows: what must work and what must not, written down here
  * independently of the services' own declarations (from which the policies are rendered).
  */
-function flowMatrix(stack: string, ns: string, pods: (name: string) => FlowEnd, mysqlPort: number, objectStore: "minio" | "s3"): FlowCase[] {
+function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectStore: "minio" | "s3"): FlowCase[] {
   const allow = (what: string, from: FlowEnd, to: FlowEnd, port: number, protocol: "TCP" | "UDP" = "TCP"): FlowCase => ({ what, flow: { from, to, port, protocol }, allowed: true });
   const deny = (what: string, from: FlowEnd, to: FlowEnd, port: number): FlowCase => ({ what, flow: { from, to, port }, allowed: false });
   const jm = pods("flink-jobmanager");
@@ -347,7 +347,5 @@ function flowMatrix(stack: string, ns: string, pods: (name: string) => FlowEnd, 
     ...(objectStore === "minio" ? [deny("Flink -> MinIO console", tm, pods("minio"), 9001), deny("Vector -> MinIO", pods("vector"), pods("minio"), 9000)] : []),
     deny("JobManager HA pod -> SQL Gateway", jm, gw, FLINK_PORTS.sqlGateway),
   ];
-  void stack;
-  void ns;
   return cases;
 }
