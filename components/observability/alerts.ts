@@ -143,6 +143,7 @@ export const ALERTS: readonly AlertDef[] = [
         { series: 'rtdw_collector_responses_total{status="503",refused_by="rate_limit",instance="vector-0"}', values: "0+60x30" },
       ],
       at: "20m",
+      labels: { refused_by: "rate_limit" },
       summary: "The tracking collector refuses 10% of requests with 503 (rate_limit)",
     },
     healthy: {
