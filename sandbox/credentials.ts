@@ -19,6 +19,8 @@ export interface SandboxSecrets {
   readonly postgresMonitor: string;
   /** What Prometheus presents to the exporters it scrapes. */
   readonly scrape: string;
+  /** Encrypts PostgreSQL's backups and archived WAL (pgBackRest's repository cipher). */
+  readonly pgbackrestCipher: string;
 }
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -49,6 +51,7 @@ export function loadOrCreateSecrets(): SandboxSecrets {
     prometheus: generatePassword(),
     postgresMonitor: generatePassword(),
     scrape: generatePassword(),
+    pgbackrestCipher: generatePassword(48),
   });
   if (fs.existsSync(SECRETS_FILE)) {
     const have = JSON.parse(fs.readFileSync(SECRETS_FILE, "utf8")) as SandboxSecrets;

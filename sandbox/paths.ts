@@ -24,6 +24,8 @@ const DEFAULT_PORTS = {
   redis: 26379,
   minio: 29000,
   minioConsole: 29001,
+  /** The TLS hop pgBackRest reaches MinIO through (it speaks S3 over HTTPS only). */
+  s3Tls: 29443,
   kafka: 29092,
   kafkaController: 29093,
   flinkRest: 28081,

@@ -107,6 +107,18 @@ function alive(pid: number): boolean {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** True when something already listens on 127.0.0.1:port. */
+/** A port nothing listens on now (the kernel's choice). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 export function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();

@@ -40,6 +40,9 @@ export const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
   "prometheus-postgres-exporter": "/usr/bin/prometheus-postgres-exporter",
   "prometheus-redis-exporter": "/usr/bin/prometheus-redis-exporter",
   "prometheus-nginx-exporter": "/usr/bin/prometheus-nginx-exporter",
+  // PostgreSQL's WAL archive and base backups, and the TLS hop pgBackRest needs in front of MinIO.
+  "pgbackrest": "/usr/bin/pgbackrest",
+  "stunnel4": "/usr/bin/stunnel4",
 };
 
 /** The business time zone the sandbox's jobs run in (the stacks' default rtdw:timeZone). */

@@ -3,7 +3,7 @@ import { StackConfig } from "../config";
 import { Target, portOf, revisionOf, ServiceSpec } from "../platform/service";
 import { password } from "../secrets";
 import { minioMetricsToken } from "../observability/credentials";
-import { bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
+import { APP_BUCKETS, bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface MinioArgs {
   /** The validated stack config (sizing, images, retention). */
@@ -13,7 +13,8 @@ export interface MinioArgs {
 }
 
 const BOOTSTRAP = `#!/bin/sh
-# Idempotent: buckets, versioning where it serves recovery, the lifecycle rules, and a least-privilege app user.
+# Idempotent: buckets, versioning where it serves recovery, the lifecycle rules, and one least-privilege
+# user per client (the application; PostgreSQL's backups).
 set -eu
 n=0
 until mc alias set rtdw "$MINIO_URL" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null; do
@@ -33,6 +34,9 @@ done
 mc admin policy create rtdw rtdw-app /bootstrap/policy.json
 mc admin user add rtdw "$APP_ACCESS_KEY" "$APP_SECRET_KEY"
 mc admin policy attach rtdw rtdw-app --user "$APP_ACCESS_KEY" 2>/dev/null || true
+mc admin policy create rtdw rtdw-backup /bootstrap/backup-policy.json
+mc admin user add rtdw "$BACKUP_ACCESS_KEY" "$BACKUP_SECRET_KEY"
+mc admin policy attach rtdw rtdw-backup --user "$BACKUP_ACCESS_KEY" 2>/dev/null || true
 echo "minio bootstrap done: $VERSIONED_BUCKETS (versioned) $UNVERSIONED_BUCKETS"
 `;
 
@@ -50,6 +54,8 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
     this.rootPassword = password(`${name}-root-password`, this, "minioRootPassword");
     const appSecret = password(`${name}-app-secret`, this);
     const appAccessKey = `rtdw-app-${cfg.stack}`;
+    const backupSecret = password(`${name}-backup-secret`, this);
+    const backupAccessKey = `rtdw-backup-${cfg.stack}`;
     const buckets = bucketNames(cfg.objectStore.bucketPrefix);
 
     const spec: ServiceSpec = {
@@ -74,25 +80,24 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
     const url = pulumi.interpolate`http://${server.host}:${portOf(spec, "s3")}`;
 
     const allBuckets = Object.values(buckets);
-    const policy = JSON.stringify({
-      Version: "2012-10-17",
-      Statement: bucketAccessStatements(allBuckets.map((b) => `arn:aws:s3:::${b}`)),
-    });
+    const policyFor = (roles: readonly BucketRole[]) => JSON.stringify({ Version: "2012-10-17", Statement: bucketAccessStatements(roles.map((r) => `arn:aws:s3:::${buckets[r]}`)) });
+    const policy = policyFor(APP_BUCKETS);
+    const backupPolicy = policyFor(["backups"]);
     const roles = Object.keys(buckets) as BucketRole[];
     const lifecycles = Object.fromEntries(roles.map((role) => [`lifecycle-${buckets[role]}.json`, JSON.stringify({ Rules: lifecycleRules(role, cfg.objectStore.savepointRetentionDays) })]));
     const bootstrap = args.target.runTask(
       {
         name: "minio-bootstrap",
-        revision: revisionOf(BOOTSTRAP, policy, JSON.stringify(lifecycles), allBuckets),
+        revision: revisionOf(BOOTSTRAP, policy, backupPolicy, JSON.stringify(lifecycles), allBuckets),
         image: cfg.images.mc,
         command: ["/bin/sh", "/bootstrap/bootstrap.sh"],
         env: {
           MINIO_URL: url,
           VERSIONED_BUCKETS: roles.filter(isVersioned).map((r) => buckets[r]).join(" "),
           UNVERSIONED_BUCKETS: roles.filter((r) => !isVersioned(r)).map((r) => buckets[r]).join(" "),
-          APP_ACCESS_KEY: appAccessKey, MINIO_ROOT_USER: rootUser, MC_CONFIG_DIR: "/tmp/mc" },
-        secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword, APP_SECRET_KEY: appSecret },
-        configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sh": BOOTSTRAP, "policy.json": policy, ...lifecycles } }],
+          APP_ACCESS_KEY: appAccessKey, BACKUP_ACCESS_KEY: backupAccessKey, MINIO_ROOT_USER: rootUser, MC_CONFIG_DIR: "/tmp/mc" },
+        secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword, APP_SECRET_KEY: appSecret, BACKUP_SECRET_KEY: backupSecret },
+        configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sh": BOOTSTRAP, "policy.json": policy, "backup-policy.json": backupPolicy, ...lifecycles } }],
         security: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
         connectsTo: [this.peer],
       },
@@ -109,6 +114,8 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
       pathStyle: pulumi.output(true),
       accessKey: afterBootstrap(appAccessKey),
       secretKey: afterBootstrap(appSecret),
+      backupAccessKey: afterBootstrap(backupAccessKey),
+      backupSecretKey: afterBootstrap(backupSecret),
       buckets: pulumi.output(buckets),
     };
     this.registerOutputs({ connection: this.connection });

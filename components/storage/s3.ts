@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
-import { bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
+import { APP_BUCKETS, bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface S3StoreArgs {
   /** The validated stack config (region, bucket prefix, retention, protection). */
@@ -26,7 +26,7 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
     const keep = { protect: cfg.protectStateful, retainOnDelete: cfg.protectStateful };
     const names = bucketNames(cfg.objectStore.bucketPrefix);
 
-    const buckets = Object.entries(names).map(([role, bucketName]) => {
+    const buckets = (Object.entries(names) as [BucketRole, string][]).map(([role, bucketName]) => {
       const o = { parent: this, provider };
       const bucket = new aws.s3.Bucket(`${name}-${role}`, { bucket: bucketName, forceDestroy: false, tags: { "rtdw:role": role, "rtdw:stack": cfg.stack } }, { ...o, ...keep });
       new aws.s3.BucketPublicAccessBlock(`${name}-${role}-private`, {
@@ -36,14 +36,14 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
       }, o);
-      new aws.s3.BucketVersioning(`${name}-${role}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: isVersioned(role as BucketRole) ? "Enabled" : "Suspended" } }, o);
+      new aws.s3.BucketVersioning(`${name}-${role}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: isVersioned(role) ? "Enabled" : "Suspended" } }, o);
       new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-${role}-sse`, {
         bucket: bucket.id,
         rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }],
       }, o);
       new aws.s3.BucketLifecycleConfiguration(`${name}-${role}-lifecycle`, {
         bucket: bucket.id,
-        rules: lifecycleRules(role as BucketRole, cfg.objectStore.savepointRetentionDays).map((r) => ({
+        rules: lifecycleRules(role, cfg.objectStore.savepointRetentionDays).map((r) => ({
           id: r.ID,
           status: r.Status,
           filter: {},
@@ -55,20 +55,27 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
       return bucket;
     });
 
-    const user = new aws.iam.User(`${name}-app`, { name: `rtdw-${cfg.stack}-app`, tags: { "rtdw:stack": cfg.stack } }, { parent: this, provider });
-    new aws.iam.UserPolicy(`${name}-app-policy`, {
-      user: user.name,
-      policy: pulumi.all(buckets.map((b) => b.arn)).apply((arns) =>
-        JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            ...bucketAccessStatements(arns),
-            { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*", Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
-          ],
-        }),
-      ),
-    }, { parent: this, provider });
-    const key = new aws.iam.AccessKey(`${name}-app-key`, { user: user.name }, { parent: this, provider, additionalSecretOutputs: ["secret"] });
+    const roles = Object.keys(names) as BucketRole[];
+    const arnsOf = (which: readonly BucketRole[]) => which.map((r) => buckets[roles.indexOf(r)].arn);
+    // One IAM user per client: the application (Flink, Paimon, StarRocks) and PostgreSQL's backups.
+    const identity = (suffix: string, which: readonly BucketRole[]) => {
+      const user = new aws.iam.User(`${name}-${suffix}`, { name: `rtdw-${cfg.stack}-${suffix}`, tags: { "rtdw:stack": cfg.stack } }, { parent: this, provider });
+      new aws.iam.UserPolicy(`${name}-${suffix}-policy`, {
+        user: user.name,
+        policy: pulumi.all(arnsOf(which)).apply((arns) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              ...bucketAccessStatements(arns),
+              { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*", Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
+            ],
+          }),
+        ),
+      }, { parent: this, provider });
+      return new aws.iam.AccessKey(`${name}-${suffix}-key`, { user: user.name }, { parent: this, provider, additionalSecretOutputs: ["secret"] });
+    };
+    const key = identity("app", APP_BUCKETS);
+    const backupKey = identity("backup", ["backups"]);
 
     this.connection = {
       kind: pulumi.output("s3" as const),
@@ -77,7 +84,9 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
       pathStyle: pulumi.output(false),
       accessKey: key.id,
       secretKey: pulumi.secret(key.secret),
-      buckets: pulumi.all(buckets.map((b) => b.bucket)).apply(([warehouse, checkpoints, starrocks]) => ({ warehouse, checkpoints, starrocks })),
+      backupAccessKey: backupKey.id,
+      backupSecretKey: pulumi.secret(backupKey.secret),
+      buckets: pulumi.all(buckets.map((b) => b.bucket)).apply(([warehouse, checkpoints, starrocks, backups]) => ({ warehouse, checkpoints, starrocks, backups })),
     };
     this.registerOutputs({ endpoint: this.connection.endpoint, buckets: this.connection.buckets });
   }

@@ -9,6 +9,8 @@ export interface Buckets {
   readonly checkpoints: string;
   /** StarRocks shared-data storage volume. */
   readonly starrocks: string;
+  /** PostgreSQL's base backups and WAL archive (pgBackRest's repository, encrypted). */
+  readonly backups: string;
 }
 
 /** How every consumer (Flink, Paimon, StarRocks, the sandbox) reaches object storage. */
@@ -19,8 +21,12 @@ export interface ObjectStoreEndpoint {
   readonly region: string;
   /** MinIO needs path-style addressing; AWS uses virtual-hosted style. */
   readonly pathStyle: boolean;
+  /** The application identity: the warehouse, checkpoint and StarRocks buckets (APP_BUCKETS). */
   readonly accessKey: string;
   readonly secretKey: string;
+  /** PostgreSQL's backups alone use this identity: the backups bucket and nothing else. */
+  readonly backupAccessKey: string;
+  readonly backupSecretKey: string;
   readonly buckets: Buckets;
 }
 
@@ -34,7 +40,7 @@ export interface ObjectStore {
 }
 
 export function bucketNames(prefix: string): Buckets {
-  return { warehouse: `${prefix}-warehouse`, checkpoints: `${prefix}-checkpoints`, starrocks: `${prefix}-starrocks` };
+  return { warehouse: `${prefix}-warehouse`, checkpoints: `${prefix}-checkpoints`, starrocks: `${prefix}-starrocks`, backups: `${prefix}-backups` };
 }
 
 /** What the application identity may do, on MinIO and S3 alike: read and write objects of its buckets. */
@@ -58,6 +64,8 @@ export function bucketAccessStatements(bucketArns: readonly string[]) {
  * bucket once versioned cannot be unversioned) and what it kept expires after a day.
  */
 export type BucketRole = keyof Buckets;
+/** What the application identity may touch; the backups bucket has its own identity. */
+export const APP_BUCKETS: readonly BucketRole[] = ["warehouse", "checkpoints", "starrocks"];
 export const VERSIONED_BUCKETS: readonly BucketRole[] = ["checkpoints"];
 export const isVersioned = (role: BucketRole) => VERSIONED_BUCKETS.includes(role);
 

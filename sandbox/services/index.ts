@@ -5,6 +5,7 @@ import { mariadbService } from "./mariadb";
 import { minioService } from "./minio";
 import { nginxService } from "./nginx";
 import { observabilityServices } from "./observability";
+import { s3TlsService } from "./pgbackrest";
 import { postgresService } from "./postgres";
 import { redisService } from "./redis";
 import { serviceContext, SandboxService } from "./types";
@@ -22,6 +23,7 @@ export function sandboxServices(): SandboxService[] {
     mariadbService(ctx),
     redisService(ctx),
     minioService(ctx),
+    s3TlsService(ctx),
     kafkaService(ctx),
     vectorStandinService(ctx),
     nginxService(ctx),

@@ -4,6 +4,7 @@ import { BOOTSTRAP_SQL } from "../../components/services/postgres";
 import { writePrivate } from "../credentials";
 import { CONF, ensureDir, RUN } from "../paths";
 import { chownR, run } from "../process";
+import { pgbackrest, pgBackRestEnv, sandboxArchiveSettings, writePgBackRestConf } from "./pgbackrest";
 import { SandboxService, ServiceContext } from "./types";
 
 /** The newest PostgreSQL server binary Debian installed. */
@@ -14,18 +15,23 @@ export const pgBin = (tool: string) => {
   return path.join(root, versions[0], "bin", tool);
 };
 
-/** PostgreSQL: the Paimon catalog, the quality tables, StreamPark's and Grafana's databases, one user each (the stacks' bootstrap SQL). */
+/**
+ * PostgreSQL: the Paimon catalog, the quality tables, StreamPark's and Grafana's databases, one user
+ * each (the stacks' bootstrap SQL). Every WAL segment is archived with pgBackRest to MinIO, as on the stacks.
+ */
 export function postgresService({ p, s, dir }: ServiceContext): SandboxService {
   return {
     name: "postgres",
     port: "postgres",
-    after: [],
+    // The WAL archive goes to MinIO through the TLS hop from the first segment on.
+    after: ["s3tls"],
     startupSeconds: 60,
     prepare() {
       const data = dir("postgres");
+      writePgBackRestConf(p, data);
       const sock = ensureDir(path.join(RUN, "postgres"));
       chownR(sock, "postgres");
-      if (fs.existsSync(path.join(data, "PG_VERSION"))) return;
+      if (fs.existsSync(path.join(data, "PG_VERSION"))) return writeAccessRules(data);
       ensureDir(data, 0o700);
       chownR(data, "postgres");
       const pw = path.join(RUN, "postgres", "initdb.pw");
@@ -36,6 +42,7 @@ export function postgresService({ p, s, dir }: ServiceContext): SandboxService {
       } finally {
         fs.rmSync(pw, { force: true });
       }
+      writeAccessRules(data);
     },
     process: () => ({
       name: "postgres",
@@ -44,7 +51,9 @@ export function postgresService({ p, s, dir }: ServiceContext): SandboxService {
         // Every Flink job and SQL Gateway session opens its own Paimon JDBC catalog pool, and a job
         // restarted many times (the engine lifecycle suite) leaves its pool behind until the JVM's GC
         // closes it: room for those, beyond PostgreSQL's default 100.
-        "-c", "max_connections=400"],
+        "-c", "max_connections=400", ...sandboxArchiveSettings()],
+      // archive_command runs as PostgreSQL's child: the repository's keys reach pgBackRest from here.
+      env: pgBackRestEnv(s),
       user: "postgres",
     }),
     async healthy() {
@@ -59,6 +68,8 @@ export function postgresService({ p, s, dir }: ServiceContext): SandboxService {
       }
     },
     async bootstrap() {
+      // Idempotent; archiving has been retrying since the start and succeeds from here on.
+      pgbackrest(s, ["stanza-create"]);
       const sqlFile = path.join(CONF, "postgres-bootstrap.sql");
       fs.writeFileSync(sqlFile, BOOTSTRAP_SQL);
       run("psql", ["-v", "ON_ERROR_STOP=1", "-q", "-f", sqlFile], {
@@ -70,4 +81,17 @@ export function postgresService({ p, s, dir }: ServiceContext): SandboxService {
       });
     },
   };
+}
+
+/**
+ * Over TCP, a password (SCRAM) for everyone; over the socket only the postgres system user, as the
+ * superuser: pgBackRest's backups and archive (it connects as rtdw_admin, see pgbackrest.ts).
+ */
+function writeAccessRules(data: string) {
+  const write = (file: string, text: string) => {
+    fs.writeFileSync(path.join(data, file), text, { mode: 0o600 });
+    chownR(path.join(data, file), "postgres");
+  };
+  write("pg_ident.conf", "# map  system-user  database-user\nlocal  postgres  rtdw_admin\n");
+  write("pg_hba.conf", "local all all peer map=local\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n");
 }

@@ -22,9 +22,9 @@ export function kafkaSqlOptions(): string {
 }
 
 /** CREATE CATALOG for Paimon: JDBC catalog in PostgreSQL, warehouse on MinIO. */
-export function paimonCatalogSql(name: string, catalogKey: string, warehousePath: string): string {
+export function paimonCatalogSql(name: string, catalogKey: string, warehousePath: string, jdbcUrl?: string): string {
   const { endpoints, credentials } = sandbox();
-  const pg = endpoints.postgres.databases.paimon;
+  const pg = { ...endpoints.postgres.databases.paimon, ...(jdbcUrl ? { jdbcUrl } : {}) };
   const os = endpoints.objectStore;
   return `CREATE CATALOG ${name} WITH (
   'type' = 'paimon',
