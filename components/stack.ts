@@ -42,7 +42,7 @@ export class Platform extends pulumi.ComponentResource {
       cfg.objectStore.kind === "s3"
         ? new S3Store("objectstore", { config: cfg }, { parent: this })
         : new Minio("objectstore", { config: cfg, target }, { parent: this });
-    const postgres = new Postgres("postgres", { config: cfg, target }, { parent: this });
+    const postgres = new Postgres("postgres", { config: cfg, target, objectStore }, { parent: this });
     const redis = new Redis("redis", { config: cfg, target }, { parent: this });
     const kafka = new Kafka("kafka", { config: cfg, target }, { parent: this });
     // What the jobs' SQL reaches (sql/jobs.yaml): catalog and quality databases, topics, warehouse,

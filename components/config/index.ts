@@ -1,3 +1,4 @@
+import { BackupPolicy, backupPolicyProblems, DEFAULT_BACKUP_POLICY } from "../services/pgbackrest";
 import { collectorLimitProblems, CollectorLimits, DEFAULT_COLLECTOR_LIMITS } from "../collector/limits";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -59,6 +60,8 @@ export interface StackConfig {
   readonly kafkaTopics: Readonly<Record<TopicClass, TopicSettings>>;
   /** The public collector's limits and what happens past each (components/collector/limits.ts). */
   readonly collector: CollectorLimits;
+  /** PostgreSQL's WAL archive and base backups (components/services/pgbackrest.ts). */
+  readonly postgresBackups: BackupPolicy;
   /** How FlinkSqlJob submits jobs: the SQL Gateway + JobManager REST, or StreamPark's API. */
   readonly jobBackend: "sql-gateway" | "streampark";
   /** Which evaluates the alerts and notifies the teams: Prometheus with Alertmanager, or Grafana. The other holds the same rules, silent. */
@@ -83,7 +86,7 @@ export class ConfigError extends Error {
 
 const NUMBER_KEYS = new Set(["savepointRetentionDays"]);
 const BOOLEAN_KEYS = new Set(["protectStateful"]);
-const OBJECT_KEYS = new Set(["source", "jobRestartNonces", "sizing", "volumes", "images", "flink", "kafkaTopics", "collector"]);
+const OBJECT_KEYS = new Set(["source", "jobRestartNonces", "sizing", "volumes", "images", "flink", "kafkaTopics", "collector", "postgresBackups"]);
 
 /**
  * Turns the raw `<project>:<key>` strings Pulumi hands a program into typed values, validates them and
@@ -215,6 +218,8 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     connectionsPerClient: c.connectionsPerClient ?? DEFAULT_COLLECTOR_LIMITS.connectionsPerClient,
   };
   problems.push(...collectorLimitProblems(collector, key));
+  const postgresBackups: BackupPolicy = { ...DEFAULT_BACKUP_POLICY[p], ...raw.postgresBackups };
+  problems.push(...backupPolicyProblems(postgresBackups, key));
   for (const j of Object.keys(raw.jobRestartNonces ?? {})) {
     if (!jobs.some((x) => x.name === j)) problems.push(`${key(`jobRestartNonces.${j}`)}: no job "${j}" in sql/jobs.yaml (known: ${jobs.map((x) => x.name).join(", ")})`);
   }
@@ -244,6 +249,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     flink,
     kafkaTopics,
     collector,
+    postgresBackups,
     jobBackend: raw.jobBackend ?? "sql-gateway",
     alertEvaluator: raw.alertEvaluator ?? "prometheus",
     timeZone: raw.timeZone ?? "Asia/Shanghai",

@@ -118,6 +118,14 @@ export const rawConfigSchema = z.strictObject({
       checkpointIntervalMs: z.number().int().min(1000, { message: "expected at least 1000 ms" }).max(3600000).optional(),
     })
     .optional(),
+  postgresBackups: z
+    .strictObject({
+      retentionFull: z.number().int().min(1, { message: "expected at least one full backup kept" }).max(100).optional(),
+      fullEveryDays: z.number().int().min(1).max(90).optional(),
+      diffEveryHours: z.number().int().min(1).max(24 * 90).optional(),
+      archiveTimeoutSeconds: z.number().int().min(30, { message: "expected at least 30 s (each switch archives a whole 16 MB segment)" }).max(3600, { message: "expected at most 3600 s: this bounds how much committed catalog data a lost volume loses" }).optional(),
+    })
+    .optional(),
   collector: z
     .strictObject({
       maxBody: memory.refine((v) => inRange(v, 1 / 16, 64), { message: "expected a body size from 64Ki to 64Mi" }).optional(),
@@ -188,6 +196,8 @@ export const rawConfigSchema = z.strictObject({
   kafkaPassword: platformPassword(),
   starrocksRootPassword: platformPassword(),
   streamparkAdminPassword: platformPassword(),
+  /** Encrypts PostgreSQL's backups: keep a copy outside the stack, a restore needs it. */
+  postgresBackupCipher: platformPassword(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;
@@ -201,6 +211,7 @@ export const SECRET_KEYS = [
   "kafkaPassword",
   "starrocksRootPassword",
   "streamparkAdminPassword",
+  "postgresBackupCipher",
   "sourcePassword",
   "alertWebhooks",
 ] as const;

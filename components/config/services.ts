@@ -6,6 +6,8 @@
 export const SERVICES = [
   "minio",
   "postgres",
+  /** pgBackRest beside PostgreSQL: base backups on a schedule, the TLS hop to MinIO. */
+  "postgresBackup",
   "redis",
   "kafka",
   "flinkJobManager",
@@ -52,6 +54,7 @@ const table = (rows: Record<ServiceName, Row>) =>
 const EPHEMERAL_MIB: Record<ServiceName, number> = {
   minio: 512,
   postgres: 512,
+  postgresBackup: 512,
   redis: 256,
   kafka: 1024,
   flinkJobManager: 2048,
@@ -86,6 +89,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
   dev: table({
     minio: [1, 0.1, 0.5, 256],
     postgres: [1, 0.1, 0.5, 384],
+    postgresBackup: [1, 0.02, 0.25, 96],
     redis: [1, 0.05, 0.25, 128],
     kafka: [1, 0.25, 1, 896],
     flinkJobManager: [1, 0.25, 1, 768],
@@ -107,6 +111,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
   test: table({
     minio: [1, 0.25, 1, 1024],
     postgres: [1, 0.25, 1, 1024],
+    postgresBackup: [1, 0.05, 0.5, 192],
     redis: [1, 0.1, 0.5, 256],
     kafka: [3, 0.5, 1, 1536],
     flinkJobManager: [2, 0.5, 1, 1024],
@@ -128,6 +133,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
   prod: table({
     minio: [1, 1, 2, 4096],
     postgres: [1, 1, 2, 4096],
+    postgresBackup: [1, 0.1, 1, 256],
     redis: [1, 0.25, 1, 1024],
     kafka: [3, 2, 4, 8192],
     flinkJobManager: [2, 1, 2, 2048],

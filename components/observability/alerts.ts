@@ -107,6 +107,18 @@ export const ALERTS: readonly AlertDef[] = [
     healthy: { series: [{ series: 'kafka_consumergroup_lag{consumergroup="rt-trk-ods",topic="tracking.events",partition="0"}', values: "500x20" }], at: "15m" },
   },
   {
+    name: "PostgresWalArchiveFailing",
+    action:
+      "PostgreSQL cannot archive WAL to the backups bucket: point-in-time recovery stops at the last archived segment and unarchived WAL fills the volume. Read the postgres container's log (pgBackRest's error: credentials, bucket, the TLS hop) and run `pgbackrest --stanza=rtdw check` in the backup container; see docs/operations.md.",
+    expr: "max(rtdw_wal_archive_failing) == 1",
+    for: "15m",
+    severity: "critical",
+    team: "ops",
+    summary: "PostgreSQL's WAL archive has been failing for 15 minutes",
+    fires: { series: [{ series: "rtdw_wal_archive_failing", values: "0 1x30" }], at: "20m", summary: "PostgreSQL's WAL archive has been failing for 15 minutes" },
+    healthy: { series: [{ series: "rtdw_wal_archive_failing", values: "0x30" }], at: "20m" },
+  },
+  {
     name: "DataQualityBelow90",
     action: "Query dq.dwd_rejects for the table and hour to see which rule rejects rows, then fix the source data or the rule.",
     expr: "min by (table_name) (rtdw_quality_score) < 90",

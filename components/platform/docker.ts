@@ -105,10 +105,29 @@ export class DockerTarget implements Target {
       },
       { parent, provider: this.provider, dependsOn },
     );
+    // Sidecars join the service's network namespace (its loopback) and mount its volumes.
+    const sidecars = (spec.sidecars ?? []).map((sc) => {
+      const { networksAdvanced: _own, ...common } = this.common({ ...sc, security: { ...spec.security, scratchDirs: sc.scratchDirs } });
+      return new docker.Container(
+        `${spec.name}-${sc.name}-ctr`,
+        {
+          ...common,
+          name: `${this.containerName(spec.name)}-${sc.name}`,
+          networkMode: pulumi.interpolate`container:${container.id}`,
+          restart: "unless-stopped",
+          memory: Math.round(sc.sizing.memoryMiB),
+          memorySwap: Math.round(sc.sizing.memoryMiB),
+          cpus: String(sc.sizing.cpuLimit),
+          cpuShares: Math.round(sc.sizing.cpuRequest * 1024),
+          volumes,
+        },
+        { parent, provider: this.provider, dependsOn: [container] },
+      );
+    });
     return {
       host: container.hostname,
       ports: Object.fromEntries(spec.ports.map((p) => [p.name, p.port])),
-      resources: [container],
+      resources: [container, ...sidecars],
     };
   }
 

@@ -42,7 +42,7 @@ export class KubernetesTarget implements Target {
   }
 
   /** ConfigMaps, the Secret and the pod volumes/mounts/env a container needs. */
-  private podParts(spec: ContainerSpec, parent: pulumi.Resource, prefix: string) {
+  private podParts(spec: ContainerSpec, parent: pulumi.Resource, prefix: string, volumePrefix = "") {
     const volumes: Input<k8s.types.input.core.v1.Volume>[] = [];
     const mounts: Input<k8s.types.input.core.v1.VolumeMount>[] = [];
     const env: Input<k8s.types.input.core.v1.EnvVar>[] = Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value }));
@@ -67,7 +67,7 @@ export class KubernetesTarget implements Target {
         env.push({ name: k, valueFrom: { secretKeyRef: { name: secret.metadata.name, key: `env.${k}` } } });
       }
       (spec.secretFiles ?? []).forEach((fs, i) => {
-        const vol = `secret-files-${i}`;
+        const vol = `${volumePrefix}secret-files-${i}`;
         volumes.push({
           name: vol,
           secret: {
@@ -86,14 +86,14 @@ export class KubernetesTarget implements Target {
         { metadata: { namespace: this.namespace, labels: this.labels(spec.name) }, data: { ...fs.files } },
         this.opts(parent),
       );
-      const vol = `config-${i}`;
+      const vol = `${volumePrefix}config-${i}`;
       volumes.push({ name: vol, configMap: { name: cm.metadata.name } });
       mounts.push({ name: vol, mountPath: fs.dir, readOnly: true });
     });
 
     (spec.security.scratchDirs ?? []).forEach((dir, i) => {
-      volumes.push({ name: `scratch-${i}`, emptyDir: { sizeLimit: `${SCRATCH_MIB}Mi` } });
-      mounts.push({ name: `scratch-${i}`, mountPath: dir });
+      volumes.push({ name: `${volumePrefix}scratch-${i}`, emptyDir: { sizeLimit: `${SCRATCH_MIB}Mi` } });
+      mounts.push({ name: `${volumePrefix}scratch-${i}`, mountPath: dir });
     });
     return { volumes, mounts, env };
   }
@@ -178,6 +178,24 @@ export class KubernetesTarget implements Target {
       },
       securityContext: sec.container,
     };
+    const sidecars = (spec.sidecars ?? []).map((sc): k8s.types.input.core.v1.Container => {
+      const parts = this.podParts({ ...sc, security: { ...spec.security, scratchDirs: sc.scratchDirs } }, parent, `${name}-${sc.name}`, `${sc.name}-`);
+      volumes.push(...parts.volumes);
+      return {
+        name: sc.name,
+        image: sc.image,
+        command: sc.command ? [...sc.command] : undefined,
+        args: sc.args ? [...sc.args] : undefined,
+        env: parts.env,
+        // The service's persistent volumes, where it shares files (sockets, logs) with the main container.
+        volumeMounts: [...parts.mounts, ...(spec.volumes ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath }))],
+        resources: {
+          requests: { cpu: formatCpu(sc.sizing.cpuRequest), memory: formatMemory(sc.sizing.memoryMiB), "ephemeral-storage": formatMemory(sc.sizing.ephemeralMiB) },
+          limits: { cpu: formatCpu(sc.sizing.cpuLimit), memory: formatMemory(sc.sizing.memoryMiB), "ephemeral-storage": formatMemory(sc.sizing.ephemeralMiB) },
+        },
+        securityContext: sec.container,
+      };
+    });
     const podTemplate: k8s.types.input.core.v1.PodTemplateSpec = {
       metadata: { labels },
       spec: {
@@ -187,7 +205,7 @@ export class KubernetesTarget implements Target {
         automountServiceAccountToken: !!serviceAccountName,
         enableServiceLinks: false,
         terminationGracePeriodSeconds: spec.terminationGraceSeconds,
-        containers: [container],
+        containers: [container, ...sidecars],
         volumes,
         ...this.placement(spec),
       },
@@ -260,7 +278,9 @@ export class KubernetesTarget implements Target {
       );
     }
 
-    this.workloads.push({ name, ports: spec.ports, publicPorts: spec.publicPorts, connectsTo: spec.connectsTo ?? [] });
+    // A pod's flows are its containers' together.
+    const connectsTo = [...(spec.connectsTo ?? []), ...(spec.sidecars ?? []).flatMap((sc) => sc.connectsTo ?? [])];
+    this.workloads.push({ name, ports: spec.ports, publicPorts: spec.publicPorts, connectsTo });
 
     return {
       host: pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`,

@@ -119,6 +119,19 @@ export interface ServiceSpec extends ContainerSpec {
   readonly terminationGraceSeconds?: number;
   /** Where the service serves Prometheus metrics; the stack's Prometheus scrapes every service that says so. */
   readonly metrics?: MetricsEndpoint<pulumi.Input<string>>;
+  /**
+   * Helpers that live and die with each replica: they share its network namespace (loopback) and its
+   * persistent volumes, run as the same user, and declare their own connections (PostgreSQL's backups).
+   */
+  readonly sidecars?: readonly SidecarSpec[];
+}
+
+/** A container beside a service's main one (a Kubernetes sidecar; a Docker container in its network namespace). */
+export interface SidecarSpec extends Omit<ContainerSpec, "security" | "secretFiles"> {
+  /** Its own CPU and memory; replicas follow the service. */
+  readonly sizing: Omit<Sizing, "replicas">;
+  /** Writable scratch directories of its own (its root filesystem is read-only, as the service's). */
+  readonly scratchDirs?: readonly string[];
 }
 
 export interface KubernetesRule {

@@ -37,6 +37,25 @@ export interface BackupPolicy {
   readonly archiveTimeoutSeconds: number;
 }
 
+/**
+ * Per profile (`rtdw:postgresBackups` overrides any field): prod keeps four weekly fulls (a month of
+ * point-in-time recovery) with a differential every 6 h and at most a minute of WAL unarchived.
+ */
+export const DEFAULT_BACKUP_POLICY: Readonly<Record<"dev" | "test" | "prod", BackupPolicy>> = {
+  dev: { retentionFull: 1, fullEveryDays: 7, diffEveryHours: 24, archiveTimeoutSeconds: 300 },
+  test: { retentionFull: 2, fullEveryDays: 7, diffEveryHours: 24, archiveTimeoutSeconds: 120 },
+  prod: { retentionFull: 4, fullEveryDays: 7, diffEveryHours: 6, archiveTimeoutSeconds: 60 },
+};
+
+/** Problems with a policy, each naming the key; empty when usable. */
+export function backupPolicyProblems(b: BackupPolicy, key: (k: string) => string): string[] {
+  const problems: string[] = [];
+  if (b.diffEveryHours > b.fullEveryDays * 24) {
+    problems.push(`${key("postgresBackups.diffEveryHours")}: ${b.diffEveryHours} h is longer than the ${b.fullEveryDays} d between full backups; use at most ${b.fullEveryDays * 24}`);
+  }
+  return problems;
+}
+
 /** Where the repository is: an S3 endpoint as pgBackRest addresses it. */
 export interface BackupRepository {
   /** Host name only (no scheme, no port). */

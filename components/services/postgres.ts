@@ -6,6 +6,9 @@ import { StackConfig } from "../config";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../secrets";
 import { postgresExporter } from "../observability/exporters";
+import { BuiltImage } from "../platform/image";
+import { ObjectStore } from "../storage/types";
+import { archiveSettings, BACKUP_SCHEDULER_SH, BACKUP_SECRET_ENV, BackupRepository, pgBackRestConf, S3_TLS_HOP_SH, S3_TLS_PORT, s3TlsHopConf } from "./pgbackrest";
 
 /** One application database and the role that owns it. */
 export interface DatabaseCredentials {
@@ -37,7 +40,26 @@ export interface PostgresArgs {
   readonly config: StackConfig;
   /** Where the server and its bootstrap task run. */
   readonly target: Target;
+  /** Where the WAL archive and base backups go (its backups bucket, with the backup-only identity). */
+  readonly objectStore: ObjectStore;
 }
+
+/** Paths in the PostgreSQL pod: all on the data volume, so the server and the backup sidecar share them. */
+const VOLUME = "/var/lib/postgresql/data";
+const BACKUP_PATHS = {
+  conf: "/etc/rtdw-backup/pgbackrest.conf",
+  socket: `${VOLUME}/run`,
+  work: `${VOLUME}/pgbackrest`,
+  tls: `${VOLUME}/pgbackrest/tls`,
+  stunnel: "/etc/rtdw-backup/stunnel.conf",
+};
+
+/** The sidecar with MinIO: the TLS hop kept running (archive_command needs it too), and the scheduler. */
+const HOP_AND_SCHEDULER_SH = `(while :; do sh /etc/rtdw-backup/s3-tls-hop.sh; echo "TLS hop to MinIO exited; restarting in 5 s" >&2; sleep 5; done) &
+exec sh /etc/rtdw-backup/scheduler.sh`;
+
+/** The image's entrypoint, after creating the folders the server and its sidecar share. */
+const SERVER_START_SH = `mkdir -p ${BACKUP_PATHS.socket} ${BACKUP_PATHS.tls} && exec docker-entrypoint.sh "$@"`;
 
 /**
  * Idempotent: each role is created if missing and its password (re)set, so rotating a password is
@@ -94,6 +116,19 @@ FROM (SELECT DISTINCT ON (table_name) * FROM dq_table_quality ORDER BY table_nam
         { last_event_timestamp_seconds: { usage: "GAUGE", description: "Source time of the newest change seen, Unix seconds" } },
       ],
     },
+    // pgBackRest's archive_command as PostgreSQL sees it: a segment it could not archive stays on the
+    // volume (and is retried) — what a lost volume would lose, and what fills the volume meanwhile.
+    rtdw_wal_archive: {
+      query: `SELECT archived_count, failed_count,
+  CASE WHEN last_failed_time IS NOT NULL AND (last_archived_time IS NULL OR last_failed_time > last_archived_time) THEN 1 ELSE 0 END AS failing
+FROM pg_stat_archiver`,
+      master: true,
+      metrics: [
+        { archived_count: { usage: "COUNTER", description: "WAL segments archived by pgBackRest" } },
+        { failed_count: { usage: "COUNTER", description: "Failed attempts to archive a WAL segment" } },
+        { failing: { usage: "GAUGE", description: "1 while the newest archive attempt failed" } },
+      ],
+    },
   });
 }
 
@@ -112,14 +147,66 @@ export class Postgres extends pulumi.ComponentResource {
     this.adminPassword = password(`${name}-admin-password`, this, "postgresPassword");
     const sharedBuffersMiB = Math.max(32, Math.floor(cfg.sizing.postgres.memoryMiB / 4));
 
+    // The server image with pgBackRest (WAL archive, backups, restore) and stunnel (the TLS hop to MinIO).
+    const image = new BuiltImage(
+      `${name}-image`,
+      { config: cfg, context: "services/postgres-image", buildArgs: { BASE: cfg.images.postgres }, fingerprint: { base: cfg.images.postgres }, repository: "postgres" },
+      { parent: this },
+    );
+    const os = args.objectStore.connection;
+    const minio = cfg.objectStore.kind === "minio";
+    // AWS S3 directly over HTTPS; MinIO through the sidecar's loopback hop (pgbackrest.ts).
+    const repository = pulumi.all([os.endpoint, os.region, os.buckets]).apply(([endpoint, region, buckets]): BackupRepository => {
+      const u = new URL(endpoint);
+      return minio
+        ? { host: "127.0.0.1", port: S3_TLS_PORT, bucket: buckets.backups, region, uriStyle: "path", verifyTls: false }
+        : { host: u.hostname, port: Number(u.port || 443), bucket: buckets.backups, region, uriStyle: "host", verifyTls: true };
+    });
+    const pgbackrestConf = repository.apply((repo) => pgBackRestConf(repo, cfg.postgresBackups, { pgPath: `${VOLUME}/pgdata`, pgPort: 5432, socketPath: BACKUP_PATHS.socket, pgUser: adminUser, workPath: BACKUP_PATHS.work }));
+    const cipher = password(`${name}-backup-cipher`, this, "postgresBackupCipher");
+    const backupSecrets = { [BACKUP_SECRET_ENV.accessKey]: os.backupAccessKey, [BACKUP_SECRET_ENV.secretKey]: os.backupSecretKey, [BACKUP_SECRET_ENV.cipherPass]: cipher };
+    const backupConfig = {
+      dir: "/etc/rtdw-backup",
+      files: {
+        "pgbackrest.conf": pgbackrestConf,
+        "scheduler.sh": BACKUP_SCHEDULER_SH,
+        ...(minio ? { "stunnel.conf": pulumi.output(os.endpoint).apply((e) => { const u = new URL(e); return s3TlsHopConf({ acceptPort: S3_TLS_PORT, connectHost: u.hostname, connectPort: Number(u.port || 80), certFile: `${BACKUP_PATHS.tls}/hop.crt`, keyFile: `${BACKUP_PATHS.tls}/hop.key` }); }), "s3-tls-hop.sh": S3_TLS_HOP_SH } : {}),
+      },
+    };
+
     const spec: ServiceSpec = {
       name: "postgres",
-      image: cfg.images.postgres,
-      args: ["-c", `shared_buffers=${sharedBuffersMiB}MB`, "-c", "max_connections=200", "-c", "password_encryption=scram-sha-256"],
+      image: image.ref,
+      command: ["sh", "-c", SERVER_START_SH, "rtdw-postgres"],
+      args: [
+        "postgres", "-c", `shared_buffers=${sharedBuffersMiB}MB`, "-c", "max_connections=200", "-c", "password_encryption=scram-sha-256",
+        "-c", `unix_socket_directories=/var/run/postgresql,${BACKUP_PATHS.socket}`,
+        ...archiveSettings(BACKUP_PATHS.conf, cfg.postgresBackups),
+      ],
       ports: [{ name: "postgres", port: 5432 }],
-      env: { POSTGRES_USER: adminUser, POSTGRES_DB: "postgres", PGDATA: "/var/lib/postgresql/data/pgdata" },
-      secretEnv: { POSTGRES_PASSWORD: this.adminPassword },
-      volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", sizeGiB: cfg.volumesGiB.postgres }],
+      env: { POSTGRES_USER: adminUser, POSTGRES_DB: "postgres", PGDATA: `${VOLUME}/pgdata` },
+      // archive_command runs in the server's container: the repository's keys and passphrase reach pgBackRest from here.
+      secretEnv: { POSTGRES_PASSWORD: this.adminPassword, ...backupSecrets },
+      configFiles: [backupConfig],
+      connectsTo: [args.objectStore.peer],
+      sidecars: [
+        {
+          name: "backup",
+          image: image.ref,
+          command: ["sh", "-c", minio ? HOP_AND_SCHEDULER_SH : "exec sh /etc/rtdw-backup/scheduler.sh"],
+          env: {
+            PGBACKREST_CONFIG: BACKUP_PATHS.conf, PGHOST: BACKUP_PATHS.socket, PGPORT: "5432", BACKUP_WORK: BACKUP_PATHS.work,
+            FULL_EVERY_DAYS: String(cfg.postgresBackups.fullEveryDays), DIFF_EVERY_HOURS: String(cfg.postgresBackups.diffEveryHours),
+            TLS_DIR: BACKUP_PATHS.tls, STUNNEL_CONF: "/etc/rtdw-backup/stunnel.conf",
+          },
+          secretEnv: backupSecrets,
+          configFiles: [backupConfig],
+          sizing: cfg.sizing.postgresBackup,
+          scratchDirs: ["/tmp"],
+          connectsTo: [args.objectStore.peer],
+        },
+      ],
+      volumes: [{ name: "data", mountPath: VOLUME, sizeGiB: cfg.volumesGiB.postgres }],
       sizing: cfg.sizing.postgres,
       readiness: { exec: ["pg_isready", "-h", "127.0.0.1", "-U", adminUser, "-d", "postgres"] },
       startupSeconds: 120,

@@ -263,6 +263,7 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     allow("jobs -> object store", tm, objectStoreEnd, objectStorePort),
     allow("JobManager -> object store (checkpoints, HA)", jm, objectStoreEnd, objectStorePort),
     allow("SQL Gateway -> object store (catalog)", gw, objectStoreEnd, objectStorePort),
+    allow("PostgreSQL (WAL archive, backups) -> object store", pods("postgres"), objectStoreEnd, objectStorePort),
     allow("jobs -> PostgreSQL (Paimon catalog, quality)", tm, pods("postgres"), 5432),
     allow("SQL Gateway -> PostgreSQL (Paimon catalog)", gw, pods("postgres"), 5432),
     allow("jobs -> StarRocks FE Stream Load", tm, fe, STARROCKS_PORTS.feHttp),

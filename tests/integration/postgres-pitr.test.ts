@@ -8,6 +8,7 @@ import { DATA, ensureDir } from "../../sandbox/paths";
 import { chownR, freePort, start, stop } from "../../sandbox/process";
 import { pgbackrest, pgBackRestEnv } from "../../sandbox/services/pgbackrest";
 import { pgBin } from "../../sandbox/services/postgres";
+import { httpGet } from "../../sandbox/services";
 import { eventually } from "../helpers/pipelines";
 import { paimonCatalogSql, sandbox } from "../helpers/sandbox";
 
@@ -58,6 +59,18 @@ describe("PostgreSQL point-in-time recovery with pgBackRest (real PostgreSQL, pg
       await gw.execute(session, `DROP DATABASE IF EXISTS ${db} CASCADE`).catch(() => undefined);
       await gw.closeSession(session).catch(() => undefined);
     }
+  });
+
+  it("reports the WAL archive to Prometheus: segments archived, none failing (the stacks' exporter query, PostgresWalArchiveFailing's input)", async () => {
+    const { credentials } = sandbox();
+    const auth = { user: endpoints.prometheus.username, password: credentials.prometheus.password };
+    const value = async (q: string) => {
+      const r = JSON.parse((await httpGet(`${endpoints.prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`, auth)).body).data.result as { value: [number, string] }[];
+      return r.length ? Number(r[0].value[1]) : undefined;
+    };
+    const archived = await eventually("rtdw_wal_archive_archived_count scraped", () => value("max(rtdw_wal_archive_archived_count)"), (v) => (v ?? 0) > 0, 90000, 3000);
+    expect(archived).toBeGreaterThan(0);
+    expect(await value("max(rtdw_wal_archive_failing)")).toBe(0);
   });
 
   it("restores the data directory to a point in time: the catalog as it was, every Paimon table readable", async () => {

@@ -152,12 +152,13 @@ describe("prod protects stateful resources and uses S3", () => {
     run = await runStack("prod", { objectStore: "s3", awsRegion: "eu-central-1", bucketPrefix: "acme-rtdw", imageRegistry: "registry.example.com/rtdw" });
   });
 
-  it("creates three encrypted, private buckets; versioning only where it serves recovery (checkpoints), delete markers and old versions expire", () => {
+  it("creates four encrypted, private buckets; versioning only where it serves recovery (checkpoints), delete markers and old versions expire", () => {
     const buckets = ofType(run.registered, "aws:s3/bucket:Bucket").map((b) => b.inputs.bucket).sort();
-    expect(buckets).toEqual(["acme-rtdw-checkpoints", "acme-rtdw-starrocks", "acme-rtdw-warehouse"]);
+    expect(buckets).toEqual(["acme-rtdw-backups", "acme-rtdw-checkpoints", "acme-rtdw-starrocks", "acme-rtdw-warehouse"]);
     const versioning = Object.fromEntries(ofType(run.registered, "aws:s3/bucketVersioning:BucketVersioning").map((v) => [v.name, v.inputs.versioningConfiguration.status]));
-    expect(versioning).toEqual({ "objectstore-checkpoints-versioning": "Enabled", "objectstore-warehouse-versioning": "Suspended", "objectstore-starrocks-versioning": "Suspended" });
-    expect(ofType(run.registered, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).toHaveLength(3);
+    // pgBackRest expires its own backups and WAL by retention: versions would only keep what it deleted.
+    expect(versioning).toEqual({ "objectstore-checkpoints-versioning": "Enabled", "objectstore-warehouse-versioning": "Suspended", "objectstore-starrocks-versioning": "Suspended", "objectstore-backups-versioning": "Suspended" });
+    expect(ofType(run.registered, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).toHaveLength(4);
     expect(ofType(run.registered, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").every((b) => b.inputs.restrictPublicBuckets)).toBe(true);
     const rules = Object.fromEntries(ofType(run.registered, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").map((l) => [l.name, l.inputs.rules[0]]));
     expect(rules["objectstore-checkpoints-lifecycle"].noncurrentVersionExpiration.noncurrentDays).toBe(30);
@@ -166,12 +167,37 @@ describe("prod protects stateful resources and uses S3", () => {
     expect(run.endpoints.objectStore).toMatchObject({ kind: "s3", region: "eu-central-1", pathStyle: false, endpoint: "https://s3.eu-central-1.amazonaws.com" });
   });
 
-  it("gives the application an IAM identity limited to its buckets", () => {
-    const policy = JSON.parse(ofType(run.registered, "aws:iam/userPolicy:UserPolicy")[0].inputs.policy);
-    const resources = policy.Statement.flatMap((s: any) => [].concat(s.Resource));
-    expect(resources.filter((r: string) => r !== "*").every((r: string) => r.startsWith("arn:aws:s3:::acme-rtdw-"))).toBe(true);
-    expect(policy.Statement.flatMap((s: any) => s.Action)).not.toContain("s3:*");
+  it("gives the application and PostgreSQL's backups each an IAM identity limited to their buckets", () => {
+    const policies = Object.fromEntries(ofType(run.registered, "aws:iam/userPolicy:UserPolicy").map((p) => [p.name, JSON.parse(p.inputs.policy)]));
+    const buckets = (name: string) => [...new Set(policies[name].Statement.flatMap((s: any) => [].concat(s.Resource)).filter((r: string) => r !== "*").map((r: string) => r.replace(/\/\*$/, "")))].sort();
+    // Mock ARNs are the bucket resources' names.
+    expect(buckets("objectstore-app-policy")).toEqual(["arn:aws:s3:::acme-rtdw-checkpoints", "arn:aws:s3:::acme-rtdw-starrocks", "arn:aws:s3:::acme-rtdw-warehouse"]);
+    expect(buckets("objectstore-backup-policy")).toEqual(["arn:aws:s3:::acme-rtdw-backups"]);
+    for (const p of Object.values(policies)) expect(p.Statement.flatMap((s: any) => s.Action)).not.toContain("s3:*");
     expect(run.credentials.objectStore.secretKey).toBe("aws-secret-objectstore-app-key");
+  });
+
+  it("archives PostgreSQL's WAL and backs it up to the backups bucket over HTTPS with the backup identity, encrypted", () => {
+    const pg = ofType(run.registered, K8S.sts).find((s) => s.inputs.metadata.name === "postgres")!;
+    const [server, backup] = pg.inputs.spec.template.spec.containers;
+    expect(backup.name).toBe("backup");
+    expect(server.args.join(" ")).toMatch(/archive_mode=on -c archive_command=pgbackrest --config=\/etc\/rtdw-backup\/pgbackrest.conf --stanza=rtdw archive-push %p -c archive_timeout=60/);
+    const conf = ofType(run.registered, K8S.cm).map((c) => c.inputs.data?.["pgbackrest.conf"]).find(Boolean) as string;
+    expect(conf).toMatch(/repo1-s3-endpoint=s3.eu-central-1.amazonaws.com/);
+    expect(conf).toMatch(/repo1-storage-port=443/);
+    expect(conf).toMatch(/repo1-storage-verify-tls=y/);
+    expect(conf).toMatch(/repo1-s3-bucket=acme-rtdw-backups/);
+    expect(conf).toMatch(/repo1-cipher-type=aes-256-cbc/);
+    expect(conf).toMatch(/repo1-retention-full=4/);
+    expect(conf).not.toMatch(/s3-key|key-secret|cipher-pass/);
+    // Both containers read the keys and passphrase from the Secret, never from a file or a plain value.
+    for (const c of [server, backup]) {
+      const secretEnv = c.env.filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => e.name);
+      expect(secretEnv).toEqual(expect.arrayContaining(["PGBACKREST_REPO1_S3_KEY", "PGBACKREST_REPO1_S3_KEY_SECRET", "PGBACKREST_REPO1_CIPHER_PASS"]));
+      expect(c.env.filter((e: any) => e.name.startsWith("PGBACKREST_REPO1") && e.value !== undefined)).toEqual([]);
+    }
+    // With S3 there is no hop to MinIO: the sidecar runs the scheduler only.
+    expect(backup.command.join(" ")).not.toMatch(/s3-tls-hop/);
   });
 
   it("runs no MinIO in prod when S3 is chosen", () => {
@@ -187,7 +213,13 @@ describe("dev stack on Docker", () => {
 
   it("creates a private network, named volumes and one container per service, published on 127.0.0.1 only", () => {
     expect(ofType(run.registered, DOCKER.net)).toHaveLength(1);
-    const services = ofType(run.registered, DOCKER.ctr).filter((c) => c.inputs.restart === "unless-stopped");
+    const services = ofType(run.registered, DOCKER.ctr).filter((c) => c.inputs.restart === "unless-stopped" && !c.inputs.networkMode);
+    // PostgreSQL's backup sidecar joins its network namespace (the TLS hop on loopback) and mounts its volume.
+    const sidecar = ofType(run.registered, DOCKER.ctr).find((c) => c.name === "postgres-backup-ctr")!;
+    const pg = services.find((c) => c.inputs.hostname === "postgres")!;
+    expect(sidecar.inputs.networkMode).toMatch(/^container:/);
+    expect(sidecar.inputs.volumes).toEqual(pg.inputs.volumes);
+    expect(sidecar.inputs.ports).toBeUndefined();
     expect(services.map((c) => c.inputs.hostname).sort()).toEqual(
       [
         "alertmanager", "flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "grafana", "kafka", "kafka-exporter", "minio", "nginx", "nginx-exporter",
