@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import { BackupPolicy, backupPolicyProblems, DEFAULT_BACKUP_POLICY } from "../services/pgbackrest";
 import { collectorLimitProblems, CollectorLimits, DEFAULT_COLLECTOR_LIMITS } from "../collector/limits";
 import * as pulumi from "@pulumi/pulumi";
@@ -74,6 +75,11 @@ export interface StackConfig {
   readonly jobRestartNonces: Readonly<Record<string, number>>;
   /** Which passwords the operator supplied (as secrets); the rest are generated. */
   readonly suppliedSecrets: ReadonlySet<SecretKey>;
+  /**
+   * Changes whenever the supplied StarRocks root password (or the one it replaces) changes, so the
+   * bootstrap runs again and sets it: a one-way digest, never the value.
+   */
+  readonly starrocksRootRevision: string;
 }
 
 /** A stack config that cannot be deployed. Thrown before any resource is registered. */
@@ -200,6 +206,9 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
   const source = raw.source ?? (p === "dev" || sandbox ? { host: "host.docker.internal", database: "shop", user: "rtdw_cdc" } : undefined);
   if (!source) problems.push(`${key("source")}: required: the business MySQL the CDC job captures, e.g. {host: mysql.shop.svc, port: 3306, database: shop, user: rtdw_cdc}`);
   if (raw.sourcePassword === undefined && !sandbox) problems.push(`${key("sourcePassword")}: required: the password of ${key("source")}.user; set it with \`pulumi config set --secret sourcePassword <value>\``);
+  if (raw.starrocksRootPasswordPrevious !== undefined && raw.starrocksRootPassword === undefined) {
+    problems.push(`${key("starrocksRootPasswordPrevious")}: only used while rotating: set ${key("starrocksRootPassword")} to the new password too`);
+  }
   if (raw.platformFile !== undefined && !sandbox) problems.push(`${key("platformFile")}: only used with target "sandbox"`);
   if (p === "prod" && raw.alertWebhooks) {
     // Every team that owns an alert must be reachable: otherwise its alerts fire and page nobody.
@@ -256,6 +265,8 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     source: { ...source!, port: source!.port ?? 3306 },
     jobRestartNonces: raw.jobRestartNonces ?? {},
     suppliedSecrets: new Set(SECRET_KEYS.filter((k) => raw[k] !== undefined)),
+    starrocksRootRevision:
+      raw.starrocksRootPassword === undefined ? "generated" : createHash("sha256").update(`rtdw-starrocks-root\0${raw.starrocksRootPassword}\0${raw.starrocksRootPasswordPrevious ?? ""}`).digest("hex").slice(0, 16),
   };
 }
 

@@ -196,6 +196,8 @@ export const rawConfigSchema = z.strictObject({
   kafkaPassword: platformPassword(),
   starrocksRootPassword: platformPassword(),
   streamparkAdminPassword: platformPassword(),
+  /** The root password being replaced, for one `up`: the bootstrap logs in with it and sets the new one. */
+  starrocksRootPasswordPrevious: platformPassword(),
   /** Encrypts PostgreSQL's backups: keep a copy outside the stack, a restore needs it. */
   postgresBackupCipher: platformPassword(),
 });
@@ -211,6 +213,7 @@ export const SECRET_KEYS = [
   "kafkaPassword",
   "starrocksRootPassword",
   "streamparkAdminPassword",
+  "starrocksRootPasswordPrevious",
   "postgresBackupCipher",
   "sourcePassword",
   "alertWebhooks",

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config";
+import { StackConfig, suppliedSecret } from "../config";
 import { Peer, revisionOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../secrets";
 import { Connection, ObjectStoreEndpoint } from "../storage/types";
@@ -161,11 +161,12 @@ mem_limit = 80%
 
     const os = args.objectStore;
     const s3 = os.endpoint.apply((e) => new URL(e));
+    const previousRoot = suppliedSecret("starrocksRootPasswordPrevious");
     const sqlFiles = Object.fromEntries(Object.entries(STARROCKS_SQL).map(([f, t]) => [f, t]));
     args.target.runTask(
       {
         name: "starrocks-bootstrap",
-        revision: revisionOf(STARROCKS_BOOTSTRAP, STARROCKS_SQL, cfg.sizing.starrocksCn.replicas),
+        revision: revisionOf(STARROCKS_BOOTSTRAP, STARROCKS_SQL, cfg.sizing.starrocksCn.replicas, cfg.starrocksRootRevision),
         image: cfg.images.starrocksFe,
         command: ["bash", "/task/bootstrap.sh"],
         env: {
@@ -179,7 +180,11 @@ mem_limit = 80%
           S3_PATH_STYLE: os.pathStyle.apply(String),
           S3_ACCESS_KEY: os.accessKey,
         },
-        secretEnv: { STARROCKS_ROOT_PASSWORD: this.rootPassword, S3_SECRET_KEY: os.secretKey, DWS_WRITER_PASSWORD: this.dwsWriter.password, GRAFANA_READER_PASSWORD: this.dwsReader.password },
+        secretEnv: {
+          STARROCKS_ROOT_PASSWORD: this.rootPassword,
+          ...(previousRoot ? { STARROCKS_ROOT_PASSWORD_PREVIOUS: previousRoot } : {}),
+          S3_SECRET_KEY: os.secretKey, DWS_WRITER_PASSWORD: this.dwsWriter.password, GRAFANA_READER_PASSWORD: this.dwsReader.password,
+        },
         configFiles: [
           { dir: "/task", files: { "bootstrap.sh": STARROCKS_BOOTSTRAP } },
           { dir: "/task/sql", files: sqlFiles },
