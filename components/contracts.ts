@@ -19,7 +19,8 @@ export interface PlatformEndpoints {
     readonly databases: Readonly<Record<DatabaseName, { readonly database: string; readonly user: string; readonly jdbcUrl: string }>>;
   };
   readonly redis: { readonly host: string; readonly port: number };
-  readonly kafka: { readonly bootstrapServers: string; readonly user: string; readonly replicationFactor: number };
+  /** Clients log in with SCRAM, each as its own user (components/pipelines/kafkaAccess.ts). */
+  readonly kafka: { readonly bootstrapServers: string; readonly securityProtocol: "SASL_PLAINTEXT" | "SASL_SSL"; readonly saslMechanism: "SCRAM-SHA-512"; readonly users: readonly string[]; readonly replicationFactor: number };
   readonly flink: { readonly restUrl: string; readonly sqlGatewayUrl: string; readonly image: string; readonly slots: number };
   readonly streampark: { readonly url: string };
   readonly starrocks: { readonly jdbcUrl: string; readonly loadUrl: string; readonly user: string };
@@ -31,7 +32,8 @@ export interface PlatformCredentials {
   readonly objectStore: { readonly accessKey: string; readonly secretKey: string };
   readonly postgres: Readonly<Record<DatabaseName, { readonly password: string }>>;
   readonly redis: { readonly password: string };
-  readonly kafka: { readonly password: string };
+  /** Each Kafka client's SCRAM password, by user. */
+  readonly kafka: { readonly users: Readonly<Record<string, string>> };
   readonly streampark: { readonly adminPassword: string };
   readonly starrocks: { readonly rootPassword: string };
   /** Prometheus/Alertmanager (user "rtdw") and Grafana ("admin"). */

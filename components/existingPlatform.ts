@@ -5,7 +5,8 @@ import { JobLineage, jobLineage } from "./jobs/lineage";
 import { ALERTS, renderPrometheusRules } from "./observability/alerts";
 import { PrometheusRuleFile } from "./observability/ruleFile";
 import { declaredTopics, KafkaTopics } from "./pipelines/kafkaTopics";
-import { ExistingPlatform, existingJobCredentials, existingJobEndpoints } from "./platform/existing";
+import { kafkaClients } from "./pipelines/kafkaAccess";
+import { ExistingPlatform, existingJobCredentials, existingJobEndpoints, existingKafkaPasswords } from "./platform/existing";
 
 export interface OnExistingPlatformArgs {
   /** The validated stack config (target "sandbox"): the job table, its scaling, topics, time zone. */
@@ -32,7 +33,7 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
     this.topics = new KafkaTopics(
       "kafka-topics",
       {
-        bootstrapServers: p.kafka.bootstrapServers,
+        bootstrapServers: p.kafka.admin.bootstrapServers,
         adminUser: p.kafka.admin.user,
         adminPassword: pulumi.secret(p.kafka.admin.password),
         replicationFactor: 1,
@@ -41,12 +42,15 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    this.lineage = jobLineage(cfg.jobs);
+    const kafkaPasswords = existingKafkaPasswords(p, kafkaClients(this.lineage).map((c) => c.user));
     this.jobs = new FlinkJobs(
       "jobs",
       {
         config: cfg,
         endpoints: existingJobEndpoints(p, cfg.timeZone),
         credentials: pulumi.secret(existingJobCredentials(p)),
+        kafkaPasswords: pulumi.secret(kafkaPasswords),
         backend: { kind: "sql-gateway", sqlGatewayUrl: p.flink.sqlGatewayUrl, jobManagerUrl: p.flink.restUrl },
         checkpointsBucket: p.objectStore.buckets.checkpoints,
         objectStore: { endpoint: p.objectStore.endpoint, region: p.objectStore.region, accessKey: p.objectStore.accessKey },
@@ -66,7 +70,6 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.lineage = jobLineage(cfg.jobs);
     this.registerOutputs({});
   }
 }

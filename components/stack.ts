@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, sizingTotals, suppliedSecret } from "./config";
 import { PlatformCredentials, PlatformEndpoints } from "./contracts";
+import { COLLECTOR_KAFKA_USER, KAFKA_SCRAM_MECHANISM } from "./pipelines/kafkaAccess";
 import { createTarget } from "./platform/targets";
 import { Peer } from "./platform/service";
 import { DATABASES, perDatabase, Postgres } from "./services/postgres";
@@ -74,7 +75,7 @@ export class Platform extends pulumi.ComponentResource {
       {
         config: cfg,
         target,
-        kafka: { bootstrapServers: kafka.bootstrapServers, user: kafka.clientUser, password: kafka.clientPassword },
+        kafka: { bootstrapServers: kafka.bootstrapServers, user: COLLECTOR_KAFKA_USER, password: kafka.userPasswords.apply((p) => p[COLLECTOR_KAFKA_USER]), caCertificate: kafka.caCertificate },
         redis: { host: redis.host, port: redis.port, password: redis.password },
       },
       { parent: this, dependsOn: [kafka.topicsReady] },
@@ -128,22 +129,21 @@ export class Platform extends pulumi.ComponentResource {
     const sourcePassword = new pulumi.Config(cfg.project).requireSecret("sourcePassword");
     // pulumi.output unwraps an object of outputs with each field's own type: a wrong wire does not compile.
     const endpoints = pulumi
-      .output({ paimonUrl: postgres.jdbcUrl("paimon"), paimon: postgres.databases.paimon, buckets: os.buckets, endpoint: os.endpoint, accessKey: os.accessKey, pathStyle: os.pathStyle, bootstrap: kafka.bootstrapServers, srJdbc: starrocks.jdbcUrl, srLoad: starrocks.loadUrl, qualityUrl: postgres.jdbcUrl("quality"), quality: postgres.databases.quality })
+      .output({ paimonUrl: postgres.jdbcUrl("paimon"), paimon: postgres.databases.paimon, buckets: os.buckets, endpoint: os.endpoint, accessKey: os.accessKey, pathStyle: os.pathStyle, bootstrap: kafka.bootstrapServers, kafkaCa: kafka.caCertificate ?? "", srJdbc: starrocks.jdbcUrl, srLoad: starrocks.loadUrl, qualityUrl: postgres.jdbcUrl("quality"), quality: postgres.databases.quality })
       .apply((v): JobEndpoints => ({
         paimon: { jdbcUrl: v.paimonUrl, user: v.paimon.user },
         objectStore: { endpoint: v.endpoint, accessKey: v.accessKey, pathStyle: v.pathStyle, warehouseBucket: v.buckets.warehouse },
-        kafka: { bootstrap: v.bootstrap, user: kafka.clientUser },
+        kafka: { bootstrap: v.bootstrap, securityProtocol: kafka.securityProtocol, ...(v.kafkaCa ? { caCertificate: v.kafkaCa } : {}) },
         source: cfg.source,
         timeZone: cfg.timeZone,
         dws: { kind: "starrocks", jdbcUrl: v.srJdbc, loadUrl: v.srLoad, user: starrocks.dwsWriter.user, database: "dws" },
         quality: { jdbcUrl: v.qualityUrl, user: v.quality.user },
       }));
     const credentials = pulumi
-      .output({ paimon: postgres.databases.paimon, s3: os.secretKey, kafka: kafka.clientPassword, source: sourcePassword, sr: starrocks.dwsWriter.password, quality: postgres.databases.quality })
+      .output({ paimon: postgres.databases.paimon, s3: os.secretKey, source: sourcePassword, sr: starrocks.dwsWriter.password, quality: postgres.databases.quality })
       .apply((v): JobCredentials => ({
         "paimon.password": v.paimon.password,
         "s3.secretKey": v.s3,
-        "kafka.password": v.kafka,
         "mysql.password": v.source,
         "starrocks.password": v.sr,
         "quality.password": v.quality.password,
@@ -154,6 +154,7 @@ export class Platform extends pulumi.ComponentResource {
         config: cfg,
         endpoints,
         credentials,
+        kafkaPasswords: kafka.userPasswords,
         streamparkPassword: streampark.adminPassword,
         backend:
           cfg.jobBackend === "sql-gateway"
@@ -173,7 +174,7 @@ export class Platform extends pulumi.ComponentResource {
         databases: perDatabase((k, database) => ({ database, user: postgres.databases[k].apply((c) => c.user), jdbcUrl: postgres.jdbcUrl(k) })),
       },
       redis: { host: redis.host, port: redis.port },
-      kafka: { bootstrapServers: kafka.bootstrapServers, user: kafka.clientUser, replicationFactor: kafka.replicationFactor },
+      kafka: { bootstrapServers: kafka.bootstrapServers, securityProtocol: kafka.securityProtocol, saslMechanism: KAFKA_SCRAM_MECHANISM, users: kafka.clients.map((c) => c.user), replicationFactor: kafka.replicationFactor },
       flink: { restUrl: flink.restUrl, sqlGatewayUrl: flink.sqlGatewayUrl, image: flink.image, slots: flink.slots },
       streampark: { url: streampark.url },
       observability: { prometheusUrl: observability.prometheusUrl, alertmanagerUrl: observability.alertmanagerUrl, grafanaUrl: observability.grafanaUrl },
@@ -184,7 +185,7 @@ export class Platform extends pulumi.ComponentResource {
       objectStore: { accessKey: os.accessKey, secretKey: os.secretKey },
       postgres: perDatabase((k) => ({ password: postgres.databases[k].apply((c) => c.password) })),
       redis: { password: redis.password },
-      kafka: { password: kafka.clientPassword },
+      kafka: { users: kafka.userPasswords },
       streampark: { adminPassword: streampark.adminPassword },
       starrocks: { rootPassword: starrocks.rootPassword },
       observability: { prometheusPassword: observability.prometheusPassword, grafanaAdminPassword: observability.grafanaAdminPassword },

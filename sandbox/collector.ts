@@ -128,7 +128,7 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
   const producer = new Kafka({
     clientId: "rtdw-vector-standin",
     brokers: [o.kafkaBootstrap],
-    sasl: { mechanism: "plain", username: o.kafkaUser, password: o.kafkaPassword },
+    sasl: { mechanism: "scram-sha-512", username: o.kafkaUser, password: o.kafkaPassword },
     logLevel: logLevel.NOTHING,
   }).producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();

@@ -1,4 +1,4 @@
-import { randomBytes } from "crypto";
+import { createHmac, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { DATABASES, DatabaseName } from "../components/services/postgres";
@@ -13,7 +13,8 @@ export interface SandboxSecrets {
   readonly redis: string;
   readonly minioRoot: string;
   readonly kafkaAdmin: string;
-  readonly kafkaClient: string;
+  /** Each Kafka client's SCRAM password is derived from this and the user's name (kafkaUserPassword). */
+  readonly kafkaUsers: string;
   readonly prometheus: string;
   /** PostgreSQL's monitoring role (pg_monitor, read-only on the quality table), used by the exporter. */
   readonly postgresMonitor: string;
@@ -34,6 +35,14 @@ export function generatePassword(length = 32): string {
   return out;
 }
 
+/** A Kafka client's SCRAM password: stable for a sandbox, its own per user, alphanumeric. */
+export function kafkaUserPassword(s: SandboxSecrets, user: string): string {
+  const digest = createHmac("sha256", s.kafkaUsers).update(`kafka-user:${user}`).digest();
+  let out = "";
+  for (const b of digest) if (b < 248) out += ALPHABET[b % 62];
+  return out.slice(0, 24).padEnd(24, "0");
+}
+
 export const SECRETS_FILE = path.join(CONF, "secrets.json");
 
 export function loadOrCreateSecrets(): SandboxSecrets {
@@ -47,7 +56,7 @@ export function loadOrCreateSecrets(): SandboxSecrets {
     redis: generatePassword(),
     minioRoot: generatePassword(),
     kafkaAdmin: generatePassword(),
-    kafkaClient: generatePassword(),
+    kafkaUsers: generatePassword(48),
     prometheus: generatePassword(),
     postgresMonitor: generatePassword(),
     scrape: generatePassword(),

@@ -3,18 +3,30 @@ import * as path from "path";
 import { PlatformCredentials, PlatformEndpoints } from "../components/contracts";
 import { ExistingPlatform } from "../components/platform/existing";
 import { DATABASES, DatabaseName } from "../components/services/postgres";
-import { loadOrCreateSecrets, writePrivate } from "./credentials";
+import { KAFKA_ADMIN_USER, KAFKA_SCRAM_MECHANISM } from "../components/pipelines/kafkaAccess";
+import { kafkaUserPassword, loadOrCreateSecrets, writePrivate } from "./credentials";
 import { install } from "./install";
 import { CONF, HOME, ports } from "./paths";
 import { logFile, portInUse, runningPid, start, stop, waitHealthy } from "./process";
-import { BUCKETS, KAFKA_CLIENT_USER, MARIADB_DATABASE, MARIADB_DWS_DATABASE, SandboxService, sandboxServices } from "./services";
+import { kafkaTlsFiles, sandboxKafkaClients } from "./services/kafka";
+import { BUCKETS, MARIADB_DATABASE, MARIADB_DWS_DATABASE, SandboxService, sandboxServices } from "./services";
 
 /**
  * The stack's output shape for what the sandbox runs (StreamPark, StarRocks and Vector cannot run
  * here), plus the sandbox's extras: the MySQL source, Prometheus, Alertmanager.
  */
 export interface SandboxEndpoints extends Omit<PlatformEndpoints, "kafka" | "flink" | "streampark" | "starrocks" | "collector"> {
-  readonly kafka: { readonly bootstrapServers: string; readonly securityProtocol: "SASL_PLAINTEXT"; readonly saslMechanism: "PLAIN"; readonly username: string };
+  /** Clients log in with SCRAM on `bootstrapServers`, each as its own user; the super user with PLAIN on `adminBootstrapServers`. */
+  readonly kafka: {
+    readonly bootstrapServers: string;
+    readonly securityProtocol: "SASL_PLAINTEXT";
+    readonly saslMechanism: typeof KAFKA_SCRAM_MECHANISM;
+    readonly users: readonly string[];
+    /** The same client listener over TLS (SASL_SSL) as the test/prod stacks run it, and the CA its certificate is signed with. */
+    readonly tls: { readonly bootstrapServers: string; readonly caFile: string };
+    readonly adminBootstrapServers: string;
+    readonly adminUser: string;
+  };
   readonly flink: { readonly restUrl: string; readonly sqlGatewayUrl: string };
   readonly mysql: { readonly host: string; readonly port: number; readonly database: string; /** the StarRocks stand-in (sandbox only) */ readonly dwsDatabase: string; readonly user: string; readonly cdcUser: string };
   readonly nginx: { readonly url: string };
@@ -22,7 +34,7 @@ export interface SandboxEndpoints extends Omit<PlatformEndpoints, "kafka" | "fli
   readonly alertmanager: { readonly url: string; readonly username: string; /** Team webhooks are <alertSinkUrl>/<team>. */ readonly alertSinkUrl: string };
 }
 export interface SandboxCredentials extends Omit<PlatformCredentials, "streampark" | "starrocks"> {
-  readonly kafka: { readonly password: string };
+  readonly kafka: { readonly users: Readonly<Record<string, string>>; readonly adminPassword: string };
   readonly mysql: { readonly password: string; readonly cdcPassword: string };
   readonly prometheus: { readonly password: string };
 }
@@ -43,6 +55,7 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
   const p = ports();
   const s = loadOrCreateSecrets();
   const dbs = Object.keys(DATABASES) as DatabaseName[];
+  const kafkaUsers = sandboxKafkaClients().map((c) => c.user);
   const endpoints: SandboxEndpoints = {
     objectStore: { kind: "minio", endpoint: `http://127.0.0.1:${p.minio}`, region: "us-east-1", pathStyle: true, buckets: BUCKETS },
     postgres: {
@@ -53,7 +66,15 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
       ) as SandboxEndpoints["postgres"]["databases"],
     },
     redis: { host: "127.0.0.1", port: p.redis },
-    kafka: { bootstrapServers: `127.0.0.1:${p.kafka}`, securityProtocol: "SASL_PLAINTEXT", saslMechanism: "PLAIN", username: KAFKA_CLIENT_USER },
+    kafka: {
+      bootstrapServers: `127.0.0.1:${p.kafka}`,
+      securityProtocol: "SASL_PLAINTEXT",
+      saslMechanism: KAFKA_SCRAM_MECHANISM,
+      users: kafkaUsers,
+      tls: { bootstrapServers: `localhost:${p.kafkaTls}`, caFile: kafkaTlsFiles().ca },
+      adminBootstrapServers: `127.0.0.1:${p.kafkaInternal}`,
+      adminUser: KAFKA_ADMIN_USER,
+    },
     flink: { restUrl: `http://127.0.0.1:${p.flinkRest}`, sqlGatewayUrl: `http://127.0.0.1:${p.sqlGateway}` },
     mysql: { host: "127.0.0.1", port: p.mariadb, database: MARIADB_DATABASE, dwsDatabase: MARIADB_DWS_DATABASE, user: "rtdw_app", cdcUser: "rtdw_cdc" },
     nginx: { url: `http://127.0.0.1:${p.nginx}` },
@@ -65,7 +86,7 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
     objectStore: { accessKey: "rtdw-root", secretKey: s.minioRoot },
     postgres: Object.fromEntries(dbs.map((k) => [k, { password: s.postgres[k] }])) as SandboxCredentials["postgres"],
     redis: { password: s.redis },
-    kafka: { password: s.kafkaClient },
+    kafka: { users: Object.fromEntries(kafkaUsers.map((u) => [u, kafkaUserPassword(s, u)])), adminPassword: s.kafkaAdmin },
     mysql: { password: s.mariadbApp, cdcPassword: s.mariadbCdc },
     prometheus: { password: s.prometheus },
   };
@@ -75,12 +96,16 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
 /** The sandbox as an existing platform (components/platform/existing.ts): what the `local` stack deploys onto. */
 export function platformDescription(): ExistingPlatform {
   const { endpoints: e, credentials: c } = describe();
-  const s = loadOrCreateSecrets();
   return {
     version: 1,
     name: "sandbox",
     objectStore: { endpoint: e.objectStore.endpoint, region: e.objectStore.region, pathStyle: e.objectStore.pathStyle, accessKey: c.objectStore.accessKey, secretKey: c.objectStore.secretKey, buckets: { warehouse: e.objectStore.buckets.warehouse, checkpoints: e.objectStore.buckets.checkpoints } },
-    kafka: { bootstrapServers: e.kafka.bootstrapServers, client: { user: e.kafka.username, password: c.kafka.password }, admin: { user: "admin", password: s.kafkaAdmin } },
+    kafka: {
+      bootstrapServers: e.kafka.bootstrapServers,
+      securityProtocol: e.kafka.securityProtocol,
+      users: c.kafka.users,
+      admin: { user: e.kafka.adminUser, password: c.kafka.adminPassword, bootstrapServers: e.kafka.adminBootstrapServers },
+    },
     flink: { restUrl: e.flink.restUrl, sqlGatewayUrl: e.flink.sqlGatewayUrl },
     paimon: { jdbcUrl: e.postgres.databases.paimon.jdbcUrl, user: e.postgres.databases.paimon.user, password: c.postgres.paimon.password },
     quality: { jdbcUrl: e.postgres.databases.quality.jdbcUrl, user: e.postgres.databases.quality.user, password: c.postgres.quality.password },
@@ -104,11 +129,19 @@ async function startOne(svc: SandboxService): Promise<void> {
   const running = pid ?? start(svc.process());
   await waitHealthy(svc.name, () => svc.healthy(), svc.startupSeconds * 1000, running);
   // Idempotent (users, buckets, databases), so a reused sandbox is brought up to date as well.
+  // Retried with backoff: a freshly started server may still drop a connection (MinIO answered a
+  // bucket call with "socket hang up" right after its health check passed).
   if (svc.bootstrap) {
-    try {
-      await svc.bootstrap();
-    } catch (e) {
-      throw new Error(`${svc.name} started but its bootstrap failed: ${(e as Error).message}\n  log: ${logFile(svc.name)}`);
+    const waitsMs = [1000, 3000, 9000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await svc.bootstrap();
+        break;
+      } catch (e) {
+        if (attempt >= waitsMs.length) throw new Error(`${svc.name} started but its bootstrap failed (${attempt + 1} attempts): ${(e as Error).message}\n  log: ${logFile(svc.name)}`);
+        say(`${svc.name} bootstrap failed (${(e as Error).message.split("\n")[0]}); retrying in ${waitsMs[attempt] / 1000} s`);
+        await new Promise((r) => setTimeout(r, waitsMs[attempt]));
+      }
     }
   }
 }
@@ -173,14 +206,20 @@ export async function status(): Promise<ServiceStatus[]> {
   );
 }
 
-/** A kafkajs client for the sandbox's broker, authenticated as the platform's client user. */
-export function sandboxKafka(clientId: string, quiet = false) {
+/**
+ * A kafkajs client for the sandbox's broker: by default the super user on the internal listener (the
+ * tests and the bench act as the operator: they create topics and feed any of them); `as` a client's
+ * user, that client's SCRAM login with only its own ACLs.
+ */
+export function sandboxKafka(clientId: string, quiet = false, as?: string) {
   const { endpoints, credentials } = describe();
   const { Kafka, logLevel } = require("kafkajs") as typeof import("kafkajs");
+  const password = as === undefined ? undefined : credentials.kafka.users[as];
+  if (as !== undefined && password === undefined) throw new Error(`no Kafka user ${as} in the sandbox (users: ${endpoints.kafka.users.join(", ")})`);
   return new Kafka({
     clientId,
-    brokers: [endpoints.kafka.bootstrapServers],
-    sasl: { mechanism: "plain", username: endpoints.kafka.username, password: credentials.kafka.password },
+    brokers: [as === undefined ? endpoints.kafka.adminBootstrapServers : endpoints.kafka.bootstrapServers],
+    sasl: as === undefined ? { mechanism: "plain", username: endpoints.kafka.adminUser, password: credentials.kafka.adminPassword } : { mechanism: "scram-sha-512", username: as, password: password! },
     logLevel: quiet ? logLevel.ERROR : logLevel.WARN,
   });
 }

@@ -148,6 +148,7 @@ export function installKafkaBin(): void {
   const tools: Record<string, string> = {
     "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
     "kafka-configs.sh": "kafka.admin.ConfigCommand",
+    "kafka-acls.sh": "kafka.admin.AclCommand",
     "kafka-consumer-groups.sh": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
   };
   for (const [name, cls] of Object.entries(tools)) {

@@ -28,6 +28,10 @@ const DEFAULT_PORTS = {
   s3Tls: 29443,
   kafka: 29092,
   kafkaController: 29093,
+  /** Brokers' and admin tools' listener (SASL/PLAIN as the super user); clients use `kafka` (SCRAM). */
+  kafkaInternal: 29094,
+  /** The client listener over TLS (SASL_SSL, SCRAM), as the test and prod stacks run it; `localhost` is in its certificate. */
+  kafkaTls: 29095,
   flinkRest: 28081,
   flinkRpc: 26123,
   sqlGateway: 28083,

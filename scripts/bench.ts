@@ -19,7 +19,7 @@ import { renderSql, splitStatements, withSecrets } from "../components/jobs/rend
 import { jobConfig } from "../components/jobs/script";
 import { loadJobTable, readJobSql, SQL_DIR } from "../components/jobs/table";
 import { describe, sandboxKafka, up } from "../sandbox";
-import { sandboxJobEnvironment, sandboxJobSecrets } from "../sandbox/jobs";
+import { asKafkaOperator, operatorSecrets, sandboxJobEnvironment, sandboxJobSecrets } from "../sandbox/jobs";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -51,9 +51,9 @@ async function createTopic(name: string, partitions: number) {
 
 /** The job's SQL with its source topic swapped and its sinks replaced (blackhole) or renamed (bench tables). */
 function benchStatements(topic: string, group: string, sink: "blackhole" | "paimon", suffix: string, bounded: boolean): string[] {
-  const env = sandboxJobEnvironment();
   const job = loadJobTable().find((j) => j.name === "rt-trk-ods")!;
-  let sql = renderSql(readJobSql(job), env, job.sql)
+  const env = sandboxJobEnvironment(undefined, job.name);
+  let sql = asKafkaOperator(renderSql(readJobSql(job), env, job.sql))
     .replace("'topic' = 'tracking.events'", `'topic' = '${topic}'`)
     .replace("'properties.group.id' = 'rt-trk-ods'", `'properties.group.id' = '${group}'`)
     .replace("'scan.startup.mode' = 'group-offsets'", `'scan.startup.mode' = 'earliest-offset'${bounded ? ", 'scan.bounded.mode' = 'latest-offset'" : ""}`)
@@ -65,7 +65,7 @@ function benchStatements(topic: string, group: string, sink: "blackhole" | "paim
          `CREATE TEMPORARY TABLE bench.rejects_${suffix} WITH ('connector' = 'blackhole') LIKE rtdw.dq.tracking_rejects (EXCLUDING ALL)`]
       : [`CREATE TABLE bench.ods_${suffix} LIKE rtdw.ods.tracking_events (EXCLUDING OPTIONS)`, `CREATE TABLE bench.rejects_${suffix} LIKE rtdw.dq.tracking_rejects (EXCLUDING OPTIONS)`];
   const base = ["catalog.sql", "tracking/tables.sql"].flatMap((f) => splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, f), "utf8"), env, f)));
-  return [...base, "CREATE DATABASE IF NOT EXISTS bench", ...tables, ...splitStatements(sql)].map((s) => withSecrets(s, sandboxJobSecrets()));
+  return [...base, "CREATE DATABASE IF NOT EXISTS bench", ...tables, ...splitStatements(sql)].map((s) => withSecrets(s, operatorSecrets()));
 }
 
 async function runSql(gw: SqlGatewayClient, config: Record<string, string>, statements: string[]): Promise<string> {

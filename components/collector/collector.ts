@@ -12,7 +12,8 @@ export interface CollectorArgs {
   readonly config: StackConfig;
   /** Where Nginx and Vector run. */
   readonly target: Target;
-  readonly kafka: { readonly bootstrapServers: pulumi.Input<string>; readonly user: string; readonly password: pulumi.Input<string> };
+  /** The client listener, the collector's own SCRAM user, and the CA to trust where Kafka speaks TLS. */
+  readonly kafka: { readonly bootstrapServers: pulumi.Input<string>; readonly user: string; readonly password: pulumi.Input<string>; readonly caCertificate?: pulumi.Input<string> };
   readonly redis: { readonly host: pulumi.Input<string>; readonly port: pulumi.Input<number>; readonly password: pulumi.Input<string> };
   /** Client networks of the load balancer in front of Nginx (their X-Forwarded-For is trusted). */
   readonly trustedProxies?: readonly string[];
@@ -38,6 +39,7 @@ export class Collector extends pulumi.ComponentResource {
         renderVectorConfig({
           kafkaBootstrap,
           kafkaUser: args.kafka.user,
+          kafkaCaFile: args.kafka.caCertificate === undefined ? undefined : "/etc/vector/kafka-ca.crt",
           eventsTopic: "tracking.events",
           deadLetterTopic: "tracking.dead-letter",
           redisHost,
@@ -58,7 +60,7 @@ export class Collector extends pulumi.ComponentResource {
         { name: "syslog", port: NGINX_SYSLOG_PORT, protocol: "UDP" },
       ],
       secretEnv: { KAFKA_PASSWORD: args.kafka.password, REDISCLI_AUTH: args.redis.password, METRICS_PASSWORD: vectorScrapePassword },
-      configFiles: [{ dir: "/etc/vector", files: { "vector.yaml": vectorConf } }],
+      configFiles: [{ dir: "/etc/vector", files: { "vector.yaml": vectorConf, ...(args.kafka.caCertificate === undefined ? {} : { "kafka-ca.crt": args.kafka.caCertificate }) } }],
       sizing: cfg.sizing.vector,
       metrics: { port: "metrics", auth: { basic: { username: SCRAPE_USER, password: vectorScrapePassword } } },
       readiness: { http: { path: "/health", port: 8686 } },

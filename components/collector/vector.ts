@@ -46,6 +46,8 @@ function keepRaw(expr: string): string {
 export interface VectorConfigOptions {
   readonly kafkaBootstrap: string;
   readonly kafkaUser: string;
+  /** Path of the CA certificate the brokers' certificate is signed with: Kafka over TLS (SASL_SSL). */
+  readonly kafkaCaFile?: string;
   readonly eventsTopic: string;
   readonly deadLetterTopic: string;
   readonly redisHost: string;
@@ -70,8 +72,9 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
   const kafka = {
     type: "kafka",
     bootstrap_servers: o.kafkaBootstrap,
-    sasl: { enabled: true, mechanism: "PLAIN", username: o.kafkaUser, password: "${KAFKA_PASSWORD}" },
-    librdkafka_options: { "security.protocol": "sasl_plaintext" },
+    sasl: { enabled: true, mechanism: "SCRAM-SHA-512", username: o.kafkaUser, password: "${KAFKA_PASSWORD}" },
+    librdkafka_options: { "security.protocol": o.kafkaCaFile ? "sasl_ssl" : "sasl_plaintext" },
+    ...(o.kafkaCaFile ? { tls: { enabled: true, ca_file: o.kafkaCaFile, verify_certificate: true, verify_hostname: true } } : {}),
     compression: "lz4",
     encoding: { codec: "json" },
     acknowledgements: { enabled: true },

@@ -130,10 +130,16 @@ export function parseStackConfig(
   return withDefaults(project, stack, parsed.data, jobs);
 }
 
+/** Settings that existed once: what replaced them, so an old stack file fails with what to do. */
+const RETIRED_KEYS: Readonly<Record<string, string>> = {
+  kafkaPassword:
+    "retired: Kafka clients no longer share a user; each has its own generated SCRAM user. Remove it (`pulumi config rm kafkaPassword`); to choose the super user's password set kafkaAdminPassword",
+};
+
 function describeIssue(prefix: string, issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join(".");
   if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((k) => `${prefix}${path ? `${path}.` : ""}${k}: unknown setting`).join("; ");
+    return issue.keys.map((k) => `${prefix}${path ? `${path}.` : ""}${k}: ${(!path && RETIRED_KEYS[k]) || "unknown setting"}`).join("; ");
   }
   return `${prefix}${path}: ${issue.message}`;
 }

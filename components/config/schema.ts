@@ -193,7 +193,8 @@ export const rawConfigSchema = z.strictObject({
   postgresPassword: platformPassword(),
   redisPassword: platformPassword(),
   minioRootPassword: platformPassword(),
-  kafkaPassword: platformPassword(),
+  /** The Kafka super user (brokers, admin tasks); clients have generated SCRAM users of their own. */
+  kafkaAdminPassword: platformPassword(),
   starrocksRootPassword: platformPassword(),
   streamparkAdminPassword: platformPassword(),
   /** The root password being replaced, for one `up`: the bootstrap logs in with it and sets the new one. */
@@ -210,7 +211,7 @@ export const SECRET_KEYS = [
   "postgresPassword",
   "redisPassword",
   "minioRootPassword",
-  "kafkaPassword",
+  "kafkaAdminPassword",
   "starrocksRootPassword",
   "streamparkAdminPassword",
   "starrocksRootPasswordPrevious",

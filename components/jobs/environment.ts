@@ -1,4 +1,5 @@
-import { JobEnvironment, SecretName } from "./render";
+import { kafkaUserOfJob } from "../pipelines/kafkaAccess";
+import { JobEnvironment, KafkaSecurityProtocol, SecretName } from "./render";
 import { standInSinks, stackSinks } from "./sinks";
 
 /**
@@ -9,7 +10,8 @@ import { standInSinks, stackSinks } from "./sinks";
 export interface JobEndpoints {
   readonly paimon: { readonly jdbcUrl: string; readonly user: string };
   readonly objectStore: { readonly endpoint: string; readonly accessKey: string; readonly pathStyle: boolean; readonly warehouseBucket: string };
-  readonly kafka: { readonly bootstrap: string; readonly user: string };
+  /** The client listener: every job is its own SCRAM user (kafkaAccess.ts); TLS where the protocol says so. */
+  readonly kafka: { readonly bootstrap: string; readonly securityProtocol: KafkaSecurityProtocol; /** PEM of the CA that signed the brokers' certificates (SASL_SSL). */ readonly caCertificate?: string };
   readonly source: { readonly host: string; readonly port: number; readonly database: string; readonly user: string };
   readonly timeZone: string;
   /** StarRocks, or a MySQL-protocol stand-in with StarRocks' tables (where StarRocks cannot run). */
@@ -19,14 +21,23 @@ export interface JobEndpoints {
   readonly quality: { readonly jdbcUrl: string; readonly user: string };
 }
 
-/** The credentials the SQL references (${secret:...}), by name. */
-export type JobCredentials = Readonly<Record<SecretName, string>>;
+/** The credentials the SQL references (${secret:...}), by name; each job's Kafka password is its own (KafkaPasswords). */
+export type JobCredentials = Readonly<Record<Exclude<SecretName, "kafka.password">, string>>;
+/** Each Kafka client's SCRAM password, by user (a job's user is its name). */
+export type KafkaPasswords = Readonly<Record<string, string>>;
 
-export function jobEnvironment(e: JobEndpoints): JobEnvironment {
+/** What one job's SQL may reference: the shared credentials plus its own Kafka password, if it has a Kafka user. */
+export function jobSecrets(c: JobCredentials, kafka: KafkaPasswords, job?: string): Partial<Record<SecretName, string>> {
+  const own = job === undefined ? undefined : kafka[kafkaUserOfJob(job)];
+  return { ...c, ...(own === undefined ? {} : { "kafka.password": own }) };
+}
+
+/** The environment one job is rendered with (its own Kafka user); without a job, for DDL that uses no Kafka. */
+export function jobEnvironment(e: JobEndpoints, job?: string): JobEnvironment {
   return {
     paimon: { jdbcUrl: e.paimon.jdbcUrl, user: e.paimon.user, warehouse: `s3://${e.objectStore.warehouseBucket}/paimon` },
     s3: { endpoint: e.objectStore.endpoint, accessKey: e.objectStore.accessKey, pathStyle: e.objectStore.pathStyle },
-    kafka: { bootstrap: e.kafka.bootstrap, user: e.kafka.user },
+    kafka: { bootstrap: e.kafka.bootstrap, user: job === undefined ? undefined : kafkaUserOfJob(job), securityProtocol: e.kafka.securityProtocol, caCertificate: e.kafka.caCertificate },
     mysql: { hostname: e.source.host, port: e.source.port, database: e.source.database, user: e.source.user },
     timeZone: e.timeZone,
     sinks:

@@ -3,7 +3,7 @@ import { StackConfig } from "../config";
 import { CatalogDdl, catalogDdl } from "./catalogDdl";
 import { FlinkSqlJob } from "./flinkSqlJob";
 import { BackendConfig, ObjectStoreConfig } from "./provider";
-import { JobCredentials, jobEnvironment, JobEndpoints } from "./environment";
+import { JobCredentials, jobEnvironment, JobEndpoints, jobSecrets, KafkaPasswords } from "./environment";
 import { jobScript } from "./script";
 
 export interface FlinkJobsArgs {
@@ -13,6 +13,8 @@ export interface FlinkJobsArgs {
   readonly endpoints: pulumi.Input<JobEndpoints>;
   /** Credentials substituted into the SQL only when it is sent. */
   readonly credentials: pulumi.Input<JobCredentials>;
+  /** Each job's own Kafka SCRAM password, by user (components/pipelines/kafkaAccess.ts). */
+  readonly kafkaPasswords: pulumi.Input<KafkaPasswords>;
   /** StreamPark's admin password, with the streampark backend. */
   readonly streamparkPassword?: pulumi.Input<string>;
   /** Where jobs are submitted; its URLs as the deploying machine reaches them. */
@@ -39,10 +41,12 @@ export class FlinkJobs extends pulumi.ComponentResource {
     super("rtdw:jobs:FlinkJobs", name, {}, opts);
     const cfg = args.config;
     const jobs: Record<string, FlinkSqlJob> = {};
-    const environment = pulumi.output(args.endpoints).apply((e) => jobEnvironment(e));
-    const secrets = pulumi
-      .all([args.credentials, args.streamparkPassword])
-      .apply(([c, sp]) => ({ ...c, ...(sp === undefined ? {} : { "streampark.password": sp }) }));
+    const endpoints = pulumi.output(args.endpoints);
+    const environment = endpoints.apply((e) => jobEnvironment(e));
+    const secretsOf = (job: string) =>
+      pulumi
+        .all([args.credentials, args.kafkaPasswords, args.streamparkPassword])
+        .apply(([c, k, sp]) => ({ ...jobSecrets(c, k, job), ...(sp === undefined ? {} : { "streampark.password": sp }) }));
     // The catalog and tables first, once: jobs created in parallel into a fresh catalog would race creating them.
     const ddl =
       cfg.jobBackend === "sql-gateway"
@@ -62,7 +66,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
         `${name}-${job.name}`,
         {
           name: job.name,
-          script: environment.apply((env) => jobScript(job, env, { parallelism: cfg.flink.parallelism[job.name], checkpointIntervalMs: cfg.flink.checkpointIntervalMs })),
+          script: endpoints.apply((e) => jobEnvironment(e, job.name)).apply((env) => jobScript(job, env, { parallelism: cfg.flink.parallelism[job.name], checkpointIntervalMs: cfg.flink.checkpointIntervalMs })),
           upgradeMode: job.upgradeMode,
           allowNonRestoredState: job.allowNonRestoredState,
           restartNonce: cfg.jobRestartNonces[job.name] ?? 0,
@@ -74,7 +78,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           objectStore: args.objectStore,
           readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
           startTimeoutSeconds: START_TIMEOUT_SECONDS,
-          secrets: pulumi.secret(secrets),
+          secrets: pulumi.secret(secretsOf(job.name)),
         },
         { parent: this, dependsOn: ddl ? [ddl] : [] },
       );

@@ -10,7 +10,8 @@
 export interface JobEnvironment {
   readonly paimon: { readonly jdbcUrl: string; readonly user: string; readonly warehouse: string };
   readonly s3: { readonly endpoint: string; readonly accessKey: string; readonly pathStyle: boolean };
-  readonly kafka: { readonly bootstrap: string; readonly user: string };
+  /** `user` is the rendered job's own SCRAM user; undefined where no job is rendered (the catalog DDL). */
+  readonly kafka: { readonly bootstrap: string; readonly user: string | undefined; readonly securityProtocol: KafkaSecurityProtocol; readonly caCertificate?: string };
   readonly mysql: { readonly hostname: string; readonly port: number; readonly database: string; readonly user: string };
   /** The business time zone: dt/hr partitions and DATE_FORMAT of TIMESTAMP_LTZ follow it (table.local-time-zone). */
   readonly timeZone: string;
@@ -27,12 +28,17 @@ const options = (o: Record<string, string>) =>
     .map(([k, v]) => `'${k}' = '${v.replace(/'/g, "''")}'`)
     .join(", ");
 
+export type KafkaSecurityProtocol = "SASL_PLAINTEXT" | "SASL_SSL";
+
 function kafkaClient(env: JobEnvironment): Record<string, string> {
+  if (!env.kafka.user) throw new Error("a Kafka table is rendered without the job whose user it connects as");
+  if (env.kafka.securityProtocol === "SASL_SSL" && !env.kafka.caCertificate) throw new Error("Kafka over SASL_SSL needs the CA certificate the brokers' certificates are signed with");
   return {
     "properties.bootstrap.servers": env.kafka.bootstrap,
-    "properties.security.protocol": "SASL_PLAINTEXT",
-    "properties.sasl.mechanism": "PLAIN",
-    "properties.sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="${env.kafka.user}" password="\${secret:kafka.password}";`,
+    "properties.security.protocol": env.kafka.securityProtocol,
+    "properties.sasl.mechanism": "SCRAM-SHA-512",
+    "properties.sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="${env.kafka.user}" password="\${secret:kafka.password}";`,
+    ...(env.kafka.securityProtocol === "SASL_SSL" ? { "properties.ssl.truststore.type": "PEM", "properties.ssl.truststore.certificates": env.kafka.caCertificate! } : {}),
   };
 }
 

@@ -59,15 +59,17 @@ export function redisExporter(cfg: StackConfig, o: { host: pulumi.Input<string>;
  * offsets (the dead-letter rate). Its SASL password comes from the environment through the shell, so
  * it is never written into the pod spec or a container's command line in the platform's state.
  */
-export function kafkaExporter(cfg: StackConfig, o: { bootstrapServers: pulumi.Input<string>; user: string; password: pulumi.Input<string>; scrapePassword: pulumi.Input<string> }): ServiceSpec {
+export function kafkaExporter(cfg: StackConfig, o: { bootstrapServers: pulumi.Input<string>; caCertificate?: pulumi.Input<string>; user: string; password: pulumi.Input<string>; scrapePassword: pulumi.Input<string> }): ServiceSpec {
+  const tls = o.caCertificate === undefined ? "" : " --tls.enabled --tls.ca-file=/etc/kafka-ca/ca.crt";
   return {
     name: "kafka-exporter",
     image: cfg.images.kafkaExporter,
     command: ["/bin/sh", "-c"],
     args: [
-      'exec /bin/kafka_exporter --kafka.server="$KAFKA_SERVER" --sasl.enabled --sasl.mechanism=plain --sasl.username="$KAFKA_USER" --sasl.password="$KAFKA_PASSWORD" --web.listen-address=:9308 --web.config.file=/etc/exporter-web/web.yml',
+      `exec /bin/kafka_exporter --kafka.server="$KAFKA_SERVER" --sasl.enabled --sasl.mechanism=scram-sha512 --sasl.username="$KAFKA_USER" --sasl.password="$KAFKA_PASSWORD"${tls} --web.listen-address=:9308 --web.config.file=/etc/exporter-web/web.yml`,
     ],
     ports: [{ name: "metrics", port: 9308 }],
+    ...(o.caCertificate === undefined ? {} : { configFiles: [{ dir: "/etc/kafka-ca", files: { "ca.crt": o.caCertificate } }] }),
     env: { KAFKA_SERVER: o.bootstrapServers, KAFKA_USER: o.user },
     secretEnv: { KAFKA_PASSWORD: o.password },
     secretFiles: [toolkitWebConfig(o.scrapePassword)],

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { JobCredentials, JobEndpoints } from "../jobs/environment";
+import { JobCredentials, JobEndpoints, KafkaPasswords } from "../jobs/environment";
 
 /**
  * A platform that already runs (target "sandbox"): where its services are and how to log in. The local
@@ -25,11 +25,15 @@ export const existingPlatformSchema = z.strictObject({
     buckets: z.strictObject({ warehouse: z.string().min(3), checkpoints: z.string().min(3) }),
   }),
   kafka: z.strictObject({
+    /** The client listener (SASL/SCRAM-SHA-512). */
     bootstrapServers: z.string().min(1),
-    /** The platform's client user (the jobs and the collector). */
-    client: z.strictObject(login),
-    /** The user that may create and alter topics. */
-    admin: z.strictObject(login),
+    securityProtocol: z.enum(["SASL_PLAINTEXT", "SASL_SSL"]),
+    /** PEM of the CA of the brokers' certificates, with SASL_SSL. */
+    caCertificate: z.string().startsWith("-----BEGIN CERTIFICATE-----").optional(),
+    /** Each client's SCRAM password by user: every job that reads or writes Kafka, the collector, the exporter. */
+    users: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.string().min(16)),
+    /** The super user that may create and alter topics, and where it logs in (SASL/PLAIN). */
+    admin: z.strictObject({ ...login, bootstrapServers: z.string().min(1) }),
   }),
   flink: z.strictObject({ restUrl: url, sqlGatewayUrl: url }),
   paimon: z.strictObject({ jdbcUrl: jdbc, ...login }),
@@ -70,7 +74,7 @@ export function existingJobEndpoints(p: ExistingPlatform, timeZone: string): Job
   return {
     paimon: { jdbcUrl: p.paimon.jdbcUrl, user: p.paimon.user },
     objectStore: { endpoint: p.objectStore.endpoint, accessKey: p.objectStore.accessKey, pathStyle: p.objectStore.pathStyle, warehouseBucket: p.objectStore.buckets.warehouse },
-    kafka: { bootstrap: p.kafka.bootstrapServers, user: p.kafka.client.user },
+    kafka: { bootstrap: p.kafka.bootstrapServers, securityProtocol: p.kafka.securityProtocol, caCertificate: p.kafka.caCertificate },
     source: { host: p.source.host, port: p.source.port, database: p.source.database, user: p.source.user },
     timeZone,
     dws: p.dws.kind === "starrocks" ? { kind: "starrocks", jdbcUrl: p.dws.jdbcUrl, loadUrl: p.dws.loadUrl, user: p.dws.user, database: p.dws.database } : { kind: "jdbc", jdbcUrl: p.dws.jdbcUrl, user: p.dws.user },
@@ -82,9 +86,15 @@ export function existingJobCredentials(p: ExistingPlatform): JobCredentials {
   return {
     "paimon.password": p.paimon.password,
     "s3.secretKey": p.objectStore.secretKey,
-    "kafka.password": p.kafka.client.password,
     "mysql.password": p.source.password,
     "starrocks.password": p.dws.password,
     "quality.password": p.quality.password,
   };
+}
+
+/** The platform's Kafka users; every user the job table needs must be there (an error names the missing ones). */
+export function existingKafkaPasswords(p: ExistingPlatform, needed: readonly string[]): KafkaPasswords {
+  const missing = needed.filter((u) => !(u in p.kafka.users));
+  if (missing.length) throw new Error(`the platform file has no Kafka user for ${missing.join(", ")} (kafka.users); the sandbox creates one per client on \`npm run sandbox -- up\``);
+  return p.kafka.users;
 }

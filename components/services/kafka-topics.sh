@@ -5,8 +5,11 @@ set -euo pipefail
 umask 077
 cfg=$(mktemp)
 trap 'rm -f "$cfg"' EXIT
-printf '%s\n' "security.protocol=SASL_PLAINTEXT" "sasl.mechanism=PLAIN" \
+printf '%s\n' "security.protocol=${ADMIN_SECURITY_PROTOCOL:-SASL_PLAINTEXT}" "sasl.mechanism=PLAIN" \
   "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"${KAFKA_ADMIN_PASSWORD}\";" > "$cfg"
+if [ -n "${ADMIN_TRUSTSTORE_PEM_FILE:-}" ]; then
+  printf '%s\n' "ssl.truststore.type=PEM" "ssl.truststore.location=$ADMIN_TRUSTSTORE_PEM_FILE" >> "$cfg"
+fi
 bin=${KAFKA_BIN:-/opt/kafka/bin}
 topics() { "$bin/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$cfg" "$@"; }
 n=0

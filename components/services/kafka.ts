@@ -3,9 +3,13 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { StackConfig, TopicClass, TopicSettings } from "../config";
+import { jobLineage } from "../jobs/lineage";
+import { EXPORTER_KAFKA_USER, KAFKA_ADMIN_USER, KAFKA_SCRAM_MECHANISM, KafkaClient, kafkaClients, renderAccessLines, renderPasswordLines } from "../pipelines/kafkaAccess";
 import { TOPICS } from "../pipelines/topics";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../secrets";
+import { KafkaSecurityProtocol } from "../jobs/render";
+import { ServerCertificate } from "../platform/tls";
 import { kafkaExporter } from "../observability/exporters";
 
 export interface KafkaArgs {
@@ -15,21 +19,37 @@ export interface KafkaArgs {
   readonly target: Target;
 }
 
-/** The user every platform client (Flink, Vector) authenticates as. */
-export const KAFKA_CLIENT_USER = "rtdw";
+/** Where the brokers read their PEM keystore (secret) and the CA every Kafka container trusts. */
+export const KAFKA_TLS_DIR = "/etc/kafka/tls";
+export const KAFKA_CA_DIR = "/etc/kafka/ca";
+/** The brokers' certificate lifetime (the CA's is twice that); `pulumi up --replace` on it renews both. */
+export const KAFKA_CERTIFICATE_DAYS = 825;
+
+/** Port of the listener the brokers and the admin tasks use (the super user, SASL/PLAIN); clients use 9092. */
+export const KAFKA_INTERNAL_PORT = 9094;
 
 /**
- * Kafka in KRaft mode: every node is broker and controller (1 in dev, 3 in test/prod), SASL/PLAIN on
- * both listeners, replication factor min(3, nodes) with min.insync.replicas 2 when there are three,
- * data on persistent volumes, automatic topic creation off: the topics are declared in code
- * (components/pipelines/topics.ts) and created or altered by a task.
+ * Kafka in KRaft mode: every node is broker and controller (1 in dev, 3 in test/prod), replication
+ * factor min(3, nodes) with min.insync.replicas 2 when there are three, data on persistent volumes,
+ * automatic topic creation off: the topics are declared in code (components/pipelines/topics.ts).
+ * Three listeners: CLIENT (9092) where every client logs in with SCRAM-SHA-512 as its own user with
+ * only the ACLs its lineage needs (components/pipelines/kafkaAccess.ts); INTERNAL (9094) for
+ * broker-to-broker traffic and the admin tasks as the super user; CONTROLLER (9093). The super user
+ * uses PLAIN because KRaft controllers cannot check SCRAM (its credentials live in the metadata they
+ * serve). Tasks create the topics, then the users and ACLs.
  */
 export class Kafka extends pulumi.ComponentResource {
+  /** The client listener. */
   readonly bootstrapServers: pulumi.Output<string>;
-  readonly clientUser = KAFKA_CLIENT_USER;
-  readonly clientPassword: pulumi.Output<string>;
+  /** SASL_SSL on Kubernetes (test, prod), SASL_PLAINTEXT on the one-host Docker network (dev). */
+  readonly securityProtocol: KafkaSecurityProtocol;
+  /** The CA clients trust for the brokers' certificate, with SASL_SSL. */
+  readonly caCertificate?: pulumi.Output<string>;
+  /** Each client's SCRAM password, by user (jobs, collector, exporter). */
+  readonly userPasswords: pulumi.Output<Record<string, string>>;
+  readonly clients: readonly KafkaClient[];
   readonly replicationFactor: number;
-  /** Completes when the topics exist. */
+  /** Completes when the topics, users and ACLs exist. */
   readonly topicsReady: pulumi.Resource;
 
   constructor(name: string, args: KafkaArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -39,14 +59,34 @@ export class Kafka extends pulumi.ComponentResource {
     const rf = Math.min(3, nodes);
     const minIsr = rf >= 3 ? 2 : 1;
     this.replicationFactor = rf;
-    const adminPassword = password(`${name}-admin-password`, this);
-    this.clientPassword = password(`${name}-client-password`, this, "kafkaPassword");
+    const adminPassword = password(`${name}-admin-password`, this, "kafkaAdminPassword");
+    this.clients = kafkaClients(jobLineage(cfg.jobs));
+    const passwords = Object.fromEntries(this.clients.map((c) => [c.user, password(`${name}-user-${c.user}`, this)]));
+    this.userPasswords = pulumi.secret(pulumi.output(passwords));
 
     const podHost = (i: number) => (args.target.kind === "kubernetes" ? `kafka-${i}.kafka.${cfg.namespace}.svc.cluster.local` : "kafka");
     const voters = Array.from({ length: nodes }, (_, i) => `${i + 1}@${podHost(i)}:9093`).join(",");
     // KRaft needs one cluster id for all nodes, stable across runs: derived from the stack.
     const clusterId = createHash("sha256").update(`${cfg.project}/${cfg.stack}/kafka`).digest().subarray(0, 16).toString("base64url");
-    const jaas = pulumi.interpolate`org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${adminPassword}" user_admin="${adminPassword}" user_${KAFKA_CLIENT_USER}="${this.clientPassword}";`;
+    // TLS on every listener where the traffic crosses nodes: a private CA and one certificate for all
+    // brokers (kafka-N.kafka.<ns>.svc...), issued once and kept in the state.
+    const tls =
+      args.target.kind === "kubernetes"
+        ? new ServerCertificate(
+            `${name}-tls`,
+            { commonName: `kafka.${cfg.namespace}.svc.cluster.local`, dnsNames: [`kafka.${cfg.namespace}.svc.cluster.local`, `*.kafka.${cfg.namespace}.svc.cluster.local`, `kafka.${cfg.namespace}.svc`, `kafka`], validityDays: KAFKA_CERTIFICATE_DAYS },
+            { parent: this },
+          )
+        : undefined;
+    this.securityProtocol = tls ? "SASL_SSL" : "SASL_PLAINTEXT";
+    this.caCertificate = tls?.caCertificate;
+    const protocol = this.securityProtocol;
+    const tlsEnv: Record<string, string> = tls
+      ? { KAFKA_SSL_KEYSTORE_TYPE: "PEM", KAFKA_SSL_KEYSTORE_LOCATION: `${KAFKA_TLS_DIR}/keystore.pem`, KAFKA_SSL_TRUSTSTORE_TYPE: "PEM", KAFKA_SSL_TRUSTSTORE_LOCATION: `${KAFKA_CA_DIR}/ca.crt` }
+      : {};
+    const caFiles = tls ? [{ dir: KAFKA_CA_DIR, files: { "ca.crt": tls.caCertificate } }] : [];
+    const taskTls: Record<string, string> = tls ? { ADMIN_SECURITY_PROTOCOL: "SASL_SSL", ADMIN_TRUSTSTORE_PEM_FILE: `${KAFKA_CA_DIR}/ca.crt` } : {};
+    const plain = pulumi.interpolate`org.apache.kafka.common.security.plain.PlainLoginModule required username="${KAFKA_ADMIN_USER}" password="${adminPassword}" user_${KAFKA_ADMIN_USER}="${adminPassword}";`;
     const heapMiB = Math.floor(cfg.sizing.kafka.memoryMiB * 0.5);
 
     const spec: ServiceSpec = {
@@ -57,24 +97,30 @@ export class Kafka extends pulumi.ComponentResource {
         "bash",
         "-c",
         'ord="${HOSTNAME##*-}"; case "$ord" in ""|*[!0-9]*) ord=0;; esac; export KAFKA_NODE_ID=$((ord + 1)); ' +
-          'export KAFKA_ADVERTISED_LISTENERS="SASL_PLAINTEXT://$(hostname -f):9092"; exec /etc/kafka/docker/run',
+          `export KAFKA_ADVERTISED_LISTENERS="CLIENT://$(hostname -f):9092,INTERNAL://$(hostname -f):${KAFKA_INTERNAL_PORT}"; exec /etc/kafka/docker/run`,
       ],
       ports: [
         { name: "kafka", port: 9092 },
+        { name: "internal", port: KAFKA_INTERNAL_PORT },
         { name: "controller", port: 9093 },
       ],
       env: {
         CLUSTER_ID: clusterId,
         KAFKA_PROCESS_ROLES: "broker,controller",
         KAFKA_CONTROLLER_QUORUM_VOTERS: voters,
-        KAFKA_LISTENERS: "SASL_PLAINTEXT://:9092,CONTROLLER://:9093",
-        KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+        KAFKA_LISTENERS: `CLIENT://:9092,INTERNAL://:${KAFKA_INTERNAL_PORT},CONTROLLER://:9093`,
+        KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: `CLIENT:${protocol},INTERNAL:${protocol},CONTROLLER:${protocol}`,
         KAFKA_CONTROLLER_LISTENER_NAMES: "CONTROLLER",
-        KAFKA_INTER_BROKER_LISTENER_NAME: "SASL_PLAINTEXT",
-        KAFKA_SASL_ENABLED_MECHANISMS: "PLAIN",
+        KAFKA_INTER_BROKER_LISTENER_NAME: "INTERNAL",
+        KAFKA_LISTENER_NAME_CLIENT_SASL_ENABLED_MECHANISMS: KAFKA_SCRAM_MECHANISM,
+        KAFKA_LISTENER_NAME_CLIENT_SCRAM___SHA___512_SASL_JAAS_CONFIG: "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        KAFKA_LISTENER_NAME_INTERNAL_SASL_ENABLED_MECHANISMS: "PLAIN",
+        KAFKA_LISTENER_NAME_CONTROLLER_SASL_ENABLED_MECHANISMS: "PLAIN",
         KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL: "PLAIN",
         KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL: "PLAIN",
-        KAFKA_SUPER_USERS: "User:admin",
+        KAFKA_AUTHORIZER_CLASS_NAME: "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        KAFKA_SUPER_USERS: `User:${KAFKA_ADMIN_USER}`,
+        KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND: "false",
         KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false",
         KAFKA_DEFAULT_REPLICATION_FACTOR: String(rf),
         KAFKA_MIN_INSYNC_REPLICAS: String(minIsr),
@@ -85,18 +131,20 @@ export class Kafka extends pulumi.ComponentResource {
         // The image's VOLUME is not where it writes unless told (it defaults to /tmp/kraft-combined-logs).
         KAFKA_LOG_DIRS: "/var/lib/kafka/data/logs",
         KAFKA_HEAP_OPTS: `-Xms${heapMiB}m -Xmx${heapMiB}m`,
+        ...tlsEnv,
       },
       secretEnv: {
-        KAFKA_LISTENER_NAME_SASL__PLAINTEXT_PLAIN_SASL_JAAS_CONFIG: jaas,
-        KAFKA_LISTENER_NAME_CONTROLLER_PLAIN_SASL_JAAS_CONFIG: jaas,
-        KAFKA_SASL_JAAS_CONFIG: pulumi.interpolate`org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${adminPassword}";`,
+        KAFKA_LISTENER_NAME_INTERNAL_PLAIN_SASL_JAAS_CONFIG: plain,
+        KAFKA_LISTENER_NAME_CONTROLLER_PLAIN_SASL_JAAS_CONFIG: plain,
       },
+      // PEM keystore: the private key (PKCS#8) and the certificate, in one file Kafka reads at start.
+      ...(tls ? { secretFiles: [{ dir: KAFKA_TLS_DIR, files: { "keystore.pem": pulumi.secret(pulumi.interpolate`${tls.privateKey}${tls.certificate}`) } }], configFiles: caFiles } : {}),
       volumes: [{ name: "data", mountPath: "/var/lib/kafka/data", sizeGiB: cfg.volumesGiB.kafka }],
       stableNetworkIds: true,
       // Each node is a controller voter: one per node, so losing a node never loses the quorum.
       placement: "one-per-node",
       connectsTo: [
-        { service: "kafka", port: "kafka" },
+        { service: "kafka", port: "internal" },
         { service: "kafka", port: "controller" },
       ],
       sizing: cfg.sizing.kafka,
@@ -109,24 +157,43 @@ export class Kafka extends pulumi.ComponentResource {
     const server = args.target.deployService(spec, this);
     this.bootstrapServers = pulumi.interpolate`${server.host}:${portOf(spec, "kafka")}`;
 
+    const internal = pulumi.interpolate`${server.host}:${KAFKA_INTERNAL_PORT}`;
+    const taskSecurity = { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] };
     const topicLines = renderTopicLines(cfg.kafkaTopics);
-    this.topicsReady = args.target.runTask(
+    const topics = args.target.runTask(
       {
         name: "kafka-topics",
         revision: revisionOf(TOPIC_SCRIPT, topicLines, rf),
         image: cfg.images.kafka,
         command: ["bash", "/task/topics.sh"],
-        env: { BOOTSTRAP: this.bootstrapServers, REPLICATION_FACTOR: String(rf) },
+        env: { BOOTSTRAP: internal, REPLICATION_FACTOR: String(rf), ...taskTls },
         secretEnv: { KAFKA_ADMIN_PASSWORD: adminPassword },
-        configFiles: [{ dir: "/task", files: { "topics.sh": TOPIC_SCRIPT, "topics.txt": topicLines } }],
-        security: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
-        connectsTo: [{ service: "kafka", port: "kafka" }],
+        configFiles: [{ dir: "/task", files: { "topics.sh": TOPIC_SCRIPT, "topics.txt": topicLines } }, ...caFiles],
+        security: taskSecurity,
+        connectsTo: [{ service: "kafka", port: "internal" }],
       },
       this,
       server.resources,
     );
+    // Users and ACLs after the topics: an ACL may name a topic only once it exists to be useful.
+    const accessLines = renderAccessLines(this.clients);
+    this.topicsReady = args.target.runTask(
+      {
+        name: "kafka-access",
+        revision: revisionOf(ACCESS_SCRIPT, accessLines),
+        image: cfg.images.kafka,
+        command: ["bash", "/task/access.sh"],
+        env: { BOOTSTRAP: internal, ...taskTls },
+        secretEnv: { KAFKA_ADMIN_PASSWORD: adminPassword, KAFKA_USER_PASSWORDS: this.userPasswords.apply(renderPasswordLines) },
+        configFiles: [{ dir: "/task", files: { "access.sh": ACCESS_SCRIPT, "access.txt": accessLines } }, ...caFiles],
+        security: taskSecurity,
+        connectsTo: [{ service: "kafka", port: "internal" }],
+      },
+      this,
+      [topics],
+    );
     args.target.deployService(
-      kafkaExporter(cfg, { bootstrapServers: this.bootstrapServers, user: KAFKA_CLIENT_USER, password: this.clientPassword, scrapePassword: password(`${name}-exporter-scrape-password`, this) }),
+      kafkaExporter(cfg, { bootstrapServers: this.bootstrapServers, caCertificate: this.caCertificate, user: EXPORTER_KAFKA_USER, password: this.userPasswords.apply((p) => p[EXPORTER_KAFKA_USER]), scrapePassword: password(`${name}-exporter-scrape-password`, this) }),
       this,
       [this.topicsReady],
     );
@@ -147,3 +214,5 @@ export function renderTopicLines(settings: Readonly<Record<TopicClass, TopicSett
  * them), retention and cleanup policy are set every run. Credentials come from the environment.
  */
 export const TOPIC_SCRIPT = fs.readFileSync(path.join(__dirname, "kafka-topics.sh"), "utf8");
+/** Converges the SCRAM users and their ACLs (kafka-access.sh). */
+export const ACCESS_SCRIPT = fs.readFileSync(path.join(__dirname, "kafka-access.sh"), "utf8");

@@ -12,7 +12,7 @@ import { serviceContext, SandboxService } from "./types";
 import { vectorStandinService } from "./vectorStandin";
 
 export { httpGet, httpPost } from "./clients";
-export { BUCKETS, KAFKA_CLIENT_USER, MARIADB_DATABASE, MARIADB_DWS_DATABASE, SandboxService } from "./types";
+export { BUCKETS, MARIADB_DATABASE, MARIADB_DWS_DATABASE, SandboxService } from "./types";
 
 /** Every local service, one file each; the supervision they share is sandbox/process.ts. */
 export function sandboxServices(): SandboxService[] {

@@ -2,15 +2,19 @@ import * as fs from "fs";
 import * as path from "path";
 import { createHash, randomBytes } from "crypto";
 import { DEFAULT_TOPICS } from "../../components/config/services";
-import { renderTopicLines, TOPIC_SCRIPT } from "../../components/services/kafka";
-import { writePrivate } from "../credentials";
+import { jobLineage } from "../../components/jobs/lineage";
+import { loadJobTable } from "../../components/jobs/table";
+import { KAFKA_ADMIN_USER, KAFKA_SCRAM_MECHANISM, KafkaClient, kafkaClients, renderAccessLines, renderPasswordLines } from "../../components/pipelines/kafkaAccess";
+import { ACCESS_SCRIPT, renderTopicLines, TOPIC_SCRIPT } from "../../components/services/kafka";
+import { issueServerCertificate } from "../../components/platform/tls";
+import { kafkaUserPassword, writePrivate } from "../credentials";
 import { KAFKA_BIN, KAFKA_LIBS } from "../install";
 import { CONF, ensureDir, LOGS } from "../paths";
 import { run } from "../process";
 import { kafkaAdmin } from "./clients";
-import { KAFKA_CLIENT_USER, REPO_ROOT, SandboxService, ServiceContext } from "./types";
+import { REPO_ROOT, SandboxService, ServiceContext } from "./types";
 
-/** Kafka in KRaft mode, one node, SASL on its client listener; topics from the stacks' own topic task. */
+/** Kafka in KRaft mode, one node, ACLs on; topics, users and ACLs from the stacks' own tasks. */
 export function kafkaService({ p, s, dir }: ServiceContext): SandboxService {
   const kafkaProps = path.join(CONF, "kafka", "server.properties");
   return {
@@ -20,21 +24,38 @@ export function kafkaService({ p, s, dir }: ServiceContext): SandboxService {
     startupSeconds: 90,
     prepare() {
       const logs = ensureDir(dir("kafka"));
-      const jaas = `org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${s.kafkaAdmin}" user_admin="${s.kafkaAdmin}" user_${KAFKA_CLIENT_USER}="${s.kafkaClient}";`;
+      // Clients authenticate with SCRAM on their listener; PLAIN stays for the super user on the
+      // internal and controller listeners (KRaft controllers cannot check SCRAM: the credentials live in
+      // the metadata they serve). Same layout as the stacks (components/services/kafka.ts).
+      const tls = kafkaTlsFiles();
+      const plain = `org.apache.kafka.common.security.plain.PlainLoginModule required username="${KAFKA_ADMIN_USER}" password="${s.kafkaAdmin}" user_${KAFKA_ADMIN_USER}="${s.kafkaAdmin}";`;
       writePrivate(
         kafkaProps,
         [
           "process.roles=broker,controller",
           "node.id=1",
           `controller.quorum.voters=1@127.0.0.1:${p.kafkaController}`,
-          `listeners=SASL_PLAINTEXT://127.0.0.1:${p.kafka},CONTROLLER://127.0.0.1:${p.kafkaController}`,
-          `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${p.kafka}`,
-          "inter.broker.listener.name=SASL_PLAINTEXT",
+          `listeners=CLIENT://127.0.0.1:${p.kafka},CLIENT_TLS://127.0.0.1:${p.kafkaTls},INTERNAL://127.0.0.1:${p.kafkaInternal},CONTROLLER://127.0.0.1:${p.kafkaController}`,
+          `advertised.listeners=CLIENT://127.0.0.1:${p.kafka},CLIENT_TLS://localhost:${p.kafkaTls},INTERNAL://127.0.0.1:${p.kafkaInternal}`,
+          "inter.broker.listener.name=INTERNAL",
           "controller.listener.names=CONTROLLER",
-          "listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
-          "sasl.enabled.mechanisms=PLAIN",
+          "listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CLIENT_TLS:SASL_SSL,INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+          ...["client", "client_tls"].flatMap((l) => [
+            `listener.name.${l}.sasl.enabled.mechanisms=${KAFKA_SCRAM_MECHANISM}`,
+            `listener.name.${l}.${KAFKA_SCRAM_MECHANISM.toLowerCase()}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+          ]),
+          // The stacks' TLS: a PEM keystore (PKCS#8 key + certificate) from the same issuer code (components/platform/tls.ts).
+          "ssl.keystore.type=PEM",
+          `ssl.keystore.location=${tls.keystore}`,
+          "listener.name.internal.sasl.enabled.mechanisms=PLAIN",
+          `listener.name.internal.plain.sasl.jaas.config=${plain}`,
+          "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+          `listener.name.controller.plain.sasl.jaas.config=${plain}`,
           "sasl.mechanism.inter.broker.protocol=PLAIN",
-          `listener.name.sasl_plaintext.plain.sasl.jaas.config=${jaas}`,
+          "sasl.mechanism.controller.protocol=PLAIN",
+          "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+          `super.users=User:${KAFKA_ADMIN_USER}`,
+          "allow.everyone.if.no.acl.found=false",
           `log.dirs=${logs}`,
           "num.partitions=1",
           "auto.create.topics.enable=false",
@@ -63,7 +84,7 @@ export function kafkaService({ p, s, dir }: ServiceContext): SandboxService {
       ],
     }),
     async healthy() {
-      const admin = kafkaAdmin(p.kafka, s);
+      const admin = kafkaAdmin(p.kafkaInternal, s);
       await admin.connect();
       try {
         const c = await admin.describeCluster();
@@ -72,19 +93,51 @@ export function kafkaService({ p, s, dir }: ServiceContext): SandboxService {
         await admin.disconnect();
       }
     },
-    // The stacks' topic task, same script and same declared topics (dev's partitions and retention).
-    // Re-run only when either changed; the marker lives with Kafka's data, so a wiped Kafka re-runs it.
+    // The stacks' topic and access tasks, same scripts and same declared topics (dev's partitions and
+    // retention) and clients. Each re-runs only when its input changed; the markers live with Kafka's
+    // data, so a wiped Kafka re-runs them.
     async bootstrap() {
+      const admin = { BOOTSTRAP: `127.0.0.1:${p.kafkaInternal}`, KAFKA_ADMIN_PASSWORD: s.kafkaAdmin, KAFKA_BIN };
+      const once = (name: string, fingerprint: string, work: () => void) => {
+        const marker = path.join(dir("kafka"), `.rtdw-${name}`);
+        if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === fingerprint) return;
+        work();
+        fs.writeFileSync(marker, fingerprint);
+      };
       const lines = renderTopicLines(DEFAULT_TOPICS.dev);
-      const marker = path.join(dir("kafka"), ".rtdw-topics");
-      const fingerprint = createHash("sha256").update(TOPIC_SCRIPT).update(lines).digest("hex");
-      if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === fingerprint) return;
-      const topicsFile = path.join(CONF, "kafka", "topics.txt");
-      fs.writeFileSync(topicsFile, lines);
-      run("bash", [path.join(REPO_ROOT, "components", "services", "kafka-topics.sh")], {
-        env: { BOOTSTRAP: `127.0.0.1:${p.kafka}`, REPLICATION_FACTOR: "1", KAFKA_ADMIN_PASSWORD: s.kafkaAdmin, KAFKA_BIN, TOPICS_FILE: topicsFile },
+      once("topics", createHash("sha256").update(TOPIC_SCRIPT).update(lines).digest("hex"), () => {
+        const topicsFile = path.join(CONF, "kafka", "topics.txt");
+        fs.writeFileSync(topicsFile, lines);
+        run("bash", [path.join(REPO_ROOT, "components", "services", "kafka-topics.sh")], { env: { ...admin, REPLICATION_FACTOR: "1", TOPICS_FILE: topicsFile } });
       });
-      fs.writeFileSync(marker, fingerprint);
+      const clients = sandboxKafkaClients();
+      const access = renderAccessLines(clients);
+      const passwords = renderPasswordLines(Object.fromEntries(clients.map((c) => [c.user, kafkaUserPassword(s, c.user)])));
+      once("access", createHash("sha256").update(ACCESS_SCRIPT).update(access).update(passwords).digest("hex"), () => {
+        const accessFile = path.join(CONF, "kafka", "access.txt");
+        fs.writeFileSync(accessFile, access);
+        run("bash", [path.join(REPO_ROOT, "components", "services", "kafka-access.sh")], { env: { ...admin, ACCESS_FILE: accessFile, KAFKA_USER_PASSWORDS: passwords } });
+      });
     },
   };
+}
+
+/**
+ * The TLS listener's certificate, issued once per sandbox like a stack's (ServerCertificate) and kept
+ * beside the config: `keystore.pem` (0600) for the broker, `ca.crt` for clients.
+ */
+export function kafkaTlsFiles(): { keystore: string; ca: string } {
+  const dir = path.join(CONF, "kafka", "tls");
+  const files = { keystore: path.join(dir, "keystore.pem"), ca: path.join(dir, "ca.crt") };
+  if (!fs.existsSync(files.keystore) || !fs.existsSync(files.ca)) {
+    const c = issueServerCertificate({ commonName: "localhost", dnsNames: ["localhost"], validityDays: 825 });
+    writePrivate(files.keystore, c.privateKey + c.certificate);
+    writePrivate(files.ca, c.caCertificate, 0o644);
+  }
+  return files;
+}
+
+/** The platform's Kafka clients (components/pipelines/kafkaAccess.ts): the same users and ACLs as a stack's. */
+export function sandboxKafkaClients(): KafkaClient[] {
+  return kafkaClients(jobLineage(loadJobTable()));
 }

@@ -46,7 +46,6 @@ export const BUCKETS = { warehouse: "rtdw-sandbox-warehouse", checkpoints: "rtdw
 export const STATE_BUCKET = "rtdw-sandbox-pulumi-state";
 /** MinIO's root user; its password is generated (secrets.json). */
 export const MINIO_ROOT_USER = "rtdw-root";
-export const KAFKA_CLIENT_USER = "rtdw";
 export const MARIADB_DATABASE = "shop";
 /** Stands in for StarRocks' dws database (StarRocks speaks the MySQL protocol). */
 export const MARIADB_DWS_DATABASE = "dws";

@@ -2,7 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { VRL_HARNESS_BIN } from "../install";
 import { httpPost } from "./clients";
-import { KAFKA_CLIENT_USER, REPO_ROOT, SandboxService, ServiceContext } from "./types";
+import { COLLECTOR_KAFKA_USER } from "../../components/pipelines/kafkaAccess";
+import { kafkaUserPassword } from "../credentials";
+import { REPO_ROOT, SandboxService, ServiceContext } from "./types";
 
 /** The Vector stand-in (labelled: Vector cannot run here): sandbox/collector.ts runs the rendered Vector config's VRL programs. */
 export function vectorStandinService({ p, s }: ServiceContext): SandboxService {
@@ -22,8 +24,8 @@ export function vectorStandinService({ p, s }: ServiceContext): SandboxService {
       env: {
         COLLECTOR_PORT: String(p.collector),
         KAFKA_BOOTSTRAP: `127.0.0.1:${p.kafka}`,
-        KAFKA_USER: KAFKA_CLIENT_USER,
-        KAFKA_PASSWORD: s.kafkaClient,
+        KAFKA_USER: COLLECTOR_KAFKA_USER,
+        KAFKA_PASSWORD: kafkaUserPassword(s, COLLECTOR_KAFKA_USER),
         REDIS_PORT: String(p.redis),
         REDISCLI_AUTH: s.redis,
         EVENTS_TOPIC: "tracking.events",

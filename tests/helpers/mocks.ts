@@ -61,7 +61,8 @@ export async function runStack(stack: string, configIn: Record<string, string>, 
           state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata.name ?? autoName(stack, args.name) };
         }
         if (args.type === "docker:index/container:Container") state.hostname = args.inputs.hostname ?? args.inputs.name;
-        if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}-0123456789abcdef`;
+        if (args.type === "random:index/randomPassword:RandomPassword") state.result = mockPassword(args.name);
+        if (args.type === "pulumi-nodejs:dynamic/rtdw:ServerCertificate") Object.assign(state, MOCK_CERTIFICATE);
         if (args.type === "aws:s3/bucket:Bucket") state.arn = `arn:aws:s3:::${args.inputs.bucket}`;
         if (args.type === "docker:index/image:Image") {
           state.repoDigest = `${String(args.inputs.imageName).split(":")[0]}@sha256:${"0".repeat(64)}`;
@@ -103,6 +104,19 @@ function jestIsolate(fn: () => void) {
 export function value<T>(o: pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(o).apply((v) => { resolve(v as T); return v; }));
 }
+
+/** What the mocks give a RandomPassword (letters and digits, as `special: false` makes them). */
+export function mockPassword(name: string): string {
+  return `generated${createHash("sha256").update(name).digest("hex").slice(0, 24)}`;
+}
+
+/** What the mocks give a ServerCertificate: PEM-shaped placeholders (no key is generated under mocks). */
+export const MOCK_CERTIFICATE = {
+  caCertificate: "-----BEGIN CERTIFICATE-----\nmock-ca\n-----END CERTIFICATE-----\n",
+  certificate: "-----BEGIN CERTIFICATE-----\nmock-server\n-----END CERTIFICATE-----\n",
+  privateKey: "-----BEGIN PRIVATE KEY-----\nmock-key\n-----END PRIVATE KEY-----\n",
+  notAfter: "2029-01-01T00:00:00.000Z",
+};
 
 export function ofType(all: Registered[], type: string) {
   return all.filter((r) => r.type === type);

@@ -9,12 +9,17 @@ export function kafkaClient() {
   return sandboxKafka("rtdw-tests");
 }
 
-/** Kafka connector options for Flink SQL, with the credentials injected at submission time. */
-export function kafkaSqlOptions(): string {
+/**
+ * Kafka connector options for a test's own Flink table: the operator (super user) on the internal
+ * listener, as the tests create and feed topics of their own. With `placeholder`, the password is
+ * left as ${secret:kafka.password} for the provider to substitute at submission.
+ */
+export function kafkaSqlOptions(o: { placeholder?: boolean } = {}): string {
   const { endpoints, credentials } = sandbox();
-  const jaas = `org.apache.kafka.common.security.plain.PlainLoginModule required username="${endpoints.kafka.username}" password="${credentials.kafka.password}";`;
+  const password = o.placeholder ? "${secret:kafka.password}" : credentials.kafka.adminPassword;
+  const jaas = `org.apache.kafka.common.security.plain.PlainLoginModule required username="${endpoints.kafka.adminUser}" password="${password}";`;
   return [
-    `'properties.bootstrap.servers' = '${endpoints.kafka.bootstrapServers}'`,
+    `'properties.bootstrap.servers' = '${endpoints.kafka.adminBootstrapServers}'`,
     `'properties.security.protocol' = 'SASL_PLAINTEXT'`,
     `'properties.sasl.mechanism' = 'PLAIN'`,
     `'properties.sasl.jaas.config' = '${jaas.replace(/'/g, "''")}'`,

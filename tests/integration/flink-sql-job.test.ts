@@ -30,7 +30,7 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
 
   const script = (tag: string, o: { parallelism?: number; select?: string } = {}): JobScript => {
     const catalog = splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, "catalog.sql"), "utf8"), sandboxJobEnvironment(), "catalog.sql"));
-    const kafka = kafkaSqlOptions().replace(credentials.kafka.password, "${secret:kafka.password}");
+    const kafka = kafkaSqlOptions({ placeholder: true });
     return {
       job: `provider-test-${run}`,
       config: { "pipeline.name": `provider-test-${run}`, "parallelism.default": String(o.parallelism ?? 1), "execution.checkpointing.interval": "2 s", "table.dml-sync": "false" },
@@ -54,7 +54,7 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
     objectStore: { endpoint: endpoints.objectStore.endpoint, region: endpoints.objectStore.region, accessKey: credentials.objectStore.accessKey },
     readyTimeoutSeconds: 30,
     startTimeoutSeconds: 120,
-    secrets: sandboxJobSecrets(),
+    secrets: { ...sandboxJobSecrets(), "kafka.password": credentials.kafka.adminPassword },
     ...over,
   });
   const send = async (n: number) => {
@@ -161,7 +161,7 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
     const err = await updateJob(lifecycleDeps, state, broken).then(() => undefined, (e: Error) => e);
     expect(err?.message).toMatch(/the new version did not start: .*no_such_column/);
     expect(err?.message).toContain("the previous version was resubmitted from s3://");
-    expect(err?.message).not.toContain(credentials.kafka.password);
+    expect(err?.message).not.toContain(credentials.kafka.adminPassword);
     // Pulumi keeps the old state; read finds the resubmitted job by name.
     const r = await readJob(lifecycleDeps, state.name, state);
     expect(r.props.status).toBe("RUNNING");
@@ -203,7 +203,7 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
 
   it("the serialized provider (as Pulumi stores it) holds no secret, and its create runs in a fresh Node process", async () => {
     const sf = await pulumi.runtime.serializeFunction(() => flinkSqlJobProvider, { allowSecrets: false });
-    for (const secret of Object.values(sandboxJobSecrets())) expect(sf.text).not.toContain(secret);
+    for (const secret of [...Object.values(sandboxJobSecrets()), ...Object.values(credentials.kafka.users), credentials.kafka.adminPassword]) expect(sf.text).not.toContain(secret);
     const file = path.join(RUN, `provider-${run}.js`);
     fs.writeFileSync(file, sf.text);
     const name = `provider-test-${run}-fresh`;

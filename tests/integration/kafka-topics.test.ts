@@ -24,7 +24,7 @@ describe("Kafka topic task on real Kafka: create, grow, never shrink, converge r
   const converge = (lines: string) => {
     fs.writeFileSync(path.join(dir, "topics.txt"), lines);
     const r = spawnSync("bash", [script], {
-      env: { ...process.env, BOOTSTRAP: endpoints.kafka.bootstrapServers, REPLICATION_FACTOR: "1", KAFKA_ADMIN_PASSWORD: loadOrCreateSecrets().kafkaAdmin, KAFKA_BIN, TOPICS_FILE: path.join(dir, "topics.txt") },
+      env: { ...process.env, BOOTSTRAP: endpoints.kafka.adminBootstrapServers, REPLICATION_FACTOR: "1", KAFKA_ADMIN_PASSWORD: loadOrCreateSecrets().kafkaAdmin, KAFKA_BIN, TOPICS_FILE: path.join(dir, "topics.txt") },
       encoding: "utf8",
     });
     if (r.status !== 0) throw new Error(`topics.sh failed (${r.status}): ${r.stderr}`);

@@ -294,7 +294,7 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     allow("StarRocks CN -> CN exchange", cn, cn, STARROCKS_PORTS.cnBrpc),
     allow("StarRocks FE -> FE edit log", fe, fe, STARROCKS_PORTS.feEditLog),
     allow("StarRocks -> object store", cn, objectStoreEnd, objectStorePort),
-    allow("Kafka -> Kafka replication", pods("kafka"), pods("kafka"), 9092),
+    allow("Kafka -> Kafka replication (internal listener)", pods("kafka"), pods("kafka"), 9094),
     allow("Kafka -> Kafka controller quorum", pods("kafka"), pods("kafka"), 9093),
     allow("exporters -> PostgreSQL", pods("postgres-exporter"), pods("postgres"), 5432),
     allow("exporters -> Redis", pods("redis-exporter"), pods("redis"), 6379),
@@ -317,7 +317,8 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     ].map(([svc, port]) => allow(`Prometheus -> ${svc} metrics`, pods("prometheus"), pods(svc as string), port as number)),
     // Tasks reach what they set up.
     allow("postgres-bootstrap -> PostgreSQL", pods("postgres-bootstrap"), pods("postgres"), 5432),
-    allow("kafka-topics -> Kafka", pods("kafka-topics"), pods("kafka"), 9092),
+    allow("kafka-topics -> Kafka internal listener", pods("kafka-topics"), pods("kafka"), 9094),
+    allow("kafka-access -> Kafka internal listener", pods("kafka-access"), pods("kafka"), 9094),
     allow("starrocks-bootstrap -> StarRocks FE query", pods("starrocks-bootstrap"), fe, STARROCKS_PORTS.feQuery),
     // DNS for everyone.
     ...["flink-taskmanager", "vector", "nginx", "grafana", "prometheus", "starrocks-cn", "kafka-topics"].map((svc) => allow(`${svc} -> DNS`, pods(svc), dns, 53, "UDP")),
@@ -340,6 +341,10 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     deny("Grafana -> Flink REST", pods("grafana"), jm, FLINK_PORTS.rest),
     deny("Prometheus -> PostgreSQL", pods("prometheus"), pods("postgres"), 5432),
     deny("jobs -> Redis", tm, pods("redis"), 6379),
+    // The super user's listener: Kafka's own pods and its tasks only.
+    deny("jobs -> Kafka internal listener", tm, pods("kafka"), 9094),
+    deny("Vector -> Kafka internal listener", pods("vector"), pods("kafka"), 9094),
+    deny("exporter -> Kafka internal listener", pods("kafka-exporter"), pods("kafka"), 9094),
     deny("Vector -> Internet", pods("vector"), internet, 443),
     deny("Nginx -> Internet", pods("nginx"), internet, 443),
     deny("TaskManager -> another namespace's pods on other ports", tm, otherNs, 8080),

@@ -34,7 +34,7 @@ describe("StarRocks connector 1.2.10 (flink-1.19 build) on real Flink 1.20: fact
   });
 
   it.each([["warehouse/dws_aggregate.sql"], ["tracking/dws.sql"]])("%s: every StarRocks sink table is accepted and planning reaches StarRocks' schema query", async (file) => {
-    const sql = withSecrets(renderSql(readJobSql({ sql: file }), { paimon: { jdbcUrl: "-", user: "-", warehouse: "-" }, s3: { endpoint: "-", accessKey: "-", pathStyle: true }, kafka: { bootstrap: "-", user: "-" }, mysql: { hostname: "-", port: 1, database: "-", user: "-" }, timeZone: "UTC", sinks }), {
+    const sql = withSecrets(renderSql(readJobSql({ sql: file }), { paimon: { jdbcUrl: "-", user: "-", warehouse: "-" }, s3: { endpoint: "-", accessKey: "-", pathStyle: true }, kafka: { bootstrap: "-", user: "-", securityProtocol: "SASL_PLAINTEXT" }, mysql: { hostname: "-", port: 1, database: "-", user: "-" }, timeZone: "UTC", sinks }), {
       "starrocks.password": sandbox().credentials.mysql.password,
       "quality.password": sandbox().credentials.mysql.password,
     } as Record<string, string>);

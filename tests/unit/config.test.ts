@@ -82,6 +82,7 @@ describe("stack config", () => {
     ["bad region", "prod", { awsRegion: "Frankfurt" }, /rtdw:awsRegion: expected an AWS region such as "eu-central-1"/],
     ["retention not a number", "prod", { savepointRetentionDays: "a month" }, /rtdw:savepointRetentionDays: expected a number, got "a month"/],
     ["misspelt key", "dev", { objectstore: "s3" }, /rtdw:objectstore: unknown setting/],
+    ["retired key", "dev", { kafkaPassword: "correct-horse-battery-staple" }, /rtdw:kafkaPassword: retired: Kafka clients no longer share a user; each has its own generated SCRAM user\. Remove it \(`pulumi config rm kafkaPassword`\); to choose the super user's password set kafkaAdminPassword/],
     ["password in plaintext", "prod", { redisPassword: "correct-horse-battery-staple" }, /rtdw:redisPassword: stored in plaintext; set it with `pulumi config set --secret redisPassword <value>`/],
     ["short password", "prod", { postgresPassword: "short" }, /rtdw:postgresPassword: expected at least 16 characters/],
     ["no source database on a cluster stack", "prod", { source: "<unset>" }, /rtdw:source: required: the business MySQL the CDC job captures/],

@@ -41,10 +41,13 @@ describe.each(["dev", "test", "prod"])("%s stack: one FlinkSqlJob per row of the
 
   it("keeps credentials out of the SQL and the provider: they travel only in the secret `secrets` input", () => {
     const c = run.credentials as any;
-    const secrets = [c.objectStore.secretKey, c.kafka.password, c.starrocks.rootPassword, c.streampark.adminPassword, ...Object.values(c.postgres).map((p: any) => p.password), "source-password-for-tests-0001"];
+    const secrets = [c.objectStore.secretKey, ...Object.values(c.kafka.users), c.starrocks.rootPassword, c.streampark.adminPassword, ...Object.values(c.postgres).map((p: any) => p.password), "source-password-for-tests-0001"];
     for (const j of ofType(run.registered, FLINK_SQL_JOB)) {
       expect(j.secretPaths).toContain("secrets");
-      expect(Object.keys(j.inputs.secrets).sort()).toEqual(["kafka.password", "mysql.password", "paimon.password", "quality.password", "s3.secretKey", "starrocks.password", "streampark.password"]);
+      // Only a job with a Kafka user gets a Kafka password, and it is that user's own.
+      const kafkaUser = j.inputs.name in c.kafka.users;
+      expect(Object.keys(j.inputs.secrets).sort()).toEqual([...(kafkaUser ? ["kafka.password"] : []), "mysql.password", "paimon.password", "quality.password", "s3.secretKey", "starrocks.password", "streampark.password"]);
+      if (kafkaUser) expect(j.inputs.secrets["kafka.password"]).toBe(c.kafka.users[j.inputs.name]);
       const { secrets: _s, ...rest } = j.inputs;
       const text = strings(rest).join("\n");
       for (const s of secrets) expect(text).not.toContain(s);

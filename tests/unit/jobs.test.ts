@@ -74,7 +74,7 @@ describe("the job table drives Flink sizing", () => {
 const ENV: JobEnvironment = {
   paimon: { jdbcUrl: "jdbc:postgresql://pg:5432/paimon_catalog", user: "paimon_catalog_app", warehouse: "s3://wh/" },
   s3: { endpoint: "http://minio:9000", accessKey: "app", pathStyle: true },
-  kafka: { bootstrap: "kafka:9092", user: "rtdw" },
+  kafka: { bootstrap: "kafka:9092", user: "rt-job", securityProtocol: "SASL_PLAINTEXT" },
   mysql: { hostname: "mysql", port: 3306, database: "shop", user: "rtdw_cdc" },
   timeZone: "Asia/Shanghai",
   sinks: Object.fromEntries(

@@ -103,7 +103,7 @@ describe("the catalog DDL that runs once before the jobs", () => {
     const env = jobEnvironment({
       paimon: { jdbcUrl: "jdbc:postgresql://pg:5432/paimon", user: "paimon" },
       objectStore: { endpoint: "http://minio:9000", accessKey: "ak", pathStyle: true, warehouseBucket: "wh" },
-      kafka: { bootstrap: "kafka:9092", user: "rtdw" },
+      kafka: { bootstrap: "kafka:9092", securityProtocol: "SASL_PLAINTEXT" },
       source: { host: "mysql", port: 3306, database: "shop", user: "cdc" },
       timeZone: "Asia/Shanghai",
       dws: { kind: "jdbc", jdbcUrl: "jdbc:mysql://db:3306/dws", user: "app" },

@@ -35,7 +35,7 @@ function secretValues(run: Run): string[] {
   return [
     c.objectStore.secretKey,
     c.redis.password,
-    c.kafka.password,
+    ...Object.values(c.kafka.users),
     c.streampark.adminPassword,
     c.starrocks.rootPassword,
     ...Object.values(c.postgres).map((p: any) => p.password),
@@ -285,13 +285,32 @@ describe("streaming and analytics services on prod", () => {
   const container = (name: string, type = K8S.deploy) =>
     byName(run.registered, type, `${name}-${type === K8S.sts ? "sts" : "deploy"}`).inputs.spec.template.spec.containers[0];
 
-  it("Kafka: three KRaft nodes, replication 3 / min ISR 2, auto-creation off, SASL with the JAAS config in a Secret", () => {
+  it("Kafka: three KRaft nodes, replication 3 / min ISR 2, auto-creation off, TLS on every listener, SCRAM for clients, the super user's JAAS in a Secret", () => {
     const sts = byName(run.registered, K8S.sts, "kafka-sts").inputs;
     expect(sts.spec.replicas).toBe(3);
     const env = envOf(sts.spec.template.spec.containers[0]);
     expect(env).toMatchObject({ KAFKA_DEFAULT_REPLICATION_FACTOR: "3", KAFKA_MIN_INSYNC_REPLICAS: "2", KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false" });
     expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe([0, 1, 2].map((i) => `${i + 1}@kafka-${i}.kafka.rtdw.svc.cluster.local:9093`).join(","));
-    expect(env.KAFKA_LISTENER_NAME_SASL__PLAINTEXT_PLAIN_SASL_JAAS_CONFIG.secretKeyRef).toBeDefined();
+    expect(env.KAFKA_LISTENER_NAME_INTERNAL_PLAIN_SASL_JAAS_CONFIG.secretKeyRef).toBeDefined();
+    expect(env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP).toBe("CLIENT:SASL_SSL,INTERNAL:SASL_SSL,CONTROLLER:SASL_SSL");
+    expect(env).toMatchObject({
+      KAFKA_LISTENER_NAME_CLIENT_SASL_ENABLED_MECHANISMS: "SCRAM-SHA-512",
+      KAFKA_INTER_BROKER_LISTENER_NAME: "INTERNAL",
+      KAFKA_AUTHORIZER_CLASS_NAME: "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+      KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND: "false",
+      KAFKA_SSL_KEYSTORE_TYPE: "PEM",
+      KAFKA_SSL_KEYSTORE_LOCATION: "/etc/kafka/tls/keystore.pem",
+    });
+    // The broker's key travels in a Secret, never in a ConfigMap or the pod spec.
+    const cert = byName(run.registered, "pulumi-nodejs:dynamic/rtdw:ServerCertificate", "kafka-tls");
+    expect(cert.inputs.dnsNames).toContain("*.kafka.rtdw.svc.cluster.local");
+    const secrets = ofType(run.registered, K8S.secret).filter((s) => s.name.startsWith("kafka-"));
+    expect(secrets.some((s) => Object.keys(s.inputs.stringData ?? {}).includes("file0.keystore.pem"))).toBe(true);
+    const access = ofType(run.registered, K8S.cm).find((c) => c.inputs.data?.["access.txt"])!;
+    expect(access.inputs.data["access.txt"]).toContain("allow rt-trk-ods topic literal tracking.events Read");
+    expect(access.inputs.data["access.txt"]).toContain("allow rtdw-collector topic literal tracking.dead-letter Write");
+    const accessJob = ofType(run.registered, K8S.job).find((j) => j.name.startsWith("kafka-access"))!;
+    expect(envOf(accessJob.inputs.spec.template.spec.containers[0])).toMatchObject({ ADMIN_SECURITY_PROTOCOL: "SASL_SSL", BOOTSTRAP: "kafka.rtdw.svc.cluster.local:9094" });
     const topics = ofType(run.registered, K8S.job).find((j) => j.name.startsWith("kafka-topics"))!;
     const cm = ofType(run.registered, K8S.cm).find((c) => c.inputs.data?.["topics.txt"])!;
     expect(cm.inputs.data["topics.txt"]).toContain(`tracking.events ${run.cfg.kafkaTopics.tracking.partitions} ${run.cfg.kafkaTopics.tracking.retentionHours * 3_600_000} delete`);
@@ -332,7 +351,8 @@ describe("streaming and analytics services on prod", () => {
     expect(nginxConf).toContain("server vector.rtdw.svc.cluster.local:8687");
     const vectorConf = ofType(run.registered, K8S.cm).map((c) => c.inputs.data?.["vector.yaml"]).find(Boolean);
     expect(vectorConf).toContain("password: ${KAFKA_PASSWORD}");
-    expect(vectorConf).not.toContain(run.credentials.kafka.password);
+    expect(vectorConf).toContain("username: rtdw-collector");
+    for (const pw of Object.values(run.credentials.kafka.users)) expect(vectorConf).not.toContain(pw);
     expect(run.endpoints.collector.url).toBe("http://nginx.rtdw.svc.cluster.local:8080/sa");
   });
 });

@@ -1,6 +1,6 @@
 import * as YAML from "yaml";
 import { DWS_READER_USER, DWS_WRITER_USER, STARROCKS_SQL } from "../../components/starrocks/starrocks";
-import { ofType, Registered, runStack } from "../helpers/mocks";
+import { mockPassword, ofType, Registered, runStack } from "../helpers/mocks";
 
 /**
  * StarRocks users per client, checked on what the test stack registers (Pulumi mocks) and, for the
@@ -63,7 +63,7 @@ describe("StarRocks users per client (StarRocks 3.3 grammar as documented; StarR
 function secretOf(run: Run, name: string): string {
   const r = run.registered.find((x: Registered) => x.type === "random:index/randomPassword:RandomPassword" && x.name === name);
   if (!r) throw new Error(`no password resource ${name}`);
-  return `generated-${name}-0123456789abcdef`;
+  return mockPassword(name);
 }
 
 function strings(v: unknown): string[] {
