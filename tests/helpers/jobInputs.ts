@@ -1,4 +1,16 @@
+import type { JobEndpoints } from "../../components/jobs/environment";
 import type { FlinkSqlJobInputs } from "../../components/jobs/provider";
+
+/** A stack's job endpoints as the cluster would name them, for rendering tests. */
+export const EXAMPLE_ENDPOINTS: JobEndpoints = {
+  paimon: { jdbcUrl: "jdbc:postgresql://pg:5432/paimon", user: "paimon" },
+  objectStore: { endpoint: "http://minio:9000", accessKey: "ak", pathStyle: true, warehouseBucket: "wh" },
+  kafka: { bootstrap: "kafka:9092", securityProtocol: "SASL_PLAINTEXT" },
+  source: { host: "mysql", port: 3306, database: "shop", user: "cdc" },
+  timeZone: "Asia/Shanghai",
+  dws: { kind: "jdbc", jdbcUrl: "jdbc:mysql://db:3306/dws", user: "app" },
+  quality: { jdbcUrl: "jdbc:postgresql://pg:5432/q", user: "q" },
+};
 
 /** A FlinkSqlJob's inputs for tests of the provider's decisions (no backend is reached unless a test gives one). */
 export function jobInputs(over: Partial<FlinkSqlJobInputs> = {}): FlinkSqlJobInputs {

@@ -3,6 +3,7 @@ import { loadJobTable } from "../../components/jobs/table";
 import { COLLECTOR_KAFKA_USER, EXPORTER_KAFKA_USER, kafkaClients, renderAccessLines, renderPasswordLines } from "../../components/pipelines/kafkaAccess";
 import { renderSql } from "../../components/jobs/render";
 import { jobEnvironment, jobSecrets } from "../../components/jobs/environment";
+import { EXAMPLE_ENDPOINTS } from "../helpers/jobInputs";
 
 describe("Kafka users and ACLs derived from the lineage", () => {
   const clients = kafkaClients(jobLineage(loadJobTable()));
@@ -47,18 +48,7 @@ describe("Kafka users and ACLs derived from the lineage", () => {
   });
 
   it("a job's SQL logs in with SCRAM as the job itself, its password substituted only at submission", () => {
-    const env = jobEnvironment(
-      {
-        paimon: { jdbcUrl: "jdbc:postgresql://pg:5432/p", user: "p" },
-        objectStore: { endpoint: "http://minio:9000", accessKey: "ak", pathStyle: true, warehouseBucket: "wh" },
-        kafka: { bootstrap: "kafka:9092", securityProtocol: "SASL_PLAINTEXT" },
-        source: { host: "mysql", port: 3306, database: "shop", user: "cdc" },
-        timeZone: "UTC",
-        dws: { kind: "jdbc", jdbcUrl: "jdbc:mysql://db:3306/dws", user: "w" },
-        quality: { jdbcUrl: "jdbc:postgresql://pg:5432/q", user: "q" },
-      },
-      "rt-trk-ods",
-    );
+    const env = jobEnvironment(EXAMPLE_ENDPOINTS, "rt-trk-ods");
     const sql = renderSql("CREATE TEMPORARY TABLE t (${kafka.rawColumns}) WITH (${kafka.rawSource:tracking.events,rt-trk-ods});", env);
     expect(sql).toContain("'properties.sasl.mechanism' = 'SCRAM-SHA-512'");
     expect(sql).toContain('ScramLoginModule required username="rt-trk-ods" password="${secret:kafka.password}"');

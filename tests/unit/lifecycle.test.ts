@@ -8,7 +8,7 @@ import { requestJson } from "../../components/flink/http";
 import { flinkSqlJobProvider } from "../../components/jobs/flinkSqlJob";
 import { describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs } from "../../components/jobs/provider";
 import { loadExistingPlatform } from "../../components/platform/existing";
-import { jobInputs } from "../helpers/jobInputs";
+import { EXAMPLE_ENDPOINTS, jobInputs } from "../helpers/jobInputs";
 
 const inputs: FlinkSqlJobInputs = jobInputs();
 const running: FlinkSqlJobOutputs = { ...inputs, jobId: "j1", status: "RUNNING", savepoints: [] };
@@ -100,15 +100,7 @@ describe("the catalog DDL that runs once before the jobs", () => {
   it("creates the catalog, then every table of the pipelines, with credentials left as placeholders", () => {
     const { catalogDdl } = require("../../components/jobs/catalogDdl") as typeof import("../../components/jobs/catalogDdl");
     const { jobEnvironment } = require("../../components/jobs/environment") as typeof import("../../components/jobs/environment");
-    const env = jobEnvironment({
-      paimon: { jdbcUrl: "jdbc:postgresql://pg:5432/paimon", user: "paimon" },
-      objectStore: { endpoint: "http://minio:9000", accessKey: "ak", pathStyle: true, warehouseBucket: "wh" },
-      kafka: { bootstrap: "kafka:9092", securityProtocol: "SASL_PLAINTEXT" },
-      source: { host: "mysql", port: 3306, database: "shop", user: "cdc" },
-      timeZone: "Asia/Shanghai",
-      dws: { kind: "jdbc", jdbcUrl: "jdbc:mysql://db:3306/dws", user: "app" },
-      quality: { jdbcUrl: "jdbc:postgresql://pg:5432/q", user: "q" },
-    });
+    const env = jobEnvironment(EXAMPLE_ENDPOINTS);
     const ddl = catalogDdl(env, ["warehouse", "tracking"]);
     expect(ddl[0]).toMatch(/^CREATE CATALOG rtdw WITH/);
     expect(ddl.join("\n")).toContain("${secret:paimon.password}");
