@@ -30,20 +30,47 @@ until configs --describe --entity-type users >/dev/null 2>&1; do
   sleep 2
 done
 
-# A resource as kafka-acls takes it: --topic NAME, --group NAME, --transactional-id NAME, --cluster.
+# The resource flags of kafka-acls for one type and several names: --topic a --topic b ..., --cluster.
 resource_args() {
-  case "$1" in
-    topic) echo "--topic $3 --resource-pattern-type $2" ;;
-    group) echo "--group $3 --resource-pattern-type $2" ;;
-    transactional-id) echo "--transactional-id $3 --resource-pattern-type $2" ;;
-    cluster) echo "--cluster" ;;
-    *) echo "unknown resource type $1" >&2; return 1 ;;
+  local rtype=$1 ptype=$2; shift 2
+  case "$rtype" in
+    TOPIC) for n in "$@"; do printf -- '--topic %s ' "$n"; done ;;
+    GROUP) for n in "$@"; do printf -- '--group %s ' "$n"; done ;;
+    TRANSACTIONAL_ID) for n in "$@"; do printf -- '--transactional-id %s ' "$n"; done ;;
+    CLUSTER) printf -- '--cluster ' ;;
+    *) echo "unknown resource type $rtype" >&2; return 1 ;;
   esac
+  [ "$rtype" = CLUSTER ] || printf -- '--resource-pattern-type %s' "$(echo "$ptype" | tr 'A-Z' 'a-z')"
 }
 # DESCRIBE_CONFIGS (as --list prints it) -> DescribeConfigs (as --operation takes it).
 pascal() { echo "$1" | awk -F_ '{ s = ""; for (i = 1; i <= NF; i++) s = s toupper(substr($i, 1, 1)) tolower(substr($i, 2)); print s }'; }
 # Canonical key of one ACL: user TYPE PATTERN name OPERATION, as kafka-acls --list prints them.
 key() { printf '%s %s %s %s %s\n' "$1" "$(echo "$2" | tr 'a-z-' 'A-Z_')" "$(echo "$3" | tr 'a-z' 'A-Z')" "$4" "$(echo "$5" | sed 's/\([a-z]\)\([A-Z]\)/\1_\2/g' | tr 'a-z' 'A-Z')"; }
+# Applies keys (stdin) with `kafka-acls $1`, one call per user, operation and resource type.
+apply() {
+  awk '{ g = $1 " " $2 " " $3 " " $5; names[g] = names[g] " " $4 } END { for (g in names) print g names[g] }' |
+    while read -r user rtype ptype op names; do
+      # shellcheck disable=SC2046,SC2086  # the flags are words by design; names are [A-Za-z0-9._*-]
+      acls "$1" --force --allow-principal "User:$user" --operation "$(pascal "$op")" $(resource_args "$rtype" "$ptype" $names) >/dev/null
+      for n in $names; do echo "${2:-} ACL: $user $rtype $ptype $n $op"; done
+    done
+}
+# Every ALLOW ACL on the broker of a principal other than admin, as keys.
+current_acls() {
+  acls --list | awk '
+    /^Current ACLs for resource/ {
+      match($0, /resourceType=[A-Z_]+/); rt = substr($0, RSTART + 13, RLENGTH - 13)
+      match($0, /name=[^,]+/); nm = substr($0, RSTART + 5, RLENGTH - 5)
+      match($0, /patternType=[A-Z]+/); pt = substr($0, RSTART + 12, RLENGTH - 12)
+      next
+    }
+    /principal=User:/ {
+      match($0, /principal=User:[^,]+/); u = substr($0, RSTART + 15, RLENGTH - 15)
+      match($0, /operation=[A-Z_]+/); op = substr($0, RSTART + 10, RLENGTH - 10)
+      match($0, /permissionType=[A-Z]+/); perm = substr($0, RSTART + 15, RLENGTH - 15)
+      if (perm == "ALLOW" && u != "admin") print u, rt, pt, nm, op
+    }' | sort -u
+}
 
 grep '^user ' "$access" | awk '{print $2}' | sort -u > "$work/users"
 : > "$work/desired"
@@ -51,9 +78,11 @@ while read -r kind user rtype ptype name op; do
   [ "$kind" = allow ] || continue
   grep -qx "$user" "$work/users" || { echo "$access: ACL for undeclared user $user" >&2; exit 1; }
   key "$user" "$rtype" "$ptype" "$name" "$op" >> "$work/desired"
-  # shellcheck disable=SC2046  # the resource arguments are words by design; names are [A-Za-z0-9._*-]
-  acls --add --allow-principal "User:$user" --operation "$op" $(resource_args "$rtype" "$ptype" "$name") >/dev/null
 done < "$access"
+sort -u "$work/desired" -o "$work/desired"
+current_acls > "$work/actual"
+# Missing rights first, so that a running client never loses one it keeps.
+comm -13 "$work/actual" "$work/desired" | apply --add added
 
 # kafka-configs takes a SCRAM credential only as --add-config (its --add-config-file rejects the
 # key), so the password is an argument of this short-lived process; its errors are shown redacted.
@@ -76,27 +105,6 @@ while read -r user; do
   echo "Kafka user $user is no longer declared: its credential is removed"
 done < "$work/scram-users"
 
-# Every ACL of a principal that is not declared now goes (declared users and removed ones alike).
-acls --list > "$work/current"
-awk '
-  /^Current ACLs for resource/ {
-    match($0, /resourceType=[A-Z_]+/); rt = substr($0, RSTART + 13, RLENGTH - 13)
-    match($0, /name=[^,]+/); nm = substr($0, RSTART + 5, RLENGTH - 5)
-    match($0, /patternType=[A-Z]+/); pt = substr($0, RSTART + 12, RLENGTH - 12)
-    next
-  }
-  /principal=User:/ {
-    match($0, /principal=User:[^,]+/); u = substr($0, RSTART + 15, RLENGTH - 15)
-    match($0, /operation=[A-Z_]+/); op = substr($0, RSTART + 10, RLENGTH - 10)
-    match($0, /permissionType=[A-Z]+/); perm = substr($0, RSTART + 15, RLENGTH - 15)
-    if (perm == "ALLOW" && u != "admin") print u, rt, pt, nm, op
-  }' "$work/current" | sort -u > "$work/actual"
-sort -u "$work/desired" -o "$work/desired"
-comm -23 "$work/actual" "$work/desired" | while read -r user rtype ptype name op; do
-  type=$(echo "$rtype" | tr 'A-Z_' 'a-z-')
-  # shellcheck disable=SC2046
-  acls --remove --force --allow-principal "User:$user" --operation "$(pascal "$op")" \
-    $(resource_args "$type" "$(echo "$ptype" | tr 'A-Z' 'a-z')" "$name") >/dev/null
-  echo "removed ACL: $user $rtype $ptype $name $op"
-done
+# Every right not declared now goes: of declared users and of removed ones alike.
+comm -23 "$work/actual" "$work/desired" | apply --remove removed
 echo "Kafka access converged: $(wc -l < "$work/users") users, $(wc -l < "$work/desired") ACLs"
