@@ -172,11 +172,28 @@ export async function up(): Promise<{ endpoints: SandboxEndpoints; credentials: 
   return { ...d, seconds };
 }
 
-/** Stops exactly the processes `up` started (by pid), dependants first. */
+/** Services ordered so that each comes after those it starts after (`after`), list order otherwise. */
+export function startOrder(services: readonly SandboxService[]): SandboxService[] {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const ordered: SandboxService[] = [];
+  const visit = (s: SandboxService, path: string[]) => {
+    if (ordered.includes(s)) return;
+    if (path.includes(s.name)) throw new Error(`sandbox services start after each other in a cycle: ${[...path, s.name].join(" -> ")}`);
+    for (const d of s.after) visit(byName.get(d) ?? (() => { throw new Error(`${s.name} starts after unknown service ${d}`); })(), [...path, s.name]);
+    ordered.push(s);
+  };
+  for (const s of services) visit(s, []);
+  return ordered;
+}
+
+/**
+ * Stops exactly the processes `up` started (by pid), dependants first: PostgreSQL archives its last
+ * WAL through the TLS hop to MinIO while it shuts down, so those stop after it.
+ */
 export async function down(): Promise<string[]> {
   const stopped: string[] = [];
-  for (const svc of [...sandboxServices()].reverse()) {
-    if (await stop(svc.name)) stopped.push(svc.name);
+  for (const svc of startOrder(sandboxServices()).reverse()) {
+    if (await stop(svc.name, svc.stop)) stopped.push(svc.name);
   }
   return stopped;
 }

@@ -66,7 +66,8 @@ export function start(spec: ProcessSpec): number {
 }
 
 /** Stops exactly the process (group) `start` recorded: TERM, then KILL after the grace period. */
-export async function stop(name: string, graceMs = 30000): Promise<boolean> {
+export async function stop(name: string, o: { signal?: NodeJS.Signals; graceMs?: number; last?: NodeJS.Signals } = {}): Promise<boolean> {
+  const graceMs = o.graceMs ?? 30000;
   const pid = runningPid(name);
   try {
     fs.rmSync(pidFile(name), { force: true });
@@ -85,13 +86,13 @@ export async function stop(name: string, graceMs = 30000): Promise<boolean> {
       }
     }
   };
-  signal("SIGTERM");
+  signal(o.signal ?? "SIGTERM");
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!alive(pid)) return true;
     await sleep(200);
   }
-  signal("SIGKILL");
+  signal(o.last ?? "SIGKILL");
   return true;
 }
 

@@ -27,7 +27,8 @@ export function observabilityServices({ p, s, dir, conf }: ServiceContext): Sand
     name: o.name,
     port: o.port,
     after: [o.after],
-    startupSeconds: 30,
+    // Generous: healthy means it reached its service, and a loaded 2-core CI machine took over 30 s.
+    startupSeconds: 90,
     prepare: o.prepare ?? (() => {}),
     process: () => ({ name: o.name, command: o.command, args: o.args, env: o.env }),
     async healthy() {

@@ -44,6 +44,11 @@ export function postgresService({ p, s, dir }: ServiceContext): SandboxService {
       }
       writeAccessRules(data);
     },
+    // Fast shutdown (SIGINT): clients are disconnected and the last WAL is archived while MinIO and the
+    // TLS hop still run (they stop after). Never SIGKILL the postmaster: its children are group
+    // leaders of their own, so a killed postmaster orphans them (an archiver kept retrying after
+    // `down`, and the next `up` found its shared memory in use); SIGQUIT stops them all.
+    stop: { signal: "SIGINT", graceMs: 60000, last: "SIGQUIT" },
     process: () => ({
       name: "postgres",
       command: pgBin("postgres"),

@@ -18,6 +18,15 @@ export interface SandboxService {
   healthy(): Promise<boolean>;
   /** Idempotent work after the first healthy check (users, buckets, databases). */
   bootstrap?(): Promise<void>;
+  /** How `down` stops it, where SIGTERM then SIGKILL to its process group is wrong (see StopSignals). */
+  readonly stop?: StopSignals;
+}
+
+/** The signal that asks a service to stop, how long to wait, and the one sent if it has not. */
+export interface StopSignals {
+  readonly signal: NodeJS.Signals;
+  readonly graceMs: number;
+  readonly last: NodeJS.Signals;
 }
 
 /** What every service file is given: the ports, the generated secrets and its folders. */

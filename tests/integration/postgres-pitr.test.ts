@@ -52,7 +52,7 @@ describe("PostgreSQL point-in-time recovery with pgBackRest (real PostgreSQL, pg
     await gw.execute(session, "USE CATALOG pitr");
   });
   afterAll(async () => {
-    await stop(restoredName, 10000).catch(() => undefined);
+    await stop(restoredName, { signal: "SIGINT", graceMs: 10000, last: "SIGQUIT" }).catch(() => undefined);
     fs.rmSync(restoreDir, { recursive: true, force: true });
     if (session) {
       await gw.execute(session, "USE CATALOG pitr").catch(() => undefined);
