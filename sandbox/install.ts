@@ -3,7 +3,7 @@ import * as path from "path";
 import { CACHE, ensureDir } from "./paths";
 import { run } from "./process";
 import { createHash } from "crypto";
-import { FLINK_JARS, jarFileName } from "../components/flink/artifacts";
+import { FLINK_JARS, FUNCTIONS_DIR, FUNCTIONS_JAR, functionsFingerprint, jarFileName } from "../components/flink/artifacts";
 import { installEngine } from "./engine";
 import { DEBIAN_PACKAGES, FLINK_VERSION, MAVEN_SETS, MavenSet, MINIO_MODULE } from "./versions";
 
@@ -123,7 +123,24 @@ export function installMaven(set: MavenSet): void {
   });
 }
 
-/** Flink with the image's jars: connectors in lib/, the gateway in opt/, S3 as a plugin; SHA-1 checked. */
+const FUNCTIONS_BUILD = path.join(CACHE, "functions-target");
+
+/** The project's SQL functions (components/flink/image/functions), rebuilt by Maven when their sources change. */
+export function buildFlinkFunctions(): void {
+  const stamp = path.join(FUNCTIONS_BUILD, ".built-from");
+  const fingerprint = functionsFingerprint();
+  if (fs.existsSync(path.join(FUNCTIONS_BUILD, FUNCTIONS_JAR)) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === fingerprint) return;
+  timed("mvn package of the project's Flink SQL functions", () => {
+    fs.rmSync(FUNCTIONS_BUILD, { recursive: true, force: true });
+    run("mvn", ["-q", "-B", "-f", path.join(FUNCTIONS_DIR, "pom.xml"), "package", `-Dfunctions.build.dir=${FUNCTIONS_BUILD}`]);
+    fs.writeFileSync(stamp, fingerprint);
+  });
+}
+
+/**
+ * Flink with the image's jars: connectors in lib/, the gateway in opt/, S3 as a plugin; SHA-1 checked;
+ * and the project's functions in lib/, as the image has them.
+ */
 export function assembleFlink(): void {
   const src = path.join(CACHE, "maven", "flink-jars");
   const wanted = new Map(FLINK_JARS.map((j) => [jarFileName(j), j]));
@@ -140,6 +157,7 @@ export function assembleFlink(): void {
     ensureDir(path.dirname(to));
     fs.copyFileSync(from, to);
   }
+  fs.copyFileSync(path.join(FUNCTIONS_BUILD, FUNCTIONS_JAR), path.join(libDir, FUNCTIONS_JAR));
 }
 
 /** Shell entry points over the Kafka jars, named and used like the distribution's bin/ scripts. */
@@ -228,6 +246,7 @@ export function install(): void {
   installDebian();
   for (const set of MAVEN_SETS) installMaven(set);
   installFlinkDist();
+  buildFlinkFunctions();
   assembleFlink();
   installKafkaBin();
   installMinio();

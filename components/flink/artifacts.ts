@@ -1,3 +1,7 @@
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+
 /**
  * The Flink distribution and every jar the SQL jobs need, pinned with Maven Central's SHA-1. One list
  * feeds both the cluster image (image/Dockerfile, via a build argument) and the local sandbox, so what
@@ -55,6 +59,35 @@ export function jarFileName(j: Jar): string {
 export function jarUrl(j: Jar, repository = MAVEN_CENTRAL): string {
   const [group, artifact, version] = j.coordinates.split(":");
   return `${repository}/${group.replace(/\./g, "/")}/${artifact}/${version}/${jarFileName(j)}`;
+}
+
+/**
+ * The project's own SQL functions (image/functions, a Maven module): built into lib/ of the image
+ * (image/Dockerfile) and of the sandbox (sandbox/install.ts), so a job may call them by class name.
+ */
+export const FUNCTIONS_DIR = path.resolve(__dirname, "image", "functions");
+export const FUNCTIONS_JAR = "rtdw-flink-functions.jar";
+
+/** SHA-256 over the functions' sources: part of the image tag, so a change to them rebuilds the image. */
+export function functionsFingerprint(): string {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const f = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== "target") walk(f);
+      } else files.push(f);
+    }
+  };
+  walk(FUNCTIONS_DIR);
+  const h = createHash("sha256");
+  for (const f of files) h.update(path.relative(FUNCTIONS_DIR, f)).update("\0").update(fs.readFileSync(f)).update("\0");
+  return h.digest("hex");
+}
+
+/** What decides the Flink image's content besides its base: the jar list and our functions. */
+export function flinkImageFingerprint(): string[] {
+  return [jarManifest(), functionsFingerprint()];
 }
 
 /** The image's build argument: one "dir url sha1" line per jar. */

@@ -3,7 +3,7 @@ import { StackConfig } from "../config";
 import { BuiltImage } from "../platform/image";
 import { KUBERNETES_API, KubernetesRule, Peer, portOf, ServiceSpec, Target } from "../platform/service";
 import { Connection, ObjectStoreEndpoint } from "../storage/types";
-import { jarManifest } from "./artifacts";
+import { flinkImageFingerprint, jarManifest } from "./artifacts";
 
 export interface FlinkClusterArgs {
   /** The validated stack config: the job table's slots and TaskManager memory are in cfg.flink. */
@@ -92,7 +92,7 @@ export class FlinkCluster extends pulumi.ComponentResource {
 
     const image = new BuiltImage(
       `${name}-image`,
-      { config: cfg, context: "flink/image", repository: "flink", buildArgs: { BASE: cfg.images.flink, JARS: jarManifest() }, fingerprint: [cfg.images.flink, jarManifest()] },
+      { config: cfg, context: "flink/image", repository: "flink", buildArgs: { BASE: cfg.images.flink, JARS: jarManifest() }, fingerprint: [cfg.images.flink, ...flinkImageFingerprint()] },
       { parent: this },
     );
     this.image = image.ref;

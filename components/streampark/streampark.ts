@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
-import { jarManifest } from "../flink/artifacts";
+import { flinkImageFingerprint } from "../flink/artifacts";
 import { BuiltImage } from "../platform/image";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../secrets";
@@ -40,7 +40,7 @@ export class StreamPark extends pulumi.ComponentResource {
     this.adminPassword = password(`${name}-admin-password`, this, "streamparkAdminPassword");
     const image = new BuiltImage(
       `${name}-image`,
-      { config: cfg, context: "streampark/image", repository: "streampark", buildArgs: { BASE: cfg.images.streampark, FLINK: args.flinkImage }, fingerprint: [cfg.images.streampark, cfg.images.flink, jarManifest()] },
+      { config: cfg, context: "streampark/image", repository: "streampark", buildArgs: { BASE: cfg.images.streampark, FLINK: args.flinkImage }, fingerprint: [cfg.images.streampark, cfg.images.flink, ...flinkImageFingerprint()] },
       { parent: this },
     );
     const db = pulumi.output(args.postgres.credentials);

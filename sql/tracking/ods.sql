@@ -1,36 +1,38 @@
 -- rt-trk-ods: the tracking topic (events Vector decoded, validated, GeoIP-enriched and CORE-flagged)
--- -> ods.tracking_events, partitioned by the event's own dt/hr. Parsed here from raw text, so a record
--- that is not an event lands in dq.tracking_rejects with the reason.
+-- -> ods.tracking_events, partitioned by the event's own dt/hr. A record that is not an event lands in
+-- dq.tracking_rejects with the reason.
+-- Each payload is parsed once, by parse_tracking_event (components/flink/image/functions): its fields
+-- are exactly what JSON_VALUE(payload, '$.<field>') and JSON_QUERY(payload, '$.properties') return,
+-- so the casts and the reject rules below read as they would over those calls.
+
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS parse_tracking_event AS 'rtdw.flink.ParseTrackingEvent' LANGUAGE JAVA;
 
 CREATE TEMPORARY TABLE kafka_events (${kafka.rawColumns}) WITH (${kafka.rawSource:tracking.events,rt-trk-ods});
 
 CREATE TEMPORARY VIEW parsed_events AS
-SELECT *, TO_TIMESTAMP_LTZ(TRY_CAST(JSON_VALUE(payload, '$.time') AS BIGINT), 3) AS event_time
-FROM kafka_events;
+SELECT e.*, TO_TIMESTAMP_LTZ(TRY_CAST(e.`time` AS BIGINT), 3) AS event_time, k.payload, k.src_partition, k.src_offset
+FROM kafka_events AS k CROSS JOIN LATERAL TABLE(parse_tracking_event(k.payload)) AS e;
 
 EXECUTE STATEMENT SET BEGIN
 INSERT INTO ods.tracking_events
-SELECT JSON_VALUE(payload, '$.event_id'), JSON_VALUE(payload, '$.type'), JSON_VALUE(payload, '$.event'),
-  JSON_VALUE(payload, '$.distinct_id'), JSON_VALUE(payload, '$.login_id'), JSON_VALUE(payload, '$.anonymous_id'),
+SELECT event_id, type, event, distinct_id, login_id, anonymous_id,
   event_time,
-  TO_TIMESTAMP_LTZ(TRY_CAST(JSON_VALUE(payload, '$.flush_time') AS BIGINT), 3),
-  TO_TIMESTAMP_LTZ(TRY_CAST(JSON_VALUE(payload, '$.recv_time') AS BIGINT), 3),
-  TRY_CAST(JSON_VALUE(payload, '$.track_id') AS BIGINT),
-  JSON_VALUE(payload, '$.project'), JSON_VALUE(payload, '$.lib'), JSON_VALUE(payload, '$.lib_version'),
-  JSON_VALUE(payload, '$.ip'), JSON_VALUE(payload, '$.country'), JSON_VALUE(payload, '$.province'), JSON_VALUE(payload, '$.city'),
-  JSON_VALUE(payload, '$.user_agent'),
-  COALESCE(TRY_CAST(JSON_VALUE(payload, '$.is_core') AS BOOLEAN), FALSE),
-  JSON_QUERY(payload, '$.properties'),
+  TO_TIMESTAMP_LTZ(TRY_CAST(flush_time AS BIGINT), 3),
+  TO_TIMESTAMP_LTZ(TRY_CAST(recv_time AS BIGINT), 3),
+  TRY_CAST(track_id AS BIGINT),
+  project, lib, lib_version, ip, country, province, city, user_agent,
+  COALESCE(TRY_CAST(is_core AS BOOLEAN), FALSE),
+  properties,
   src_partition, src_offset, DATE_FORMAT(event_time, 'yyyy-MM-dd'), DATE_FORMAT(event_time, 'HH')
 FROM parsed_events
-WHERE event_time IS NOT NULL AND JSON_VALUE(payload, '$.distinct_id') IS NOT NULL AND JSON_VALUE(payload, '$.type') IS NOT NULL;
+WHERE event_time IS NOT NULL AND distinct_id IS NOT NULL AND type IS NOT NULL;
 
 INSERT INTO dq.tracking_rejects
-SELECT CASE WHEN NOT (payload IS JSON) THEN 'not JSON'
+SELECT CASE WHEN NOT is_json THEN 'not JSON'
             WHEN event_time IS NULL THEN 'time is missing or not epoch milliseconds'
-            WHEN JSON_VALUE(payload, '$.distinct_id') IS NULL THEN 'distinct_id is missing'
+            WHEN distinct_id IS NULL THEN 'distinct_id is missing'
             ELSE 'type is missing' END,
   payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd')
 FROM parsed_events
-WHERE event_time IS NULL OR JSON_VALUE(payload, '$.distinct_id') IS NULL OR JSON_VALUE(payload, '$.type') IS NULL;
+WHERE event_time IS NULL OR distinct_id IS NULL OR type IS NULL;
 END;

@@ -1,0 +1,112 @@
+import * as fs from "fs";
+import * as path from "path";
+import { SQL_DIR } from "../../components/jobs/table";
+import { PaimonReader } from "../helpers/pipelines";
+
+/**
+ * parse_tracking_event (components/flink/image/functions) against Flink's own JSON functions, on the
+ * sandbox's SQL Gateway: for awkward payloads, every ODS column and the reject reason computed the way
+ * rt-trk-ods computed them before (one JSON_VALUE per field) and the way it computes them now (one
+ * parse per record) must be equal, column for column.
+ */
+const SCALARS = ["event_id", "type", "event", "distinct_id", "login_id", "anonymous_id", "project", "lib", "lib_version", "ip", "country", "province", "city", "user_agent"];
+
+const good = { event_id: "e-1", type: "track", event: "ViewProduct", distinct_id: "u-1", login_id: null, anonymous_id: "a-1", time: 1764748800123, flush_time: 1764748800200, recv_time: 1764748800300, track_id: 7, project: "shop", lib: "js", lib_version: "1.26.0", ip: "198.51.100.7", country: "China", province: "Zhejiang", city: "Hangzhou", user_agent: "ua", is_core: true, properties: { z: 1, a: [1, "x", null], m: { y: 2.50, b: "é\n\"/" } } };
+const j = (o: object) => JSON.stringify(o);
+
+const PAYLOADS: (string | null)[] = [
+  j(good),
+  j({ ...good, time: "1764748800123", track_id: "42", is_core: "true" }),
+  j({ ...good, is_core: "yes" }), j({ ...good, is_core: 1 }), j({ ...good, is_core: "TRUE" }), j({ ...good, is_core: null }), j({ ...good, is_core: { a: 1 } }), j({ ...good, is_core: "maybe" }),
+  j({ ...good, time: 1.764748800123e12 }), j({ ...good, time: 1764748800123.5 }), j({ ...good, track_id: 3.7 }), j({ ...good, track_id: " 42 " }), j({ ...good, time: -1 }),
+  '{"type":"track","distinct_id":"u","time":1764748800123,"track_id":123456789012345678901234567890,"flush_time":1e400}',
+  '{"type":"track","distinct_id":"u","time":1764748800123,"track_id":-0,"ip":1.0E10,"city":true,"country":false,"lib":12}',
+  j({ ...good, properties: "a string" }), j({ ...good, properties: [1, "a", { c: 3, b: 2 }] }), j({ ...good, properties: null }), j({ ...good, properties: 12 }), j({ ...good, properties: {} }),
+  '{"type":"track","distinct_id":"u","time":1764748800123,"properties":{"b":1,"a":2,"b":3,"u":"\\u00e9\\t\\u0001","f":1.50,"e":1e2}}',
+  '{"distinct_id":"first","distinct_id":"second","type":"track","time":1764748800123}',
+  '{"type":"track","distinct_id":"u","time":1764748800123} trailing text',
+  '{"type":"track","distinct_id":"u","time":1764748800123,"deep":{"a":[{"b":[[[]]]}]},"event":{"x":1},"login_id":[1]}',
+  j({ ...good, distinct_id: "用户1", event: "浏览" }),
+  "", "   ", "{", "not json", '{"a":1,}', '{"a":"\\q"}', "[1,2", '{"type":"track","distinct_id":"u","time":1764748800123,"x":"raw\nnewline"}',
+  '{"type":"track","distinct_id":"u","time":1764748800123,"x":tru}',
+  "[1,2]", "42", '"just a string"', "null", "{}",
+  j({ ...good, time: undefined }), j({ ...good, time: "abc" }), j({ ...good, time: null }), j({ ...good, distinct_id: undefined }), j({ ...good, distinct_id: null }),
+  j({ ...good, type: undefined }), j({ ...good, type: { t: 1 } }), j({ ...good, distinct_id: "" }),
+  null,
+];
+
+// Plain literals: a CAST per row would make the planner union one projection per row.
+const lit = (s: string | null) => (s === null ? "CAST(NULL AS STRING)" : `'${s.replace(/'/g, "''")}'`);
+const values = () => `(VALUES ${PAYLOADS.map((p, i) => `(${i}, ${lit(p)})`).join(",\n  ")}) AS t(id, payload)`;
+
+// What each column of ods.tracking_events and the reject reason were before: one JSON function per field.
+const BEFORE = `
+SELECT id,
+  CASE WHEN event_time IS NOT NULL AND JSON_VALUE(payload, '$.distinct_id') IS NOT NULL AND JSON_VALUE(payload, '$.type') IS NOT NULL THEN 'ods'
+       WHEN NOT (payload IS JSON) THEN 'not JSON'
+       WHEN event_time IS NULL THEN 'time is missing or not epoch milliseconds'
+       WHEN JSON_VALUE(payload, '$.distinct_id') IS NULL THEN 'distinct_id is missing'
+       ELSE 'type is missing' END AS outcome,
+  ${SCALARS.map((f) => `JSON_VALUE(payload, '$.${f}') AS ${f}`).join(", ")},
+  event_time,
+  TO_TIMESTAMP_LTZ(TRY_CAST(JSON_VALUE(payload, '$.flush_time') AS BIGINT), 3) AS flush_time,
+  TO_TIMESTAMP_LTZ(TRY_CAST(JSON_VALUE(payload, '$.recv_time') AS BIGINT), 3) AS recv_time,
+  TRY_CAST(JSON_VALUE(payload, '$.track_id') AS BIGINT) AS track_id,
+  COALESCE(TRY_CAST(JSON_VALUE(payload, '$.is_core') AS BOOLEAN), FALSE) AS is_core,
+  JSON_QUERY(payload, '$.properties') AS properties,
+  DATE_FORMAT(event_time, 'yyyy-MM-dd') AS dt, DATE_FORMAT(event_time, 'HH') AS hr
+FROM (SELECT *, TO_TIMESTAMP_LTZ(TRY_CAST(JSON_VALUE(payload, '$.time') AS BIGINT), 3) AS event_time FROM ${values()})`;
+
+// The same columns as sql/tracking/ods.sql computes them now, from one parse per record.
+const AFTER = `
+SELECT id,
+  CASE WHEN event_time IS NOT NULL AND distinct_id IS NOT NULL AND type IS NOT NULL THEN 'ods'
+       WHEN NOT is_json THEN 'not JSON'
+       WHEN event_time IS NULL THEN 'time is missing or not epoch milliseconds'
+       WHEN distinct_id IS NULL THEN 'distinct_id is missing'
+       ELSE 'type is missing' END AS outcome,
+  ${SCALARS.join(", ")},
+  event_time,
+  TO_TIMESTAMP_LTZ(TRY_CAST(flush_time AS BIGINT), 3) AS flush_time,
+  TO_TIMESTAMP_LTZ(TRY_CAST(recv_time AS BIGINT), 3) AS recv_time,
+  TRY_CAST(track_id AS BIGINT) AS track_id,
+  COALESCE(TRY_CAST(is_core AS BOOLEAN), FALSE) AS is_core,
+  properties,
+  DATE_FORMAT(event_time, 'yyyy-MM-dd') AS dt, DATE_FORMAT(event_time, 'HH') AS hr
+FROM (SELECT e.*, TO_TIMESTAMP_LTZ(TRY_CAST(e.\`time\` AS BIGINT), 3) AS event_time, t.id
+      FROM ${values()} CROSS JOIN LATERAL TABLE(parse_tracking_event(t.payload)) AS e)`;
+
+describe("parse_tracking_event on the sandbox's Flink SQL Gateway", () => {
+  const reader = new PaimonReader();
+  beforeAll(async () => {
+    await reader.open();
+    // Fifty literal rows need no parallelism, and pipelined exchanges (streaming mode, bounded input):
+    // a batch job's blocking shuffle wants 512 network buffers the running jobs already hold.
+    await reader.rows("SET 'parallelism.default' = '1'");
+    await reader.rows("SET 'execution.runtime-mode' = 'streaming'");
+    // The job's own registration statement, so a typo in the class name fails here first.
+    const register = /CREATE TEMPORARY SYSTEM FUNCTION[^;]*;/.exec(fs.readFileSync(path.join(SQL_DIR, "tracking", "ods.sql"), "utf8"));
+    expect(register).not.toBeNull();
+    await reader.rows(register![0].slice(0, -1));
+  });
+  afterAll(() => reader.close());
+
+  it("gives every ODS column and reject reason exactly as one JSON_VALUE / JSON_QUERY per field did, for awkward payloads", async () => {
+    const byId = (rows: Record<string, unknown>[]) => new Map(rows.map((r) => [Number(r.id), r]));
+    const before = byId(await reader.rows(BEFORE));
+    const after = byId(await reader.rows(AFTER));
+    expect(before.size).toBe(PAYLOADS.length);
+    expect(after.size).toBe(PAYLOADS.length);
+    const differences = PAYLOADS.flatMap((payload, i) => {
+      const b = before.get(i)!;
+      const a = after.get(i)!;
+      const columns = Object.keys(b).filter((c) => JSON.stringify(b[c]) !== JSON.stringify(a[c]));
+      return columns.length ? [{ payload, differ: Object.fromEntries(columns.map((c) => [c, { before: b[c], after: a[c] }])) }] : [];
+    });
+    expect(differences).toEqual([]);
+    // The corpus does reach every outcome, so the equality above is not about empty rows.
+    const outcomes = new Set([...after.values()].map((r) => r.outcome));
+    expect([...outcomes].sort()).toEqual(["distinct_id is missing", "not JSON", "ods", "time is missing or not epoch milliseconds", "type is missing"]);
+    expect(after.get(0)).toMatchObject({ outcome: "ods", event_id: "e-1", distinct_id: "u-1", track_id: 7, is_core: true, properties: '{"z":1,"a":[1,"x",null],"m":{"y":2.5,"b":"é\\n\\"/"}}' });
+  });
+});
