@@ -13,7 +13,10 @@ import { StarRocks } from "./starrocks/starrocks";
 import { Collector } from "./collector/collector";
 import { JobLineage, jobLineage } from "./jobs/lineage";
 import { FlinkJobs } from "./jobs/jobs";
-import { JobCredentials, JobEndpoints } from "./jobs/environment";
+import { catalogEnvironment, JobCredentials, JobEndpoints } from "./jobs/environment";
+import { withSecrets } from "./jobs/render";
+import { lakeTables } from "./lakehouse/policy";
+import { upkeepStatementLines, upkeepStatements } from "./lakehouse/upkeep";
 import { Minio } from "./storage/minio";
 import { S3Store } from "./storage/s3";
 import { ObjectStore } from "./storage/types";
@@ -57,7 +60,7 @@ export class Platform extends pulumi.ComponentResource {
       { service: "starrocks-cn", port: "http" },
       { outside: "business MySQL", ports: [cfg.source.port] },
     ];
-    const flink = new FlinkCluster("flink", { config: cfg, target, objectStore: objectStore.connection, jobPeers, catalogPeers }, { parent: this });
+    const flink = new FlinkCluster("flink", { config: cfg, target, objectStore: objectStore.connection, jobPeers, catalogPeers, upkeepStatements: lakehouseUpkeep(cfg, postgres, objectStore.connection) }, { parent: this });
     const streampark = new StreamPark(
       "streampark",
       {
@@ -194,4 +197,19 @@ export class Platform extends pulumi.ComponentResource {
     this.lineage = jobLineage(cfg.jobs);
     this.registerOutputs({ endpoints: this.endpoints, credentials: this.credentials });
   }
+}
+
+/** The upkeep task's statements over the tables of the stack's pipelines, credentials in: a secret. */
+function lakehouseUpkeep(cfg: StackConfig, postgres: Postgres, os: ObjectStore["connection"]): pulumi.Output<string> {
+  const pipelines = new Set(cfg.jobs.map((j) => j.pipeline));
+  const tables = lakeTables().filter((t) => pipelines.has(t.pipeline));
+  return pulumi.secret(
+    pulumi
+      .output({ paimonUrl: postgres.jdbcUrl("paimon"), paimon: postgres.databases.paimon, buckets: os.buckets, endpoint: os.endpoint, accessKey: os.accessKey, pathStyle: os.pathStyle, secretKey: os.secretKey })
+      .apply((v) => {
+        const env = catalogEnvironment({ paimon: { jdbcUrl: v.paimonUrl, user: v.paimon.user }, objectStore: { endpoint: v.endpoint, accessKey: v.accessKey, pathStyle: v.pathStyle, warehouseBucket: v.buckets.warehouse }, timeZone: cfg.timeZone }, cfg.lakehouse);
+        const secrets = { "paimon.password": v.paimon.password, "s3.secretKey": v.secretKey };
+        return upkeepStatementLines(upkeepStatements(cfg.lakehouse, tables, env).map((s) => ({ ...s, sql: withSecrets(s.sql, secrets) })));
+      }),
+  );
 }

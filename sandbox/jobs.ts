@@ -1,3 +1,7 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { DEFAULT_LAKEHOUSE, LakehousePolicy, RawLakehouse, resolveLakehouse } from "../components/lakehouse/policy";
 import { existingJobCredentials, existingJobEndpoints } from "../components/platform/existing";
 import { jobEnvironment, jobSecrets } from "../components/jobs/environment";
 import { JobEnvironment, SecretName } from "../components/jobs/render";
@@ -11,7 +15,13 @@ import { platformDescription } from "./index";
  * connector upserts them as the StarRocks connector would). Tests read Paimon with it.
  */
 export function sandboxJobEnvironment(timeZone = SANDBOX_TIME_ZONE, job?: string): JobEnvironment {
-  return jobEnvironment(existingJobEndpoints(platformDescription(), timeZone), job);
+  return jobEnvironment(existingJobEndpoints(platformDescription(), timeZone), localLakehouse(), job);
+}
+
+/** The local stack's lakehouse policy: the dev profile's with what Pulumi.local.yaml sets over it. */
+export function localLakehouse(): LakehousePolicy {
+  const local = YAML.parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.local.yaml"), "utf8")) as { config?: Record<string, unknown> };
+  return resolveLakehouse(local.config?.["rtdw:lakehouse"] as RawLakehouse | undefined, DEFAULT_LAKEHOUSE.dev);
 }
 
 /** The credentials the SQL references; with a job, its own Kafka password too. */

@@ -1,5 +1,6 @@
 import { createHash } from "crypto";
 import { BackupPolicy, backupPolicyProblems, DEFAULT_BACKUP_POLICY } from "../services/pgbackrest";
+import { DEFAULT_LAKEHOUSE, lakehousePolicyProblems, LakehousePolicy, resolveLakehouse } from "../lakehouse/policy";
 import { collectorLimitProblems, CollectorLimits, DEFAULT_COLLECTOR_LIMITS } from "../collector/limits";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -63,6 +64,8 @@ export interface StackConfig {
   readonly collector: CollectorLimits;
   /** PostgreSQL's WAL archive and base backups (components/services/pgbackrest.ts). */
   readonly postgresBackups: BackupPolicy;
+  /** Partition expiry, snapshot retention, consumer expiry and orphan-file removal (components/lakehouse/policy.ts). */
+  readonly lakehouse: LakehousePolicy;
   /** How FlinkSqlJob submits jobs: the SQL Gateway + JobManager REST, or StreamPark's API. */
   readonly jobBackend: "sql-gateway" | "streampark";
   /** Which evaluates the alerts and notifies the teams: Prometheus with Alertmanager, or Grafana. The other holds the same rules, silent. */
@@ -92,7 +95,7 @@ export class ConfigError extends Error {
 
 const NUMBER_KEYS = new Set(["savepointRetentionDays"]);
 const BOOLEAN_KEYS = new Set(["protectStateful"]);
-const OBJECT_KEYS = new Set(["source", "jobRestartNonces", "sizing", "volumes", "images", "flink", "kafkaTopics", "collector", "postgresBackups"]);
+const OBJECT_KEYS = new Set(["source", "jobRestartNonces", "sizing", "volumes", "images", "flink", "kafkaTopics", "collector", "postgresBackups", "lakehouse"]);
 
 /**
  * Turns the raw `<project>:<key>` strings Pulumi hands a program into typed values, validates them and
@@ -235,6 +238,9 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
   problems.push(...collectorLimitProblems(collector, key));
   const postgresBackups: BackupPolicy = { ...DEFAULT_BACKUP_POLICY[p], ...raw.postgresBackups };
   problems.push(...backupPolicyProblems(postgresBackups, key));
+  const lakehouse = resolveLakehouse(raw.lakehouse, DEFAULT_LAKEHOUSE[p]);
+  const longestCheckpointMs = Math.max(...jobs.map((j) => scaling.checkpointIntervalMs ?? j.checkpointIntervalMs));
+  problems.push(...lakehousePolicyProblems(lakehouse, longestCheckpointMs, key));
   for (const j of Object.keys(raw.jobRestartNonces ?? {})) {
     if (!jobs.some((x) => x.name === j)) problems.push(`${key(`jobRestartNonces.${j}`)}: no job "${j}" in sql/jobs.yaml (known: ${jobs.map((x) => x.name).join(", ")})`);
   }
@@ -265,6 +271,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     kafkaTopics,
     collector,
     postgresBackups,
+    lakehouse,
     jobBackend: raw.jobBackend ?? "sql-gateway",
     alertEvaluator: raw.alertEvaluator ?? "prometheus",
     timeZone: raw.timeZone ?? "Asia/Shanghai",

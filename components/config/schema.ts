@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseCpu, parseMemoryMiB } from "./quantities";
+import { parsePaimonDuration } from "../lakehouse/policy";
 import { IMAGES, PROFILES, SERVICES, TOPIC_CLASSES, VOLUMES } from "./services";
 
 /**
@@ -20,6 +21,11 @@ const inRange = (v: string | number, minMiB: number, maxMiB: number) => {
   const m = parseMemoryMiB(v);
   return m === undefined || (m >= minMiB && m <= maxMiB);
 };
+
+/** A duration as Paimon spells it: "90 d", "1 h", "30 min". */
+const paimonDuration = z.string().refine((v) => parsePaimonDuration(v) !== undefined, { message: 'expected a duration such as "7 d", "1 h" or "30 min"' });
+/** Whole days: "90 d". */
+const days = z.string().refine((v) => /^\d+\s*d$/.test(v.trim()), { message: 'expected whole days such as "90 d"' });
 
 const sizingOverride = z.strictObject({
   replicas: z.number().int().min(1, { message: "expected a whole number of replicas, at least 1" }).max(50).optional(),
@@ -124,6 +130,21 @@ export const rawConfigSchema = z.strictObject({
       fullEveryDays: z.number().int().min(1).max(90).optional(),
       diffEveryHours: z.number().int().min(1).max(24 * 90).optional(),
       archiveTimeoutSeconds: z.number().int().min(30, { message: "expected at least 30 s (each switch archives a whole 16 MB segment)" }).max(3600, { message: "expected at most 3600 s: this bounds how much committed catalog data a lost volume loses" }).optional(),
+    })
+    .optional(),
+  lakehouse: z
+    .strictObject({
+      retention: z.strictObject({ ods: days.optional(), dwd: days.optional(), rejects: days.optional() }).optional(),
+      snapshots: z
+        .strictObject({
+          retainMin: z.number().int().min(1, { message: "expected at least 1" }).max(10000).optional(),
+          retainMax: z.number().int().min(1, { message: "expected at least 1" }).max(100000).optional(),
+          timeRetained: paimonDuration.optional(),
+        })
+        .optional(),
+      consumerExpiration: paimonDuration.optional(),
+      orphanFiles: z.strictObject({ every: paimonDuration.optional(), olderThan: paimonDuration.optional() }).optional(),
+      materializedViewRefresh: paimonDuration.optional(),
     })
     .optional(),
   collector: z

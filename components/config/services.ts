@@ -13,6 +13,8 @@ export const SERVICES = [
   "flinkJobManager",
   "flinkTaskManager",
   "sqlGateway",
+  /** Beside the SQL Gateway: partition and snapshot expiry and orphan-file removal on a schedule (rtdw:lakehouse). */
+  "lakehouseUpkeep",
   "streampark",
   "starrocksFe",
   "starrocksCn",
@@ -60,6 +62,7 @@ const EPHEMERAL_MIB: Record<ServiceName, number> = {
   flinkJobManager: 2048,
   flinkTaskManager: 10240,
   sqlGateway: 1024,
+  lakehouseUpkeep: 64,
   streampark: 4096,
   starrocksFe: 2048,
   starrocksCn: 2048,
@@ -95,6 +98,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     flinkJobManager: [1, 0.25, 1, 768],
     flinkTaskManager: [0, 0.5, 2, 0], // replicas and memory: derived from the job table
     sqlGateway: [1, 0.1, 0.5, 384],
+    lakehouseUpkeep: [1, 0.01, 0.1, 32],
     streampark: [1, 0.1, 0.5, 640],
     starrocksFe: [1, 0.25, 1, 1024],
     starrocksCn: [1, 0.25, 1.5, 1280],
@@ -117,6 +121,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     flinkJobManager: [2, 0.5, 1, 1024],
     flinkTaskManager: [0, 1, 2, 0],
     sqlGateway: [1, 0.25, 0.5, 1024],
+    lakehouseUpkeep: [1, 0.01, 0.1, 32],
     streampark: [1, 0.25, 1, 1024],
     starrocksFe: [3, 0.5, 2, 2048],
     starrocksCn: [2, 1, 2, 4096],
@@ -139,6 +144,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     flinkJobManager: [2, 1, 2, 2048],
     flinkTaskManager: [0, 2, 4, 0],
     sqlGateway: [1, 0.5, 1, 2048],
+    lakehouseUpkeep: [1, 0.01, 0.1, 32],
     streampark: [1, 0.5, 2, 2048],
     starrocksFe: [3, 4, 8, 16384],
     starrocksCn: [3, 8, 16, 65536],
@@ -188,6 +194,8 @@ export const IMAGES = {
   redisExporter: "oliver006/redis_exporter:v1.74.0",
   kafkaExporter: "danielqsj/kafka-exporter:v1.9.0",
   nginxExporter: "nginx/nginx-prometheus-exporter:1.4.2",
+  /** curl and a POSIX shell: the lakehouse upkeep's runner (and the Flink image build's download stage). */
+  curl: "curlimages/curl:8.11.1",
 } as const;
 export type ImageName = keyof typeof IMAGES;
 
@@ -207,7 +215,7 @@ export const DEFAULT_TOPICS: Record<Profile, Record<TopicClass, TopicSettings>> 
 /** How each profile scales the job table onto the Flink session cluster (see components/jobs/sizing.ts). */
 export const DEFAULT_FLINK_SCALING: Record<Profile, { maxParallelism?: number; memoryScale: number; slotsPerTaskManager: number; spareSlots: number }> = {
   // A laptop: every job at parallelism 1, one TaskManager holding all the slots.
-  dev: { maxParallelism: 1, memoryScale: 0.2, slotsPerTaskManager: 8, spareSlots: 0 },
+  dev: { maxParallelism: 1, memoryScale: 0.2, slotsPerTaskManager: 10, spareSlots: 0 },
   test: { maxParallelism: 2, memoryScale: 0.5, slotsPerTaskManager: 4, spareSlots: 2 },
   prod: { memoryScale: 1, slotsPerTaskManager: 4, spareSlots: 4 },
 };

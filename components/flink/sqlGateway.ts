@@ -85,7 +85,7 @@ export class SqlGatewayClient {
       next = page.resultType === "EOS" ? undefined : (page.nextResultUri ?? undefined);
     }
     await requestJson("DELETE", this.url(`${op}/close`), undefined, { retry: this.retry }).catch(() => undefined);
-    return { columns, rows, jobId: jobId ?? (columns[0] === "job id" ? String(rows[0]?.[0]) : undefined) };
+    return { columns, rows, jobId: jobId ?? (columns[0] === "job id" ? String(rows[0]?.[0]) : procedureJobId(rows)) };
   }
 
   async status(session: string, operation: string): Promise<OperationStatus> {
@@ -112,4 +112,10 @@ export function rootCause(e: Error): string {
   const first = text.split("\n").find((l) => /Exception|Error/.test(l))?.trim();
   const picked = causes.length ? causes.slice(-2).reverse().join(" <- caused ") : first ?? text;
   return picked.slice(0, 2000);
+}
+
+/** A Paimon procedure that starts a streaming job (CALL sys.compact…, table.dml-sync off) answers one row "JobID=<id>". */
+function procedureJobId(rows: unknown[][]): string | undefined {
+  const m = rows.length === 1 && typeof rows[0][0] === "string" ? /^JobID=([0-9a-f]{32})$/.exec(rows[0][0]) : null;
+  return m ? m[1] : undefined;
 }

@@ -5,6 +5,7 @@ import { SqlGatewayClient } from "../flink/sqlGateway";
 import { withApiAccess } from "../platform/tunnel";
 import { JobEnvironment, renderSql, SecretName, splitStatements, withSecrets } from "./render";
 import { SQL_DIR } from "./table";
+import { lakeTables, tableOptions } from "../lakehouse/policy";
 
 /**
  * The Paimon catalog and the pipelines' tables, created once before the jobs start (sql/catalog.sql
@@ -22,7 +23,13 @@ export interface CatalogDdlInputs {
 }
 
 export function catalogDdl(env: JobEnvironment, pipelines: readonly string[]): string[] {
-  return ["catalog.sql", ...pipelines.map((p) => path.join(p, "tables.sql"))].flatMap((f) => splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, f), "utf8"), env, f)));
+  const created = ["catalog.sql", ...pipelines.map((p) => path.join(p, "tables.sql"))].flatMap((f) => splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, f), "utf8"), env, f)));
+  // CREATE TABLE IF NOT EXISTS leaves an existing table's options as they were: the lakehouse policy
+  // (rtdw:lakehouse) is set on every table again, so a changed policy reaches tables created before it.
+  const policy = lakeTables()
+    .filter((t) => pipelines.includes(t.pipeline))
+    .map((t) => `ALTER TABLE ${t.name} SET (${Object.entries(tableOptions(t, env.lakehouse)).map(([k, v]) => `'${k}' = '${v.replace(/'/g, "''")}'`).join(", ")})`);
+  return [...created, ...policy];
 }
 
 async function run(i: CatalogDdlInputs): Promise<void> {

@@ -1,3 +1,4 @@
+import type { LakehousePolicy } from "../lakehouse/policy";
 import { kafkaUserOfJob } from "../pipelines/kafkaAccess";
 import { JobEnvironment, KafkaSecurityProtocol, SecretName } from "./render";
 import { standInSinks, stackSinks } from "./sinks";
@@ -33,16 +34,34 @@ export function jobSecrets(c: JobCredentials, kafka: KafkaPasswords, job?: strin
 }
 
 /** The environment one job is rendered with (its own Kafka user); without a job, for DDL that uses no Kafka. */
-export function jobEnvironment(e: JobEndpoints, job?: string): JobEnvironment {
+export function jobEnvironment(e: JobEndpoints, lakehouse: LakehousePolicy, job?: string): JobEnvironment {
   return {
     paimon: { jdbcUrl: e.paimon.jdbcUrl, user: e.paimon.user, warehouse: `s3://${e.objectStore.warehouseBucket}/paimon` },
     s3: { endpoint: e.objectStore.endpoint, accessKey: e.objectStore.accessKey, pathStyle: e.objectStore.pathStyle },
     kafka: { bootstrap: e.kafka.bootstrap, user: job === undefined ? undefined : kafkaUserOfJob(job), securityProtocol: e.kafka.securityProtocol, caCertificate: e.kafka.caCertificate },
     mysql: { hostname: e.source.host, port: e.source.port, database: e.source.database, user: e.source.user },
     timeZone: e.timeZone,
+    lakehouse,
     sinks:
       e.dws.kind === "starrocks"
         ? stackSinks({ jdbcUrl: e.dws.jdbcUrl, loadUrl: e.dws.loadUrl, user: e.dws.user, database: e.dws.database }, e.quality)
         : standInSinks({ jdbcUrl: e.dws.jdbcUrl, user: e.dws.user }, e.quality),
+  };
+}
+
+/**
+ * The environment of statements that reach only the Paimon catalog (sql/catalog.sql): the upkeep task.
+ * It has no Kafka user, source or sinks: a Kafka fragment fails to render for want of a user, and
+ * nothing the catalog renders reads the others.
+ */
+export function catalogEnvironment(e: Pick<JobEndpoints, "paimon" | "objectStore" | "timeZone">, lakehouse: LakehousePolicy): JobEnvironment {
+  return {
+    paimon: { jdbcUrl: e.paimon.jdbcUrl, user: e.paimon.user, warehouse: `s3://${e.objectStore.warehouseBucket}/paimon` },
+    s3: { endpoint: e.objectStore.endpoint, accessKey: e.objectStore.accessKey, pathStyle: e.objectStore.pathStyle },
+    kafka: { bootstrap: "", user: undefined, securityProtocol: "SASL_PLAINTEXT" },
+    mysql: { hostname: "", port: 0, database: "", user: "" },
+    timeZone: e.timeZone,
+    sinks: {},
+    lakehouse,
   };
 }

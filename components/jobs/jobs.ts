@@ -42,7 +42,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
     const cfg = args.config;
     const jobs: Record<string, FlinkSqlJob> = {};
     const endpoints = pulumi.output(args.endpoints);
-    const environment = endpoints.apply((e) => jobEnvironment(e));
+    const environment = endpoints.apply((e) => jobEnvironment(e, cfg.lakehouse));
     const secretsOf = (job: string) =>
       pulumi
         .all([args.credentials, args.kafkaPasswords, args.streamparkPassword])
@@ -66,7 +66,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
         `${name}-${job.name}`,
         {
           name: job.name,
-          script: endpoints.apply((e) => jobEnvironment(e, job.name)).apply((env) => jobScript(job, env, { parallelism: cfg.flink.parallelism[job.name], checkpointIntervalMs: cfg.flink.checkpointIntervalMs })),
+          script: endpoints.apply((e) => jobEnvironment(e, cfg.lakehouse, job.name)).apply((env) => jobScript(job, env, { parallelism: cfg.flink.parallelism[job.name], checkpointIntervalMs: cfg.flink.checkpointIntervalMs })),
           upgradeMode: job.upgradeMode,
           allowNonRestoredState: job.allowNonRestoredState,
           restartNonce: cfg.jobRestartNonces[job.name] ?? 0,

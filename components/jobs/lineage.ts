@@ -1,3 +1,4 @@
+import { lakeTables } from "../lakehouse/policy";
 import { starrocksDwsTables } from "./sinks";
 import { JobSpec, readJobSql } from "./table";
 
@@ -17,6 +18,8 @@ export interface JobLineage {
   readonly job: string;
   readonly reads: readonly string[];
   readonly writes: readonly string[];
+  /** Tables whose files the job rewrites without changing their rows (compaction, expiry). */
+  readonly maintains: readonly string[];
 }
 
 const stripComments = (sql: string) => sql.replace(/--[^\n]*/g, "");
@@ -43,7 +46,7 @@ function referencesIn(query: string): string[] {
   return refs;
 }
 
-export function lineageOfSql(sqlText: string, file: string): { reads: string[]; writes: string[] } {
+export function lineageOfSql(sqlText: string, file: string): { reads: string[]; writes: string[]; maintains: string[] } {
   // A change-event view reads exactly the table its fragment is given.
   const sql = stripComments(sqlText).replace(/\$\{kafka\.changeEvents:(\w+)\}/g, "SELECT * FROM $1");
   const temps = new Map<string, string>();
@@ -72,7 +75,17 @@ export function lineageOfSql(sqlText: string, file: string): { reads: string[]; 
       for (const r of referencesIn(ins[2])) for (const x of resolve(r)) reads.add(x);
     }
   }
-  return { reads: [...reads].sort(), writes: [...writes].sort() };
+  // CALL sys.compact_database(..., including_tables => '<regex over db.table>', ...): the tables it matches.
+  const maintains = new Set<string>();
+  for (const m of sql.matchAll(/CALL\s+sys\.compact_database\s*\(([\s\S]*?)\)\s*(?:;|$)/gi)) {
+    const pattern = /including_tables\s*=>\s*'([^']*)'/.exec(m[1])?.[1];
+    if (!pattern) throw new Error(`${file}: a compaction job must name its tables (including_tables => '<regex>')`);
+    const re = new RegExp(`^(?:${pattern})$`);
+    const matched = lakeTables().filter((t) => re.test(t.name));
+    if (!matched.length) throw new Error(`${file}: including_tables '${pattern}' matches no table of the pipelines' tables.sql`);
+    for (const t of matched) maintains.add(`paimon:${t.name}`);
+  }
+  return { reads: [...reads].sort(), writes: [...writes].sort(), maintains: [...maintains].sort() };
 }
 
 export function jobLineage(jobs: readonly Pick<JobSpec, "name" | "sql">[]): JobLineage[] {
@@ -82,15 +95,16 @@ export function jobLineage(jobs: readonly Pick<JobSpec, "name" | "sql">[]): JobL
 /** The generated docs page: a Mermaid diagram (tables -> jobs -> tables) and a table per job. */
 export function renderLineageDoc(lineage: readonly JobLineage[]): string {
   const id = (s: string) => s.replace(/[^A-Za-z0-9]/g, "_");
-  const tables = new Set(lineage.flatMap((l) => [...l.reads, ...l.writes]));
+  const tables = new Set(lineage.flatMap((l) => [...l.reads, ...l.writes, ...l.maintains]));
   const lines = ["flowchart LR"];
   for (const t of [...tables].sort()) lines.push(`  ${id(t)}[("${t}")]`);
   for (const l of lineage) {
     lines.push(`  ${id(l.job)}{{"${l.job}"}}`);
     for (const r of l.reads) lines.push(`  ${id(r)} --> ${id(l.job)}`);
     for (const w of l.writes) lines.push(`  ${id(l.job)} --> ${id(w)}`);
+    for (const t of l.maintains) lines.push(`  ${id(l.job)} -.-> ${id(t)}`);
   }
-  const rows = lineage.map((l) => `| ${l.job} | ${l.reads.join("<br>")} | ${l.writes.join("<br>")} |`);
+  const rows = lineage.map((l) => `| ${l.job} | ${l.reads.join("<br>")} | ${l.writes.join("<br>")} | ${l.maintains.join("<br>")} |`);
   return `# Table lineage
 
 Generated from the job SQL by \`npm run docs\` (components/jobs/lineage.ts); a test fails when this
@@ -100,8 +114,11 @@ page is stale. The stack exports the same data as the \`lineage\` output.
 ${lines.join("\n")}
 \`\`\`
 
-| job | reads | writes |
-|---|---|---|
+Dotted edges: a compaction job rewrites a table's files (merging small ones, expiring snapshots and
+partitions) without changing its rows.
+
+| job | reads | writes | maintains |
+|---|---|---|---|
 ${rows.join("\n")}
 `;
 }

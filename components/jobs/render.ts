@@ -1,3 +1,5 @@
+import { compactedByJob, lakeTables, LakehousePolicy, RETENTION_CLASSES, RetentionClass, tableOptions } from "../lakehouse/policy";
+
 /**
  * Turns the SQL in sql/ into what a session runs. Placeholders:
  *   ${a.b}               a plain environment value (endpoint, user, bucket)
@@ -17,6 +19,8 @@ export interface JobEnvironment {
   readonly timeZone: string;
   /** Connector options of each DWS / quality sink table, by table name (values may hold ${secret:...}). */
   readonly sinks: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** How the lakehouse keeps itself small (rtdw:lakehouse): the tables' options and the compaction jobs'. */
+  readonly lakehouse: LakehousePolicy;
 }
 
 /** The credentials a rendered job may reference; kept as Pulumi secrets until submission. */
@@ -95,6 +99,21 @@ FROM (
       "scan.startup.mode": "initial",
       "server-time-zone": "UTC",
     }),
+  // A table's upkeep options under the stack's lakehouse policy (set again on existing tables by the upkeep task).
+  "lakehouse.options": (env, [table]) => {
+    const t = lakeTables().find((x) => x.name === table);
+    if (!t) throw new Error(`lakehouse.options: no table "${table}" in the pipelines' tables.sql`);
+    return options(tableOptions(t, env.lakehouse));
+  },
+  // The options a compaction job applies to the tables of a retention class, as CALL sys.compact_database takes them ("k=v,k=v").
+  "lakehouse.compactionOptions": (env, [cls]) => {
+    if (!(RETENTION_CLASSES as readonly string[]).includes(cls)) throw new Error(`lakehouse.compactionOptions: "${cls}" is not a retention class (${RETENTION_CLASSES.join(", ")})`);
+    const t = lakeTables().find((x) => x.retention === (cls as RetentionClass) && compactedByJob(x));
+    if (!t) throw new Error(`lakehouse.compactionOptions: no table of class "${cls}" is compacted by a job`);
+    return Object.entries(tableOptions(t, env.lakehouse))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+  },
   sink: (env, [table]) => {
     const o = env.sinks[table];
     if (!o) throw new Error(`no sink configured for table "${table}" (have: ${Object.keys(env.sinks).join(", ") || "none"})`);

@@ -6,7 +6,7 @@ import { JobSpec, readJobSql, SQL_DIR } from "./table";
 /**
  * What one job's SQL Gateway session runs: its configuration and its statements, in order — the
  * catalog, its pipeline's tables (idempotent DDL), then the job's own SQL, whose last statement
- * submits the job. Rendered without credentials (`${secret:...}` stays), so the script can be kept
+ * submits the job (an INSERT, a statement set, or a Paimon compaction procedure that starts one). Rendered without credentials (`${secret:...}` stays), so the script can be kept
  * in Pulumi state and shown in a diff; secrets are substituted only when the statements are sent.
  */
 export interface JobScript {
@@ -47,6 +47,8 @@ export function jobScript(job: JobSpec, env: JobEnvironment, o: JobOverrides = {
     ...splitStatements(renderSql(readJobSql(job), env, job.sql)),
   ];
   const last = statements[statements.length - 1] ?? "";
-  if (!/^(EXECUTE\s+STATEMENT\s+SET|INSERT\s)/i.test(last)) throw new Error(`${job.sql}: the last statement must submit the job (INSERT or EXECUTE STATEMENT SET), found: ${last.slice(0, 80)}`);
+  if (!/^(EXECUTE\s+STATEMENT\s+SET|INSERT\s|CALL\s+sys\.compact)/i.test(last)) {
+    throw new Error(`${job.sql}: the last statement must submit the job (INSERT, EXECUTE STATEMENT SET or a CALL sys.compact… procedure), found: ${last.slice(0, 80)}`);
+  }
   return { job: job.name, config: jobConfig(job, env, o), statements };
 }

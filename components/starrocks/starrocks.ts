@@ -166,13 +166,14 @@ mem_limit = 80%
     args.target.runTask(
       {
         name: "starrocks-bootstrap",
-        revision: revisionOf(STARROCKS_BOOTSTRAP, STARROCKS_SQL, cfg.sizing.starrocksCn.replicas, cfg.starrocksRootRevision),
+        revision: revisionOf(STARROCKS_BOOTSTRAP, STARROCKS_SQL, cfg.sizing.starrocksCn.replicas, cfg.starrocksRootRevision, cfg.lakehouse.materializedViewRefreshMinutes),
         image: cfg.images.starrocksFe,
         command: ["bash", "/task/bootstrap.sh"],
         env: {
           FE_HOST: feSvc.host,
           COMPUTE_NODES: Array.from({ length: cfg.sizing.starrocksCn.replicas }, (_, i) => pod("starrocks-cn", i)).join(" "),
           STARROCKS_BUCKET: os.buckets.apply((b) => b.starrocks),
+          MV_REFRESH_MINUTES: String(cfg.lakehouse.materializedViewRefreshMinutes),
           WAREHOUSE_BUCKET: os.buckets.apply((b) => b.warehouse),
           S3_REGION: os.region,
           S3_ENDPOINT: s3.apply((u) => u.host),

@@ -35,13 +35,16 @@ CREATE VIEW IF NOT EXISTS v_trade_daily_kpi AS
 SELECT dt, gmv, paid_amount, order_count, gmv / NULLIF(order_count, 0) AS avg_order_value, paid_order_count / NULLIF(order_count, 0) AS paid_share
 FROM dws_trade_daily;
 
--- Monthly roll-ups, refreshed asynchronously every 10 minutes.
+-- Roll-ups refreshed asynchronously every rtdw:lakehouse.materializedViewRefresh (MV_REFRESH_MINUTES);
+-- the ALTER carries a changed interval to views created before.
 CREATE MATERIALIZED VIEW IF NOT EXISTS mv_trade_monthly
-REFRESH ASYNC EVERY (INTERVAL 10 MINUTE)
+REFRESH ASYNC EVERY (INTERVAL ${MV_REFRESH_MINUTES} MINUTE)
 AS SELECT substr(dt, 1, 7) AS month, SUM(order_count) AS order_count, SUM(gmv) AS gmv, SUM(paid_amount) AS paid_amount
 FROM dws_trade_daily GROUP BY substr(dt, 1, 7);
+ALTER MATERIALIZED VIEW mv_trade_monthly REFRESH ASYNC EVERY (INTERVAL ${MV_REFRESH_MINUTES} MINUTE);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS mv_category_daily
-REFRESH ASYNC EVERY (INTERVAL 10 MINUTE)
+REFRESH ASYNC EVERY (INTERVAL ${MV_REFRESH_MINUTES} MINUTE)
 AS SELECT dt, category, SUM(quantity) AS quantity, SUM(revenue) AS revenue
 FROM dws_product_daily GROUP BY dt, category;
+ALTER MATERIALIZED VIEW mv_category_daily REFRESH ASYNC EVERY (INTERVAL ${MV_REFRESH_MINUTES} MINUTE);

@@ -14,7 +14,7 @@ SELECT e.*, TO_TIMESTAMP_LTZ(TRY_CAST(e.`time` AS BIGINT), 3) AS event_time, k.p
 FROM kafka_events AS k CROSS JOIN LATERAL TABLE(parse_tracking_event(k.payload)) AS e;
 
 EXECUTE STATEMENT SET BEGIN
-INSERT INTO ods.tracking_events
+INSERT INTO ods.tracking_events /*+ OPTIONS('write-only' = 'true') */
 SELECT event_id, type, event, distinct_id, login_id, anonymous_id,
   event_time,
   TO_TIMESTAMP_LTZ(TRY_CAST(flush_time AS BIGINT), 3),

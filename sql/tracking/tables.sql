@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS ods.tracking_events (
   project STRING, lib STRING, lib_version STRING, ip STRING, country STRING, province STRING, city STRING, user_agent STRING,
   is_core BOOLEAN, properties STRING,
   src_partition INT, src_offset BIGINT, dt STRING, hr STRING
-) PARTITIONED BY (dt, hr) WITH ('partition.expiration-time' = '90 d', 'partition.timestamp-pattern' = '$dt', 'partition.timestamp-formatter' = 'yyyy-MM-dd');
+) PARTITIONED BY (dt, hr) WITH (${lakehouse.options:ods.tracking_events});
 
 -- One row per event: an SDK retry repeats (distinct_id, event, time, _track_id), and the first copy wins.
 CREATE TABLE IF NOT EXISTS dwd.tracking_events (
@@ -19,9 +19,9 @@ CREATE TABLE IF NOT EXISTS dwd.tracking_events (
   hr STRING, type STRING, login_id STRING, project STRING, lib STRING, country STRING, province STRING, city STRING,
   is_core BOOLEAN, price DECIMAL(12, 2), properties STRING, recv_time TIMESTAMP_LTZ(3),
   PRIMARY KEY (dt, distinct_id, event, event_time, track_id) NOT ENFORCED
-) PARTITIONED BY (dt) WITH ('bucket' = '4', 'merge-engine' = 'first-row', 'changelog-producer' = 'lookup');
+) PARTITIONED BY (dt) WITH ('bucket' = '4', 'merge-engine' = 'first-row', 'changelog-producer' = 'lookup', ${lakehouse.options:dwd.tracking_events});
 
 -- Kafka records that do not parse as a Vector event (Vector validates first; this is the last net).
 CREATE TABLE IF NOT EXISTS dq.tracking_rejects (
   reason STRING, payload STRING, src_partition INT, src_offset BIGINT, ingest_ts TIMESTAMP_LTZ(3), dt STRING
-) PARTITIONED BY (dt);
+) PARTITIONED BY (dt) WITH (${lakehouse.options:dq.tracking_rejects});

@@ -26,27 +26,27 @@ CREATE TEMPORARY VIEW parsed_payments AS ${kafka.changeEvents:kafka_payments};
 
 EXECUTE STATEMENT SET BEGIN
 
-INSERT INTO ods.shop_users
+INSERT INTO ods.shop_users /*+ OPTIONS('write-only' = 'true') */
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), JSON_VALUE(img, '$.name'), JSON_VALUE(img, '$.email'), JSON_VALUE(img, '$.phone'), JSON_VALUE(img, '$.city'), TRY_CAST(JSON_VALUE(img, '$.created_at') AS TIMESTAMP(3)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
 FROM parsed_users WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
 
-INSERT INTO ods.shop_products
+INSERT INTO ods.shop_products /*+ OPTIONS('write-only' = 'true') */
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), JSON_VALUE(img, '$.name'), JSON_VALUE(img, '$.category'), TRY_CAST(JSON_VALUE(img, '$.price') AS DECIMAL(12, 2)), JSON_VALUE(img, '$.status'), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
 FROM parsed_products WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
 
-INSERT INTO ods.shop_orders
+INSERT INTO ods.shop_orders /*+ OPTIONS('write-only' = 'true') */
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.user_id') AS BIGINT), JSON_VALUE(img, '$.status'), TRY_CAST(JSON_VALUE(img, '$.total_amount') AS DECIMAL(12, 2)), TRY_CAST(JSON_VALUE(img, '$.created_at') AS TIMESTAMP(3)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
 FROM parsed_orders WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
 
-INSERT INTO ods.shop_order_items
+INSERT INTO ods.shop_order_items /*+ OPTIONS('write-only' = 'true') */
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.order_id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.product_id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.quantity') AS INT), TRY_CAST(JSON_VALUE(img, '$.unit_price') AS DECIMAL(12, 2)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
 FROM parsed_order_items WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;
 
-INSERT INTO ods.shop_payments
+INSERT INTO ods.shop_payments /*+ OPTIONS('write-only' = 'true') */
 SELECT TRY_CAST(JSON_VALUE(img, '$.id') AS BIGINT), TRY_CAST(JSON_VALUE(img, '$.order_id') AS BIGINT), JSON_VALUE(img, '$.method'), TRY_CAST(JSON_VALUE(img, '$.amount') AS DECIMAL(12, 2)), JSON_VALUE(img, '$.status'), TRY_CAST(JSON_VALUE(img, '$.paid_at') AS TIMESTAMP(3)), TRY_CAST(JSON_VALUE(img, '$.updated_at') AS TIMESTAMP(3)),
   op, src_partition, src_offset, src_ts, CURRENT_TIMESTAMP, DATE_FORMAT(src_ts, 'yyyy-MM-dd'), DATE_FORMAT(src_ts, 'HH')
 FROM parsed_payments WHERE op IN ('c', 'u', 'd') AND JSON_VALUE(img, '$.id') IS NOT NULL;

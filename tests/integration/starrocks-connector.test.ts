@@ -1,3 +1,4 @@
+import { DEFAULT_LAKEHOUSE } from "../../components/lakehouse/policy";
 import * as mysql from "mysql2/promise";
 import { SqlGatewayClient } from "../../components/flink/sqlGateway";
 import { renderSql, splitStatements, withSecrets } from "../../components/jobs/render";
@@ -34,7 +35,7 @@ describe("StarRocks connector 1.2.10 (flink-1.19 build) on real Flink 1.20: fact
   });
 
   it.each([["warehouse/dws_aggregate.sql"], ["tracking/dws.sql"]])("%s: every StarRocks sink table is accepted and planning reaches StarRocks' schema query", async (file) => {
-    const sql = withSecrets(renderSql(readJobSql({ sql: file }), { paimon: { jdbcUrl: "-", user: "-", warehouse: "-" }, s3: { endpoint: "-", accessKey: "-", pathStyle: true }, kafka: { bootstrap: "-", user: "-", securityProtocol: "SASL_PLAINTEXT" }, mysql: { hostname: "-", port: 1, database: "-", user: "-" }, timeZone: "UTC", sinks }), {
+    const sql = withSecrets(renderSql(readJobSql({ sql: file }), { paimon: { jdbcUrl: "-", user: "-", warehouse: "-" }, s3: { endpoint: "-", accessKey: "-", pathStyle: true }, kafka: { bootstrap: "-", user: "-", securityProtocol: "SASL_PLAINTEXT" }, mysql: { hostname: "-", port: 1, database: "-", user: "-" }, timeZone: "UTC", lakehouse: DEFAULT_LAKEHOUSE.prod, sinks }), {
       "starrocks.password": sandbox().credentials.mysql.password,
       "quality.password": sandbox().credentials.mysql.password,
     } as Record<string, string>);

@@ -1,3 +1,4 @@
+import { DEFAULT_LAKEHOUSE } from "../../components/lakehouse/policy";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -23,7 +24,7 @@ const cfg = (stack: string) =>
 describe("the job table drives Flink sizing", () => {
   const jobs = loadJobTable();
 
-  it("holds the seeds' five warehouse jobs with their parallelism, memory and checkpoint interval", () => {
+  it("holds the seeds' five warehouse jobs with their parallelism, memory and checkpoint interval, and the warehouse ODS compaction job", () => {
     const w = Object.fromEntries(jobs.filter((j) => j.pipeline === "warehouse").map((j) => [j.name, [j.parallelism, j.taskManagerMemoryMiB, j.jobManagerMemoryMiB, j.checkpointIntervalMs]]));
     expect(w).toEqual({
       "rt-dw-cdc-ingestion": [2, 2048, 1024, 30_000],
@@ -31,6 +32,7 @@ describe("the job table drives Flink sizing", () => {
       "rt-dw-dwd-transform": [4, 3072, 1024, 60_000],
       "rt-dw-dws-aggregate": [2, 2048, 1024, 120_000],
       "rt-dw-monitor": [1, 1024, 1024, 300_000],
+      "rt-dw-compaction": [1, 512, 1024, 60_000],
     });
   });
 
@@ -77,6 +79,7 @@ const ENV: JobEnvironment = {
   kafka: { bootstrap: "kafka:9092", user: "rt-job", securityProtocol: "SASL_PLAINTEXT" },
   mysql: { hostname: "mysql", port: 3306, database: "shop", user: "rtdw_cdc" },
   timeZone: "Asia/Shanghai",
+  lakehouse: DEFAULT_LAKEHOUSE.prod,
   sinks: Object.fromEntries(
     ["dws_trade_daily", "dws_product_daily", "dq_table_quality", "dws_trk_event_hourly", "dws_trk_event_daily", "dws_trk_funnel_daily"].map((t) => [
       t,

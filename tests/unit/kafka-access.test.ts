@@ -1,3 +1,4 @@
+import { DEFAULT_LAKEHOUSE } from "../../components/lakehouse/policy";
 import { jobLineage } from "../../components/jobs/lineage";
 import { loadJobTable } from "../../components/jobs/table";
 import { COLLECTOR_KAFKA_USER, EXPORTER_KAFKA_USER, kafkaClients, renderAccessLines, renderPasswordLines } from "../../components/pipelines/kafkaAccess";
@@ -48,7 +49,7 @@ describe("Kafka users and ACLs derived from the lineage", () => {
   });
 
   it("a job's SQL logs in with SCRAM as the job itself, its password substituted only at submission", () => {
-    const env = jobEnvironment(EXAMPLE_ENDPOINTS, "rt-trk-ods");
+    const env = jobEnvironment(EXAMPLE_ENDPOINTS, DEFAULT_LAKEHOUSE.prod, "rt-trk-ods");
     const sql = renderSql("CREATE TEMPORARY TABLE t (${kafka.rawColumns}) WITH (${kafka.rawSource:tracking.events,rt-trk-ods});", env);
     expect(sql).toContain("'properties.sasl.mechanism' = 'SCRAM-SHA-512'");
     expect(sql).toContain('ScramLoginModule required username="rt-trk-ods" password="${secret:kafka.password}"');

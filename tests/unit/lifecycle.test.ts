@@ -1,3 +1,4 @@
+import { DEFAULT_LAKEHOUSE } from "../../components/lakehouse/policy";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
@@ -100,7 +101,7 @@ describe("the catalog DDL that runs once before the jobs", () => {
   it("creates the catalog, then every table of the pipelines, with credentials left as placeholders", () => {
     const { catalogDdl } = require("../../components/jobs/catalogDdl") as typeof import("../../components/jobs/catalogDdl");
     const { jobEnvironment } = require("../../components/jobs/environment") as typeof import("../../components/jobs/environment");
-    const env = jobEnvironment(EXAMPLE_ENDPOINTS);
+    const env = jobEnvironment(EXAMPLE_ENDPOINTS, DEFAULT_LAKEHOUSE.prod);
     const ddl = catalogDdl(env, ["warehouse", "tracking"]);
     expect(ddl[0]).toMatch(/^CREATE CATALOG rtdw WITH/);
     expect(ddl.join("\n")).toContain("${secret:paimon.password}");

@@ -34,7 +34,7 @@ describe("the preview report a reviewer reads", () => {
   it("per changed job: action, state verdict, the changed SQL as a diff, what it reaches downstream; the other changes in a table", () => {
     const report = renderPreviewReport("prod", preview, surroundings());
     expect(report).toContain("Changes: update 2, same 12.");
-    expect(report).toContain("### Flink jobs (1 of 8 change)");
+    expect(report).toContain("### Flink jobs (1 of 10 change)");
     expect(report).toContain("#### `rt-trk-dws` — update");
     expect(report).toContain("| state | **state NOT restorable**<br>would start empty: `GroupAggregate(groupBy=[dt])` |");
     expect(report).toContain("- INSERT INTO t SELECT a FROM s WHERE a > 1;");

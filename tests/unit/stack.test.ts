@@ -177,6 +177,27 @@ describe("prod protects stateful resources and uses S3", () => {
     expect(run.credentials.objectStore.secretKey).toBe("aws-secret-objectstore-app-key");
   });
 
+  it("runs the lakehouse upkeep beside the SQL Gateway: its statements (catalog credentials inside) only from the Secret, its schedule from rtdw:lakehouse", () => {
+    const gw = ofType(run.registered, K8S.deploy).find((d) => d.inputs.metadata.name === "flink-sql-gateway")!;
+    const upkeep = gw.inputs.spec.template.spec.containers.find((c: any) => c.name === "lakehouse-upkeep");
+    expect(upkeep.image).toBe("curlimages/curl:8.11.1");
+    expect(upkeep.command).toEqual(["sh", "/etc/rtdw-upkeep/upkeep.sh"]);
+    const env = envOf(upkeep);
+    expect(env.SQL_GATEWAY_URL).toBe("http://127.0.0.1:8083");
+    expect(env.UPKEEP_EVERY_SECONDS).toBe("86400");
+    expect(env.ORPHAN_OLDER_THAN_SECONDS).toBe("86400");
+    expect(env.UPKEEP_STATEMENTS.secretKeyRef).toBeDefined();
+    const statements = ofType(run.registered, K8S.secret).map((x) => x.inputs.stringData?.["env.UPKEEP_STATEMENTS"]).find(Boolean) as string;
+    expect(statements).toContain("ods.tracking_events: expire partitions older than 90 d\t");
+    expect(statements).not.toContain("${secret:");
+    const script = ofType(run.registered, K8S.cm).map((c) => c.inputs.data?.["upkeep.sh"]).find(Boolean) as string;
+    expect(script).toMatch(/^#!\/bin\/sh/);
+    for (const v of secretValues(run)) expect(strings(ofType(run.registered, K8S.cm).map((c) => c.inputs))).not.toContain(v);
+    // StarRocks' materialized views refresh as the same policy says (prod: every 5 minutes).
+    const bootstrap = ofType(run.registered, K8S.job).flatMap((j) => j.inputs.spec.template.spec.containers).find((c: any) => envOf(c).MV_REFRESH_MINUTES !== undefined);
+    expect(envOf(bootstrap).MV_REFRESH_MINUTES).toBe("5");
+  });
+
   it("archives PostgreSQL's WAL and backs it up to the backups bucket over HTTPS with the backup identity, encrypted", () => {
     const pg = ofType(run.registered, K8S.sts).find((s) => s.inputs.metadata.name === "postgres")!;
     const [server, backup] = pg.inputs.spec.template.spec.containers;
