@@ -52,6 +52,7 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
         credentials: pulumi.secret(existingJobCredentials(p)),
         kafkaPasswords: pulumi.secret(kafkaPasswords),
         backend: { kind: "sql-gateway", sqlGatewayUrl: p.flink.sqlGatewayUrl, jobManagerUrl: p.flink.restUrl },
+        gatewayBackend: { kind: "sql-gateway", sqlGatewayUrl: p.flink.sqlGatewayUrl, jobManagerUrl: p.flink.restUrl },
         checkpointsBucket: p.objectStore.buckets.checkpoints,
         objectStore: { endpoint: p.objectStore.endpoint, region: p.objectStore.region, accessKey: p.objectStore.accessKey },
       },

@@ -159,6 +159,7 @@ export class Platform extends pulumi.ComponentResource {
         credentials,
         kafkaPasswords: kafka.userPasswords,
         streamparkPassword: streampark.adminPassword,
+        gatewayBackend: pulumi.all([local(flink.sqlGatewayUrl), local(flink.restUrl)]).apply(([sqlGatewayUrl, jobManagerUrl]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl })),
         backend:
           cfg.jobBackend === "sql-gateway"
             ? pulumi.all([local(flink.sqlGatewayUrl), local(flink.restUrl)]).apply(([sqlGatewayUrl, jobManagerUrl]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl }))

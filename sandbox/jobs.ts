@@ -18,10 +18,12 @@ export function sandboxJobEnvironment(timeZone = SANDBOX_TIME_ZONE, job?: string
   return jobEnvironment(existingJobEndpoints(platformDescription(), timeZone), localLakehouse(), job);
 }
 
-/** The local stack's lakehouse policy: the dev profile's with what Pulumi.local.yaml sets over it. */
+/** The local stack's lakehouse policy: its profile's with what Pulumi.local.yaml sets over it. */
 export function localLakehouse(): LakehousePolicy {
   const local = YAML.parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.local.yaml"), "utf8")) as { config?: Record<string, unknown> };
-  return resolveLakehouse(local.config?.["rtdw:lakehouse"] as RawLakehouse | undefined, DEFAULT_LAKEHOUSE.dev);
+  const profile = local.config?.["rtdw:profile"];
+  if (profile !== "dev" && profile !== "test" && profile !== "prod") throw new Error(`Pulumi.local.yaml: rtdw:profile is ${JSON.stringify(profile)}, expected dev, test or prod`);
+  return resolveLakehouse(local.config?.["rtdw:lakehouse"] as RawLakehouse | undefined, DEFAULT_LAKEHOUSE[profile]);
 }
 
 /** The credentials the SQL references; with a job, its own Kafka password too. */

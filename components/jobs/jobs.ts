@@ -5,6 +5,8 @@ import { FlinkSqlJob } from "./flinkSqlJob";
 import { BackendConfig, ObjectStoreConfig } from "./provider";
 import { JobCredentials, jobEnvironment, JobEndpoints, jobSecrets, KafkaPasswords } from "./environment";
 import { jobScript } from "./script";
+import { splitStatements } from "./render";
+import { JobSpec, readJobSql } from "./table";
 
 export interface FlinkJobsArgs {
   /** The validated stack config: the job table, each job's parallelism on this stack, the backend. */
@@ -19,6 +21,11 @@ export interface FlinkJobsArgs {
   readonly streamparkPassword?: pulumi.Input<string>;
   /** Where jobs are submitted; its URLs as the deploying machine reaches them. */
   readonly backend: pulumi.Input<BackendConfig>;
+  /**
+   * The SQL Gateway backend, for the jobs StreamPark cannot submit: a compaction job's script ends in
+   * a Paimon procedure (CALL), which StreamPark 2.1's SQL parser has no command for.
+   */
+  readonly gatewayBackend: pulumi.Input<BackendConfig & { readonly kind: "sql-gateway" }>;
   /** Tunnel cluster-internal URLs through the Kubernetes API (kubernetes target). */
   readonly tunnel?: { readonly context?: string };
   /** The checkpoints bucket; savepoints go under savepoints/<job>. */
@@ -70,7 +77,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           upgradeMode: job.upgradeMode,
           allowNonRestoredState: job.allowNonRestoredState,
           restartNonce: cfg.jobRestartNonces[job.name] ?? 0,
-          backend: args.backend,
+          backend: submitsByProcedure(job) ? args.gatewayBackend : args.backend,
           tunnel: args.tunnel,
           savepointDir: pulumi.interpolate`s3://${args.checkpointsBucket}/savepoints/${job.name}`,
           checkpointDir: pulumi.interpolate`s3://${args.checkpointsBucket}/checkpoints/${job.name}`,
@@ -86,4 +93,10 @@ export class FlinkJobs extends pulumi.ComponentResource {
     this.jobs = jobs;
     this.registerOutputs({ jobs: Object.fromEntries(Object.entries(jobs).map(([k, j]) => [k, { jobId: j.jobId, status: j.status }])) });
   }
+}
+
+/** A job whose SQL ends in a Paimon procedure that starts it (CALL sys.compact…), not an INSERT. */
+export function submitsByProcedure(job: Pick<JobSpec, "sql">): boolean {
+  const statements = splitStatements(readJobSql(job));
+  return /^CALL\s/i.test(statements[statements.length - 1] ?? "");
 }

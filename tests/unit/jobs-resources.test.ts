@@ -72,7 +72,11 @@ describe.each(["dev", "test", "prod"])("%s stack: one FlinkSqlJob per row of the
 describe("the StreamPark backend is chosen by stack config", () => {
   it("registers the jobs against StreamPark's API with the stack's registered cluster", async () => {
     const run = await runStack("test", { imageRegistry: "registry.example.com/rtdw", jobBackend: "streampark" });
-    const j = ofType(run.registered, FLINK_SQL_JOB)[0].inputs;
+    const j = ofType(run.registered, FLINK_SQL_JOB).find((r) => r.inputs.name === "rt-dw-cdc-ingestion")!.inputs;
     expect(j.backend).toMatchObject({ kind: "streampark", user: "admin", teamId: "100000", clusterName: "rtdw-test", flinkEnvName: "flink-1.20" });
+    // StreamPark 2.1's SQL parser has no CALL: the compaction jobs go through the SQL Gateway.
+    const kinds = Object.fromEntries(ofType(run.registered, FLINK_SQL_JOB).map((r) => [r.inputs.name, r.inputs.backend.kind]));
+    expect(Object.entries(kinds).filter(([, k]) => k === "sql-gateway").map(([n]) => n).sort()).toEqual(["rt-dw-compaction", "rt-trk-compaction"]);
+    expect(Object.values(kinds).filter((k) => k === "streampark")).toHaveLength(8);
   }, 60000);
 });
