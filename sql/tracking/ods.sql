@@ -1,9 +1,10 @@
 -- rt-trk-ods: the tracking topic (events Vector decoded, validated, GeoIP-enriched and CORE-flagged)
 -- -> ods.tracking_events, partitioned by the event's own dt/hr. A record that is not an event lands in
 -- dq.tracking_rejects with the reason.
--- Each payload is parsed once, by parse_tracking_event (components/flink/image/functions): its fields
--- are exactly what JSON_VALUE(payload, '$.<field>') and JSON_QUERY(payload, '$.properties') return,
--- so the casts and the reject rules below read as they would over those calls.
+-- Each payload is parsed by parse_tracking_event (components/flink/image/functions), once per branch
+-- (the planner gives the ODS and the reject INSERT a Correlate each): its fields are exactly what
+-- JSON_VALUE(payload, '$.<field>') and JSON_QUERY(payload, '$.properties') return, so the casts and
+-- the reject rules below read as they would over those calls.
 
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS parse_tracking_event AS 'rtdw.flink.ParseTrackingEvent' LANGUAGE JAVA;
 
