@@ -1,4 +1,5 @@
-import { ConfigError, DEFAULT_SIZING, parseStackConfig, PROFILES, SECRET_KEYS, sizingTotals } from "../../components/config";
+import { configErrorOf } from "../helpers/config";
+import { DEFAULT_SIZING, parseStackConfig, PROFILES, SECRET_KEYS, sizingTotals } from "../../components/config";
 
 // Kubernetes stacks push the images they build, so a registry is part of every non-dev test config;
 // every stack names the business MySQL it captures (dev has a default) and its password.
@@ -21,15 +22,7 @@ const parse = (stack: string, values: Record<string, string>, secret: string[] =
     new Set([...secret, "sourcePassword", "alertWebhooks"].map((k) => `rtdw:${k}`)),
   );
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error("expected a ConfigError");
-}
+const errorOf = configErrorOf;
 
 describe("stack config", () => {
   it("fills per-profile defaults from the stack name", () => {

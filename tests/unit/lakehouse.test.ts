@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, parseStackConfig, PROFILES } from "../../components/config";
+import { parseStackConfig, PROFILES } from "../../components/config";
+import { configErrorOf } from "../helpers/config";
 import { jobEnvironment } from "../../components/jobs/environment";
 import { catalogDdl } from "../../components/jobs/catalogDdl";
 import { jobLineage } from "../../components/jobs/lineage";
@@ -18,15 +19,7 @@ const parse = (stack: string, lakehouse?: unknown) =>
     { "rtdw:sourcePassword": "source-password-0001", ...(lakehouse === undefined ? {} : { "rtdw:lakehouse": JSON.stringify(lakehouse) }) },
     new Set(["rtdw:sourcePassword"]),
   );
-const problemsOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error("expected a ConfigError");
-};
+const problemsOf = configErrorOf;
 
 describe("lakehouse policy (rtdw:lakehouse)", () => {
   it.each(PROFILES)("%s: the profile's defaults are valid against the job table's checkpoint intervals", (p) => {
