@@ -1,7 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
-import { SQL_DIR } from "../../components/jobs/table";
-import { PaimonReader } from "../helpers/pipelines";
+import { explainJobScript } from "../../components/flink/submit";
+import { jobScript } from "../../components/jobs/script";
+import { loadJobTable, SQL_DIR } from "../../components/jobs/table";
+import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
+import { flink, PaimonReader } from "../helpers/pipelines";
 
 /**
  * parse_tracking_event (components/flink/image/functions) against Flink's own JSON functions, on the
@@ -73,8 +76,9 @@ SELECT id,
   COALESCE(TRY_CAST(is_core AS BOOLEAN), FALSE) AS is_core,
   properties,
   DATE_FORMAT(event_time, 'yyyy-MM-dd') AS dt, DATE_FORMAT(event_time, 'HH') AS hr
-FROM (SELECT e.*, TO_TIMESTAMP_LTZ(TRY_CAST(e.\`time\` AS BIGINT), 3) AS event_time, t.id
-      FROM ${values()} CROSS JOIN LATERAL TABLE(parse_tracking_event(t.payload)) AS e)`;
+FROM (SELECT e.is_json, ${SCALARS.map((f) => `e.${f}`).join(", ")}, e.flush_time, e.recv_time, e.track_id, e.is_core, e.properties,
+        TO_TIMESTAMP_LTZ(TRY_CAST(e.\`time\` AS BIGINT), 3) AS event_time, id
+      FROM (SELECT parse_tracking_event(payload) AS e, id FROM ${values()}))`;
 
 describe("parse_tracking_event on the sandbox's Flink SQL Gateway", () => {
   const reader = new PaimonReader();
@@ -108,5 +112,19 @@ describe("parse_tracking_event on the sandbox's Flink SQL Gateway", () => {
     const outcomes = new Set([...after.values()].map((r) => r.outcome));
     expect([...outcomes].sort()).toEqual(["distinct_id is missing", "not JSON", "ods", "time is missing or not epoch milliseconds", "type is missing"]);
     expect(after.get(0)).toMatchObject({ outcome: "ods", event_id: "e-1", distinct_id: "u-1", track_id: 7, is_core: true, properties: '{"z":1,"a":[1,"x",null],"m":{"y":2.5,"b":"é\\n\\"/"}}' });
+  });
+
+  it("parses each record once in rt-trk-ods: its plan calls parse_tracking_event in one operator, which the ODS and the reject INSERT share", async () => {
+    const job = loadJobTable().find((j) => j.name === "rt-trk-ods")!;
+    const env = sandboxJobEnvironment(undefined, job.name);
+    const plan = await explainJobScript(flink().gw, jobScript(job, env), sandboxJobSecrets(job.name));
+    const optimized = plan.split("== Optimized Execution Plan ==")[1]?.split("== Physical Execution Plan ==")[0] ?? "";
+    expect(optimized).toContain("Sink(table=[rtdw.ods.tracking_events]");
+    expect(optimized).toContain("Sink(table=[rtdw.dq.tracking_rejects]");
+    // One call in the whole plan, and the node that makes it is reused (Flink names a shared node once
+    // and refers to it as Reused(reference_id=...) below its second consumer).
+    const calls = optimized.match(/parse_tracking_event\(/g) ?? [];
+    expect({ calls: calls.length, plan: calls.length === 1 ? "" : optimized }).toEqual({ calls: 1, plan: "" });
+    expect(optimized).toMatch(/Reused\(reference_id=\[\d+\]\)/);
   });
 });
