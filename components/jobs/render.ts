@@ -69,12 +69,11 @@ const FRAGMENTS: Record<string, Fragment> = {
   // row_kind +U); the old image is dropped here (op 'before'), as the previous change already holds it.
   // op: c (insert or snapshot), u (update), d (delete), 'before', or NULL when the record is not a change event.
   "kafka.changeEvents": (_env, [table]) =>
-    `SELECT payload, src_partition, src_offset, src_ts, img,
-  CASE WHEN dop = 'd' AND kind = '-U' THEN 'before' WHEN dop = 'c' AND kind = '+U' THEN 'u' WHEN dop IN ('c', 'd') THEN dop END AS op
+    `SELECT payload, src_partition, src_offset, src_ts, is_json, img,
+  CASE WHEN dop = 'd' AND img['row_kind'] = '-U' THEN 'before' WHEN dop = 'c' AND img['row_kind'] = '+U' THEN 'u' WHEN dop IN ('c', 'd') THEN dop END AS op
 FROM (
-  SELECT *, JSON_VALUE(img, '$.row_kind') AS kind FROM (
-    SELECT *, CASE WHEN dop = 'd' THEN JSON_QUERY(payload, '$.before') ELSE JSON_QUERY(payload, '$.after') END AS img
-    FROM (SELECT *, JSON_VALUE(payload, '$.op') AS dop FROM ${table})))`,
+  SELECT payload, src_partition, src_offset, src_ts, c.is_json AS is_json, c.op AS dop, c.img AS img
+  FROM (SELECT *, parse_change_event(payload) AS c FROM ${table}))`,
   "kafka.changelogSink": (env, [topic]) =>
     options({
       connector: "kafka",
