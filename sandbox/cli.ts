@@ -14,9 +14,11 @@ const USAGE = `usage: npm run sandbox -- <command>
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
-    case "install":
-      install();
+    case "install": {
+      const { flinkJarsChanged } = install();
+      if (flinkJarsChanged.length) console.log(`Flink's jars changed (${flinkJarsChanged.join(", ")}): a running Flink keeps the old ones until \`down\` and \`up\``);
       return 0;
+    }
     case "up":
       await up();
       return 0;

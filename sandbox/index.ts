@@ -149,9 +149,17 @@ async function startOne(svc: SandboxService): Promise<void> {
 /** Installs what is missing, then starts every service in dependency order, in parallel where possible. */
 export async function up(): Promise<{ endpoints: SandboxEndpoints; credentials: SandboxCredentials; seconds: number }> {
   const t0 = Date.now();
-  install();
+  const { flinkJarsChanged } = install();
   const tInstalled = Date.now();
   const services = sandboxServices();
+  if (flinkJarsChanged.length) {
+    // A running Flink still has the old classes loaded: restart it, dependants first. Its jobs stop
+    // with it, as after `down`; `pulumi up --refresh` resumes them from their last checkpoints.
+    const flink = startOrder(services).filter((s) => s.name.startsWith("flink-")).reverse();
+    const stopped: string[] = [];
+    for (const svc of flink) if (await stop(svc.name, svc.stop)) stopped.push(svc.name);
+    if (stopped.length) say(`Flink's jars changed (${flinkJarsChanged.join(", ")}): restarting ${stopped.join(", ")}`);
+  }
   const done = new Map<string, Promise<void>>();
   const startAfterDeps = (svc: SandboxService): Promise<void> => {
     if (!done.has(svc.name)) {

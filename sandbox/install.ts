@@ -139,25 +139,39 @@ export function buildFlinkFunctions(): void {
 
 /**
  * Flink with the image's jars: connectors in lib/, the gateway in opt/, S3 as a plugin; SHA-1 checked;
- * and the project's functions in lib/, as the image has them.
+ * and the project's functions in lib/, as the image has them. Only a jar whose bytes differ is written,
+ * through a new file renamed into place (a running JVM keeps reading the one it opened). Returns the
+ * jars it added, replaced or removed: a running Flink must restart to load them.
  */
-export function assembleFlink(): void {
+export function assembleFlink(): string[] {
   const src = path.join(CACHE, "maven", "flink-jars");
   const wanted = new Map(FLINK_JARS.map((j) => [jarFileName(j), j]));
-  // lib/ is rebuilt, so a jar removed from the list leaves nothing stale behind.
+  const changed: string[] = [];
+  const place = (from: string, to: string) => {
+    const bytes = fs.readFileSync(from);
+    if (fs.existsSync(to) && fs.readFileSync(to).equals(bytes)) return;
+    ensureDir(path.dirname(to));
+    fs.writeFileSync(`${to}.new`, bytes);
+    fs.renameSync(`${to}.new`, to);
+    changed.push(path.basename(to));
+  };
+  // A jar removed from the list leaves nothing stale behind in lib/.
   const libDir = path.join(FLINK_HOME, "lib");
+  const keep = new Set([...[...wanted.entries()].filter(([, j]) => j.dir === "lib").map(([f]) => f), FUNCTIONS_JAR]);
   for (const f of fs.readdirSync(libDir)) {
-    if (!f.includes(`-${FLINK_VERSION}.jar`) && !f.startsWith("log4j-")) fs.rmSync(path.join(libDir, f));
+    if (!f.includes(`-${FLINK_VERSION}.jar`) && !f.startsWith("log4j-") && !keep.has(f)) {
+      fs.rmSync(path.join(libDir, f));
+      changed.push(f);
+    }
   }
   for (const [file, jar] of wanted) {
     const from = path.join(src, file);
     const sha1 = createHash("sha1").update(fs.readFileSync(from)).digest("hex");
     if (sha1 !== jar.sha1) throw new Error(`${jar.coordinates}: SHA-1 ${sha1} differs from the pinned ${jar.sha1} (components/flink/artifacts.ts)`);
-    const to = path.join(FLINK_HOME, jar.dir, file);
-    ensureDir(path.dirname(to));
-    fs.copyFileSync(from, to);
+    place(from, path.join(FLINK_HOME, jar.dir, file));
   }
-  fs.copyFileSync(path.join(FUNCTIONS_BUILD, FUNCTIONS_JAR), path.join(libDir, FUNCTIONS_JAR));
+  place(path.join(FUNCTIONS_BUILD, FUNCTIONS_JAR), path.join(libDir, FUNCTIONS_JAR));
+  return changed;
 }
 
 /** Shell entry points over the Kafka jars, named and used like the distribution's bin/ scripts. */
@@ -241,13 +255,14 @@ export function buildKubernetesTools(): void {
   goBuild("netpol-judge (cyclonus v0.5.6)", path.join(KUBE_DIR, "netpol-judge"), ".", NETPOL_JUDGE_BIN, ["go.mod", "go.sum", "main.go"]);
 }
 
-export function install(): void {
+/** What the sandbox's processes need; returns the Flink jars that changed (see assembleFlink). */
+export function install(): { flinkJarsChanged: string[] } {
   ensureDir(CACHE);
   installDebian();
   for (const set of MAVEN_SETS) installMaven(set);
   installFlinkDist();
   buildFlinkFunctions();
-  assembleFlink();
+  const flinkJarsChanged = assembleFlink();
   installKafkaBin();
   installMinio();
   buildVrlHarness();
@@ -257,4 +272,5 @@ export function install(): void {
   buildKubernetesTools();
   // The Pulumi CLI and Node.js language host (sandbox/engine.ts), unless a pulumi is on PATH.
   installEngine();
+  return { flinkJarsChanged };
 }
