@@ -10,7 +10,7 @@
 -- of its own (found by its digest), and feeds both INSERTs from it (EXPLAIN shows one call).
 SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 -- The shared view's rows go to two INSERTs in one chain of operators; without object reuse Flink copies
--- every row at each hand-over (a third of the job's time in the bench's profile). Safe here: the
+-- every row at each hand-over (a sixth of a profile's samples, plus the garbage). Safe here: the
 -- operators are the planner's, and the Paimon writers serialize a row before taking the next.
 SET 'pipeline.object-reuse' = 'true';
 
