@@ -1,11 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
-import { explainJobScript } from "../../components/flink/submit";
 import { renderSql } from "../../components/jobs/render";
-import { jobScript } from "../../components/jobs/script";
-import { loadJobTable, SQL_DIR } from "../../components/jobs/table";
-import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
-import { flink, PaimonReader } from "../helpers/pipelines";
+import { SQL_DIR } from "../../components/jobs/table";
+import { sandboxJobEnvironment } from "../../sandbox/jobs";
+import { PaimonReader } from "../helpers/pipelines";
+import { compareById, optimizedPlan } from "../helpers/parity";
 
 /**
  * parse_change_event (components/flink/image/functions) against Flink's own JSON functions, on the
@@ -80,17 +79,9 @@ describe("parse_change_event on the sandbox's Flink SQL Gateway", () => {
     const AFTER = `SELECT src_offset AS id, op, ${outcome("is_json", "img['id']")} AS outcome,
   ${FIELDS.map((f) => `img['${f}'] AS f_${f}`).join(", ")}
 FROM (${fragment})`;
-    const byId = (rows: Record<string, unknown>[]) => new Map(rows.map((r) => [Number(r.id), r]));
-    const before = byId(await reader.rows(BEFORE));
-    const after = byId(await reader.rows(AFTER));
+    const { before, after, differences } = await compareById(reader, BEFORE, AFTER, PAYLOADS);
     expect(before.size).toBe(PAYLOADS.length);
     expect(after.size).toBe(PAYLOADS.length);
-    const differences = PAYLOADS.flatMap((payload, i) => {
-      const b = before.get(i)!;
-      const a = after.get(i)!;
-      const columns = Object.keys(b).filter((c) => JSON.stringify(b[c]) !== JSON.stringify(a[c]));
-      return columns.length ? [{ payload, differ: Object.fromEntries(columns.map((c) => [c, { before: b[c], after: a[c] }])) }] : [];
-    });
     expect(differences).toEqual([]);
     const outcomes = new Set([...after.values()].map((r) => r.outcome));
     expect([...outcomes].sort()).toEqual(["no id", "not JSON", "ods", "skipped", "unknown op"]);
@@ -99,9 +90,7 @@ FROM (${fragment})`;
   });
 
   it("parses each record once in rt-dw-ods-processing: one parse_change_event call per source topic, shared by its ODS and the reject INSERT", async () => {
-    const job = loadJobTable().find((j) => j.name === "rt-dw-ods-processing")!;
-    const plan = await explainJobScript(flink().gw, jobScript(job, sandboxJobEnvironment(undefined, job.name)), sandboxJobSecrets(job.name));
-    const optimized = plan.split("== Optimized Execution Plan ==")[1]?.split("== Physical Execution Plan ==")[0] ?? "";
+    const optimized = await optimizedPlan("rt-dw-ods-processing");
     expect(optimized).toContain("Sink(table=[rtdw.dq.ods_rejects]");
     const calls = optimized.match(/parse_change_event\(/g) ?? [];
     const topics = (fs.readFileSync(path.join(SQL_DIR, "warehouse", "ods_processing.sql"), "utf8").match(/\$\{kafka\.rawSource:/g) ?? []).length;

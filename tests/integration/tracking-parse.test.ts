@@ -1,10 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
-import { explainJobScript } from "../../components/flink/submit";
-import { jobScript } from "../../components/jobs/script";
-import { loadJobTable, SQL_DIR } from "../../components/jobs/table";
-import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
-import { flink, PaimonReader } from "../helpers/pipelines";
+import { SQL_DIR } from "../../components/jobs/table";
+import { PaimonReader } from "../helpers/pipelines";
+import { compareById, optimizedPlan } from "../helpers/parity";
 
 /**
  * parse_tracking_event (components/flink/image/functions) against Flink's own JSON functions, on the
@@ -96,17 +94,9 @@ describe("parse_tracking_event on the sandbox's Flink SQL Gateway", () => {
   afterAll(() => reader.close());
 
   it("gives every ODS column and reject reason exactly as one JSON_VALUE / JSON_QUERY per field did, for awkward payloads", async () => {
-    const byId = (rows: Record<string, unknown>[]) => new Map(rows.map((r) => [Number(r.id), r]));
-    const before = byId(await reader.rows(BEFORE));
-    const after = byId(await reader.rows(AFTER));
+    const { before, after, differences } = await compareById(reader, BEFORE, AFTER, PAYLOADS);
     expect(before.size).toBe(PAYLOADS.length);
     expect(after.size).toBe(PAYLOADS.length);
-    const differences = PAYLOADS.flatMap((payload, i) => {
-      const b = before.get(i)!;
-      const a = after.get(i)!;
-      const columns = Object.keys(b).filter((c) => JSON.stringify(b[c]) !== JSON.stringify(a[c]));
-      return columns.length ? [{ payload, differ: Object.fromEntries(columns.map((c) => [c, { before: b[c], after: a[c] }])) }] : [];
-    });
     expect(differences).toEqual([]);
     // The corpus does reach every outcome, so the equality above is not about empty rows.
     const outcomes = new Set([...after.values()].map((r) => r.outcome));
@@ -115,10 +105,7 @@ describe("parse_tracking_event on the sandbox's Flink SQL Gateway", () => {
   });
 
   it("parses each record once in rt-trk-ods: its plan calls parse_tracking_event in one operator, which the ODS and the reject INSERT share", async () => {
-    const job = loadJobTable().find((j) => j.name === "rt-trk-ods")!;
-    const env = sandboxJobEnvironment(undefined, job.name);
-    const plan = await explainJobScript(flink().gw, jobScript(job, env), sandboxJobSecrets(job.name));
-    const optimized = plan.split("== Optimized Execution Plan ==")[1]?.split("== Physical Execution Plan ==")[0] ?? "";
+    const optimized = await optimizedPlan("rt-trk-ods");
     expect(optimized).toContain("Sink(table=[rtdw.ods.tracking_events]");
     expect(optimized).toContain("Sink(table=[rtdw.dq.tracking_rejects]");
     // One call in the whole plan, and the node that makes it is reused (Flink names a shared node once

@@ -3,7 +3,6 @@ package rtdw.flink;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
 import org.apache.flink.table.annotation.DataTypeHint;
-import org.apache.flink.table.functions.ScalarFunction;
 import org.apache.flink.types.Row;
 
 import java.io.IOException;
@@ -20,22 +19,17 @@ import java.util.Map;
  * NULL in SQL. The image is NULL where JSON_QUERY would give NULL (missing, null or a scalar).
  *
  * <p>Flink 1.20 parses the payload again in every JSON call, about ten times per change in
- * rt-dw-ods-processing. Like {@link ParseTrackingEvent} it is a scalar function declared
- * non-deterministic, and the job has the planner optimize each view once, so each record is parsed
- * once for the ODS and the reject INSERT that share it.
+ * rt-dw-ods-processing. Like {@link ParseTrackingEvent} it is a {@link ParseOnceFunction}, and the job
+ * has the planner optimize each view once, so each record is parsed once for the ODS and the reject
+ * INSERT that share it.
  * tests/integration/change-event-parse.test.ts compares it with the JSON calls on the gateway.
  */
-public final class ParseChangeEvent extends ScalarFunction {
+public final class ParseChangeEvent extends ParseOnceFunction {
 
     static final String ROW_TYPE = "ROW<is_json BOOLEAN, op STRING, img MAP<STRING, STRING>>";
 
     public @DataTypeHint(ROW_TYPE) Row eval(String payload) {
         return parse(payload);
-    }
-
-    @Override
-    public boolean isDeterministic() {
-        return false;
     }
 
     static Row parse(String payload) {

@@ -3,7 +3,6 @@ package rtdw.flink;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
 import org.apache.flink.table.annotation.DataTypeHint;
-import org.apache.flink.table.functions.ScalarFunction;
 import org.apache.flink.types.Row;
 
 import java.io.IOException;
@@ -20,15 +19,13 @@ import java.util.Map;
  * Casts and reject reasons stay in the SQL.
  * tests/integration/tracking-parse.test.ts compares both on the gateway over awkward payloads.
  *
- * <p>A scalar function returning a ROW, not a table function: the ODS and the reject INSERT of
- * rt-trk-ods read the same view, and a LATERAL TABLE call gets a correlation variable of its own in
- * each INSERT, so the planner cannot see the two calls are one (the job also asks the planner to
- * optimize that view once, by its digest). It is declared non-deterministic for the planner's sake
- * only (the result depends on the payload alone): Flink then keeps the call in a projection of its
- * own instead of copying it into every expression that reads a field of the row (FlinkProjectMergeRule
- * / FlinkCalcMergeRule). The job's EXPLAIN shows a single call (tests/integration/tracking-parse.test.ts).
+ * <p>A scalar function returning a ROW ({@link ParseOnceFunction}), not a table function: the ODS and
+ * the reject INSERT of rt-trk-ods read the same view, and a LATERAL TABLE call gets a correlation
+ * variable of its own in each INSERT, so the planner cannot see the two calls are one (the job also
+ * asks the planner to optimize that view once, by its digest). The job's EXPLAIN shows a single call
+ * (tests/integration/tracking-parse.test.ts).
  */
-public final class ParseTrackingEvent extends ScalarFunction {
+public final class ParseTrackingEvent extends ParseOnceFunction {
 
     static final String ROW_TYPE =
             "ROW<is_json BOOLEAN, event_id STRING, type STRING, event STRING, distinct_id STRING,"
@@ -54,11 +51,6 @@ public final class ParseTrackingEvent extends ScalarFunction {
 
     public @DataTypeHint(ROW_TYPE) Row eval(String payload) {
         return parse(payload);
-    }
-
-    @Override
-    public boolean isDeterministic() {
-        return false;
     }
 
     /** The row for one payload; never null, so every record reaches the SQL's ODS or reject branch. */

@@ -1,0 +1,32 @@
+import { explainJobScript } from "../../components/flink/submit";
+import { jobScript } from "../../components/jobs/script";
+import { loadJobTable } from "../../components/jobs/table";
+import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
+import { flink, PaimonReader } from "./pipelines";
+
+type Row = Record<string, unknown>;
+
+/**
+ * Runs two queries over the same numbered inputs (each row has the input's index as `id`) and lists,
+ * per input, the columns whose values differ: how a rewrite is proven to answer exactly as before.
+ */
+export async function compareById(reader: PaimonReader, beforeSql: string, afterSql: string, inputs: readonly unknown[]) {
+  const byId = (rows: Row[]) => new Map(rows.map((r) => [Number(r.id), r]));
+  const before = byId(await reader.rows(beforeSql));
+  const after = byId(await reader.rows(afterSql));
+  const differences = inputs.flatMap((input, i) => {
+    const b = before.get(i) ?? {};
+    const a = after.get(i) ?? {};
+    const columns = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((c) => JSON.stringify(b[c]) !== JSON.stringify(a[c]));
+    return columns.length ? [{ input, differ: Object.fromEntries(columns.map((c) => [c, { before: b[c], after: a[c] }])) }] : [];
+  });
+  return { before, after, differences };
+}
+
+/** The "Optimized Execution Plan" section of a job's EXPLAIN, as the sandbox would run it. */
+export async function optimizedPlan(jobName: string): Promise<string> {
+  const job = loadJobTable().find((j) => j.name === jobName);
+  if (!job) throw new Error(`no job ${jobName} in sql/jobs.yaml`);
+  const plan = await explainJobScript(flink().gw, jobScript(job, sandboxJobEnvironment(undefined, job.name)), sandboxJobSecrets(job.name));
+  return plan.split("== Optimized Execution Plan ==")[1]?.split("== Physical Execution Plan ==")[0] ?? "";
+}
