@@ -1,6 +1,8 @@
+import * as fs from "fs";
+import * as path from "path";
 import { explainJobScript } from "../../components/flink/submit";
 import { jobScript } from "../../components/jobs/script";
-import { loadJobTable } from "../../components/jobs/table";
+import { loadJobTable, SQL_DIR } from "../../components/jobs/table";
 import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
 import { flink, PaimonReader } from "./pipelines";
 
@@ -29,4 +31,20 @@ export async function optimizedPlan(jobName: string): Promise<string> {
   if (!job) throw new Error(`no job ${jobName} in sql/jobs.yaml`);
   const plan = await explainJobScript(flink().gw, jobScript(job, sandboxJobEnvironment(undefined, job.name)), sandboxJobSecrets(job.name));
   return plan.split("== Optimized Execution Plan ==")[1]?.split("== Physical Execution Plan ==")[0] ?? "";
+}
+
+/**
+ * A reader session for comparing over literal rows, with the functions a job's SQL file registers
+ * (its own statements, so a typo in a class name fails here first).
+ */
+export async function paritySession(jobSqlFile: string): Promise<PaimonReader> {
+  const reader = await new PaimonReader().open();
+  // A few literal rows need no parallelism, and pipelined exchanges (streaming mode, bounded input):
+  // a batch job's blocking shuffle wants 512 network buffers the running jobs already hold.
+  await reader.rows("SET 'parallelism.default' = '1'");
+  await reader.rows("SET 'execution.runtime-mode' = 'streaming'");
+  const registrations = fs.readFileSync(path.join(SQL_DIR, jobSqlFile), "utf8").match(/CREATE TEMPORARY SYSTEM FUNCTION[^;]*/g) ?? [];
+  if (!registrations.length) throw new Error(`${jobSqlFile} registers no function`);
+  for (const r of registrations) await reader.rows(r);
+  return reader;
 }

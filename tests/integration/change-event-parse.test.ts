@@ -4,7 +4,7 @@ import { renderSql } from "../../components/jobs/render";
 import { SQL_DIR } from "../../components/jobs/table";
 import { sandboxJobEnvironment } from "../../sandbox/jobs";
 import { PaimonReader } from "../helpers/pipelines";
-import { compareById, optimizedPlan } from "../helpers/parity";
+import { compareById, optimizedPlan, paritySession } from "../helpers/parity";
 
 /**
  * parse_change_event (components/flink/image/functions) against Flink's own JSON functions, on the
@@ -60,15 +60,9 @@ const BEFORE = `SELECT src_offset AS id, op, ${outcome("(payload IS JSON)", "JSO
 FROM (${BEFORE_FRAGMENT})`;
 
 describe("parse_change_event on the sandbox's Flink SQL Gateway", () => {
-  const reader = new PaimonReader();
+  let reader: PaimonReader;
   beforeAll(async () => {
-    await reader.open();
-    await reader.rows("SET 'parallelism.default' = '1'");
-    await reader.rows("SET 'execution.runtime-mode' = 'streaming'");
-    // The job's own registration statement, so a typo in the class name fails here first.
-    const register = /CREATE TEMPORARY SYSTEM FUNCTION[^;]*;/.exec(fs.readFileSync(path.join(SQL_DIR, "warehouse", "ods_processing.sql"), "utf8"));
-    expect(register).not.toBeNull();
-    await reader.rows(register![0].slice(0, -1));
+    reader = await paritySession("warehouse/ods_processing.sql");
     await reader.rows(SOURCE);
   });
   afterAll(() => reader.close());

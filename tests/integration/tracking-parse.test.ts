@@ -1,8 +1,5 @@
-import * as fs from "fs";
-import * as path from "path";
-import { SQL_DIR } from "../../components/jobs/table";
 import { PaimonReader } from "../helpers/pipelines";
-import { compareById, optimizedPlan } from "../helpers/parity";
+import { compareById, optimizedPlan, paritySession } from "../helpers/parity";
 
 /**
  * parse_tracking_event (components/flink/image/functions) against Flink's own JSON functions, on the
@@ -79,17 +76,9 @@ FROM (SELECT e.is_json, ${SCALARS.map((f) => `e.${f}`).join(", ")}, e.flush_time
       FROM (SELECT parse_tracking_event(payload) AS e, id FROM ${values()}))`;
 
 describe("parse_tracking_event on the sandbox's Flink SQL Gateway", () => {
-  const reader = new PaimonReader();
+  let reader: PaimonReader;
   beforeAll(async () => {
-    await reader.open();
-    // Fifty literal rows need no parallelism, and pipelined exchanges (streaming mode, bounded input):
-    // a batch job's blocking shuffle wants 512 network buffers the running jobs already hold.
-    await reader.rows("SET 'parallelism.default' = '1'");
-    await reader.rows("SET 'execution.runtime-mode' = 'streaming'");
-    // The job's own registration statement, so a typo in the class name fails here first.
-    const register = /CREATE TEMPORARY SYSTEM FUNCTION[^;]*;/.exec(fs.readFileSync(path.join(SQL_DIR, "tracking", "ods.sql"), "utf8"));
-    expect(register).not.toBeNull();
-    await reader.rows(register![0].slice(0, -1));
+    reader = await paritySession("tracking/ods.sql");
   });
   afterAll(() => reader.close());
 
