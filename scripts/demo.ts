@@ -99,22 +99,30 @@ async function main() {
 
   const dws = await mysql.createConnection({ host: e.mysql.host, port: e.mysql.port, user: e.mysql.user, password: c.mysql.password, database: e.mysql.dwsDatabase });
   const ids = `BETWEEN ${BASE} AND ${BASE + 999}`;
-  const today = new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 10); // Asia/Shanghai, the jobs' time zone
-  const dwsToday = async (t: string) => Number(((await dws.query(`SELECT COUNT(*) AS n FROM ${t} WHERE dt = ?`, [today]))[0] as { n: number }[])[0].n);
+  // The days the demo's events fell on (their dt in ODS, the jobs' time zone): a sandbox kept from an
+  // earlier day has its events on that day, and a run near midnight may span two.
+  const trackingDays = async () =>
+    (await gw.execute(session, "SELECT DISTINCT dt FROM ods.tracking_events WHERE distinct_id LIKE 'demo-user-%'", {}, 300000)).rows.map((r) => String(r[0])).sort();
+  const dwsTrackingDays = async (t: string, days: string[]) =>
+    days.length ? Number(((await dws.query(`SELECT COUNT(*) AS n FROM ${t} WHERE dt IN (?)`, [days]))[0] as { n: number }[])[0].n) : 0;
   const [dayRows] = await db.query(`SELECT DISTINCT DATE_FORMAT(created_at, '%Y-%m-%d') AS d FROM orders WHERE id ${ids}`);
   const orderDays = (dayRows as { d: string }[]).map((r) => r.d);
   const dwsOrderDays = async (t: string) =>
     orderDays.length ? Number(((await dws.query(`SELECT COUNT(*) AS n FROM ${t} WHERE dt IN (?)`, [orderDays]))[0] as { n: number }[])[0].n) : 0;
-  const layers = async () => ({
-    "ODS  shop change log (5 tables)": await count(`SELECT (SELECT COUNT(*) FROM ods.shop_users WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_products WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_orders WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_order_items WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_payments WHERE id ${ids})`),
-    "ODS  tracking events": await count("SELECT COUNT(*) FROM ods.tracking_events WHERE distinct_id LIKE 'demo-user-%'"),
-    "DWD  users / products / orders": await count(`SELECT (SELECT COUNT(*) FROM dwd.users WHERE id ${ids}) + (SELECT COUNT(*) FROM dwd.products WHERE id ${ids}) + (SELECT COUNT(*) FROM dwd.orders WHERE id ${ids})`),
-    "DWD  order items / payments": await count(`SELECT (SELECT COUNT(*) FROM dwd.order_items WHERE id ${ids}) + (SELECT COUNT(*) FROM dwd.payments WHERE id ${ids})`),
-    "DWD  tracking events (deduplicated)": await count("SELECT COUNT(*) FROM dwd.tracking_events WHERE distinct_id LIKE 'demo-user-%'"),
-    "DQ   rejected rows (with reasons)": await count(`SELECT COUNT(*) FROM dq.dwd_rejects WHERE id ${ids}`),
-    [`DWS  trade + product daily (${orderDays.join(", ")})`]: (await dwsOrderDays("dws_trade_daily")) + (await dwsOrderDays("dws_product_daily")),
-    [`DWS  tracking hourly/daily/funnel (${today})`]: (await dwsToday("dws_trk_event_hourly")) + (await dwsToday("dws_trk_event_daily")) + (await dwsToday("dws_trk_funnel_daily")),
-  });
+  const layers = async () => {
+    const days = await trackingDays();
+    return {
+      "ODS  shop change log (5 tables)": await count(`SELECT (SELECT COUNT(*) FROM ods.shop_users WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_products WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_orders WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_order_items WHERE id ${ids}) + (SELECT COUNT(*) FROM ods.shop_payments WHERE id ${ids})`),
+      "ODS  tracking events": await count("SELECT COUNT(*) FROM ods.tracking_events WHERE distinct_id LIKE 'demo-user-%'"),
+      "DWD  users / products / orders": await count(`SELECT (SELECT COUNT(*) FROM dwd.users WHERE id ${ids}) + (SELECT COUNT(*) FROM dwd.products WHERE id ${ids}) + (SELECT COUNT(*) FROM dwd.orders WHERE id ${ids})`),
+      "DWD  order items / payments": await count(`SELECT (SELECT COUNT(*) FROM dwd.order_items WHERE id ${ids}) + (SELECT COUNT(*) FROM dwd.payments WHERE id ${ids})`),
+      "DWD  tracking events (deduplicated)": await count("SELECT COUNT(*) FROM dwd.tracking_events WHERE distinct_id LIKE 'demo-user-%'"),
+      "DQ   rejected rows (with reasons)": await count(`SELECT COUNT(*) FROM dq.dwd_rejects WHERE id ${ids}`),
+      [`DWS  trade + product daily (${orderDays.join(", ")})`]: (await dwsOrderDays("dws_trade_daily")) + (await dwsOrderDays("dws_product_daily")),
+      [`DWS  tracking hourly/daily/funnel (${days.join(", ")})`]:
+        (await dwsTrackingDays("dws_trk_event_hourly", days)) + (await dwsTrackingDays("dws_trk_event_daily", days)) + (await dwsTrackingDays("dws_trk_funnel_daily", days)),
+    };
+  };
   say("waiting for the rows to reach every layer (checkpoints every few seconds on the sandbox)");
   const expectedEvents = sent || sentBefore;
   const complete = (r: Record<string, number>) => Object.values(r).every((n) => n > 0) && r["ODS  tracking events"] >= expectedEvents;
