@@ -4,10 +4,13 @@
 -- Each payload is parsed once, by parse_tracking_event (components/flink/image/functions): its fields are
 -- exactly what JSON_VALUE(payload, '$.<field>') and JSON_QUERY(payload, '$.properties') return, so the
 -- casts and the reject rules below read as they would over those calls. It is a scalar function returning
--- a ROW, computed in the innermost SELECT of the view both INSERTs read. The planner would otherwise
--- optimize the view once per INSERT and prune each copy to the columns that INSERT needs, so the two
--- copies differ and each parses the payload: with this option it optimizes the view once, as a block
--- of its own (found by its digest), and feeds both INSERTs from it (EXPLAIN shows one call).
+-- a ROW, called in the innermost SELECT of the view both INSERTs read; the view passes the row on whole
+-- (a row in Flink's binary layout: an operator that reads it copies one array, where it would copy each
+-- field the view had taken out of it), with the event time both INSERTs test.
+-- The planner would otherwise optimize the view once per INSERT and prune each copy to the columns that
+-- INSERT needs, so the two copies differ and each parses the payload: with this option it optimizes the
+-- view once, as a block of its own (found by its digest), and feeds both INSERTs from it (EXPLAIN shows
+-- one call).
 SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 -- The shared view's rows go to two INSERTs in one chain of operators; without object reuse Flink copies
 -- every row at each hand-over (a sixth of a profile's samples, plus the garbage). Safe here: the
@@ -19,32 +22,31 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS parse_tracking_event AS 'rtdw.fli
 CREATE TEMPORARY TABLE kafka_events (${kafka.rawColumns}) WITH (${kafka.rawSource:tracking.events,rt-trk-ods});
 
 CREATE TEMPORARY VIEW parsed_events AS
-SELECT e.is_json, e.event_id, e.type, e.event, e.distinct_id, e.login_id, e.anonymous_id,
-  TO_TIMESTAMP_LTZ(TRY_CAST(e.`time` AS BIGINT), 3) AS event_time, e.flush_time, e.recv_time, e.track_id,
-  e.project, e.lib, e.lib_version, e.ip, e.country, e.province, e.city, e.user_agent, e.is_core, e.properties,
-  payload, src_partition, src_offset
+SELECT e, TO_TIMESTAMP_LTZ(TRY_CAST(e.`time` AS BIGINT), 3) AS event_time, payload, src_partition, src_offset
 FROM (SELECT parse_tracking_event(payload) AS e, payload, src_partition, src_offset FROM kafka_events);
 
 EXECUTE STATEMENT SET BEGIN
 INSERT INTO ods.tracking_events /*+ OPTIONS('write-only' = 'true') */
-SELECT event_id, type, event, distinct_id, login_id, anonymous_id,
+SELECT e.event_id, e.type, e.event, e.distinct_id, e.login_id, e.anonymous_id,
   event_time,
-  TO_TIMESTAMP_LTZ(TRY_CAST(flush_time AS BIGINT), 3),
-  TO_TIMESTAMP_LTZ(TRY_CAST(recv_time AS BIGINT), 3),
-  TRY_CAST(track_id AS BIGINT),
-  project, lib, lib_version, ip, country, province, city, user_agent,
-  COALESCE(TRY_CAST(is_core AS BOOLEAN), FALSE),
-  properties,
-  src_partition, src_offset, DATE_FORMAT(event_time, 'yyyy-MM-dd'), DATE_FORMAT(event_time, 'HH')
+  TO_TIMESTAMP_LTZ(TRY_CAST(e.flush_time AS BIGINT), 3),
+  TO_TIMESTAMP_LTZ(TRY_CAST(e.recv_time AS BIGINT), 3),
+  TRY_CAST(e.track_id AS BIGINT),
+  e.project, e.lib, e.lib_version, e.ip, e.country, e.province, e.city, e.user_agent,
+  COALESCE(TRY_CAST(e.is_core AS BOOLEAN), FALSE),
+  e.properties,
+  src_partition, src_offset,
+  DATE_FORMAT(event_time, 'yyyy-MM-dd'),
+  DATE_FORMAT(event_time, 'HH')
 FROM parsed_events
-WHERE event_time IS NOT NULL AND distinct_id IS NOT NULL AND type IS NOT NULL;
+WHERE event_time IS NOT NULL AND e.distinct_id IS NOT NULL AND e.type IS NOT NULL;
 
 INSERT INTO dq.tracking_rejects
-SELECT CASE WHEN NOT is_json THEN 'not JSON'
+SELECT CASE WHEN NOT e.is_json THEN 'not JSON'
             WHEN event_time IS NULL THEN 'time is missing or not epoch milliseconds'
-            WHEN distinct_id IS NULL THEN 'distinct_id is missing'
+            WHEN e.distinct_id IS NULL THEN 'distinct_id is missing'
             ELSE 'type is missing' END,
   payload, src_partition, src_offset, CURRENT_TIMESTAMP, DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd')
 FROM parsed_events
-WHERE event_time IS NULL OR distinct_id IS NULL OR type IS NULL;
+WHERE event_time IS NULL OR e.distinct_id IS NULL OR e.type IS NULL;
 END;
