@@ -7,7 +7,9 @@
  *    job's previous SQL (bench/tracking-ods-json-value.sql, one JSON_VALUE per field) into blackhole,
  *    its current SQL (parsed once) into blackhole, and the current SQL into Paimon ODS on MinIO. A job
  *    over an empty topic measures the fixed cost every run pays (scheduling, deployment, client start),
- *    which is subtracted. Reported: events/s and events/s per core of each, and their ratios (goals:
+ *    which is subtracted. The pass-through and the parsed-once SQL run in back-to-back pairs (five by
+ *    default) after one uncounted run of each, and their ratio is the median of the pairs' ratios.
+ *    Reported: events/s and events/s per core of each, and their ratios (goals:
  *    parsed once >= 3x the JSON_VALUE SQL and >= 0.3 of the ceiling; Paimon >= 0.5 of blackhole).
  * 2. Freshness: the job runs unbounded with the sandbox's checkpoint interval while events are sent
  *    at a steady rate, each stamped with its send time; afterwards every Paimon snapshot's commit
@@ -31,6 +33,7 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 3000000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const FRESHNESS_SECONDS = Number(process.env.BENCH_FRESHNESS_SECONDS ?? 60);
 const CHECKPOINT_MS = Number(process.env.BENCH_CHECKPOINT_MS ?? 10000);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
@@ -157,7 +160,7 @@ async function main() {
   }
   // What every run pays whatever it reads: scheduling, deployment, the Kafka client's start, finishing.
   // The pass-through reads the records in seconds, so its number is as good as the fixed cost taken from
-  // it: both are the median of three runs (a single one varied by a second between bench runs).
+  // it: the median of three runs (a single one varied by a second between bench runs).
   const median = <T extends { seconds: number }>(runs: T[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)];
   const fixedRuns = [];
   for (let i = 0; i < 3; i++) fixedRuns.push(await jobSeconds(gw, jm, benchStatements("passthrough", empty, `bench-e${i}_${run}`, "blackhole", `e${i}_${run}`, true), config));
@@ -168,10 +171,28 @@ async function main() {
     say(`${variant} -> ${sink}: ${r.eventsPerSecond} events/s (${r.eventsPerSecondPerCore} per core, ${r.seconds} s)`);
     return r;
   };
-  const passthrough = median([await measure("passthrough", "blackhole", "pt0"), await measure("passthrough", "blackhole", "pt1"), await measure("passthrough", "blackhole", "pt2")]);
   const jsonValue = await measure("json-value", "blackhole", "jv");
-  // The ratio to the ceiling takes the same median of three on both sides.
-  const parseOnce = median([await measure("parse-once", "blackhole", "po0"), await measure("parse-once", "blackhole", "po1"), await measure("parse-once", "blackhole", "po2")]);
+  // The pass-through reads the records in 3-5 s, so a burst of the running jobs' checkpoints or a
+  // metrics scrape moves it a lot: between two bench runs of the same code its median went from
+  // 1,034,126 to 769,428 events/s, while the parsed-once SQL (about 10 s) moved by 4 %. So the two are
+  // measured in pairs, back to back, and the ratio is the median of the pairs' ratios (each side's
+  // number is the median of its runs).
+  // A job runs for days, so what counts is its steady state: one run of each first, not counted, lets
+  // the JIT compile the function and the generated operators (in five pairs without it the parsed-once
+  // SQL sped up from 10.6 s to 9.4 s, the pass-through barely moved).
+  say("warm-up (not counted):");
+  await measure("passthrough", "blackhole", "ptw");
+  await measure("parse-once", "blackhole", "pow");
+  const pairs: { passthrough: Run; parseOnce: Run; ratio: number }[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const pt = await measure("passthrough", "blackhole", `pt${i}`);
+    const po = await measure("parse-once", "blackhole", `po${i}`);
+    pairs.push({ passthrough: pt, parseOnce: po, ratio: Number((po.eventsPerSecond / pt.eventsPerSecond).toFixed(3)) });
+  }
+  const passthrough = median(pairs.map((x) => x.passthrough));
+  const parseOnce = median(pairs.map((x) => x.parseOnce));
+  const pairRatios = pairs.map((x) => x.ratio).sort((a, b) => a - b);
+  say(`parsed once / ceiling per pair: ${pairs.map((x) => x.ratio).join(", ")}`);
   const paimon = await measure("parse-once", "paimon", "p");
 
   // 2. Freshness: unbounded job, steady rate, each event stamped with its send time.
@@ -258,7 +279,7 @@ async function main() {
       paimon,
       ratios: {
         parseOnceOverJsonValue: { value: ratio(parseOnce, jsonValue), target: 3 },
-        parseOnceOverPassthrough: { value: ratio(parseOnce, passthrough), target: 0.3 },
+        parseOnceOverPassthrough: { value: pairRatios[Math.floor(pairRatios.length / 2)], pairs: pairRatios, target: 0.3 },
         paimonOverBlackhole: { value: ratio(paimon, parseOnce), target: 0.5 },
       },
     },
@@ -278,7 +299,7 @@ ${row("rt-trk-ods SQL before: one JSON_VALUE per field -> blackhole", jsonValue)
 ${row("rt-trk-ods SQL now: parsed once -> blackhole", parseOnce)}
 ${row("rt-trk-ods SQL now -> Paimon ODS on MinIO", paimon)}
 | parsed once / JSON_VALUE | ${r.parseOnceOverJsonValue.value} | | >= 3 |
-| parsed once / ceiling | ${r.parseOnceOverPassthrough.value} | | >= 0.3 |
+| parsed once / ceiling (median of ${PAIRS} back-to-back pairs; range ${pairRatios[0]}-${pairRatios[pairRatios.length - 1]}) | ${r.parseOnceOverPassthrough.value} | | >= 0.3 |
 | Paimon / blackhole | ${r.paimonOverBlackhole.value} | | >= 0.5 |
 | freshness p50 (sent -> visible in ODS) | ${(freshness.p50Ms / 1000).toFixed(1)} s | | |
 | freshness p95 | ${(freshness.p95Ms / 1000).toFixed(1)} s | | <= ${(freshness.targetP95Ms / 1000).toFixed(0)} s (checkpoint ${CHECKPOINT_MS / 1000} s + 5 s) |
