@@ -16,9 +16,11 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.nio.CharBuffer;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.HashSet;
@@ -44,27 +46,44 @@ final class JsonText {
     private static final ObjectWriter QUERY_WRITER = new ObjectMapper(FACTORY).writer();
 
     /**
-     * A parser over the payload as the String Flink would hand a function (its UTF-8 decoded), without
-     * decoding it when that cannot change a thing: a payload that is well-formed UTF-8, starts with
-     * '{' and has no NUL byte reads the same from its bytes (no byte-order mark or UTF-16/32 guess can
-     * apply, and every decoder agrees on well-formed UTF-8). Anything else is decoded as Flink decodes
-     * it (malformed bytes become U+FFFD) and read from the String.
+     * A payload ready to be read: its bytes where they read the same as the String Flink would hand a
+     * function (its UTF-8 decoded), so that nothing is decoded where that cannot change a thing: a
+     * payload that is well-formed UTF-8, starts with '{' and has no NUL byte reads the same from its
+     * bytes (no byte-order mark or UTF-16/32 guess can apply, and every decoder agrees on well-formed
+     * UTF-8). Anything else is decoded as Flink decodes it (malformed bytes become U+FFFD) and read
+     * from the String.
      */
-    static JsonParser open(StringData payload) throws IOException {
+    static Payload payload(StringData payload) {
         BinaryStringData text = (BinaryStringData) payload;
         text.ensureMaterialized();
         MemorySegment[] segments = text.getSegments();
         int size = text.getSizeInBytes();
-        byte[] bytes;
-        int offset;
         if (segments.length == 1 && !segments[0].isOffHeap()) {
-            bytes = segments[0].getArray(); // read in place: a Kafka record's value is one heap array
-            offset = text.getOffset();
-        } else {
-            bytes = text.toBytes();
-            offset = 0;
+            // read in place: a Kafka record's value is one heap array
+            return new Payload(text, segments[0].getArray(), text.getOffset(), size);
         }
-        return readsAsIs(bytes, offset, size) ? FACTORY.createParser(bytes, offset, size) : FACTORY.createParser(text.toString());
+        return new Payload(text, text.toBytes(), 0, size);
+    }
+
+    /** A payload and how it is read: {@link #asIs} from {@code bytes[offset, offset + size)}, else from its decoded String. */
+    static final class Payload {
+        private final BinaryStringData text;
+        final byte[] bytes;
+        final int offset;
+        final int size;
+        final boolean asIs;
+
+        private Payload(BinaryStringData text, byte[] bytes, int offset, int size) {
+            this.text = text;
+            this.bytes = bytes;
+            this.offset = offset;
+            this.size = size;
+            this.asIs = readsAsIs(bytes, offset, size);
+        }
+
+        JsonParser parser() throws IOException {
+            return asIs ? FACTORY.createParser(bytes, offset, size) : FACTORY.createParser(text.toString());
+        }
     }
 
     /** Starts with '{', has no NUL and is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF). */
@@ -236,5 +255,81 @@ final class JsonText {
             }
         }
         return text.toString();
+    }
+
+    /** Thrown by {@link #queryInPlace} where the payload's bytes are not what Jackson writes back. */
+    static final class NotAsWritten extends RuntimeException {
+        static final NotAsWritten INSTANCE = new NotAsWritten();
+
+        private NotAsWritten() {
+            super("not as Jackson writes it", null, false, false);
+        }
+    }
+
+    /**
+     * {@link #query}'s text as UTF-8 bytes, copied from the payload (read in place, see {@link Payload})
+     * where they are exactly what Jackson would write back, which is how an SDK's JSON usually comes
+     * through Vector: nothing between tokens, strings without a backslash (Jackson escapes only '"',
+     * '\\' and control characters, which a JSON string cannot hold raw, and writes every other
+     * character as it is), integers other than -0 (JSON has no leading zeros or '+', and the digits
+     * written are the ones read), and decimals written as Double.toString writes the double they parse
+     * to. The tokens are still read one by one: Jackson checks the syntax and finds the end, and a
+     * repeated key throws {@link DuplicateKey} as in {@link #queryStreaming}. Anything else throws
+     * {@link NotAsWritten}, and the caller reads the payload again with {@link #queryStreaming}.
+     *
+     * @param base the array index of the payload's first byte minus that byte's location as the parser counts it
+     */
+    static byte[] queryInPlace(JsonParser p, JsonToken t, byte[] bytes, long base) throws IOException {
+        if (t != JsonToken.START_OBJECT && t != JsonToken.START_ARRAY) {
+            query(p, t); // a scalar: SQL NULL, once a string's text is checked
+            return null;
+        }
+        int from = (int) (base + p.currentTokenLocation().getByteOffset());
+        Deque<Set<String>> keys = new ArrayDeque<>();
+        for (; ; t = p.nextToken()) {
+            if (t == null) throw new IOException("unterminated value");
+            switch (t) {
+                case START_OBJECT:
+                    keys.push(new HashSet<>());
+                    break;
+                case START_ARRAY:
+                    keys.push(IN_ARRAY);
+                    break;
+                case END_OBJECT:
+                case END_ARRAY:
+                    keys.pop();
+                    break;
+                case FIELD_NAME:
+                    if (!keys.peek().add(p.currentName())) throw DuplicateKey.INSTANCE;
+                    break;
+                case VALUE_NUMBER_INT:
+                    if (p.getTextLength() == 2 && p.getTextCharacters()[p.getTextOffset() + 1] == '0' && p.getTextCharacters()[p.getTextOffset()] == '-') {
+                        throw NotAsWritten.INSTANCE;
+                    }
+                    break;
+                case VALUE_NUMBER_FLOAT:
+                    if (!Double.toString(p.getDoubleValue()).contentEquals(CharBuffer.wrap(p.getTextCharacters(), p.getTextOffset(), p.getTextLength()))) {
+                        throw NotAsWritten.INSTANCE;
+                    }
+                    break;
+                default:
+                    break;
+            }
+            if (keys.isEmpty()) break;
+        }
+        int to = (int) (base + p.currentTokenLocation().getByteOffset()) + 1;
+        boolean inString = false;
+        for (int i = from; i < to; i++) {
+            byte b = bytes[i];
+            if (inString) {
+                if (b == '\\') throw NotAsWritten.INSTANCE;
+                if (b == '"') inString = false;
+            } else if (b == '"') {
+                inString = true;
+            } else if (b == ' ' || b == '\t' || b == '\n' || b == '\r') {
+                throw NotAsWritten.INSTANCE;
+            }
+        }
+        return Arrays.copyOfRange(bytes, from, to);
     }
 }

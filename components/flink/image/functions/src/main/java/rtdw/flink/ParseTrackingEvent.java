@@ -54,6 +54,7 @@ public final class ParseTrackingEvent extends ParseOnceFunction {
      * by name: a byte comparison where it comes next, a symbol-table lookup only where it does not.
      */
     private static final String[] NAMES;
+    private static final byte[][] NAME_BYTES;
     private static final SerializedString[] EXPECTED;
     private static final int[] POSITION;
 
@@ -63,9 +64,11 @@ public final class ParseTrackingEvent extends ParseOnceFunction {
         NAMES = fields.clone();
         Arrays.sort(NAMES);
         EXPECTED = new SerializedString[NAMES.length];
+        NAME_BYTES = new byte[NAMES.length][];
         POSITION = new int[NAMES.length];
         for (int i = 0; i < NAMES.length; i++) {
             EXPECTED[i] = new SerializedString(NAMES[i]);
+            NAME_BYTES[i] = NAMES[i].getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             POSITION[i] = Arrays.asList(fields).indexOf(NAMES[i]) + 1;
         }
     }
@@ -83,35 +86,39 @@ public final class ParseTrackingEvent extends ParseOnceFunction {
         return parse(payload);
     }
 
+    /** How {@code properties} is turned into JSON_QUERY's text: the cheapest way first, each next one where the one before cannot. */
+    private enum Properties {
+        /** Its bytes copied from the payload ({@link JsonText#queryInPlace}). */
+        IN_PLACE,
+        /** Its tokens copied to a writer ({@link JsonText#queryStreaming}). */
+        STREAMED,
+        /** Read into a value and written back, as JSON_QUERY does ({@link JsonText#query}). */
+        EXACT
+    }
+
     /** The row for one payload; never null, so every record reaches the SQL's ODS or reject branch. */
     static BinaryRowData parse(StringData payload) {
         try {
-            return parse(payload, false);
+            try {
+                return parse(payload, Properties.IN_PLACE);
+            } catch (JsonText.NotAsWritten inProperties) {
+                return parse(payload, Properties.STREAMED);
+            }
         } catch (JsonText.DuplicateKey inProperties) {
-            return parse(payload, true);
+            return parse(payload, Properties.EXACT);
         }
     }
 
-    /** exact: properties read into a value and written back, as JSON_QUERY does, instead of copied. */
-    private static BinaryRowData parse(StringData payload, boolean exact) {
+    private static BinaryRowData parse(StringData payload, Properties properties) {
         BinaryRowData row = new BinaryRowData(WIDTH);
         BinaryRowWriter out = new BinaryRowWriter(row, payload == null ? 0 : ((BinaryStringData) payload).getSizeInBytes());
         byte[][] fields = new byte[WIDTH][];
         boolean json = payload != null;
         if (json) {
-            try (JsonParser p = JsonText.open(payload)) {
-                JsonToken root = p.nextToken();
-                if (root == null) throw new IOException("no content");
-                if (root == JsonToken.START_OBJECT) {
-                    readObject(p, fields, exact);
-                } else {
-                    // Valid JSON that is not an object: no field exists, but the whole value must parse.
-                    p.skipChildren();
-                }
-            } catch (JsonText.DuplicateKey inProperties) {
-                throw inProperties;
-            } catch (IOException | RuntimeException notJson) {
-                json = false;
+            JsonText.Payload in = JsonText.payload(payload);
+            if (!(properties == Properties.IN_PLACE && in.asIs && CompactEvent.read(in.bytes, in.offset, in.size, NAME_BYTES, POSITION, PROPERTIES, fields))) {
+                Arrays.fill(fields, null);
+                json = readWithJackson(in, fields, properties);
             }
         }
         out.writeBoolean(0, json);
@@ -123,7 +130,28 @@ public final class ParseTrackingEvent extends ParseOnceFunction {
         return row;
     }
 
-    private static void readObject(JsonParser p, byte[][] fields, boolean exact) throws IOException {
+    /** Fills fields from the payload with Jackson; false where the payload is not JSON. */
+    private static boolean readWithJackson(JsonText.Payload in, byte[][] fields, Properties properties) {
+        try (JsonParser p = in.parser()) {
+            JsonToken root = p.nextToken();
+            if (root == null) throw new IOException("no content");
+            if (root == JsonToken.START_OBJECT) {
+                // Where the payload is read in place, its first byte ('{') is at in.offset.
+                long base = in.offset - p.currentTokenLocation().getByteOffset();
+                readObject(p, fields, !in.asIs && properties == Properties.IN_PLACE ? Properties.STREAMED : properties, in.bytes, base);
+            } else {
+                // Valid JSON that is not an object: no field exists, but the whole value must parse.
+                p.skipChildren();
+            }
+            return true;
+        } catch (JsonText.DuplicateKey | JsonText.NotAsWritten inProperties) {
+            throw inProperties;
+        } catch (IOException | RuntimeException notJson) {
+            return false;
+        }
+    }
+
+    private static void readObject(JsonParser p, byte[][] fields, Properties properties, byte[] bytes, long base) throws IOException {
         int next = 0; // in NAMES, the field expected next
         for (;;) {
             int at;
@@ -139,8 +167,10 @@ public final class ParseTrackingEvent extends ParseOnceFunction {
                 if (k >= 0) next = k + 1;
             }
             JsonToken value = p.nextToken();
-            if (at == PROPERTIES) {
-                String text = exact ? JsonText.query(p, value) : JsonText.queryStreaming(p, value);
+            if (at == PROPERTIES && properties == Properties.IN_PLACE) {
+                fields[at] = JsonText.queryInPlace(p, value, bytes, base);
+            } else if (at == PROPERTIES) {
+                String text = properties == Properties.EXACT ? JsonText.query(p, value) : JsonText.queryStreaming(p, value);
                 fields[at] = text == null ? null : JsonText.utf8(text);
             } else if (at == 0) {
                 p.skipChildren();
