@@ -45,7 +45,7 @@ public final class ParseTrackingEvent extends ParseOnceFunction {
         "user_agent", "is_core"
     };
 
-    private static final int PROPERTIES = SCALARS.length + 1;
+    static final int PROPERTIES = SCALARS.length + 1;
     private static final int WIDTH = SCALARS.length + 2;
 
     /**
@@ -54,9 +54,9 @@ public final class ParseTrackingEvent extends ParseOnceFunction {
      * by name: a byte comparison where it comes next, a symbol-table lookup only where it does not.
      */
     private static final String[] NAMES;
-    private static final byte[][] NAME_BYTES;
+    static final byte[][] NAME_BYTES;
     private static final SerializedString[] EXPECTED;
-    private static final int[] POSITION;
+    static final int[] POSITION;
 
     static {
         String[] fields = Arrays.copyOf(SCALARS, SCALARS.length + 1);
@@ -104,6 +104,19 @@ public final class ParseTrackingEvent extends ParseOnceFunction {
             } catch (JsonText.NotAsWritten inProperties) {
                 return parse(payload, Properties.STREAMED);
             }
+        } catch (JsonText.DuplicateKey inProperties) {
+            return parse(payload, Properties.EXACT);
+        }
+    }
+
+    /**
+     * The row as Jackson reads it, with {@code properties} streamed: what {@link #parse} answered before
+     * {@link CompactEvent} and {@link JsonText#queryInPlace}, and must still answer
+     * (tests/integration/compact-event-fuzz.test.ts compares the two).
+     */
+    static BinaryRowData parseWithJackson(StringData payload) {
+        try {
+            return parse(payload, Properties.STREAMED);
         } catch (JsonText.DuplicateKey inProperties) {
             return parse(payload, Properties.EXACT);
         }
