@@ -5,9 +5,9 @@ import { ExistingPlatform } from "../components/platform/existing";
 import { DATABASES, DatabaseName } from "../components/services/postgres";
 import { KAFKA_ADMIN_USER, KAFKA_SCRAM_MECHANISM } from "../components/pipelines/kafkaAccess";
 import { kafkaUserPassword, loadOrCreateSecrets, writePrivate } from "./credentials";
-import { install } from "./install";
+import { FLINK_HOME, install } from "./install";
 import { CONF, HOME, ports } from "./paths";
-import { logFile, portInUse, runningPid, start, stop, waitHealthy } from "./process";
+import { logFile, portInUse, processStartedAt, runningPid, start, stop, waitHealthy } from "./process";
 import { kafkaTlsFiles, sandboxKafkaClients } from "./services/kafka";
 import { BUCKETS, MARIADB_DATABASE, MARIADB_DWS_DATABASE, SandboxService, sandboxServices } from "./services";
 
@@ -152,6 +152,16 @@ export async function up(): Promise<{ endpoints: SandboxEndpoints; credentials: 
   const { flinkJarsChanged } = install();
   const tInstalled = Date.now();
   const services = sandboxServices();
+  // Also a Flink process older than a jar in its lib: an `up` stopped between placing a jar and the
+  // restart (or a jar placed by `install`) left it running on the old classes.
+  const libDir = path.join(FLINK_HOME, "lib");
+  const newestJar = Math.max(0, ...fs.readdirSync(libDir).filter((f) => f.endsWith(".jar")).map((f) => fs.statSync(path.join(libDir, f)).mtimeMs));
+  const stale = services.filter((s) => s.name.startsWith("flink-")).filter((s) => {
+    const pid = runningPid(s.name);
+    const started = pid === undefined ? undefined : processStartedAt(pid);
+    return started !== undefined && started + 1000 < newestJar;
+  });
+  if (stale.length && !flinkJarsChanged.length) flinkJarsChanged.push(`newer than ${stale.map((s) => s.name).join(", ")}`);
   if (flinkJarsChanged.length) {
     // A running Flink still has the old classes loaded: restart it, dependants first. Its jobs stop
     // with it, as after `down`; `pulumi up --refresh` resumes them from their last checkpoints.

@@ -45,6 +45,20 @@ export function runningPid(name: string): number | undefined {
 }
 
 /** Starts a service detached, its output appended to logs/<name>.log; records its pid. */
+/** When a process started, in epoch milliseconds (from /proc: its start in clock ticks after boot, and boot time). */
+export function processStartedAt(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // the command name may hold spaces
+    const ticks = Number(fields[19]); // field 22 of stat, the 20th after the name
+    const boot = Number(/^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"))![1]);
+    const hz = 100; // USER_HZ: 100 on every Linux ABI Node runs on
+    return (boot + ticks / hz) * 1000;
+  } catch {
+    return undefined;
+  }
+}
+
 export function start(spec: ProcessSpec): number {
   ensureDir(LOGS);
   ensureDir(RUN);
