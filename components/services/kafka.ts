@@ -22,8 +22,10 @@ export interface KafkaArgs {
 /** Where the brokers read their PEM keystore (secret) and the CA every Kafka container trusts. */
 export const KAFKA_TLS_DIR = "/etc/kafka/tls";
 export const KAFKA_CA_DIR = "/etc/kafka/ca";
-/** The brokers' certificate lifetime (the CA's is twice that); `pulumi up --replace` on it renews both. */
+/** The brokers' certificate lifetime (the CA lives CA_VALIDITY_DAYS); `pulumi up` renews it before its end. */
 export const KAFKA_CERTIFICATE_DAYS = 825;
+/** `pulumi up` renews the brokers' certificate (same CA) once it is this close to its end. */
+export const KAFKA_CERTIFICATE_RENEW_BEFORE_DAYS = 30;
 
 /** Port of the listener the brokers and the admin tasks use (the super user, SASL/PLAIN); clients use 9092. */
 export const KAFKA_INTERNAL_PORT = 9094;
@@ -45,6 +47,8 @@ export class Kafka extends pulumi.ComponentResource {
   readonly securityProtocol: KafkaSecurityProtocol;
   /** The CA clients trust for the brokers' certificate, with SASL_SSL. */
   readonly caCertificate?: pulumi.Output<string>;
+  /** When the brokers' certificate ends (ISO 8601), with SASL_SSL: watched by the CertificateExpiresSoon alert. */
+  readonly certificateNotAfter?: pulumi.Output<string>;
   /** Each client's SCRAM password, by user (jobs, collector, exporter). */
   readonly userPasswords: pulumi.Output<Record<string, string>>;
   readonly clients: readonly KafkaClient[];
@@ -74,12 +78,13 @@ export class Kafka extends pulumi.ComponentResource {
       args.target.kind === "kubernetes"
         ? new ServerCertificate(
             `${name}-tls`,
-            { commonName: `kafka.${cfg.namespace}.svc.cluster.local`, dnsNames: [`kafka.${cfg.namespace}.svc.cluster.local`, `*.kafka.${cfg.namespace}.svc.cluster.local`, `kafka.${cfg.namespace}.svc`, `kafka`], validityDays: KAFKA_CERTIFICATE_DAYS },
+            { commonName: `kafka.${cfg.namespace}.svc.cluster.local`, dnsNames: [`kafka.${cfg.namespace}.svc.cluster.local`, `*.kafka.${cfg.namespace}.svc.cluster.local`, `kafka.${cfg.namespace}.svc`, `kafka`], validityDays: KAFKA_CERTIFICATE_DAYS, renewBeforeDays: KAFKA_CERTIFICATE_RENEW_BEFORE_DAYS },
             { parent: this },
           )
         : undefined;
     this.securityProtocol = tls ? "SASL_SSL" : "SASL_PLAINTEXT";
     this.caCertificate = tls?.caCertificate;
+    this.certificateNotAfter = tls?.notAfter;
     const protocol = this.securityProtocol;
     const tlsEnv: Record<string, string> = tls
       ? { KAFKA_SSL_KEYSTORE_TYPE: "PEM", KAFKA_SSL_KEYSTORE_LOCATION: `${KAFKA_TLS_DIR}/keystore.pem`, KAFKA_SSL_TRUSTSTORE_TYPE: "PEM", KAFKA_SSL_TRUSTSTORE_LOCATION: `${KAFKA_CA_DIR}/ca.crt` }

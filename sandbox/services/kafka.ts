@@ -130,7 +130,7 @@ export function kafkaTlsFiles(): { keystore: string; ca: string } {
   const dir = path.join(CONF, "kafka", "tls");
   const files = { keystore: path.join(dir, "keystore.pem"), ca: path.join(dir, "ca.crt") };
   if (!fs.existsSync(files.keystore) || !fs.existsSync(files.ca)) {
-    const c = issueServerCertificate({ commonName: "localhost", dnsNames: ["localhost"], validityDays: 825 });
+    const c = issueServerCertificate({ commonName: "localhost", dnsNames: ["localhost"], validityDays: 825, renewBeforeDays: 30 });
     writePrivate(files.keystore, c.privateKey + c.certificate);
     writePrivate(files.ca, c.caCertificate, 0o644);
   }
