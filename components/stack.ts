@@ -98,6 +98,7 @@ export class Platform extends pulumi.ComponentResource {
         config: cfg,
         target,
         alertWebhooks: webhooks,
+        certificates: kafka.certificateNotAfter ? [{ name: "kafka", notAfter: kafka.certificateNotAfter }] : [],
         grafanaDatabase: {
           host: postgres.host,
           port: postgres.port,

@@ -39,6 +39,11 @@ export const runbookOf = (a: Pick<AlertDef, "name">) => `docs/alerts.md#${a.name
 /** Jobs that should run: the job table, one source of truth with the FlinkSqlJob resources. */
 const EXPECTED_JOBS = loadJobTable().length;
 
+/** The series that holds each issued certificate's end, in seconds since the epoch. */
+export const CERTIFICATE_NOT_AFTER = "rtdw_certificate_not_after_timestamp_seconds";
+/** `up` renews 30 days before the end; a certificate this close to it means no `up` has run since. */
+const CERTIFICATE_WARN_DAYS = 14;
+
 export const ALERTS: readonly AlertDef[] = [
   {
     name: "FlinkJobNotRunning",
@@ -230,7 +235,35 @@ export const ALERTS: readonly AlertDef[] = [
     fires: { series: [{ series: 'up{job="kafka",instance="kafka-0:9308"}', values: "1 0x10" }], at: "5m", labels: { job: "kafka", instance: "kafka-0:9308" }, summary: "kafka at kafka-0:9308 does not answer its scrape" },
     healthy: { series: [{ series: 'up{job="kafka",instance="kafka-0:9308"}', values: "1x10" }], at: "5m" },
   },
+  {
+    name: "CertificateExpiresSoon",
+    action: "Run `pulumi up` on the stack: a certificate within its renewal window is renewed by the same CA (preview shows its ServerCertificate updated, the brokers restart one at a time). Firing means no `up` has run since the window opened.",
+    // The recorded expiry is the state's (certificateRules below), so a renewal by `up` clears it.
+    expr: `min by (certificate) (${CERTIFICATE_NOT_AFTER}) - time() < ${CERTIFICATE_WARN_DAYS} * 86400`,
+    for: "1h",
+    severity: "warning",
+    team: "infra",
+    summary: "The {{ $labels.certificate }} certificate expires in {{ $value | humanizeDuration }}",
+    fires: { series: [{ series: `${CERTIFICATE_NOT_AFTER}{certificate="kafka"}`, values: "864000x120" }], at: "90m", labels: { certificate: "kafka" }, summary: "The kafka certificate expires in 9d 22h 30m 0s" },
+    healthy: { series: [{ series: `${CERTIFICATE_NOT_AFTER}{certificate="kafka"}`, values: "100000000x120" }], at: "90m" },
+  },
 ];
+
+/** A certificate the stack issued, by the name the alert reports it under. */
+export interface IssuedCertificate {
+  readonly name: string;
+  /** Its end (ISO 8601), as the state holds it. */
+  readonly notAfter: string;
+}
+
+/** Recording rules stating each issued certificate's end, the series CertificateExpiresSoon watches. */
+export function certificateRules(certificates: readonly IssuedCertificate[]): Record<string, unknown>[] {
+  return certificates.map((c) => {
+    const seconds = Date.parse(c.notAfter) / 1000;
+    if (!Number.isFinite(seconds)) throw new Error(`certificate ${c.name}: notAfter "${c.notAfter}" is not a date`);
+    return { record: CERTIFICATE_NOT_AFTER, expr: `vector(${Math.floor(seconds)})`, labels: { certificate: c.name } };
+  });
+}
 
 /** docs/alerts.md: every alert with its condition, team and first action (the runbook links here). */
 export function renderAlertsDoc(alerts: readonly AlertDef[] = ALERTS): string {
@@ -250,8 +283,11 @@ export function renderAlertsDoc(alerts: readonly AlertDef[] = ALERTS): string {
   return lines.join("\n");
 }
 
-/** The Prometheus rule file: one group, labels severity + team, summary and runbook as annotations. */
-export function renderPrometheusRules(alerts: readonly AlertDef[] = ALERTS): string {
+/**
+ * The Prometheus rule file: the alerts in one group (labels severity + team, summary and runbook as
+ * annotations), and the issued certificates' ends as recording rules in another.
+ */
+export function renderPrometheusRules(alerts: readonly AlertDef[] = ALERTS, certificates: readonly IssuedCertificate[] = []): string {
   return YAML.stringify({
     groups: [
       {
@@ -264,6 +300,7 @@ export function renderPrometheusRules(alerts: readonly AlertDef[] = ALERTS): str
           annotations: { summary: a.summary, runbook_url: runbookOf(a) },
         })),
       },
+      ...(certificates.length ? [{ name: "rtdw-certificates", rules: certificateRules(certificates) }] : []),
     ],
   });
 }

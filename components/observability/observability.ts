@@ -8,7 +8,7 @@ const ALERT_WEBHOOKS: OutsidePeer = { outside: "alert webhooks (HTTPS)", ports: 
 /** Each node's kubelet, where Prometheus reads cAdvisor's container metrics. */
 const KUBELETS: OutsidePeer = { outside: "kubelets (cAdvisor)", ports: [10250] };
 import { password } from "../secrets";
-import { renderAlertmanagerConfig, renderPrometheusRules, Team } from "./alerts";
+import { ALERTS, renderAlertmanagerConfig, renderPrometheusRules, Team } from "./alerts";
 import { webConfig } from "./credentials";
 import { SCRAPE_USER } from "./exporters";
 import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "./scrape";
@@ -24,6 +24,8 @@ export interface ObservabilityArgs {
   readonly alertWebhooks: pulumi.Input<Readonly<Partial<Record<Team, string>>>>;
   /** StarRocks' MySQL protocol endpoint (host:port) and user, for the dashboards' SQL panels. */
   readonly starrocks: { readonly hostPort: pulumi.Input<string>; readonly user: string; readonly password: pulumi.Input<string> };
+  /** Certificates the stack issued (Kafka's on Kubernetes): their ends become series the expiry alert watches. */
+  readonly certificates?: readonly { readonly name: string; readonly notAfter: pulumi.Input<string> }[];
 }
 
 const SECRETS_DIR = "/etc/prometheus/secrets";
@@ -152,6 +154,8 @@ export class Observability extends pulumi.ComponentResource {
     for (const e of endpoints) {
       if (e.auth) secretFiles[scrapeSecretFile(e.job)] = "basic" in e.auth ? e.auth.basic.password : e.auth.bearer;
     }
+    const certificates = args.certificates ?? [];
+    const rules = pulumi.all(certificates.map((c) => c.notAfter)).apply((ends) => renderPrometheusRules(ALERTS, certificates.map((c, i) => ({ name: c.name, notAfter: ends[i] }))));
     const prometheusSpec: ServiceSpec = {
       name: promHost,
       image: cfg.images.prometheus,
@@ -165,7 +169,7 @@ export class Observability extends pulumi.ComponentResource {
       configFiles: [
         // Sibling directories, never one mount inside another (a ConfigMap volume is read-only).
         { dir: "/etc/prometheus/config", files: { "prometheus.yml": prometheusYml } },
-        { dir: "/etc/prometheus/rules", files: { "rtdw-rules.yml": renderPrometheusRules() } },
+        { dir: "/etc/prometheus/rules", files: { "rtdw-rules.yml": rules } },
       ],
       secretFiles: [
         { dir: SECRETS_DIR, files: secretFiles },

@@ -3,7 +3,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ALERTS, renderAlertmanagerConfig, renderPrometheusRules, renderRuleTests, TEAMS } from "../../components/observability/alerts";
+import * as YAML from "yaml";
+import { ALERTS, renderAlertmanagerConfig, renderPrometheusRules, renderRuleTests, runbookOf, TEAMS } from "../../components/observability/alerts";
 import { httpGet } from "../../sandbox/services";
 import { eventually } from "../helpers/pipelines";
 import { sandbox } from "../helpers/sandbox";
@@ -52,6 +53,26 @@ describe("alerts: promtool, amtool and the sandbox's Prometheus", () => {
     const r = run(PROMTOOL_BIN, ["test", "rules", "broken.yml"], dir);
     expect(r.code).not.toBe(0);
     expect(r.out).toContain("FAILED");
+  });
+
+  it("promtool: a certificate's end recorded from the state fires CertificateExpiresSoon under 14 days, not before", () => {
+    // promtool's clock starts at the epoch: an end 10 days after it is 9d 22h 30m away at 90m.
+    const rules = (notAfter: string) => renderPrometheusRules(ALERTS, [{ name: "kafka", notAfter }]);
+    fs.writeFileSync(path.join(dir, "certs-soon.yml"), rules(new Date(10 * 86400_000).toISOString()));
+    fs.writeFileSync(path.join(dir, "certs-later.yml"), rules(new Date(20 * 86400_000).toISOString()));
+    expect(run(PROMTOOL_BIN, ["check", "rules", "certs-soon.yml"], dir).out).toContain(`SUCCESS: ${ALERTS.length + 1} rules found`);
+    const expiry = ALERTS.find((a) => a.name === "CertificateExpiresSoon")!;
+    const test = (ruleFile: string, exp: unknown[]) =>
+      YAML.stringify({ rule_files: [ruleFile], evaluation_interval: "1m", tests: [{ interval: "1m", input_series: [], alert_rule_test: [{ eval_time: "90m", alertname: expiry.name, exp_alerts: exp }] }] });
+    const firing = { exp_labels: { severity: "warning", team: "infra", certificate: "kafka" }, exp_annotations: { summary: "The kafka certificate expires in 9d 22h 30m 0s", runbook_url: runbookOf(expiry) } };
+    fs.writeFileSync(path.join(dir, "certs-soon-test.yml"), test("certs-soon.yml", [firing]));
+    fs.writeFileSync(path.join(dir, "certs-later-test.yml"), test("certs-later.yml", []));
+    fs.writeFileSync(path.join(dir, "certs-later-wrong.yml"), test("certs-later.yml", [firing]));
+    for (const f of ["certs-soon-test.yml", "certs-later-test.yml"]) {
+      const r = run(PROMTOOL_BIN, ["test", "rules", f], dir);
+      expect({ f, code: r.code, out: r.out.includes("SUCCESS") }).toEqual({ f, code: 0, out: true });
+    }
+    expect(run(PROMTOOL_BIN, ["test", "rules", "certs-later-wrong.yml"], dir).code).not.toBe(0);
   });
 
   it("amtool: the routing is valid and each team's alert reaches that team's receiver", () => {

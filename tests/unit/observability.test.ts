@@ -64,6 +64,16 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
     expect(prometheus.alerting.alertmanagers[0]).toMatchObject({ basic_auth: { username: "rtdw" }, static_configs: [{ targets: ["alertmanager:9093"] }] });
   });
 
+  it("the rule file carries every alert, and on Kubernetes the Kafka certificate's end from the state for CertificateExpiresSoon", () => {
+    const found = fileContent(run, /^groups:\n/);
+    expect(found).toHaveLength(1);
+    const groups = YAML.parse(found[0].value).groups;
+    expect(groups[0].rules.map((r: any) => r.alert)).toEqual(ALERTS.map((a) => a.name));
+    // The mocks give the certificate notAfter 2029-01-01T00:00:00Z; dev (Docker) has no TLS listener.
+    const recorded = stack === "dev" ? [] : [{ record: "rtdw_certificate_not_after_timestamp_seconds", expr: `vector(${Date.UTC(2029, 0, 1) / 1000})`, labels: { certificate: "kafka" } }];
+    expect(groups.slice(1).flatMap((g: any) => g.rules)).toEqual(recorded);
+  });
+
   it("every credential Prometheus presents is a file from a Secret, never in its configuration", () => {
     const authed = prometheus.scrape_configs.filter((c: any) => c.basic_auth || (c.authorization && c.job_name !== "kubelet-cadvisor"));
     expect(authed.map((c: any) => c.job_name).sort()).toEqual(
