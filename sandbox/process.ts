@@ -150,6 +150,7 @@ export async function waitHealthy(name: string, check: () => Promise<boolean>, t
   while (Date.now() < deadline) {
     try {
       if (await check()) return;
+      lastError = "it answered, not healthy yet";
     } catch (e) {
       lastError = (e as Error).message;
     }

@@ -63,7 +63,9 @@ export function observabilityServices({ p, s, dir, conf }: ServiceContext): Sand
     name: "prometheus",
     port: "prometheus",
     after: [],
-    startupSeconds: 30,
+    // Both start beside the JVMs and databases: on a loaded 2-core CI machine Alertmanager logged
+    // its first line late and its checks then timed out, missing a 30 s window.
+    startupSeconds: 90,
     prepare() {
       ensureDir(conf("prometheus"));
       ensureDir(dir("prometheus"));
@@ -93,7 +95,7 @@ export function observabilityServices({ p, s, dir, conf }: ServiceContext): Sand
     name: "alertmanager",
     port: "alertmanager",
     after: [],
-    startupSeconds: 30,
+    startupSeconds: 90,
     prepare() {
       ensureDir(dir("alertmanager"));
       ensureDir(conf("prometheus"));
