@@ -104,7 +104,7 @@ describe("ServerCertificate: issued once, renewed by the same CA before its end"
     });
 
     it("update in the window renews: same CA certificate, new server certificate and key", async () => {
-      const { outs } = await provider.update!("id", aged(first, 20), inputs);
+      const outs = (await provider.update!("id", aged(first, 20), inputs)).outs as ServerCertificateOutputs;
       expect(outs.caCertificate).toBe(first.caCertificate);
       expect(outs.certificate).not.toBe(first.certificate);
       expect(Math.round(daysFromNow(outs.notAfter))).toBe(825);
