@@ -1,5 +1,6 @@
 import type { LakehousePolicy } from "../lakehouse/policy";
 import { kafkaUserOfJob } from "../pipelines/kafkaAccess";
+import { paimonWarehouse } from "../storage/types";
 import { JobEnvironment, KafkaSecurityProtocol, SecretName } from "./render";
 import { standInSinks, stackSinks } from "./sinks";
 
@@ -36,7 +37,7 @@ export function jobSecrets(c: JobCredentials, kafka: KafkaPasswords, job?: strin
 /** The environment one job is rendered with (its own Kafka user); without a job, for DDL that uses no Kafka. */
 export function jobEnvironment(e: JobEndpoints, lakehouse: LakehousePolicy, job?: string): JobEnvironment {
   return {
-    paimon: { jdbcUrl: e.paimon.jdbcUrl, user: e.paimon.user, warehouse: `s3://${e.objectStore.warehouseBucket}/paimon` },
+    paimon: { jdbcUrl: e.paimon.jdbcUrl, user: e.paimon.user, warehouse: paimonWarehouse(e.objectStore.warehouseBucket) },
     s3: { endpoint: e.objectStore.endpoint, accessKey: e.objectStore.accessKey, pathStyle: e.objectStore.pathStyle },
     kafka: { bootstrap: e.kafka.bootstrap, user: job === undefined ? undefined : kafkaUserOfJob(job), securityProtocol: e.kafka.securityProtocol, caCertificate: e.kafka.caCertificate },
     mysql: { hostname: e.source.host, port: e.source.port, database: e.source.database, user: e.source.user },
@@ -56,7 +57,7 @@ export function jobEnvironment(e: JobEndpoints, lakehouse: LakehousePolicy, job?
  */
 export function catalogEnvironment(e: Pick<JobEndpoints, "paimon" | "objectStore" | "timeZone">, lakehouse: LakehousePolicy): JobEnvironment {
   return {
-    paimon: { jdbcUrl: e.paimon.jdbcUrl, user: e.paimon.user, warehouse: `s3://${e.objectStore.warehouseBucket}/paimon` },
+    paimon: { jdbcUrl: e.paimon.jdbcUrl, user: e.paimon.user, warehouse: paimonWarehouse(e.objectStore.warehouseBucket) },
     s3: { endpoint: e.objectStore.endpoint, accessKey: e.objectStore.accessKey, pathStyle: e.objectStore.pathStyle },
     kafka: { bootstrap: "", user: undefined, securityProtocol: "SASL_PLAINTEXT" },
     mysql: { hostname: "", port: 0, database: "", user: "" },

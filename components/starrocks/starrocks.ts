@@ -2,9 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, suppliedSecret } from "../config";
-import { Peer, revisionOf, ServiceSpec, Target } from "../platform/service";
+import { Peer, revisionOf, ServiceSpec, Target, TaskSpec } from "../platform/service";
 import { password } from "../secrets";
-import { Connection, ObjectStoreEndpoint } from "../storage/types";
+import { Connection, ObjectStoreEndpoint, paimonWarehouse } from "../storage/types";
 
 export interface StarRocksArgs {
   /** The validated stack config (FE/CN replicas and sizing, images, volumes). */
@@ -19,7 +19,7 @@ export interface StarRocksArgs {
 
 export const STARROCKS_BOOTSTRAP = fs.readFileSync(path.join(__dirname, "bootstrap.sh"), "utf8");
 const SQL_DIR = path.resolve(__dirname, "../../sql/starrocks");
-/** sql/starrocks/*.sql in order: storage volume and Paimon catalog, then the DWS schema. */
+/** sql/starrocks/*.sql in order: storage volume, Paimon catalog, the DWS schema, users. */
 export const STARROCKS_SQL: Readonly<Record<string, string>> = Object.fromEntries(
   fs.readdirSync(SQL_DIR).filter((f) => f.endsWith(".sql")).sort().map((f) => [f, fs.readFileSync(path.join(SQL_DIR, f), "utf8")]),
 );
@@ -47,6 +47,8 @@ export class StarRocks extends pulumi.ComponentResource {
   readonly dwsWriter: { readonly user: string; readonly password: pulumi.Output<string> };
   /** Grafana's user: reads the dws database only. */
   readonly dwsReader: { readonly user: string; readonly password: pulumi.Output<string> };
+  private readonly bootstrap: pulumi.Resource;
+  private readonly lakeCheck: Omit<TaskSpec, "name" | "revision" | "command">;
 
   constructor(name: string, args: StarRocksArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:olap:StarRocks", name, {}, opts);
@@ -99,7 +101,7 @@ JAVA_OPTS = "-Xms${feHeapMiB}m -Xmx${feHeapMiB}m -XX:+UseG1GC -Djava.security.po
         { service: "starrocks-cn", port: "starlet" },
         args.objectStorePeer,
       ],
-      volumes: [{ name: "meta", mountPath: "/opt/starrocks/fe/meta", sizeGiB: cfg.volumesGiB.starrocksFe }],
+      volumes: [{ name: "meta", mountPath: "/opt/starrocks/fe/meta", sizeGiB: cfg.volumesGiB.starrocksFe, configKey: "volumes.starrocksFe" }],
       // StarRocks serves /metrics without authentication; the port is reachable only from the platform's pods.
       metrics: { port: "http" },
       stableNetworkIds: true,
@@ -138,7 +140,7 @@ mem_limit = 80%
         { name: "brpc", port: STARROCKS_PORTS.cnBrpc },
         { name: "starlet", port: STARROCKS_PORTS.cnStarlet },
       ],
-      volumes: [{ name: "cache", mountPath: "/opt/starrocks/cn/storage", sizeGiB: cfg.volumesGiB.starrocksCn }],
+      volumes: [{ name: "cache", mountPath: "/opt/starrocks/cn/storage", sizeGiB: cfg.volumesGiB.starrocksCn, configKey: "volumes.starrocksCn" }],
       metrics: { port: "http" },
       stableNetworkIds: true,
       sizing: cfg.sizing.starrocksCn,
@@ -163,7 +165,7 @@ mem_limit = 80%
     const s3 = os.endpoint.apply((e) => new URL(e));
     const previousRoot = suppliedSecret("starrocksRootPasswordPrevious");
     const sqlFiles = Object.fromEntries(Object.entries(STARROCKS_SQL).map(([f, t]) => [f, t]));
-    args.target.runTask(
+    this.bootstrap = args.target.runTask(
       {
         name: "starrocks-bootstrap",
         revision: revisionOf(STARROCKS_BOOTSTRAP, STARROCKS_SQL, cfg.sizing.starrocksCn.replicas, cfg.starrocksRootRevision, cfg.lakehouse.materializedViewRefreshMinutes),
@@ -174,7 +176,7 @@ mem_limit = 80%
           COMPUTE_NODES: Array.from({ length: cfg.sizing.starrocksCn.replicas }, (_, i) => pod("starrocks-cn", i)).join(" "),
           STARROCKS_BUCKET: os.buckets.apply((b) => b.starrocks),
           MV_REFRESH_MINUTES: String(cfg.lakehouse.materializedViewRefreshMinutes),
-          WAREHOUSE_BUCKET: os.buckets.apply((b) => b.warehouse),
+          PAIMON_WAREHOUSE: os.buckets.apply((b) => paimonWarehouse(b.warehouse)),
           S3_REGION: os.region,
           S3_ENDPOINT: s3.apply((u) => u.host),
           S3_SSL: s3.apply((u) => String(u.protocol === "https:")),
@@ -196,6 +198,27 @@ mem_limit = 80%
       this,
       [...feSvc.resources, ...cnSvc.resources],
     );
+    this.lakeCheck = {
+      image: cfg.images.starrocksFe,
+      env: { FE_HOST: feSvc.host, PAIMON_WAREHOUSE: os.buckets.apply((b) => paimonWarehouse(b.warehouse)) },
+      secretEnv: { STARROCKS_ROOT_PASSWORD: this.rootPassword },
+      configFiles: [{ dir: "/task", files: { "bootstrap.sh": STARROCKS_BOOTSTRAP } }],
+      security: { ...unprivileged, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
+      connectsTo: [{ service: "starrocks-fe", port: "query" }],
+    };
     this.registerOutputs({ jdbcUrl: this.jdbcUrl, loadUrl: this.loadUrl });
+  }
+
+  /**
+   * After the jobs created the lake: a task that fails unless StarRocks' Paimon catalog lists every
+   * one of these tables (db.table). A catalog on another path than the jobs' warehouse lists none.
+   * Its parent is not this component: what depends on StarRocks (the jobs) would wait for it, and it for them.
+   */
+  checkLakeCatalog(target: Target, lakeTables: readonly string[], after: pulumi.Resource[], parent: pulumi.Resource): pulumi.Resource {
+    return target.runTask(
+      { ...this.lakeCheck, name: "starrocks-lake-check", revision: revisionOf(STARROCKS_BOOTSTRAP, STARROCKS_SQL, lakeTables), command: ["bash", "/task/bootstrap.sh", "lake-check"], env: { ...this.lakeCheck.env, LAKE_TABLES: lakeTables.join(" ") } },
+      parent,
+      [this.bootstrap, ...after],
+    );
   }
 }

@@ -39,6 +39,14 @@ export interface ObjectStore {
   readonly peer: Peer;
 }
 
+/**
+ * Where the Paimon warehouse lives in its bucket: the jobs' catalog and StarRocks' read-only catalog
+ * must name the same path (a catalog at the bucket root lists no lake database).
+ */
+export function paimonWarehouse(warehouseBucket: string): string {
+  return `s3://${warehouseBucket}/paimon`;
+}
+
 export function bucketNames(prefix: string): Buckets {
   return { warehouse: `${prefix}-warehouse`, checkpoints: `${prefix}-checkpoints`, starrocks: `${prefix}-starrocks`, backups: `${prefix}-backups` };
 }

@@ -16,20 +16,3 @@ PROPERTIES (
 );
 ALTER STORAGE VOLUME rtdw_volume SET ("aws.s3.access_key" = "${S3_ACCESS_KEY}", "aws.s3.secret_key" = "${S3_SECRET_KEY}");
 SET rtdw_volume AS DEFAULT STORAGE VOLUME;
-
--- StarRocks 3.3 documents only filesystem and hive Paimon catalogs (a jdbc type is an open PR).
--- Paimon's JDBC catalog keeps only names in PostgreSQL; schemas, snapshots and data are files under
--- <warehouse>/<db>.db/<table>, so a filesystem catalog on the same path reads the same tables, read-only.
-CREATE EXTERNAL CATALOG IF NOT EXISTS paimon
-PROPERTIES (
-  "type" = "paimon",
-  "paimon.catalog.type" = "filesystem",
-  "paimon.catalog.warehouse" = "s3://${WAREHOUSE_BUCKET}/",
-  "aws.s3.region" = "${S3_REGION}",
-  "aws.s3.endpoint" = "${S3_ENDPOINT}",
-  "aws.s3.enable_path_style_access" = "${S3_PATH_STYLE}",
-  "aws.s3.enable_ssl" = "${S3_SSL}",
-  "aws.s3.use_instance_profile" = "false",
-  "aws.s3.access_key" = "${S3_ACCESS_KEY}",
-  "aws.s3.secret_key" = "${S3_SECRET_KEY}"
-);
