@@ -8,8 +8,14 @@
  *    embeds (tests/vrl harness), including `drop_on_error` + `reroute_dropped` metadata;
  *  - the route on ._reason, and Kafka sinks keyed like Vector's (acks from all in-sync replicas);
  *  - the CORE whitelist read with `redis-cli --scan --pattern 'user_whitelist:*'` like the exec source.
- * It answers 200 once Kafka acknowledged every event (Vector's end-to-end acknowledgements) and 503
- * when it could not deliver, so Nginx's retry contract is exercised for real.
+ *
+ * It acknowledges no more safely than Vector 0.48 does (read in its source, observed on a real build
+ * 2026-12-06: ../shared/reference/vector-observed.md): a 200 means the events are in the sinks' disk
+ * buffer, written and synced, not that Kafka has them. A background loop delivers the buffer to
+ * Kafka, retrying while Kafka is down, and a restart resumes from what the buffer holds. A full
+ * buffer blocks the request (Vector's `when_full: block`), so Nginx answers 503 at its read timeout;
+ * a request abandoned while blocked writes nothing. A Content-Encoding it cannot decode is refused
+ * with 400 (unknown encodings 415), as Vector's http_server source does.
  */
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -18,6 +24,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { renderVectorConfig } from "../components/collector/vector";
+import { vectorInterpolate } from "./vectorRules";
 
 export interface CollectorOptions {
   readonly listenPort: number;
@@ -29,6 +36,10 @@ export interface CollectorOptions {
   readonly eventsTopic: string;
   readonly deadLetterTopic: string;
   readonly harnessBin: string;
+  /** Where the disk buffer lives (Vector's data_dir). */
+  readonly dataDir: string;
+  /** The buffer's capacity (undelivered bytes); past it requests block. */
+  readonly bufferBytes: number;
   /** Seconds between whitelist scans (Vector's exec source runs every 60 s). */
   readonly whitelistRefreshSeconds?: number;
 }
@@ -38,9 +49,9 @@ interface HttpSourceConfig { query_parameters: string[]; headers: string[] }
 
 /** The parts of the real Vector config the stand-in executes, taken from the rendered config itself. */
 export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLetterTopic">) {
-  const config = YAML.parse(
-    renderVectorConfig({ kafkaBootstrap: "-", kafkaUser: "-", eventsTopic: o.eventsTopic, deadLetterTopic: o.deadLetterTopic, redisHost: "-", redisPort: 0, dataDir: "-", metricsUser: "-" }),
-  );
+  // Read as Vector 0.48 reads it: environment variables interpolated over the whole text first.
+  const rendered = renderVectorConfig({ kafkaBootstrap: "-", kafkaUser: "-", eventsTopic: o.eventsTopic, deadLetterTopic: o.deadLetterTopic, redisHost: "-", redisPort: 0, dataDir: "-", bufferBytes: 1, secretsDir: "-", metricsUser: "-" });
+  const config = YAML.parse(vectorInterpolate(rendered, {}));
   const t = config.transforms as Record<string, RemapConfig>;
   return {
     source: config.sources.sensors_http as HttpSourceConfig,
@@ -121,6 +132,92 @@ export function httpServerEvent(src: HttpSourceConfig, url: URL, headers: http.I
   return e;
 }
 
+/**
+ * The sinks' disk buffer as Vector keeps it for the stand-in: records appended and synced before the
+ * request is answered, delivered in order from an acknowledged offset that survives restarts.
+ */
+class DiskBuffer {
+  private readonly file: string;
+  private readonly ackFile: string;
+  private acked: number;
+
+  constructor(dir: string, private readonly capacity: number) {
+    fs.mkdirSync(dir, { recursive: true });
+    this.file = path.join(dir, "buffer.ndjson");
+    this.ackFile = path.join(dir, "buffer.acked");
+    if (!fs.existsSync(this.file)) fs.writeFileSync(this.file, "");
+    this.acked = fs.existsSync(this.ackFile) ? Number(fs.readFileSync(this.ackFile, "utf8")) || 0 : 0;
+  }
+
+  pending(): number {
+    return fs.statSync(this.file).size - this.acked;
+  }
+
+  /** Waits for room like `when_full: block`; false when the request went away meanwhile (nothing written). */
+  async append(lines: string[], gone: () => boolean): Promise<boolean> {
+    const data = lines.map((l) => l + "\n").join("");
+    while (this.pending() > 0 && this.pending() + data.length > this.capacity) {
+      if (gone()) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (gone()) return false;
+    const fd = fs.openSync(this.file, "a");
+    try {
+      fs.writeSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return true;
+  }
+
+  /** Up to `max` whole records after the acknowledged offset, and the offset after them. */
+  next(max: number): { lines: string[]; end: number } {
+    const size = fs.statSync(this.file).size;
+    if (size <= this.acked) return { lines: [], end: this.acked };
+    const fd = fs.openSync(this.file, "r");
+    try {
+      const buf = Buffer.alloc(Math.min(size - this.acked, 4 * 1024 * 1024));
+      const n = fs.readSync(fd, buf, 0, buf.length, this.acked);
+      const text = buf.subarray(0, n).toString("utf8");
+      const lines: string[] = [];
+      let at = 0;
+      for (let nl = text.indexOf("\n"); nl >= 0 && lines.length < max; nl = text.indexOf("\n", at)) {
+        lines.push(text.slice(at, nl));
+        at = nl + 1;
+      }
+      return { lines, end: this.acked + Buffer.byteLength(text.slice(0, at)) };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  ack(end: number): void {
+    this.acked = end;
+    if (this.acked >= fs.statSync(this.file).size && this.acked > 16 * 1024 * 1024) {
+      fs.writeFileSync(this.file, "");
+      this.acked = 0;
+    }
+    fs.writeFileSync(this.ackFile, String(this.acked));
+  }
+}
+
+/** Vector's http_server source decompresses by Content-Encoding: 415 for an unknown one, 400 when it fails. */
+function decodeBody(raw: Buffer, encoding: string | undefined): { body: string } | { status: number; reason: string } {
+  const zlib = require("zlib") as typeof import("zlib");
+  let b = raw;
+  for (const enc of (encoding ?? "").split(",").map((e) => e.trim().toLowerCase()).filter((e) => e && e !== "identity").reverse()) {
+    try {
+      if (enc === "gzip") b = zlib.gunzipSync(b);
+      else if (enc === "deflate") b = zlib.inflateSync(b);
+      else return { status: 415, reason: `Unsupported encoding ${enc}` };
+    } catch {
+      return { status: 400, reason: "Failed decompressing payload" };
+    }
+  }
+  return { body: b.toString("utf8") };
+}
+
 export async function startCollector(o: CollectorOptions): Promise<{ close(): Promise<void> }> {
   const { Kafka, logLevel } = await import("kafkajs");
   const pipeline = vectorPipeline(o);
@@ -130,8 +227,44 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
     brokers: [o.kafkaBootstrap],
     sasl: { mechanism: "scram-sha-512", username: o.kafkaUser, password: o.kafkaPassword },
     logLevel: logLevel.NOTHING,
+    retry: { retries: 2 },
   }).producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const buffer = new DiskBuffer(o.dataDir, o.bufferBytes);
+
+  // Delivery: in order, from the buffer, retried while Kafka is down; Vector starts without Kafka.
+  let stopping = false;
+  let connected = false;
+  const deliver = async () => {
+    let delay = 200;
+    while (!stopping) {
+      const { lines, end } = buffer.next(500);
+      if (!lines.length) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      try {
+        if (!connected) {
+          await producer.connect();
+          connected = true;
+        }
+        const byTopic = new Map<string, { key: string | null; value: string }[]>();
+        for (const l of lines) {
+          const r = JSON.parse(l) as { topic: string; key: string | null; value: string };
+          byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.value }]);
+        }
+        await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
+        buffer.ack(end);
+        delay = 200;
+      } catch (e) {
+        process.stderr.write(`collector: Kafka delivery failed, ${buffer.pending()} bytes stay buffered: ${(e as Error).message}\n`);
+        connected = false;
+        await producer.disconnect().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  };
+  const delivering = deliver();
 
   let whitelist: Json[] = [];
   let scannedAt = 0;
@@ -146,7 +279,10 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
     scannedAt = Date.now();
   };
 
-  const handle = async (req: http.IncomingMessage, body: string): Promise<number> => {
+  const handle = async (req: http.IncomingMessage, raw: Buffer, gone: () => boolean): Promise<number> => {
+    const decoded0 = decodeBody(raw, req.headers["content-encoding"]);
+    if ("status" in decoded0) return decoded0.status;
+    const body = decoded0.body;
     const url = new URL(req.url ?? "/", "http://collector");
     const event = httpServerEvent(pipeline.source, url, req.headers, body);
     if (event === undefined) return 200;
@@ -171,10 +307,11 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
     }
     const messages = (rows: Json[], key?: string) =>
       rows.map((r) => ({ key: key && r && typeof r === "object" && !Array.isArray(r) ? String(r[key] ?? "") : null, value: JSON.stringify(r) }));
-    const batch = [];
-    if (good.length) batch.push({ topic: o.eventsTopic, messages: messages(good, "distinct_id") });
-    if (bad.length) batch.push({ topic: o.deadLetterTopic, messages: messages(bad) });
-    if (batch.length) await producer.sendBatch({ topicMessages: batch, acks: -1 });
+    const lines = [
+      ...messages(good, "distinct_id").map((m) => JSON.stringify({ topic: o.eventsTopic, ...m })),
+      ...messages(bad).map((m) => JSON.stringify({ topic: o.deadLetterTopic, ...m })),
+    ];
+    if (lines.length && !(await buffer.append(lines, gone))) return 0;
     return 200;
   };
 
@@ -182,8 +319,10 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      handle(req, Buffer.concat(chunks).toString("utf8")).then(
-        (status) => res.writeHead(status).end(),
+      let gone = false;
+      res.on("close", () => (gone = !res.writableEnded));
+      handle(req, Buffer.concat(chunks), () => gone).then(
+        (status) => (status ? res.writeHead(status).end() : res.destroy()),
         (e: Error) => {
           process.stderr.write(`collector: ${e.message}\n`);
           res.writeHead(503).end();
@@ -195,7 +334,9 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
   return {
     async close() {
       await new Promise((r) => server.close(r));
-      await producer.disconnect();
+      stopping = true;
+      await delivering;
+      await producer.disconnect().catch(() => undefined);
       vrl.close();
     },
   };
@@ -217,6 +358,8 @@ if (require.main === module) {
     eventsTopic: env("EVENTS_TOPIC"),
     deadLetterTopic: env("DEAD_LETTER_TOPIC"),
     harnessBin: env("VRL_HARNESS_BIN"),
+    dataDir: env("VECTOR_DATA_DIR"),
+    bufferBytes: Number(env("VECTOR_BUFFER_BYTES")),
     whitelistRefreshSeconds: Number(process.env.WHITELIST_REFRESH_SECONDS ?? 5),
   }).then(
     () => process.stdout.write(`vector stand-in listening on 127.0.0.1:${process.env.COLLECTOR_PORT}\n`),

@@ -3,7 +3,7 @@ import { StackConfig } from "../config";
 import { BuiltImage } from "../platform/image";
 import { portOf, ServiceSpec, Target } from "../platform/service";
 import { renderNginxConf } from "./nginx";
-import { NGINX_SYSLOG_PORT, renderVectorConfig } from "./vector";
+import { bufferBytesPerSink, NGINX_SYSLOG_PORT, renderVectorConfig, VECTOR_SECRETS } from "./vector";
 import { nginxExporter, SCRAPE_USER } from "../observability/exporters";
 import { password } from "../secrets";
 
@@ -45,6 +45,8 @@ export class Collector extends pulumi.ComponentResource {
           redisHost,
           redisPort,
           dataDir: "/var/lib/vector",
+          bufferBytes: bufferBytesPerSink(cfg.volumesGiB.vector),
+          secretsDir: "/etc/vector/secrets",
           metricsUser: SCRAPE_USER,
           limits: cfg.collector,
         }),
@@ -59,14 +61,16 @@ export class Collector extends pulumi.ComponentResource {
         { name: "metrics", port: 9598 },
         { name: "syslog", port: NGINX_SYSLOG_PORT, protocol: "UDP" },
       ],
-      secretEnv: { KAFKA_PASSWORD: args.kafka.password, REDISCLI_AUTH: args.redis.password, METRICS_PASSWORD: vectorScrapePassword },
+      // redis-cli (the whitelist's exec source) reads REDISCLI_AUTH; Vector's own credentials are files.
+      secretEnv: { REDISCLI_AUTH: args.redis.password },
+      secretFiles: [{ dir: "/etc/vector/secrets", files: { [VECTOR_SECRETS.kafkaPassword]: args.kafka.password, [VECTOR_SECRETS.metricsPassword]: vectorScrapePassword } }],
+      volumes: [{ name: "data", mountPath: "/var/lib/vector", sizeGiB: cfg.volumesGiB.vector, configKey: "volumes.vector" }],
       configFiles: [{ dir: "/etc/vector", files: { "vector.yaml": vectorConf, ...(args.kafka.caCertificate === undefined ? {} : { "kafka-ca.crt": args.kafka.caCertificate }) } }],
       sizing: cfg.sizing.vector,
       metrics: { port: "metrics", auth: { basic: { username: SCRAPE_USER, password: vectorScrapePassword } } },
       readiness: { http: { path: "/health", port: 8686 } },
-      // Disk buffers live in the data dir: an emptyDir survives container restarts, not pod moves.
-      // The image defaults to root; Vector needs no privilege (its port is above 1024, its data an emptyDir).
-      security: { runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/var/lib/vector", "/tmp"] },
+      // The image defaults to root; Vector needs no privilege (its port is above 1024, its data a volume it owns by fsGroup).
+      security: { runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
       connectsTo: [
         { service: "kafka", port: "kafka" },
         { service: "redis", port: "redis" },

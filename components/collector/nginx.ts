@@ -36,29 +36,32 @@ export interface NginxConfigOptions {
 export function renderNginxConf(o: NginxConfigOptions): string {
   const l = o.limits;
   const body = l.maxBodyKiB;
+  /** A request sent to Vector again, marked: what its 4xx and 5xx answers turn into. */
+  const toVector = (r: { path: string; body: string; contentType: string; marker: string; refused: string }) => `      rewrite ^ ${r.path} break;
+      proxy_http_version 1.1;
+      proxy_method POST;
+      proxy_pass_request_body off;
+      proxy_set_body ${r.body};
+      proxy_set_header Content-Type ${r.contentType};
+      proxy_set_header Content-Encoding "";
+      proxy_set_header Connection "";
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Request-Time $msec;
+      proxy_set_header X-Request-Id $request_id;
+      proxy_set_header X-Rtdw-Rejected "${r.marker}";
+      proxy_connect_timeout 2s;
+      proxy_read_timeout 5s;
+      proxy_pass http://vector;
+      proxy_intercept_errors on;
+      error_page 400 404 405 413 415 422 = ${r.refused};
+      error_page 500 502 503 504 = @retry;`;
   // What Vector is told when Nginx could not read a request: it becomes one dead-letter record.
   const rejected = (reason: string, detail: string) => `
       internal;
       add_header Access-Control-Allow-Origin "*" always;
 
       # The query string (project, token) stays: the record says whose request it was.
-      rewrite ^ /rejected break;
-      proxy_http_version 1.1;
-      proxy_method POST;
-      proxy_pass_request_body off;
-      proxy_set_body "rtdw_rejected=${reason}&${detail}";
-      proxy_set_header Content-Type "application/x-www-form-urlencoded";
-      proxy_set_header Connection "";
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header X-Request-Time $msec;
-      proxy_set_header X-Request-Id $request_id;
-      proxy_set_header X-Rtdw-Rejected "${reason}";
-      proxy_connect_timeout 2s;
-      proxy_read_timeout 5s;
-      proxy_pass http://vector;
-      proxy_intercept_errors on;
-      error_page 400 404 405 413 415 422 = @accepted;
-      error_page 500 502 503 504 = @retry;`;
+${toVector({ path: "/rejected", body: `"rtdw_rejected=${reason}&${detail}"`, contentType: '"application/x-www-form-urlencoded"', marker: reason, refused: "@accepted" })}`;
   return `worker_processes ${Math.max(1, Math.ceil(o.workers))};
 worker_rlimit_nofile 16384;
 pid ${o.pidFile};
@@ -168,13 +171,23 @@ ${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
       proxy_set_header X-Request-Id $request_id;
       # Only Nginx may say a request was rejected.
       proxy_set_header X-Rtdw-Rejected "";
+      # The SDKs compress inside the body (gzip=1); a Content-Encoding header would make Vector
+      # decompress the body itself and refuse it (400/415) when that fails.
+      proxy_set_header Content-Encoding "";
       proxy_connect_timeout 2s;
       proxy_read_timeout 5s;
       proxy_pass http://vector;
-      # Whatever Vector says, the SDK hears 200 or 503: a 4xx would make it drop the batch.
+      # Whatever Vector says, the SDK hears 200 or 503: a 4xx would make it drop the batch. A 4xx
+      # from Vector is a refusal of this request: it is sent again, marked, for the dead-letter
+      # (200 only once Vector has taken that), else 503 and the SDK retries.
       proxy_intercept_errors on;
-      error_page 400 404 405 415 422 = @accepted;
+      error_page 400 404 405 415 422 = /rtdw-refused?$args;
       error_page 500 502 503 504 = @retry;
+    }
+    location = /rtdw-refused {
+      internal;
+      add_header Access-Control-Allow-Origin "*" always;
+${toVector({ path: "/refused", body: "$sensors_body", contentType: "$sensors_content_type", marker: "vector_refused", refused: "@retry" })}
     }
     # Error pages by URI, not by name: a request whose line could not be read has no URI to keep.
     location = /rtdw-rejected-body {${rejected("body_too_large", "bytes=$content_length&limit=" + body * 1024)}

@@ -54,8 +54,13 @@ export interface VectorConfigOptions {
   readonly redisPort: number;
   /** Path of a GeoLite2-City database, or undefined to run without GeoIP. */
   readonly geoipDatabase?: string;
+  /** Vector's data dir: the sinks' disk buffers. On persistent storage, since a 200 means "in the buffer". */
   readonly dataDir: string;
-  /** The user Prometheus scrapes Vector's metrics as; the password is ${METRICS_PASSWORD}. */
+  /** Each Kafka sink's disk buffer, in bytes; together they must fit the data dir's volume. */
+  readonly bufferBytes: number;
+  /** A directory holding one file per secret (kafka_password, metrics_password): Vector's `directory` secret backend. */
+  readonly secretsDir: string;
+  /** The user Prometheus scrapes Vector's metrics as. */
   readonly metricsUser: string;
   /** Decompression and batch caps (rtdw:collector). */
   readonly limits?: CollectorLimits;
@@ -64,24 +69,36 @@ export interface VectorConfigOptions {
 /**
  * Vector's pipeline: HTTP source (fed by Nginx) -> decode/validate/enrich (sensors.vrl) -> route:
  * valid events to the tracking topic, every invalid event and every undecodable request to the
- * dead-letter topic with its reason and raw payload. Disk buffers and end-to-end acknowledgements
- * make Kafka delivery at-least-once across restarts. Credentials are ${ENV} references Vector fills
- * from the container's secret environment.
+ * dead-letter topic with its reason and raw payload.
+ *
+ * What a 200 means (Vector 0.48, read in its source and observed on a real build): the http_server
+ * source answers once the events are written to the sinks' disk buffers, not once Kafka has them; a
+ * buffer that is full blocks the request (Nginx then answers 503 after its read timeout). So the
+ * buffers live on a persistent volume, and a restart delivers what they hold.
+ *
+ * The text contains no dollar sign: Vector 0.48 interpolates environment variables over the whole
+ * text and stops on an undefined one, 0.57+ does not interpolate unless told. Credentials come from
+ * Vector's `directory` secret backend (SECRET[files.name], replaced after interpolation), which works
+ * either way.
  */
+export const VECTOR_SECRETS = { kafkaPassword: "kafka_password", metricsPassword: "metrics_password" } as const;
+const secretRef = (name: string) => `SECRET[files.${name}]`;
+
 export function renderVectorConfig(o: VectorConfigOptions): string {
   const kafka = {
     type: "kafka",
     bootstrap_servers: o.kafkaBootstrap,
-    sasl: { enabled: true, mechanism: "SCRAM-SHA-512", username: o.kafkaUser, password: "${KAFKA_PASSWORD}" },
+    sasl: { enabled: true, mechanism: "SCRAM-SHA-512", username: o.kafkaUser, password: secretRef(VECTOR_SECRETS.kafkaPassword) },
     librdkafka_options: { "security.protocol": o.kafkaCaFile ? "sasl_ssl" : "sasl_plaintext" },
     ...(o.kafkaCaFile ? { tls: { enabled: true, ca_file: o.kafkaCaFile, verify_certificate: true, verify_hostname: true } } : {}),
     compression: "lz4",
     encoding: { codec: "json" },
     acknowledgements: { enabled: true },
-    buffer: { type: "disk", max_size: 536870912, when_full: "block" },
+    buffer: { type: "disk", max_size: o.bufferBytes, when_full: "block" },
   };
   const config = {
     data_dir: o.dataDir,
+    secret: { files: { type: "directory", path: o.secretsDir, remove_trailing_whitespace: true } },
     api: { enabled: true, address: "0.0.0.0:8686" },
     enrichment_tables: {
       ...(o.geoipDatabase ? { geoip: { type: "geoip", path: o.geoipDatabase, locale: "zh-CN" } } : {}),
@@ -158,9 +175,17 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
         type: "prometheus_exporter",
         inputs: ["vector_metrics", "nginx_metrics"],
         address: "0.0.0.0:9598",
-        auth: { strategy: "basic", user: o.metricsUser, password: "${METRICS_PASSWORD}" },
+        auth: { strategy: "basic", user: o.metricsUser, password: secretRef(VECTOR_SECRETS.metricsPassword) },
       },
     },
   };
-  return YAML.stringify(config, { lineWidth: 0 });
+  const text = YAML.stringify(config, { lineWidth: 0 });
+  const dollar = text.indexOf("$");
+  if (dollar >= 0) throw new Error(`the Vector config would contain a dollar sign, which Vector 0.48 reads as an environment variable: ...${text.slice(Math.max(0, dollar - 60), dollar + 40)}...`);
+  return text;
+}
+
+/** Two Kafka sinks share the data volume; a tenth of it is left for Vector's own state. */
+export function bufferBytesPerSink(volumeGiB: number): number {
+  return Math.floor((volumeGiB * 1024 ** 3 * 0.9) / 2);
 }

@@ -7,7 +7,10 @@ import { kafkaUserPassword } from "../credentials";
 import { REPO_ROOT, SandboxService, ServiceContext } from "./types";
 
 /** The Vector stand-in (labelled: Vector cannot run here): sandbox/collector.ts runs the rendered Vector config's VRL programs. */
-export function vectorStandinService({ p, s }: ServiceContext): SandboxService {
+/** The stand-in's disk buffer: small enough that a test can fill it, like a full volume would. */
+export const VECTOR_STANDIN_BUFFER_BYTES = 64 * 1024 * 1024;
+
+export function vectorStandinService({ p, s, dir }: ServiceContext): SandboxService {
   return {
     name: "vector-standin",
     port: "collector",
@@ -31,6 +34,8 @@ export function vectorStandinService({ p, s }: ServiceContext): SandboxService {
         EVENTS_TOPIC: "tracking.events",
         DEAD_LETTER_TOPIC: "tracking.dead-letter",
         VRL_HARNESS_BIN,
+        VECTOR_DATA_DIR: dir("vector-standin"),
+        VECTOR_BUFFER_BYTES: String(VECTOR_STANDIN_BUFFER_BYTES),
       },
     }),
     async healthy() {

@@ -1,5 +1,11 @@
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import type { CollectorLimits } from "../../components/collector/limits";
+import { renderNginxConf } from "../../components/collector/nginx";
+import { freePort } from "../../sandbox/process";
 import { kafkaClient } from "./sandbox";
 
 /** One HTTP exchange with everything the assertions look at, and how long it took. */
@@ -104,3 +110,44 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
+
+/** A private real Nginx with the stacks' rendered config, in front of an upstream the test chooses. */
+export interface TestNginx {
+  readonly port: number;
+  readonly statusPort: number;
+  readonly dir: string;
+  stop(): void;
+}
+
+export async function startNginx(upstream: string, limits: CollectorLimits): Promise<TestNginx> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rtdw-nginx-"));
+  const [port, statusPort] = [await freePort(), await freePort()];
+  fs.chmodSync(dir, 0o777);
+  for (const t of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) fs.mkdirSync(path.join(dir, t), { mode: 0o777 });
+  const conf = renderNginxConf({
+    listen: `127.0.0.1:${port}`,
+    statusListen: `127.0.0.1:${statusPort}`,
+    upstream,
+    accessLog: path.join(dir, "access.log"),
+    errorLog: path.join(dir, "error.log"),
+    pidFile: path.join(dir, "nginx.pid"),
+    tempDir: dir,
+    trustedProxies: ["127.0.0.1/32"],
+    limits,
+    workers: 1,
+  });
+  fs.writeFileSync(path.join(dir, "nginx.conf"), (process.getuid?.() === 0 ? "user nobody nogroup;\n" : "") + conf);
+  const nginx = spawn("nginx", ["-g", "daemon off;", "-p", dir, "-c", path.join(dir, "nginx.conf")], { stdio: "inherit" });
+  const stop = () => {
+    nginx.kill("SIGQUIT");
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 50; i++) {
+    if (await call(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false)) return { port, statusPort, dir, stop };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const log = fs.existsSync(path.join(dir, "error.log")) ? fs.readFileSync(path.join(dir, "error.log"), "utf8") : "";
+  stop();
+  throw new Error(`nginx did not start: ${log}`);
+}
+

@@ -1,13 +1,11 @@
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
-import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { DEFAULT_COLLECTOR_LIMITS } from "../../components/collector/limits";
-import { renderNginxConf } from "../../components/collector/nginx";
 import { LOGS } from "../../sandbox/paths";
+import { startNginx, TestNginx } from "../helpers/collector";
 import { kafkaClient, sandbox } from "../helpers/sandbox";
 
 /** One HTTP exchange with everything the assertions look at. */
@@ -135,21 +133,14 @@ describe("collector: Sensors SDK requests through real nginx (stack config) -> V
 describe("collector: nginx (stack config) answers the SDK contract whatever the upstream does", () => {
   // Small limits, so that each can be passed with a few requests; each test uses its own client address.
   const LIMITS = { ...DEFAULT_COLLECTOR_LIMITS, maxBodyKiB: 64, requestsPerSecond: 20, burst: 20, connectionsPerClient: 3 };
-  let nginx: ChildProcess;
+  let nginx: TestNginx;
   let upstream: http.Server;
   let upstreamStatus = 200;
+  /** What the upstream answers to a request Nginx marked as refused (X-Rtdw-Rejected: vector_refused). */
+  let refusedStatus = 200;
   const seen: { method?: string; body: string; headers: http.IncomingHttpHeaders; url?: string }[] = [];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rtdw-nginx-"));
   let port = 0;
   let statusPort = 0;
-
-  const freePort = () =>
-    new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, "127.0.0.1", () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
 
   beforeAll(async () => {
     upstream = http.createServer((req, res) => {
@@ -158,40 +149,19 @@ describe("collector: nginx (stack config) answers the SDK contract whatever the 
       req.on("end", () => {
         seen.push({ method: req.method, body, headers: req.headers, url: req.url });
         // A slow Vector for the connection-limit test: the request stays open while it waits.
-        if (body.includes("slow")) setTimeout(() => res.writeHead(upstreamStatus).end(), 1500);
-        else res.writeHead(upstreamStatus).end();
+        const status = req.headers["x-rtdw-rejected"] === "vector_refused" ? refusedStatus : upstreamStatus;
+        if (body.includes("slow")) setTimeout(() => res.writeHead(status).end(), 1500);
+        else res.writeHead(status).end();
       });
     });
     await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-    port = await freePort();
-    statusPort = await freePort();
-    fs.chmodSync(dir, 0o777);
-    for (const t of ["body", "proxy", "fastcgi", "uwsgi", "scgi"]) fs.mkdirSync(path.join(dir, t), { mode: 0o777 });
-    const conf = renderNginxConf({
-      listen: `127.0.0.1:${port}`,
-      statusListen: `127.0.0.1:${statusPort}`,
-      upstream: `127.0.0.1:${(upstream.address() as net.AddressInfo).port}`,
-      accessLog: path.join(dir, "access.log"),
-      errorLog: path.join(dir, "error.log"),
-      pidFile: path.join(dir, "nginx.pid"),
-      tempDir: dir,
-      trustedProxies: ["127.0.0.1/32"],
-      limits: LIMITS,
-      workers: 1,
-    });
-    fs.writeFileSync(path.join(dir, "nginx.conf"), (process.getuid?.() === 0 ? "user nobody nogroup;\n" : "") + conf);
-    nginx = spawn("nginx", ["-g", "daemon off;", "-p", dir, "-c", path.join(dir, "nginx.conf")], { stdio: "inherit" });
-    for (let i = 0; i < 50; i++) {
-      if (await call(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`nginx did not start: ${fs.existsSync(path.join(dir, "error.log")) ? fs.readFileSync(path.join(dir, "error.log"), "utf8") : ""}`);
+    nginx = await startNginx(`127.0.0.1:${(upstream.address() as net.AddressInfo).port}`, LIMITS);
+    ({ port, statusPort } = nginx);
   });
 
   afterAll(async () => {
-    nginx?.kill("SIGQUIT");
+    nginx?.stop();
     await new Promise((r) => upstream?.close(r));
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("forwards a GET as a form POST (Vector makes no event of a bodiless request) with client address and receive time", async () => {
@@ -214,11 +184,26 @@ describe("collector: nginx (stack config) answers the SDK contract whatever the 
     expect(seen[0]).toMatchObject({ method: "POST", body });
   });
 
-  it.each([400, 404, 413, 422])("turns an upstream %i into 200 (SDKs drop a batch on 4xx)", async (status) => {
+  it.each([400, 404, 415, 422])("sends a request Vector refused with %i again, marked for the dead-letter: 200 once Vector took that, never a 200 that drops it", async (status) => {
+    seen.length = 0;
     upstreamStatus = status;
-    const r = await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=x", headers: FORM });
+    refusedStatus = 200;
+    const body = "data=x&gzip=0";
+    const r = await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body, headers: { ...FORM, "content-encoding": "gzip" } });
     expect(r.status).toBe(200);
     expect(r.headers["access-control-allow-origin"]).toBe("*");
+    // Nginx sends no header set to "": the first request carries no mark (a client's own is removed).
+    expect(seen.map((x) => [x.headers["x-rtdw-rejected"] ?? "", x.body, x.headers["content-encoding"] ?? ""])).toEqual([["", body, ""], ["vector_refused", body, ""]]);
+    expect(seen[1].url).toBe("/refused?project=p");
+  });
+
+  it.each([400, 500, 503])("answers 503 when Vector refuses (%i) the marked request too: the SDK keeps the batch", async (status) => {
+    seen.length = 0;
+    upstreamStatus = 400;
+    refusedStatus = status;
+    const r = await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=x", headers: FORM });
+    expect([r.status, r.headers["retry-after"]]).toEqual([503, "5"]);
+    expect(seen).toHaveLength(2);
   });
 
   it.each([500, 502, 503])("turns an upstream %i into 503 with Retry-After (SDKs keep the batch and retry)", async (status) => {

@@ -1,0 +1,69 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { IMAGES } from "../../components/config/services";
+import { bufferBytesPerSink } from "../../components/collector/vector";
+import { vectorInterpolate } from "../../sandbox/vectorRules";
+import { ofType, runStack } from "../helpers/mocks";
+
+/**
+ * The collector's Vector config as the test stack renders it, judged by the rules of the Vector it
+ * deploys (0.48: environment interpolation over the whole text, an undefined name stops Vector) and
+ * of newer ones (0.57+: no interpolation), as observed on a real Vector build on 2026-12-06
+ * (../shared/reference/vector-observed.md): "Missing environment variable in config. name = msec /
+ * lib / lib_version" with the old text, and `${KAFKA_PASSWORD}` sent to the broker literally.
+ */
+describe("Vector config: starts on the deployed Vector and on newer ones, credentials from its secret backend, buffers on a volume", () => {
+  let run: Awaited<ReturnType<typeof runStack>>;
+  let text: string;
+  beforeAll(async () => {
+    run = await runStack("test", { imageRegistry: "registry.example.com/rtdw", namespace: "rtdw-test" });
+    text = ofType(run.registered, "kubernetes:core/v1:ConfigMap").map((c) => c.inputs.data?.["vector.yaml"]).find(Boolean);
+  });
+
+  it("has no dollar sign, so Vector 0.48's interpolation (with an empty environment) leaves it as it is and 0.57+ reads the same", () => {
+    expect(text).toBeDefined();
+    expect(text.indexOf("$")).toBe(-1);
+    expect(vectorInterpolate(text, {})).toBe(text);
+  });
+
+  it("the rule reproduces what the real Vector said of the old text, and honours $$ and defaults", () => {
+    expect(() => vectorInterpolate('source: e.lib = o.lib."$lib"\n# Nginx $msec\npassword: ${KAFKA_PASSWORD}', {})).toThrow(
+      'Vector would refuse this config: Missing environment variable in config. name = "lib"; Missing environment variable in config. name = "msec"; Missing environment variable in config. name = "KAFKA_PASSWORD"',
+    );
+    expect(vectorInterpolate("a $$1 ${X:-d} ${Y-e} $Z", { Z: "z" })).toBe("a $1 d e z");
+  });
+
+  it("credentials: SECRET[files.*] from a directory of the pod's Secret, never in the ConfigMap", () => {
+    const cfg = YAML.parse(text);
+    expect(cfg.secret).toEqual({ files: { type: "directory", path: "/etc/vector/secrets", remove_trailing_whitespace: true } });
+    expect(cfg.sinks.events_kafka.sasl.password).toBe("SECRET[files.kafka_password]");
+    expect(cfg.sinks.metrics.auth.password).toBe("SECRET[files.metrics_password]");
+    const secrets = ofType(run.registered, "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata.labels?.["app.kubernetes.io/name"] === "vector");
+    const files = secrets.flatMap((s) => Object.keys(s.inputs.stringData ?? {}));
+    expect(files).toEqual(expect.arrayContaining([expect.stringMatching(/kafka_password$/), expect.stringMatching(/metrics_password$/)]));
+    for (const pw of Object.values(run.credentials.kafka.users)) expect(text).not.toContain(pw);
+  });
+
+  it("the disk buffers (what a 200 means) live on a persistent volume they fit in, not in scratch space", () => {
+    const sts = ofType(run.registered, "kubernetes:apps/v1:StatefulSet").find((s) => s.inputs.metadata.name === "vector")!;
+    expect(sts).toBeDefined();
+    const claims = sts.inputs.spec.volumeClaimTemplates;
+    expect(claims.map((c: { spec: { resources: { requests: { storage: string } } } }) => c.spec.resources.requests.storage)).toEqual([`${run.cfg.volumesGiB.vector}Gi`]);
+    const mounts = sts.inputs.spec.template.spec.containers[0].volumeMounts.filter((m: { mountPath: string }) => m.mountPath === "/var/lib/vector");
+    expect(mounts).toEqual([expect.objectContaining({ name: claims[0].metadata.name })]);
+    const cfg = YAML.parse(text);
+    expect(cfg.data_dir).toBe("/var/lib/vector");
+    const buffers = [cfg.sinks.events_kafka.buffer, cfg.sinks.dead_letter_kafka.buffer];
+    for (const b of buffers) expect(b).toEqual({ type: "disk", max_size: bufferBytesPerSink(run.cfg.volumesGiB.vector), when_full: "block" });
+    expect(buffers.reduce((a, b) => a + b.max_size, 0)).toBeLessThan(run.cfg.volumesGiB.vector * 1024 ** 3);
+  });
+
+  it("the VRL harness runs the VRL Vector 0.48.0 ships: vrl 0.25.0 from crates.io, the checksum in Vector v0.48.0's Cargo.lock", () => {
+    expect(IMAGES.vector).toBe("timberio/vector:0.48.0-debian");
+    const lock = fs.readFileSync(path.resolve(__dirname, "../vrl/Cargo.lock"), "utf8");
+    const vrl = /\[\[package\]\]\nname = "vrl"\nversion = "([^"]+)"\nsource = "([^"]+)"\nchecksum = "([0-9a-f]+)"/.exec(lock)!;
+    // Recorded from vectordotdev/vector at tag v0.48.0 (Cargo.lock), read 2026-12-06.
+    expect(vrl.slice(1)).toEqual(["0.25.0", "registry+https://github.com/rust-lang/crates.io-index", "4f49394b948406ea1564aa00152e011d87a38ad35d277ebddda257a9ee39c419"]);
+  });
+});
