@@ -51,6 +51,8 @@ export async function requestJson<T = unknown>(
      * and the caller looks at what happened before trying again.
      */
     idempotent?: boolean;
+    /** A non-2xx status whose body is the API's own answer (StreamPark's HTTP 500 error envelope): returned, never retried. */
+    answer?: (status: number, body: string) => boolean;
   } = {},
 ): Promise<T> {
   const retry = opts.retry ?? DEFAULT_RETRY;
@@ -70,7 +72,7 @@ export async function requestJson<T = unknown>(
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30000),
       });
       const text = await res.text();
-      if (res.ok) return (text ? JSON.parse(text) : {}) as T;
+      if (res.ok || opts.answer?.(res.status, text)) return (text ? JSON.parse(text) : {}) as T;
       last = httpError(`${method} ${url} answered ${res.status}: ${text.slice(0, 2000)}`, res.status, text, opts.idempotent === false && res.status !== 429);
       if (res.status < 500 && res.status !== 429) throw last; // the request itself is wrong: do not retry
       if (last.maybeApplied) throw last;

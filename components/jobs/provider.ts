@@ -22,9 +22,11 @@ import { compareState, describeVerdict, executionPlan, StateVerdict, verdictFor 
  * object storage. Plain functions here; flinkSqlJob.ts wraps them as a Pulumi dynamic provider.
  */
 
+import type { StreamParkConfig } from "./streampark";
+
 export type BackendConfig =
   | { readonly kind: "sql-gateway"; readonly sqlGatewayUrl: string; readonly jobManagerUrl: string }
-  | { readonly kind: "streampark"; readonly url: string; readonly user: string; readonly teamId: string; readonly clusterName: string; readonly flinkEnvName: string };
+  | ({ readonly kind: "streampark" } & StreamParkConfig);
 
 export interface ObjectStoreConfig {
   readonly endpoint: string;

@@ -5,10 +5,20 @@ import { waitUntilReady } from "./backend";
 import type { SecretName } from "./render";
 
 /**
- * FlinkSqlJob through StreamPark 2.1.5+ (the first release with Flink 1.20 shims), for stacks whose
- * operators work in the StreamPark console: the job appears there as a Flink SQL application on the
- * remote session cluster. Requests follow StreamPark's controllers: form-encoded POSTs, the JWT from
- * /passport/signin in the Authorization header (no prefix), answers wrapped in {status, code, data}.
+ * FlinkSqlJob through StreamPark 2.1.5 (the 2.1 line's first release with Flink 1.20 shims; the
+ * image is pinned to it), for stacks whose operators work in the StreamPark console: the job appears
+ * there as a Flink SQL application on the stack's remote session cluster, which this backend
+ * registers itself (Flink home and cluster, read back after creating: the console accepts anything).
+ *
+ * Every call follows what a real 2.1.5 console answered on 2026-12-06
+ * (../shared/reference/streampark-observed.md; the contract test replays those answers):
+ * form-encoded POSTs with the sign-in JWT as `Authorization`; ids are JSON strings; an error is an
+ * HTTP 500 whose body is an answer ({status: "error", code: "50x", message}), never retried;
+ * `/flink/app/start` answers data=false with the reason in `message` when it refuses; the build is
+ * followed in `/flink/pipe/detail` (`allowStart` in `/flink/app/get` is always false); a start is
+ * asynchronous (the app's jobId is "" or the previous run's until the new job exists); an SQL
+ * update needs the current `sqlId`; savepoints are read from `/flink/savepoint/history` (there is
+ * no `/flink/savepoint/latest`); `/variable/list` answers a plain array.
  *
  * Credentials never go into the SQL StreamPark stores: each `${secret:x}` becomes a StreamPark
  * variable reference `${rtdw_x}`, and the value is kept in a desensitized (masked) team variable
@@ -19,17 +29,49 @@ export interface StreamParkConfig {
   readonly url: string;
   readonly user: string;
   readonly teamId: string;
-  /** The remote session cluster the stack registered (streampark/register.sh), by name. */
+  /** The stack's remote session cluster as registered in StreamPark, by name. */
   readonly clusterName: string;
-  /** The Flink 1.20 home the stack registered, by name. */
+  /** Its JobManager REST address as StreamPark (in the cluster) reaches it. */
+  readonly clusterAddress: string;
+  /** The Flink 1.20 home registered in StreamPark, by name. */
   readonly flinkEnvName: string;
+  /** Where that Flink home is inside the console's container (the stack's image copies it there). */
+  readonly flinkHome: string;
 }
 
-/** FlinkAppState codes (streampark-console enums). */
+/** FlinkAppState codes of StreamPark 2.1.5 (console core/enums/FlinkAppState.java). */
 const STATE: Record<number, JobState> = {
-  0: "CREATED", 1: "INITIALIZING", 2: "CREATED", 3: "INITIALIZING", 4: "RESTARTING", 5: "RUNNING", 6: "FAILING", 7: "FAILED",
-  8: "CANCELLING", 9: "CANCELED", 10: "FINISHED", 11: "SUSPENDED", 12: "RECONCILING", 13: "FAILED", 14: "RESTARTING", 15: "RECONCILING",
+  0: "CREATED", // ADDED
+  1: "INITIALIZING",
+  2: "CREATED",
+  3: "INITIALIZING", // STARTING
+  4: "RESTARTING",
+  5: "RUNNING",
+  6: "FAILING",
+  7: "FAILED",
+  8: "CANCELLING",
+  9: "CANCELED",
+  10: "FINISHED",
+  11: "SUSPENDED",
+  12: "RECONCILING",
+  13: "FAILED", // LOST: the console lost track of the job
+  14: "RECONCILING", // MAPPING
+  16: "CANCELED", // REVOKED
+  18: "FAILED", // TERMINATED: "maybe FINISHED, CANCELED or FAILED"
+  19: "FAILED", // POS_TERMINATED
+  20: "FINISHED", // SUCCEEDED (YARN)
+  [-9]: "CANCELED", // KILLED (YARN)
 };
+/** OTHER (15) and SILENT (17) say nothing about the job: reported as unknown. */
+export function appState(code: number): JobState | undefined {
+  return STATE[code];
+}
+
+/** Build pipeline status (packer PipelineStatus): 3 success, 4 failure. */
+const PIPE = { success: 3, failure: 4 } as const;
+/** Savepoint history row types: 1 checkpoint, 2 savepoint. */
+const CHECKPOINT = 1;
+const SAVEPOINT = 2;
 
 export const variableCode = (secret: SecretName) => `rtdw_${secret.replace(/\./g, "_")}`;
 
@@ -45,6 +87,30 @@ export function dynamicProperties(config: Readonly<Record<string, string>>): str
     .join("\n");
 }
 
+interface Envelope<T> {
+  readonly status?: string;
+  readonly code?: string | number;
+  readonly message?: string;
+  readonly data?: T;
+}
+interface App {
+  readonly id: string;
+  readonly jobName: string;
+  readonly jobId?: string;
+  readonly state: number;
+  readonly sqlId?: string;
+}
+interface SavepointRow {
+  readonly id: string;
+  readonly type: number;
+  readonly path: string;
+  readonly latest?: boolean;
+  readonly chkId?: string | null;
+  readonly triggerTime?: string;
+  readonly createTime?: string;
+}
+const newestFirst = (a: SavepointRow, b: SavepointRow) => Date.parse(b.triggerTime ?? b.createTime ?? "") - Date.parse(a.triggerTime ?? a.createTime ?? "") || Number(b.id) - Number(a.id);
+
 export class StreamParkBackend implements JobBackend {
   readonly kind = "streampark" as const;
   private token?: string;
@@ -53,25 +119,50 @@ export class StreamParkBackend implements JobBackend {
     readonly cfg: StreamParkConfig,
     private readonly password: string,
     private readonly retry?: RetryPolicy,
+    /** How often asynchronous work (build, start, cancel) is looked at. */
+    private readonly pollMs = 1000,
   ) {}
 
+  private base(path: string) {
+    return `${this.cfg.url.replace(/\/$/, "")}/${path}`;
+  }
+
+  /** One call; an error envelope (HTTP 500 included) is the console's answer: thrown, not retried. */
   private async call<T = unknown>(path: string, form: Record<string, unknown>, method = "POST"): Promise<T> {
     if (!this.token) await this.signIn();
-    const url = `${this.cfg.url.replace(/\/$/, "")}/${path}`;
-    const r = await requestJson<{ status?: string; code?: number; message?: string; data: T }>(method, url, form, { form: true, headers: { Authorization: this.token! }, retry: this.retry });
-    if (r.status !== "success") throw new Error(`StreamPark ${path} at ${this.cfg.url} failed: ${r.message ?? JSON.stringify(r).slice(0, 500)}`);
-    return r.data;
+    const r = await requestJson<Envelope<T>>(method, this.base(path), form, {
+      form: true,
+      headers: { Authorization: this.token! },
+      retry: this.retry,
+      answer: (status, body) => status === 500 && /"status"\s*:\s*"error"/.test(body),
+    });
+    if (r.status !== "success") throw new Error(`StreamPark ${path} at ${this.cfg.url} refused: ${r.message ?? JSON.stringify(r).slice(0, 500)}${r.code !== undefined ? ` (code ${r.code})` : ""}`);
+    return r.data as T;
   }
 
   async signIn(): Promise<void> {
-    const url = `${this.cfg.url.replace(/\/$/, "")}/passport/signin`;
-    const r = await requestJson<{ status?: string; message?: string; data?: { token?: string } }>("POST", url, { username: this.cfg.user, password: this.password, loginType: "PASSWORD" }, { form: true, retry: this.retry });
-    if (r.status !== "success" || !r.data?.token) throw new Error(`StreamPark sign-in at ${this.cfg.url} as ${this.cfg.user} failed: ${r.message ?? "no token returned"}`);
-    this.token = r.data.token;
+    // A token comes back in data.token, with neither status nor code; a refusal is a "success" with a code.
+    const r = await requestJson<Envelope<{ token?: string }>>("POST", this.base("passport/signin"), { username: this.cfg.user, password: this.password, loginType: "PASSWORD" }, { form: true, retry: this.retry });
+    if (r.data?.token) {
+      this.token = r.data.token;
+      return;
+    }
+    const why = String(r.code) === "0" ? "wrong user name or password" : String(r.code) === "1" ? "the user is locked" : String(r.code) === "403" ? "the user belongs to no team" : (r.message ?? `no token in ${JSON.stringify(r).slice(0, 200)}`);
+    throw Object.assign(new Error(`StreamPark sign-in at ${this.cfg.url} as ${this.cfg.user} failed: ${why}`), { fatal: true });
   }
 
   async ready(timeoutMs: number): Promise<void> {
     await waitUntilReady(`StreamPark at ${this.cfg.url}`, () => this.signIn(), timeoutMs);
+  }
+
+  private async poll<T>(what: string, timeoutMs: number, look: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await look();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`${what}: not done after ${Math.round(timeoutMs / 1000)} s`);
+      await new Promise((r) => setTimeout(r, this.pollMs));
+    }
   }
 
   /** Creates or updates the team variables holding the credentials the script references. */
@@ -80,31 +171,54 @@ export class StreamParkBackend implements JobBackend {
       const value = secrets[name];
       if (value === undefined) throw new Error(`the SQL needs secret "${name}", which was not provided`);
       const code = variableCode(name);
-      const page = await this.call<{ records: { id: number; variableCode: string }[] }>("variable/list", { teamId: this.cfg.teamId, variableCode: code, pageNum: 1, pageSize: 10 });
-      const existing = page.records.find((v) => v.variableCode === code);
+      const listed = await this.call<{ id: string; variableCode: string }[]>("variable/list", { teamId: this.cfg.teamId, keyword: code });
+      const existing = listed.find((v) => v.variableCode === code);
       const body = { teamId: this.cfg.teamId, variableCode: code, variableValue: value, description: `rtdw credential ${name} (managed by Pulumi)`, desensitization: true };
       if (existing) await this.call("variable/update", { ...body, id: existing.id }, "PUT");
       else await this.call("variable/post", body);
     }
   }
 
-  private async app(id: string): Promise<{ id: number; jobName: string; jobId?: string; state: number; appControl?: { allowStart?: boolean } }> {
-    return this.call("flink/app/get", { id });
+  private app(id: string): Promise<App> {
+    return this.call<App>("flink/app/get", { id });
   }
 
-  private async findApp(jobName: string) {
-    const page = await this.call<{ records: { id: number; jobName: string; jobId?: string; state: number }[] }>("flink/app/list", { teamId: this.cfg.teamId, jobName, pageNum: 1, pageSize: 50 });
+  /** `/flink/app/list` searches by name: the exact name is picked from what it finds. */
+  private async findApp(jobName: string): Promise<App | undefined> {
+    const page = await this.call<{ records: App[] }>("flink/app/list", { teamId: this.cfg.teamId, jobName, pageNum: 1, pageSize: 100 });
     return page.records.find((a) => a.jobName === jobName);
   }
 
-  /** StreamPark's ids of the registered Flink home and cluster. */
-  async registered(): Promise<{ versionId: number; clusterId: number }> {
-    const envs = await this.call<{ id: number; flinkName: string }[]>("flink/env/list", {});
-    const clusters = await this.call<{ id: number; clusterName: string }[]>("flink/cluster/list", {});
-    const env = envs.find((e) => e.flinkName === this.cfg.flinkEnvName);
-    const cluster = clusters.find((c) => c.clusterName === this.cfg.clusterName);
-    if (!env || !cluster) throw new Error(`StreamPark at ${this.cfg.url} has no ${!env ? `Flink environment "${this.cfg.flinkEnvName}"` : `cluster "${this.cfg.clusterName}"`}; the stack's streampark-register task creates both`);
-    return { versionId: env.id, clusterId: cluster.id };
+  /**
+   * StreamPark's ids of the stack's Flink home and cluster, registering them when missing. The console
+   * answers `true` to any cluster (an unreachable address, a duplicate name, an unknown version), so
+   * what it holds is read back and compared with what the stack says.
+   */
+  async registered(): Promise<{ versionId: string; clusterId: string }> {
+    const envs = () => this.call<{ id: string; flinkName: string; flinkHome: string }[]>("flink/env/list", {});
+    let env = (await envs()).find((e) => e.flinkName === this.cfg.flinkEnvName);
+    if (!env) {
+      await this.call("flink/env/create", { flinkName: this.cfg.flinkEnvName, flinkHome: this.cfg.flinkHome, description: "the stack's Flink image (managed by Pulumi)" });
+      env = (await envs()).find((e) => e.flinkName === this.cfg.flinkEnvName);
+      if (!env) throw new Error(`StreamPark at ${this.cfg.url} did not list the Flink environment "${this.cfg.flinkEnvName}" after creating it`);
+    }
+    if (env.flinkHome !== this.cfg.flinkHome) throw new Error(`StreamPark at ${this.cfg.url}: Flink environment "${this.cfg.flinkEnvName}" has home ${env.flinkHome}, the stack's is ${this.cfg.flinkHome}; remove it in the console and run up again`);
+    const clusters = () => this.call<{ id: string; clusterName: string; address: string; versionId: string; executionMode: number }[]>("flink/cluster/list", {});
+    const mine = async () => (await clusters()).filter((c) => c.clusterName === this.cfg.clusterName);
+    let found = await mine();
+    if (found.length === 0) {
+      await this.call("flink/cluster/create", { clusterName: this.cfg.clusterName, executionMode: 1, address: this.cfg.clusterAddress, versionId: env.id, description: "the stack's session cluster (managed by Pulumi)" });
+      found = await mine();
+    }
+    if (found.length !== 1) throw new Error(`StreamPark at ${this.cfg.url} lists ${found.length} clusters named "${this.cfg.clusterName}" (it accepts duplicates); keep one in the console`);
+    const c = found[0];
+    const wrong = [
+      c.address.replace(/\/$/, "") !== this.cfg.clusterAddress.replace(/\/$/, "") ? `address ${c.address} (the stack's: ${this.cfg.clusterAddress})` : "",
+      String(c.versionId) !== String(env.id) ? `Flink environment id ${c.versionId} (the stack's: ${env.id})` : "",
+      Number(c.executionMode) !== 1 ? `execution mode ${c.executionMode} (the stack's: 1, remote)` : "",
+    ].filter(Boolean);
+    if (wrong.length) throw new Error(`StreamPark at ${this.cfg.url}: cluster "${this.cfg.clusterName}" has ${wrong.join(", ")}; fix or remove it in the console and run up again`);
+    return { versionId: String(env.id), clusterId: String(c.id) };
   }
 
   async submit(req: SubmitRequest): Promise<JobRef> {
@@ -121,48 +235,85 @@ export class StreamParkBackend implements JobBackend {
       jobName: req.script.job,
       flinkSql: streamParkSql(req.script.statements),
       dynamicProperties: dynamicProperties(req.script.config),
+      resolveOrder: 0, // parent-first
       description: "managed by Pulumi (rtdw FlinkSqlJob)",
     };
-    const existing = req.previous?.ref?.appId ? { id: Number(req.previous.ref.appId) } : await this.findApp(req.script.job);
-    if (existing) await this.call("flink/app/update", { ...app, id: existing.id });
-    else await this.call("flink/app/create", app);
-    const appId = String(existing?.id ?? (await this.findApp(req.script.job))?.id ?? "");
-    if (!appId) throw new Error(`StreamPark did not list the application ${req.script.job} after creating it`);
-    await this.call("flink/pipe/build", { appId, forceBuild: true });
-    await waitUntilReady(`StreamPark build of ${req.script.job}`, async () => {
-      if (!(await this.app(appId)).appControl?.allowStart) throw new Error("build not finished");
-    }, 600000);
-    await this.call("flink/app/start", {
-      id: appId,
-      teamId: this.cfg.teamId,
-      restoreOrTriggerSavepoint: req.restorePath !== undefined,
-      savepointPath: req.restorePath,
-      allowNonRestored: req.allowNonRestoredState ?? false,
+    const existing = req.previous?.ref?.appId ? await this.app(req.previous.ref.appId) : await this.findApp(req.script.job);
+    let appId: string;
+    if (existing) {
+      appId = String(existing.id);
+      // The update is refused without the SQL version it replaces ("Flink sql is null").
+      const { sqlId } = await this.app(appId);
+      await this.call("flink/app/update", { ...app, id: appId, sqlId });
+    } else {
+      await this.call("flink/app/create", app);
+      const created = await this.findApp(req.script.job);
+      if (!created) throw new Error(`StreamPark did not list the application ${req.script.job} after creating it`);
+      appId = String(created.id);
+    }
+    const before = (await this.app(appId)).jobId ?? "";
+    // Release: an updated SQL is only a candidate until it is built.
+    const built = await this.call<boolean>("flink/pipe/build", { appId, forceBuild: true });
+    if (built !== true) throw new Error(`StreamPark refused to build ${req.script.job} (app ${appId})`);
+    await this.poll(`StreamPark build of ${req.script.job} (app ${appId})`, 600000, async () => {
+      const p = (await this.call<{ pipeline?: { pipeStatus: number; errorSummary?: string } | null }>("flink/pipe/detail", { appId })).pipeline;
+      if (p?.pipeStatus === PIPE.failure) throw Object.assign(new Error(`StreamPark could not build ${req.script.job} (app ${appId}): ${p.errorSummary ?? "see its build log in the console"}`), { fatal: true });
+      return p?.pipeStatus === PIPE.success ? true : undefined;
     });
-    return { jobId: (await this.app(appId)).jobId ?? "", ref: { appId } };
+    const check = await this.call<number>("flink/app/check_start", { id: appId, teamId: this.cfg.teamId });
+    if (Number(check) !== 0) throw new Error(`StreamPark will not start ${req.script.job} (app ${appId}): check_start answered ${check} (1: a job of this name is known to the cluster already, 4: invalid)`);
+    // The start answers at once; data=false carries StreamPark's reason in `message`.
+    const r = await requestJson<Envelope<boolean>>(
+      "POST",
+      this.base("flink/app/start"),
+      { id: appId, teamId: this.cfg.teamId, restoreOrTriggerSavepoint: req.restorePath !== undefined, savepointPath: req.restorePath, allowNonRestored: req.allowNonRestoredState ?? false },
+      { form: true, headers: { Authorization: this.token! }, retry: this.retry, idempotent: false, answer: (status, body) => status === 500 && /"status"\s*:\s*"error"/.test(body) },
+    );
+    if (r.status !== "success" || r.data !== true) throw new Error(`StreamPark refused to start ${req.script.job} (app ${appId}): ${r.message ?? JSON.stringify(r).slice(0, 300)}`);
+    // Asynchronous: the new job exists once the app shows a job id other than the one before.
+    const jobId = await this.poll(`StreamPark start of ${req.script.job} (app ${appId})`, 300000, async () => {
+      const a = await this.app(appId);
+      if (appState(a.state) === "FAILED") throw Object.assign(new Error(`StreamPark reports ${req.script.job} (app ${appId}) FAILED while starting: ${(await this.failureCause({ jobId: a.jobId ?? "", ref: { appId } })) ?? "no exception recorded"}`), { fatal: true });
+      return a.jobId && a.jobId !== before ? a.jobId : undefined;
+    });
+    return { jobId, ref: { appId } };
   }
 
   async state(job: JobRef): Promise<JobState | undefined> {
     if (!job.ref?.appId) return undefined;
-    return STATE[(await this.app(job.ref.appId)).state];
+    return appState((await this.app(job.ref.appId)).state);
   }
 
-  async failureCause(): Promise<string | undefined> {
-    return "see the application's log in the StreamPark console";
+  /** The newest failed operation's exception in the application's operation log. */
+  async failureCause(job: JobRef): Promise<string | undefined> {
+    if (!job.ref?.appId) return undefined;
+    const page = await this.call<{ records: { id: string; success?: boolean; exception?: string; optionTime?: string }[] }>("flink/app/optionlog", { appId: job.ref.appId, teamId: this.cfg.teamId, pageNum: 1, pageSize: 20 });
+    const failed = page.records.filter((l) => l.success === false && l.exception).sort((a, b) => Date.parse(b.optionTime ?? "") - Date.parse(a.optionTime ?? "") || Number(b.id) - Number(a.id));
+    return failed[0]?.exception?.slice(0, 4000);
   }
 
-  private async cancelApp(job: JobRef, savepointPath?: string): Promise<void> {
-    await this.call("flink/app/cancel", { id: job.ref!.appId, teamId: this.cfg.teamId, restoreOrTriggerSavepoint: savepointPath !== undefined, savepointPath, drain: false });
-    await waitUntilReady(`StreamPark cancel of app ${job.ref!.appId}`, async () => {
-      const s = STATE[(await this.app(job.ref!.appId)).state];
-      if (!["CANCELED", "FINISHED", "FAILED"].includes(s)) throw new Error(`still ${s}`);
-    }, 300000);
+  private async history(appId: string): Promise<SavepointRow[]> {
+    const page = await this.call<{ records: SavepointRow[] }>("flink/savepoint/history", { appId, teamId: this.cfg.teamId, pageNum: 1, pageSize: 100 });
+    return [...page.records].sort(newestFirst);
+  }
+
+  private async cancelApp(job: JobRef, savepointDir?: string): Promise<void> {
+    const appId = job.ref!.appId;
+    await this.call("flink/app/cancel", { id: appId, teamId: this.cfg.teamId, restoreOrTriggerSavepoint: savepointDir !== undefined, savepointPath: savepointDir, drain: false });
+    await this.poll(`StreamPark cancel of app ${appId}`, 300000, async () => {
+      const s = appState((await this.app(appId)).state);
+      if (s === "FAILED" && savepointDir !== undefined) throw Object.assign(new Error(`StreamPark app ${appId} FAILED while stopping with a savepoint: ${(await this.failureCause(job)) ?? "no exception recorded"}`), { fatal: true });
+      return s === "CANCELED" || s === "FINISHED" || s === "FAILED" ? true : undefined;
+    });
   }
 
   async stopWithSavepoint(job: JobRef, targetDirectory: string): Promise<string> {
+    const appId = job.ref!.appId;
+    const known = new Set((await this.history(appId)).map((r) => r.path));
     await this.cancelApp(job, targetDirectory);
-    const sp = await this.call<{ path?: string } | null>("flink/savepoint/latest", { appId: job.ref!.appId });
-    if (!sp?.path) throw new Error(`StreamPark cancelled app ${job.ref!.appId} but recorded no savepoint`);
+    // The savepoint it wrote: the newest savepoint row not there before (one cancel can write two rows with the same path).
+    const sp = (await this.history(appId)).find((r) => r.type === SAVEPOINT && !known.has(r.path));
+    if (!sp) throw new Error(`StreamPark cancelled app ${appId} with a savepoint into ${targetDirectory} but its savepoint history shows none there`);
     return sp.path;
   }
 
@@ -170,21 +321,23 @@ export class StreamParkBackend implements JobBackend {
     await this.cancelApp(job);
   }
 
+  /** The newest checkpoint StreamPark recorded (older checkpoint rows are pruned by the console). */
   async latestCheckpoint(job: JobRef): Promise<string | undefined> {
-    return (await this.call<{ path?: string } | null>("flink/savepoint/latest", { appId: job.ref!.appId }))?.path;
+    return (await this.history(job.ref!.appId)).find((r) => r.type === CHECKPOINT)?.path;
   }
 
   async waitUntilRunning(job: JobRef, timeoutMs: number): Promise<void> {
-    await waitUntilReady(`StreamPark app ${job.ref!.appId}`, async () => {
-      const s = STATE[(await this.app(job.ref!.appId)).state];
-      if (s === "FAILED" || s === "CANCELED") throw Object.assign(new Error(`StreamPark reports the application ${s}; see its log in the StreamPark console`), { fatal: true });
-      if (s !== "RUNNING") throw new Error(`still ${s}`);
-    }, timeoutMs);
+    const appId = job.ref!.appId;
+    await this.poll(`StreamPark app ${appId}`, timeoutMs, async () => {
+      const s = appState((await this.app(appId)).state);
+      if (s === "FAILED" || s === "CANCELED") throw Object.assign(new Error(`StreamPark reports the application ${s}: ${(await this.failureCause(job)) ?? "see its log in the StreamPark console"}`), { fatal: true });
+      return s === "RUNNING" ? true : undefined;
+    });
   }
 
   async findActive(name: string): Promise<JobRef | undefined> {
     const a = await this.findApp(name);
-    return a && STATE[a.state] === "RUNNING" ? { jobId: a.jobId ?? "", ref: { appId: String(a.id) } } : undefined;
+    return a && appState(a.state) === "RUNNING" ? { jobId: a.jobId ?? "", ref: { appId: String(a.id) } } : undefined;
   }
 
   /** StreamPark keeps one application per job name: its latest run, whatever its state. */

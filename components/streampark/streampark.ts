@@ -22,10 +22,15 @@ export interface StreamParkArgs {
 }
 
 export const STREAMPARK_ADMIN_SQL = fs.readFileSync(path.join(__dirname, "admin.sql"), "utf8");
-export const STREAMPARK_REGISTER_SCRIPT = fs.readFileSync(path.join(__dirname, "register.sh"), "utf8");
+/**
+ * The Flink home inside the console's container (the stack's image copies the Flink image's there):
+ * StreamPark registers a Flink environment only by a path that exists where it runs. The jobs'
+ * backend registers it, and the session cluster, itself (components/jobs/streampark.ts).
+ */
+export const STREAMPARK_FLINK_HOME = "/opt/flink";
 
 /**
- * StreamPark 2.1.7 (Flink 1.20 shims since 2.1.5), for teams that operate jobs from its console:
+ * StreamPark 2.1.5 (the first 2.1 release with Flink 1.20 shims; its console answers are what the jobs backend follows), for teams that operate jobs from its console:
  * metadata in PostgreSQL through its mounted config.yaml, its schema loaded by a task, the default
  * admin password replaced by a generated secret, and the stack's Flink home and session cluster
  * registered so jobs can target them.
@@ -81,7 +86,7 @@ streampark:
       // The mounted file is copied over the image's default config.yaml before StreamPark starts.
       command: ["sh", "-c", "cp /etc/rtdw-streampark/config.yaml /streampark/conf/config.yaml && exec /streampark/bin/streampark.sh start_docker"],
       ports: [{ name: "http", port: 10000 }],
-      env: { JAVA_OPTS: `-Xms${heapMiB}m -Xmx${heapMiB}m`, FLINK_HOME: "/opt/flink" },
+      env: { JAVA_OPTS: `-Xms${heapMiB}m -Xmx${heapMiB}m`, FLINK_HOME: STREAMPARK_FLINK_HOME },
       secretFiles: [{ dir: "/etc/rtdw-streampark", files: { "config.yaml": config } }],
       sizing: cfg.sizing.streampark,
       readiness: { tcp: { port: 10000 } },
@@ -97,21 +102,6 @@ streampark:
     const server = args.target.deployService(spec, this, [schema]);
     this.url = pulumi.interpolate`http://${server.host}:${portOf(spec, "http")}`;
 
-    args.target.runTask(
-      {
-        name: "streampark-register",
-        revision: revisionOf(STREAMPARK_REGISTER_SCRIPT),
-        image: image.ref,
-        command: ["bash", "/task/register.sh"],
-        env: { STREAMPARK_URL: this.url, FLINK_REST_URL: args.flinkRestUrl, FLINK_NAME: "flink-1.20", CLUSTER_NAME: `rtdw-${cfg.stack}` },
-        secretEnv: { STREAMPARK_ADMIN_PASSWORD: this.adminPassword },
-        configFiles: [{ dir: "/task", files: { "register.sh": STREAMPARK_REGISTER_SCRIPT } }],
-        security: { ...unprivileged, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
-        connectsTo: [{ service: "streampark", port: "http" }],
-      },
-      this,
-      [...server.resources, schema],
-    );
     this.registerOutputs({ url: this.url });
   }
 }

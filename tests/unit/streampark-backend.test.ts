@@ -1,84 +1,12 @@
-import * as http from "http";
-import { AddressInfo } from "net";
-import { StreamParkBackend, streamParkSql } from "../../components/jobs/streampark";
+import { appState, StreamParkBackend, StreamParkConfig, streamParkSql } from "../../components/jobs/streampark";
 import { JobScript } from "../../components/jobs/script";
-
-interface Seen {
-  method: string;
-  path: string;
-  contentType: string;
-  authorization?: string;
-  form: Record<string, string>;
-}
+import { StreamParkConsoleContract } from "../contracts/streamparkConsole";
 
 /**
- * A stand-in for StreamPark 2.1.5's console API that answers like its controllers (RestResponse
- * {status, code, data}) and records every request. CONTRACT TESTS: no StreamPark server runs here;
- * the paths, methods, form parameters and auth header asserted are those of StreamPark 2.1.5+
- * (PassportController, VariableController, FlinkEnvController, FlinkClusterController,
- * ApplicationController, ApplicationBuildPipelineController, SavePointController).
+ * The StreamPark backend against the CONTRACT STAND-IN of a StreamPark 2.1.5 console
+ * (tests/contracts/streamparkConsole.ts: the answers a real 2.1.5 console gave on 2026-12-06,
+ * ../shared/reference/streampark-observed.md). StreamPark cannot be installed here.
  */
-function fakeStreamPark() {
-  const seen: Seen[] = [];
-  const apps: { id: number; jobName: string; state: number; jobId?: string; allowStart: boolean }[] = [];
-  const variables: { id: number; variableCode: string; variableValue: string; desensitization: string }[] = [];
-  const ok = (data: unknown) => ({ status: "success", code: 200, data });
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      const path = (req.url ?? "").replace(/^\//, "");
-      const form = Object.fromEntries(new URLSearchParams(body));
-      seen.push({ method: req.method!, path, contentType: String(req.headers["content-type"]), authorization: req.headers.authorization, form });
-      const reply = (v: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(v));
-      if (path !== "passport/signin" && req.headers.authorization !== "jwt-token-1") return reply({ status: "error", code: 401, message: "Unauthorized" });
-      switch (path) {
-        case "passport/signin":
-          return reply(form.password === "sp-admin-password" ? ok({ token: "jwt-token-1", expire: "2099-01-01" }) : { status: "error", code: 500, message: "username or password error" });
-        case "variable/list":
-          return reply(ok({ records: variables.filter((v) => v.variableCode === form.variableCode), total: 0 }));
-        case "variable/post":
-          variables.push({ id: variables.length + 1, variableCode: form.variableCode, variableValue: form.variableValue, desensitization: form.desensitization });
-          return reply(ok(null));
-        case "variable/update":
-          Object.assign(variables.find((v) => v.id === Number(form.id))!, { variableValue: form.variableValue });
-          return reply(ok(null));
-        case "flink/env/list":
-          return reply(ok([{ id: 7, flinkName: "flink-1.20" }]));
-        case "flink/cluster/list":
-          return reply(ok([{ id: 9, clusterName: "rtdw-test" }]));
-        case "flink/app/list":
-          return reply(ok({ records: apps.filter((a) => a.jobName === form.jobName) }));
-        case "flink/app/create":
-          apps.push({ id: 100 + apps.length, jobName: form.jobName, state: 0, allowStart: false });
-          return reply(ok(true));
-        case "flink/app/update":
-          return reply(ok(true));
-        case "flink/pipe/build":
-          apps.find((a) => a.id === Number(form.appId))!.allowStart = true;
-          return reply(ok(true));
-        case "flink/app/get": {
-          const a = apps.find((x) => x.id === Number(form.id))!;
-          return reply(ok({ id: a.id, jobName: a.jobName, state: a.state, jobId: a.jobId, appControl: { allowStart: a.allowStart } }));
-        }
-        case "flink/app/start": {
-          const a = apps.find((x) => x.id === Number(form.id))!;
-          Object.assign(a, { state: 5, jobId: `job-${a.id}-${seen.length}` });
-          return reply(ok(true));
-        }
-        case "flink/app/cancel":
-          apps.find((x) => x.id === Number(form.id))!.state = 9;
-          return reply(ok(null));
-        case "flink/savepoint/latest":
-          return reply(ok({ path: "s3://rtdw-test-checkpoints/savepoints/rt-trk-dws/savepoint-abc" }));
-        default:
-          return res.writeHead(404).end();
-      }
-    });
-  });
-  return { server, seen, variables };
-}
-
 const SCRIPT: JobScript = {
   job: "rt-trk-dws",
   config: { "pipeline.name": "rt-trk-dws", "parallelism.default": "1", "execution.checkpointing.interval": "120000 ms" },
@@ -88,73 +16,140 @@ const SCRIPT: JobScript = {
   ],
 };
 const SECRETS = { "paimon.password": "paimon-pw-123456", "s3.secretKey": "s3-secret-7890" };
+const PASSWORD = "sp-admin-password";
+const RETRY = { attempts: 6, initialDelayMs: 1, maxDelayMs: 2 };
 
-describe("StreamPark backend requests (CONTRACT: StreamPark 2.1.5+ controllers; no StreamPark server runs here)", () => {
-  const fake = fakeStreamPark();
-  let url = "";
-  beforeAll(async () => {
-    await new Promise<void>((r) => fake.server.listen(0, "127.0.0.1", () => r()));
-    url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+describe("StreamPark backend against the StreamPark 2.1.5 console contract (observed 2026-12-06; StreamPark cannot run here)", () => {
+  let sp: StreamParkConsoleContract;
+  const cfg = (over: Partial<StreamParkConfig> = {}): StreamParkConfig => ({
+    url: sp.url,
+    user: "admin",
+    teamId: "100000",
+    clusterName: "rtdw-test",
+    clusterAddress: "http://flink-jobmanager.rtdw.svc.cluster.local:8081",
+    flinkEnvName: "flink-1.20",
+    flinkHome: "/opt/flink",
+    ...over,
   });
-  afterAll(() => new Promise<void>((r) => fake.server.close(() => r())));
-  const backend = () => new StreamParkBackend({ url, user: "admin", teamId: "100000", clusterName: "rtdw-test", flinkEnvName: "flink-1.20" }, "sp-admin-password", { attempts: 1, initialDelayMs: 0, maxDelayMs: 0 });
+  const backend = (over: Partial<StreamParkConfig> = {}, password = PASSWORD) => new StreamParkBackend(cfg(over), password, RETRY, 1);
+  beforeEach(async () => {
+    sp = new StreamParkConsoleContract(PASSWORD);
+    await sp.start();
+  });
+  afterEach(() => sp.stop());
+  const calls = () => sp.seen.map((s) => `${s.method} ${s.path}`);
 
-  it("create: signs in, keeps credentials in masked team variables, creates, builds and starts a Flink SQL app on the registered cluster", async () => {
-    fake.seen.length = 0;
+  it("first submit: registers the Flink home and cluster (read back), keeps credentials in masked variables, creates, builds, starts, and waits for the new job id", async () => {
     const ref = await backend().submit({ script: SCRIPT, secrets: SECRETS });
-    expect(ref).toEqual({ jobId: expect.stringMatching(/^job-100-/), ref: { appId: "100" } });
-    expect(fake.seen.map((s) => `${s.method} ${s.path}`)).toEqual([
-      "POST passport/signin",
-      "POST flink/env/list", "POST flink/cluster/list",
-      "POST variable/list", "POST variable/post",
-      "POST variable/list", "POST variable/post",
-      "POST flink/app/list", "POST flink/app/create", "POST flink/app/list",
-      "POST flink/pipe/build", "POST flink/app/get",
-      "POST flink/app/start", "POST flink/app/get",
-    ]);
-    for (const s of fake.seen) expect(s.contentType).toBe("application/x-www-form-urlencoded");
-    expect(fake.seen[0].form).toEqual({ username: "admin", password: "sp-admin-password", loginType: "PASSWORD" });
-    for (const s of fake.seen.slice(1)) expect(s.authorization).toBe("jwt-token-1"); // the JWT itself, no "Bearer"
-    expect(fake.variables).toEqual([
-      { id: 1, variableCode: "rtdw_paimon_password", variableValue: "paimon-pw-123456", desensitization: "true" },
-      { id: 2, variableCode: "rtdw_s3_secretKey", variableValue: "s3-secret-7890", desensitization: "true" },
-    ]);
-    const create = fake.seen.find((s) => s.path === "flink/app/create")!.form;
-    expect(create).toMatchObject({ teamId: "100000", jobType: "2", appType: "1", executionMode: "1", versionId: "7", flinkClusterId: "9", jobName: "rt-trk-dws" });
-    expect(create.flinkSql).toBe(streamParkSql(SCRIPT.statements));
-    expect(create.flinkSql).toContain("'jdbc.password' = '${rtdw_paimon_password}'");
-    for (const v of Object.values(SECRETS)) expect(JSON.stringify(fake.seen.filter((s) => !s.path.startsWith("variable/") && s.path !== "passport/signin"))).not.toContain(v);
-    expect(create.dynamicProperties.split("\n")).toEqual(["-Dpipeline.name=rt-trk-dws", "-Dparallelism.default=1", "-Dexecution.checkpointing.interval=120000 ms"]);
-    expect(fake.seen.find((s) => s.path === "flink/pipe/build")!.form).toEqual({ appId: "100", forceBuild: "true" });
-    expect(fake.seen.find((s) => s.path === "flink/app/start")!.form).toEqual({ id: "100", teamId: "100000", restoreOrTriggerSavepoint: "false", allowNonRestored: "false" });
+    expect(ref.jobId).toMatch(/^\d{6}0001f+$/);
+    expect(ref.ref?.appId).toBe(sp.apps[0].id);
+    expect(sp.apps[0].state).toBe(5);
+    for (const s of sp.seen) expect(s.contentType).toBe("application/x-www-form-urlencoded");
+    for (const s of sp.seen.slice(1)) expect(s.authorization).toMatch(/^eyJ/); // the JWT itself, no "Bearer"
+    expect(sp.envs).toEqual([expect.objectContaining({ flinkName: "flink-1.20", flinkHome: "/opt/flink" })]);
+    expect(sp.clusters).toEqual([expect.objectContaining({ clusterName: "rtdw-test", address: "http://flink-jobmanager.rtdw.svc.cluster.local:8081", versionId: "1", executionMode: 1 })]);
+    expect(sp.variables.map((v) => [v.variableCode, v.desensitization])).toEqual([["rtdw_paimon_password", true], ["rtdw_s3_secretKey", true]]);
+    expect(sp.apps[0].flinkSql).toBe(streamParkSql(SCRIPT.statements));
+    expect(sp.apps[0].dynamicProperties.split("\n")).toEqual(["-Dpipeline.name=rt-trk-dws", "-Dparallelism.default=1", "-Dexecution.checkpointing.interval=120000 ms"]);
+    for (const v of Object.values(SECRETS)) expect(JSON.stringify(sp.seen.filter((s) => !s.path.startsWith("variable/") && s.path !== "passport/signin"))).not.toContain(v);
+    // The build is followed in pipe/detail, the start checked, the job id waited for; never savepoint/latest.
+    const c = calls();
+    expect(c.indexOf("POST flink/pipe/build")).toBeLessThan(c.lastIndexOf("POST flink/pipe/detail"));
+    expect(c.lastIndexOf("POST flink/pipe/detail")).toBeLessThan(c.indexOf("POST flink/app/check_start"));
+    expect(c.indexOf("POST flink/app/check_start")).toBeLessThan(c.indexOf("POST flink/app/start"));
+    expect(c.filter((x) => x === "POST flink/app/get").length).toBeGreaterThan(3);
+    expect(sp.seen.find((s) => s.path === "flink/app/start")!.form).toEqual({ id: sp.apps[0].id, teamId: "100000", restoreOrTriggerSavepoint: "false", allowNonRestored: "false" });
   });
 
-  it("upgrade: cancels with a savepoint (drain off), reads it back, updates the same app and starts it from the savepoint", async () => {
+  it("registration is verified by reading back: a cluster of the same name at another address fails plainly; a Flink home the console lacks is its answer, not retried", async () => {
+    sp.clusters.push({ id: "1", clusterName: "rtdw-test", address: "http://elsewhere:8081", versionId: "1", executionMode: 1, clusterState: 1 });
+    sp.envs.push({ id: "1", flinkName: "flink-1.20", flinkHome: "/opt/flink", version: "1.20.1", scalaVersion: "2.12" });
+    await expect(backend().registered()).rejects.toThrow(`StreamPark at ${sp.url}: cluster "rtdw-test" has address http://elsewhere:8081 (the stack's: http://flink-jobmanager.rtdw.svc.cluster.local:8081); fix or remove it in the console and run up again`);
+    sp.clusters.push({ id: "2", clusterName: "rtdw-test", address: "http://flink-jobmanager.rtdw.svc.cluster.local:8081", versionId: "1", executionMode: 1, clusterState: 1 });
+    await expect(backend().registered()).rejects.toThrow(/lists 2 clusters named "rtdw-test" \(it accepts duplicates\)/);
+    const fresh = new StreamParkConsoleContract(PASSWORD);
+    await fresh.start();
+    try {
+      const b = new StreamParkBackend({ ...cfg(), url: fresh.url, flinkHome: "/flink-not-here" }, PASSWORD, RETRY, 1);
+      await expect(b.registered()).rejects.toThrow(/flink\/env\/create at .* refused: requirement failed: \[StreamPark\] flinkHome must be exists \(code 500\)/);
+      expect(fresh.seen.filter((s) => s.path === "flink/env/create")).toHaveLength(1);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it("upgrade: cancel with a savepoint, the new savepoint read from the history (two rows, one path), the SQL updated with its sqlId, rebuilt, and started from the savepoint", async () => {
     const b = backend();
-    const job = { jobId: "job-100", ref: { appId: "100" } };
-    fake.seen.length = 0;
-    const sp = await b.stopWithSavepoint(job, "s3://rtdw-test-checkpoints/savepoints/rt-trk-dws");
-    expect(sp).toBe("s3://rtdw-test-checkpoints/savepoints/rt-trk-dws/savepoint-abc");
-    expect(fake.seen.find((s) => s.path === "flink/app/cancel")!.form).toEqual({
-      id: "100", teamId: "100000", restoreOrTriggerSavepoint: "true", savepointPath: "s3://rtdw-test-checkpoints/savepoints/rt-trk-dws", drain: "false",
-    });
-    expect(fake.seen.find((s) => s.path === "flink/savepoint/latest")!.form).toEqual({ appId: "100" });
-    expect(await b.state(job)).toBe("CANCELED");
+    const first = await b.submit({ script: SCRIPT, secrets: SECRETS });
+    const sp1 = await b.stopWithSavepoint(first, "s3://rtdw-test-checkpoints/savepoints/rt-trk-dws");
+    expect(sp1).toMatch(/^s3:\/\/rtdw-test-checkpoints\/savepoints\/rt-trk-dws\/savepoint-/);
+    expect(await b.state(first)).toBe("CANCELED");
+    expect(sp.seen.find((s) => s.path === "flink/app/cancel")!.form).toEqual({ id: first.ref!.appId, teamId: "100000", restoreOrTriggerSavepoint: "true", savepointPath: "s3://rtdw-test-checkpoints/savepoints/rt-trk-dws", drain: "false" });
+    expect(calls()).not.toContain("POST flink/savepoint/latest");
 
-    fake.seen.length = 0;
-    await b.submit({ script: SCRIPT, secrets: { ...SECRETS, "paimon.password": "rotated-pw-000000" }, restorePath: sp, allowNonRestoredState: true, previous: job });
-    expect(fake.seen.filter((s) => s.path === "variable/update").map((s) => s.form)).toEqual([expect.objectContaining({ id: "1", variableCode: "rtdw_paimon_password", variableValue: "rotated-pw-000000" }), expect.objectContaining({ id: "2" })]);
-    expect(fake.seen.filter((s) => s.path === "variable/update").every((s) => s.method === "PUT")).toBe(true);
-    expect(fake.seen.some((s) => s.path === "flink/app/create")).toBe(false);
-    expect(fake.seen.find((s) => s.path === "flink/app/update")!.form).toMatchObject({ id: "100", jobName: "rt-trk-dws" });
-    expect(fake.seen.find((s) => s.path === "flink/app/start")!.form).toEqual({ id: "100", teamId: "100000", restoreOrTriggerSavepoint: "true", savepointPath: sp, allowNonRestored: "true" });
-    expect(await b.findActive("rt-trk-dws")).toEqual({ jobId: expect.stringMatching(/^job-100-/), ref: { appId: "100" } });
+    const changed: JobScript = { ...SCRIPT, statements: [SCRIPT.statements[0], "INSERT INTO t SELECT 2"] };
+    const oldSqlId = sp.apps[0].sqlId;
+    sp.seen.length = 0;
+    const second = await b.submit({ script: changed, secrets: { ...SECRETS, "paimon.password": "rotated-pw-000000" }, restorePath: sp1, allowNonRestoredState: false, previous: first });
+    expect(second.jobId).not.toBe(first.jobId);
+    expect(second.ref).toEqual(first.ref);
+    expect(sp.seen.find((s) => s.path === "flink/app/update")!.form).toMatchObject({ id: first.ref!.appId, sqlId: oldSqlId, jobName: "rt-trk-dws" });
+    expect(calls()).not.toContain("POST flink/app/create");
+    expect(sp.apps[0].flinkSql).toContain("INSERT INTO t SELECT 2");
+    expect(sp.seen.find((s) => s.path === "flink/app/start")!.form).toEqual({ id: first.ref!.appId, teamId: "100000", restoreOrTriggerSavepoint: "true", savepointPath: sp1, allowNonRestored: "false" });
+    expect(sp.seen.filter((s) => s.method === "PUT" && s.path === "variable/update").map((s) => s.form.variableCode)).toEqual(["rtdw_paimon_password", "rtdw_s3_secretKey"]);
+    expect(sp.variables[0].variableValue).toBe("rotated-pw-000000");
+    // A second upgrade takes the second savepoint, not the first one still in the history.
+    const sp2 = await b.stopWithSavepoint(second, "s3://rtdw-test-checkpoints/savepoints/rt-trk-dws");
+    expect(sp2).not.toBe(sp1);
   });
 
-  it("fails plainly: a wrong password names the server and the user; an unknown cluster names what to register", async () => {
-    const wrong = new StreamParkBackend({ url, user: "admin", teamId: "100000", clusterName: "rtdw-test", flinkEnvName: "flink-1.20" }, "nope", { attempts: 1, initialDelayMs: 0, maxDelayMs: 0 });
-    await expect(wrong.signIn()).rejects.toThrow(`StreamPark sign-in at ${url} as admin failed: username or password error`);
-    const other = new StreamParkBackend({ url, user: "admin", teamId: "100000", clusterName: "rtdw-prod", flinkEnvName: "flink-1.20" }, "sp-admin-password", { attempts: 1, initialDelayMs: 0, maxDelayMs: 0 });
-    await expect(other.registered()).rejects.toThrow(`StreamPark at ${url} has no cluster "rtdw-prod"; the stack's streampark-register task creates both`);
+  it("the console's answers the old client assumed otherwise: update without sqlId is refused (501), savepoint/latest does not exist, variable/list is an array", async () => {
+    const b = backend();
+    await b.submit({ script: SCRIPT, secrets: SECRETS });
+    const token = sp.seen[1].authorization!;
+    const post = (path: string, form: Record<string, string>) => fetch(`${sp.url}/${path}`, { method: "POST", headers: { authorization: token, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+    const upd = await post("flink/app/update", { id: sp.apps[0].id, teamId: "100000", jobName: "rt-trk-dws", flinkSql: "x" });
+    expect([upd.status, await upd.json()]).toEqual([500, { code: "501", message: "Flink sql is null, update flink sql job failed.", status: "error", data: null }]);
+    expect((await post("flink/savepoint/latest", { appId: sp.apps[0].id })).status).toBe(404);
+    expect(Array.isArray(((await (await post("variable/list", { teamId: "100000", keyword: "rtdw" })).json()) as { data: unknown }).data)).toBe(true);
+  });
+
+  it("a job that fails while starting is reported at once with the console's exception, not after the start timeout", async () => {
+    const failing: JobScript = { ...SCRIPT, statements: [...SCRIPT.statements, `INSERT INTO ${StreamParkConsoleContract.FAILS_TO_START} SELECT 1`] };
+    const t0 = Date.now();
+    await expect(backend().submit({ script: failing, secrets: SECRETS })).rejects.toThrow(/StreamPark reports rt-trk-dws \(app \d+\) FAILED while starting: org\.apache\.flink\.table\.api\.ValidationException: Object 'missing' not found/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it("an error answer (HTTP 500 with the console's envelope) is not retried: the update is sent once and its message reported", async () => {
+    const b = backend();
+    const ref = await b.submit({ script: SCRIPT, secrets: SECRETS });
+    sp.apps[0].sqlId = ""; // the console lost the SQL version: the update is refused
+    sp.seen.length = 0;
+    await expect(b.submit({ script: SCRIPT, secrets: SECRETS, previous: ref })).rejects.toThrow(/flink\/app\/update at .* refused: Flink sql is null, update flink sql job failed\. \(code 501\)/);
+    expect(sp.seen.filter((s) => s.path === "flink/app/update")).toHaveLength(1);
+  });
+
+  it("last-state: the newest checkpoint the console recorded (type 1 rows), none before any", async () => {
+    const b = backend();
+    const ref = await b.submit({ script: SCRIPT, secrets: SECRETS });
+    expect(await b.latestCheckpoint(ref)).toBeUndefined();
+    sp.checkpoint(ref.ref!.appId, "s3://rtdw-test-checkpoints/checkpoints/rt-trk-dws/abc/chk-7");
+    expect(await b.latestCheckpoint(ref)).toBe("s3://rtdw-test-checkpoints/checkpoints/rt-trk-dws/abc/chk-7");
+  });
+
+  it("finds its app by exact name although the list matches loosely; reports states by the console's codes", async () => {
+    const b = backend();
+    await b.submit({ script: { ...SCRIPT, job: "rt-trk-dws-extra" }, secrets: SECRETS });
+    expect(await b.findActive("rt-trk-dws")).toBeUndefined();
+    const ref = await b.submit({ script: SCRIPT, secrets: SECRETS });
+    expect(await b.findActive("rt-trk-dws")).toEqual(ref);
+    expect([0, 3, 5, 7, 8, 9, 13, 15, 17, 18, -9].map(appState)).toEqual(["CREATED", "INITIALIZING", "RUNNING", "FAILED", "CANCELLING", "CANCELED", "FAILED", undefined, undefined, "FAILED", "CANCELED"]);
+  });
+
+  it("sign-in: the token from data.token (the answer has no status); a wrong password is a 'success' with code 0, reported as wrong", async () => {
+    await expect(backend({}, "nope").signIn()).rejects.toThrow(`StreamPark sign-in at ${sp.url} as admin failed: wrong user name or password`);
+    await expect(backend().signIn()).resolves.toBeUndefined();
   });
 });
