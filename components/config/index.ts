@@ -4,6 +4,8 @@ import { DEFAULT_LAKEHOUSE, lakehousePolicyProblems, LakehousePolicy, resolveLak
 import { collectorLimitProblems, CollectorLimits, DEFAULT_COLLECTOR_LIMITS } from "../collector/limits";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { PublishedPortKey, resolveHostPorts } from "./hostPorts";
+import { imagePinProblems, topologyProblems } from "./topology";
 import { formatMemory, parseCpu, parseMemoryMiB } from "./quantities";
 import { RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
 import { flinkSizing, FlinkScaling, FlinkSizing } from "../jobs/sizing";
@@ -14,6 +16,8 @@ import {
   DEFAULT_SIZING,
   DEFAULT_TOPICS,
   DEFAULT_VOLUME_GIB,
+  BUILT_IMAGES,
+  BuiltImageName,
   IMAGES,
   ImageName,
   Profile,
@@ -29,6 +33,7 @@ import {
 } from "./services";
 
 export * from "./quantities";
+export * from "./hostPorts";
 export * from "./services";
 export { SECRET_KEYS, SecretKey } from "./schema";
 
@@ -54,6 +59,12 @@ export interface StackConfig {
   readonly sizing: Readonly<Record<ServiceName, Sizing>>;
   readonly volumesGiB: Readonly<Record<VolumeName, number>>;
   readonly images: Readonly<Record<ImageName, string>>;
+  /** Where the docker target publishes each endpoint on the host's loopback (config/hostPorts.ts). */
+  readonly hostPorts: Readonly<Record<PublishedPortKey, number>>;
+  /** Built images supplied by digest (built once, promoted from stack to stack): not built here. */
+  readonly prebuiltImages: Readonly<Partial<Record<BuiltImageName, string>>>;
+  /** "platform": the services only, without the jobs and Grafana's provisioning (a first bring-up, a cluster check). */
+  readonly deploy: "all" | "platform";
   /** Registry the stack's own images (Flink with its jars, StreamPark with a Flink home) are pushed to. */
   readonly imageRegistry?: string;
   /** The job table (sql/jobs.yaml) and how this stack sizes the Flink cluster from it. */
@@ -95,7 +106,7 @@ export class ConfigError extends Error {
 
 const NUMBER_KEYS = new Set(["savepointRetentionDays"]);
 const BOOLEAN_KEYS = new Set(["protectStateful"]);
-const OBJECT_KEYS = new Set(["source", "jobRestartNonces", "sizing", "volumes", "images", "flink", "kafkaTopics", "collector", "postgresBackups", "lakehouse"]);
+const OBJECT_KEYS = new Set(["hostPorts", "prebuiltImages", "source", "jobRestartNonces", "sizing", "volumes", "images", "flink", "kafkaTopics", "collector", "postgresBackups", "lakehouse"]);
 
 /**
  * Turns the raw `<project>:<key>` strings Pulumi hands a program into typed values, validates them and
@@ -190,7 +201,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     problems.push(`${key("flink.slotsPerTaskManager")}: the docker target runs one TaskManager, which needs ${flink.requiredSlots + scaling.spareSlots} slots; raise slotsPerTaskManager or lower maxParallelism`);
   }
   sizing.flinkTaskManager = { ...sizing.flinkTaskManager, replicas: flink.taskManagers, memoryMiB: flink.taskManagerMemoryMiB };
-  if (target === "kubernetes" && !raw.imageRegistry) {
+  if (target === "kubernetes" && !raw.imageRegistry && BUILT_IMAGES.some((b) => !raw.prebuiltImages?.[b])) {
     problems.push(`${key("imageRegistry")}: required on kubernetes: the stack builds its Flink and StreamPark images and pushes them there (e.g. "registry.example.com/rtdw")`);
   }
   const kafkaTopics = {} as Record<TopicClass, TopicSettings>;
@@ -204,6 +215,13 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     const o = raw.volumes?.[v];
     volumesGiB[v] = o !== undefined ? Math.ceil(parseMemoryMiB(o)! / 1024) : DEFAULT_VOLUME_GIB[p][v];
   }
+
+  const hostPorts = resolveHostPorts(raw.hostPorts);
+  problems.push(...hostPorts.problems.map((m) => `${key("hostPorts")}: ${m}`));
+  if (raw.hostPorts && target !== "docker") problems.push(`${key("hostPorts")}: only used with target "docker" (this stack's target is "${target}")`);
+
+  if (target === "kubernetes") problems.push(...topologyProblems(sizing, p, key));
+  problems.push(...imagePinProblems(raw.images ?? {}, key));
 
   const images = { ...IMAGES } as Record<ImageName, string>;
   for (const [name, ref] of Object.entries(raw.images ?? {})) images[name as ImageName] = ref;
@@ -264,6 +282,9 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     protectStateful: raw.protectStateful ?? p === "prod",
     sizing,
     volumesGiB,
+    hostPorts: hostPorts.ports,
+    prebuiltImages: raw.prebuiltImages ?? {},
+    deploy: raw.deploy ?? "all",
     images,
     imageRegistry: raw.imageRegistry,
     jobs,

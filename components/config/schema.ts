@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { parseCpu, parseMemoryMiB } from "./quantities";
 import { parsePaimonDuration } from "../lakehouse/policy";
-import { IMAGES, PROFILES, SERVICES, TOPIC_CLASSES, VOLUMES } from "./services";
+import { PUBLISHED_PORT_KEYS } from "./hostPorts";
+import { BUILT_IMAGES, IMAGES, PROFILES, SERVICES, TOPIC_CLASSES, VOLUMES } from "./services";
 
 /**
  * The raw shape of the project's stack config (the `rtdw:` namespace), as a schema. Every key is
@@ -114,6 +115,7 @@ export const rawConfigSchema = z.strictObject({
   protectStateful: z.boolean().optional(),
   sizing: knownKeys(SERVICES, sizingOverride, "service").optional(),
   volumes: knownKeys(VOLUMES, memory, "volume").optional(),
+  hostPorts: knownKeys(PUBLISHED_PORT_KEYS, z.number().int().min(1024, { message: "expected an unprivileged port, 1024-65535" }).max(65535, { message: "expected a port up to 65535" }), "published port").optional(),
   images: knownKeys(Object.keys(IMAGES), z.string().regex(/^[\w./:@-]+$/, { message: "expected an image reference" }), "image").optional(),
   flink: z
     .strictObject({
@@ -222,6 +224,13 @@ export const rawConfigSchema = z.strictObject({
   starrocksRootPasswordPrevious: platformPassword(),
   /** Encrypts PostgreSQL's backups: keep a copy outside the stack, a restore needs it. */
   postgresBackupCipher: platformPassword(),
+  /**
+   * Every generated password is derived from this (HMAC-SHA256 per password name) instead of drawn at
+   * random into the state: a rebuild with a new state finds the passwords the volumes were initialised with.
+   */
+  credentialSeed: z.string().min(32, { message: "expected at least 32 characters (it derives every generated password)" }).optional(),
+  prebuiltImages: knownKeys(BUILT_IMAGES, z.string().regex(/^[\w./:-]+@sha256:[0-9a-f]{64}$/, { message: "expected an image pinned by digest (<registry>/<repository>@sha256:<64 hex>)" }), "built image").optional(),
+  deploy: z.enum(["all", "platform"], { message: 'expected "all" (services, jobs and Grafana\'s provisioning) or "platform" (services only)' }).optional(),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;
@@ -237,6 +246,7 @@ export const SECRET_KEYS = [
   "streamparkAdminPassword",
   "starrocksRootPasswordPrevious",
   "postgresBackupCipher",
+  "credentialSeed",
   "sourcePassword",
   "alertWebhooks",
 ] as const;

@@ -160,14 +160,17 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
   }),
 };
 
-/** Persistent volumes, in GiB, of the stateful services. */
-export const VOLUMES = ["minio", "postgres", "redis", "kafka", "starrocksFe", "starrocksCn", "prometheus", "alertmanager", "grafana"] as const;
+/**
+ * Persistent volumes, in GiB, of the stateful services. Vector's holds the Kafka sinks' disk buffers:
+ * a 200 to an SDK means the events are there, so they must outlive a restart or a move.
+ */
+export const VOLUMES = ["minio", "postgres", "redis", "kafka", "starrocksFe", "starrocksCn", "prometheus", "alertmanager", "grafana", "vector"] as const;
 export type VolumeName = (typeof VOLUMES)[number];
 
 export const DEFAULT_VOLUME_GIB: Record<Profile, Record<VolumeName, number>> = {
-  dev: { minio: 20, postgres: 2, redis: 1, kafka: 10, starrocksFe: 5, starrocksCn: 10, prometheus: 5, alertmanager: 1, grafana: 1 },
-  test: { minio: 50, postgres: 10, redis: 2, kafka: 50, starrocksFe: 20, starrocksCn: 100, prometheus: 20, alertmanager: 1, grafana: 2 },
-  prod: { minio: 500, postgres: 50, redis: 10, kafka: 500, starrocksFe: 100, starrocksCn: 1024, prometheus: 100, alertmanager: 2, grafana: 10 },
+  dev: { minio: 20, postgres: 2, redis: 1, kafka: 10, starrocksFe: 5, starrocksCn: 10, prometheus: 5, alertmanager: 1, grafana: 1, vector: 2 },
+  test: { minio: 50, postgres: 10, redis: 2, kafka: 50, starrocksFe: 20, starrocksCn: 100, prometheus: 20, alertmanager: 1, grafana: 2, vector: 5 },
+  prod: { minio: 500, postgres: 50, redis: 10, kafka: 500, starrocksFe: 100, starrocksCn: 1024, prometheus: 100, alertmanager: 2, grafana: 10, vector: 20 },
 };
 
 /**
@@ -182,7 +185,7 @@ export const IMAGES = {
   redis: "redis:7.4.5-alpine",
   kafka: "apache/kafka:3.9.1",
   flink: "flink:1.20.3-scala_2.12-java17",
-  streampark: "apache/streampark:2.1.7",
+  streampark: "apache/streampark:2.1.5",
   starrocksFe: "starrocks/fe-ubuntu:3.3.12",
   starrocksCn: "starrocks/cn-ubuntu:3.3.12",
   prometheus: "quay.io/prometheus/prometheus:v3.5.0",
@@ -198,6 +201,10 @@ export const IMAGES = {
   curl: "curlimages/curl:8.11.1",
 } as const;
 export type ImageName = keyof typeof IMAGES;
+
+/** The images the stack builds from IMAGES (components/platform/image.ts), by repository name. */
+export const BUILT_IMAGES = ["flink", "streampark", "vector", "postgres"] as const;
+export type BuiltImageName = (typeof BUILT_IMAGES)[number];
 
 /** Kafka topics come in classes; partitions and retention are set per class (rtdw:kafkaTopics). */
 export const TOPIC_CLASSES = ["cdc", "tracking", "deadLetter"] as const;

@@ -174,3 +174,41 @@ describe("config values that would break or leak at run time", () => {
     for (const bad of ["EST", "CST", "PST", "utc", "Z", "UTC+8", "GMT+8", "asia/shanghai", "Asia/Beijing", "Shanghai", ""]) expect({ bad, valid: flinkTimeZone(bad) }).toEqual({ bad, valid: false });
   });
 });
+
+describe("replica counts and images that would break a deploy or its fault tolerance fail preview, all at once", () => {
+  it("names every problem with its key: single-instance services scaled, even quorums, prod below a quorum of 3, unpinned images", () => {
+    const msg = errorOf(() =>
+      parse("prod", {
+        sizing: JSON.stringify({ postgres: { replicas: 2 }, alertmanager: { replicas: 2 }, kafka: { replicas: 2 }, starrocksFe: { replicas: 1 }, flinkJobManager: { replicas: 1 } }),
+        images: JSON.stringify({ grafana: "grafana/grafana", redis: "redis:latest", vector: "registry.example.com:5000/vector", nginx: "nginx@sha256:" + "a".repeat(64), flink: "registry.example.com:5000/flink:1.20.3" }),
+      }),
+    );
+    expect(msg.split("\n").filter((l) => l.startsWith("  - "))).toEqual([
+      "  - rtdw:sizing.postgres.replicas: 2 is not supported: PostgreSQL runs one primary without streaming replication: more replicas would be independent databases behind one Service; use 1",
+      "  - rtdw:sizing.alertmanager.replicas: 2 is not supported: Alertmanager runs without gossip clustering: each replica would send every notification; use 1",
+      "  - rtdw:sizing.kafka.replicas: 2 is even: every Kafka node is a KRaft controller, and 2 tolerate no more failures than 1 (a majority of 2 is 2); use 1 or 3",
+      "  - rtdw:sizing.starrocksFe.replicas: 1 on prod: StarRocks FEs elect their leader by majority, and fewer than 3 tolerate no failure (Kafka: replication factor 2); use 3 or more, or another profile",
+      "  - rtdw:sizing.flinkJobManager.replicas: 1 on prod: a JobManager's restart would stop every job until it is back; use 2 (Kubernetes HA, a standby takes over)",
+      '  - rtdw:images.grafana: "grafana/grafana" has no tag: pin a version (e.g. "grafana/grafana:<version>") or a digest (@sha256:…)',
+      '  - rtdw:images.redis: "redis:latest" pins nothing (latest moves): use a version tag or a digest (@sha256:…)',
+      '  - rtdw:images.vector: "registry.example.com:5000/vector" has no tag: pin a version (e.g. "registry.example.com:5000/vector:<version>") or a digest (@sha256:…)',
+    ]);
+  });
+
+  it("the shipped stacks and a test stack scaled the supported ways pass", () => {
+    for (const stack of ["test", "prod"]) expect(() => parse(stack, {})).not.toThrow();
+    const scaled = parse("test", { sizing: JSON.stringify({ kafka: { replicas: 5 }, starrocksFe: { replicas: 1 }, starrocksCn: { replicas: 4 }, nginx: { replicas: 4 }, vector: { replicas: 3 } }) });
+    expect([scaled.sizing.kafka.replicas, scaled.sizing.starrocksFe.replicas, scaled.sizing.starrocksCn.replicas]).toEqual([5, 1, 4]);
+  });
+});
+
+describe("passwords derived from rtdw:credentialSeed", () => {
+  const { derivePassword } = require("../../components/secrets") as typeof import("../../components/secrets");
+  it("are stable for a seed and a name, unrelated across names and seeds, 32 alphanumeric characters", () => {
+    const a = derivePassword("s".repeat(32), "postgres-admin-password");
+    expect(a).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(derivePassword("s".repeat(32), "postgres-admin-password")).toBe(a);
+    expect(derivePassword("s".repeat(32), "redis-password")).not.toBe(a);
+    expect(derivePassword("t".repeat(32), "postgres-admin-password")).not.toBe(a);
+  });
+});
