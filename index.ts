@@ -19,8 +19,8 @@ function provisioned() {
     sizing: platform.sizing,
     /** Table-level lineage of every job, read from the job SQL: which tables each job reads and writes. */
     lineage: platform.lineage,
-    /** Each job's Flink job id and state. */
-    jobs: Object.fromEntries(Object.entries(platform.jobs.jobs).map(([k, j]) => [k, { jobId: j.jobId, status: j.status }])),
+    /** Each job's Flink job id and state (none with rtdw:deploy "platform"). */
+    jobs: Object.fromEntries(Object.entries(platform.jobs?.jobs ?? {}).map(([k, j]) => [k, { jobId: j.jobId, status: j.status }])),
   };
 }
 

@@ -3,12 +3,12 @@ import { StackConfig, sizingTotals, suppliedSecret } from "./config";
 import { PlatformCredentials, PlatformEndpoints } from "./contracts";
 import { COLLECTOR_KAFKA_USER, KAFKA_SCRAM_MECHANISM } from "./pipelines/kafkaAccess";
 import { createTarget } from "./platform/targets";
-import { Peer } from "./platform/service";
+import { Peer, Target } from "./platform/service";
 import { DATABASES, perDatabase, Postgres } from "./services/postgres";
 import { Redis } from "./services/redis";
 import { Kafka } from "./services/kafka";
 import { FlinkCluster } from "./flink/cluster";
-import { StreamPark } from "./streampark/streampark";
+import { StreamPark, STREAMPARK_FLINK_HOME } from "./streampark/streampark";
 import { StarRocks } from "./starrocks/starrocks";
 import { Collector } from "./collector/collector";
 import { JobLineage, jobLineage } from "./jobs/lineage";
@@ -26,6 +26,20 @@ import { grafanaDesired } from "./observability/grafana";
 import { Team } from "./observability/alerts";
 import { dashboards } from "../dashboards";
 
+/** What the applications need of the services. */
+interface ApplicationDeps {
+  readonly observability: Observability;
+  readonly webhooks: pulumi.Output<Partial<Record<Team, string>>>;
+  readonly postgres: Postgres;
+  readonly os: ObjectStore["connection"];
+  readonly kafka: Kafka;
+  readonly starrocks: StarRocks;
+  readonly flink: FlinkCluster;
+  readonly streampark: StreamPark;
+  /** A service URL as the deploying machine reaches it. */
+  readonly local: (url: pulumi.Input<string>) => pulumi.Output<string>;
+}
+
 /** The platform: every service of the stack, composed. index.ts only exports what this returns. */
 export class Platform extends pulumi.ComponentResource {
   readonly endpoints: pulumi.Output<PlatformEndpoints>;
@@ -33,10 +47,10 @@ export class Platform extends pulumi.ComponentResource {
   readonly sizing: ReturnType<typeof sizingTotals>;
   /** Which tables each job of the job table reads and writes, derived from its SQL. */
   readonly lineage: readonly JobLineage[];
-  /** One FlinkSqlJob per row of the job table. */
-  readonly jobs: FlinkJobs;
-  /** Grafana's folder, alert rules, contact points, policy and dashboards. */
-  readonly grafana: GrafanaProvisioning;
+  /** One FlinkSqlJob per row of the job table (not with rtdw:deploy "platform"). */
+  readonly jobs?: FlinkJobs;
+  /** Grafana's folder, alert rules, contact points, policy and dashboards (not with rtdw:deploy "platform"). */
+  readonly grafana?: GrafanaProvisioning;
 
   constructor(name: string, cfg: StackConfig, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:index:Platform", name, {}, opts);
@@ -87,7 +101,7 @@ export class Platform extends pulumi.ComponentResource {
     const os = objectStore.connection;
 
     // The providers reach APIs from the deploying machine: published 127.0.0.1 ports on docker, a Kubernetes API tunnel otherwise.
-    const local = (url: pulumi.Input<string>) => pulumi.output(url).apply((u) => (target.kind === "docker" ? u.replace(/\/\/[^:/]+/, "//127.0.0.1") : u));
+    const local = (url: pulumi.Input<string>) => target.fromDeployer(url);
 
     // Each team's alert webhook (secret): Alertmanager's receivers and Grafana's contact points.
     const webhooks = (suppliedSecret("alertWebhooks") ?? pulumi.secret("{}")).apply((w) => JSON.parse(w) as Partial<Record<Team, string>>);
@@ -111,9 +125,48 @@ export class Platform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // "platform" stops here: the services, their tasks and their policies, without what must talk to
+    // running services (Grafana's API, the jobs' backend), e.g. to bring a cluster up, or check one.
+    if (cfg.deploy === "all") {
+      const applications = this.applications(cfg, target, { observability, webhooks, postgres, os, kafka, starrocks, flink, streampark, local });
+      this.grafana = applications.grafana;
+      this.jobs = applications.jobs;
+    }
     // Every service and task is declared: the network policies follow from what each connects to.
     target.finish();
-    this.grafana = new GrafanaProvisioning(
+    this.endpoints = pulumi.output({
+      objectStore: { kind: os.kind, endpoint: os.endpoint, region: os.region, pathStyle: os.pathStyle, buckets: os.buckets },
+      postgres: {
+        host: postgres.host,
+        port: postgres.port,
+        databases: perDatabase((k, database) => ({ database, user: postgres.databases[k].apply((c) => c.user), jdbcUrl: postgres.jdbcUrl(k) })),
+      },
+      redis: { host: redis.host, port: redis.port },
+      kafka: { bootstrapServers: kafka.bootstrapServers, securityProtocol: kafka.securityProtocol, saslMechanism: KAFKA_SCRAM_MECHANISM, users: kafka.clients.map((c) => c.user), replicationFactor: kafka.replicationFactor },
+      flink: { restUrl: flink.restUrl, sqlGatewayUrl: flink.sqlGatewayUrl, image: flink.image, slots: flink.slots },
+      streampark: { url: streampark.url },
+      observability: { prometheusUrl: observability.prometheusUrl, alertmanagerUrl: observability.alertmanagerUrl, grafanaUrl: observability.grafanaUrl },
+      starrocks: { jdbcUrl: starrocks.jdbcUrl, loadUrl: starrocks.loadUrl, user: "root" },
+      collector: { url: collector.url },
+    });
+    this.credentials = pulumi.secret({
+      objectStore: { accessKey: os.accessKey, secretKey: os.secretKey },
+      postgres: perDatabase((k) => ({ password: postgres.databases[k].apply((c) => c.password) })),
+      redis: { password: redis.password },
+      kafka: { users: kafka.userPasswords },
+      streampark: { adminPassword: streampark.adminPassword },
+      starrocks: { rootPassword: starrocks.rootPassword },
+      observability: { prometheusPassword: observability.prometheusPassword, grafanaAdminPassword: observability.grafanaAdminPassword },
+    });
+    this.sizing = sizingTotals(cfg.sizing);
+    this.lineage = jobLineage(cfg.jobs);
+    this.registerOutputs({ endpoints: this.endpoints, credentials: this.credentials });
+  }
+
+  /** What talks to running services: Grafana's provisioning and the jobs (with the lake check after them). */
+  private applications(cfg: StackConfig, target: Target, d: ApplicationDeps): { grafana: GrafanaProvisioning; jobs: FlinkJobs } {
+    const { observability, webhooks, postgres, os, kafka, starrocks, flink, streampark, local } = d;
+    const grafana = new GrafanaProvisioning(
       "grafana-provisioning",
       {
         url: local(observability.grafanaUrl),
@@ -152,7 +205,7 @@ export class Platform extends pulumi.ComponentResource {
         "starrocks.password": v.sr,
         "quality.password": v.quality.password,
       }));
-    this.jobs = new FlinkJobs(
+    const jobs = new FlinkJobs(
       "jobs",
       {
         config: cfg,
@@ -164,40 +217,26 @@ export class Platform extends pulumi.ComponentResource {
         backend:
           cfg.jobBackend === "sql-gateway"
             ? pulumi.all([local(flink.sqlGatewayUrl), local(flink.restUrl)]).apply(([sqlGatewayUrl, jobManagerUrl]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl }))
-            : local(streampark.url).apply((url) => ({ kind: "streampark" as const, url, user: "admin", teamId: "100000", clusterName: `rtdw-${cfg.stack}`, flinkEnvName: "flink-1.20" })),
+            : pulumi.all([local(streampark.url), flink.restUrl]).apply(([url, clusterAddress]) => ({
+                kind: "streampark" as const,
+                url,
+                user: "admin",
+                teamId: "100000",
+                clusterName: `rtdw-${cfg.stack}`,
+                clusterAddress,
+                flinkEnvName: "flink-1.20",
+                flinkHome: STREAMPARK_FLINK_HOME,
+              })),
         tunnel: target.kind === "kubernetes" ? { context: cfg.kubernetesContext } : undefined,
         checkpointsBucket: os.buckets.apply((b) => b.checkpoints),
         objectStore: pulumi.all([local(os.endpoint), os.region, os.accessKey]).apply(([endpoint, region, accessKey]) => ({ endpoint, region, accessKey })),
       },
       { parent: this, dependsOn: [flink, kafka.topicsReady, starrocks, postgres, streampark] },
     );
-    this.endpoints = pulumi.output({
-      objectStore: { kind: os.kind, endpoint: os.endpoint, region: os.region, pathStyle: os.pathStyle, buckets: os.buckets },
-      postgres: {
-        host: postgres.host,
-        port: postgres.port,
-        databases: perDatabase((k, database) => ({ database, user: postgres.databases[k].apply((c) => c.user), jdbcUrl: postgres.jdbcUrl(k) })),
-      },
-      redis: { host: redis.host, port: redis.port },
-      kafka: { bootstrapServers: kafka.bootstrapServers, securityProtocol: kafka.securityProtocol, saslMechanism: KAFKA_SCRAM_MECHANISM, users: kafka.clients.map((c) => c.user), replicationFactor: kafka.replicationFactor },
-      flink: { restUrl: flink.restUrl, sqlGatewayUrl: flink.sqlGatewayUrl, image: flink.image, slots: flink.slots },
-      streampark: { url: streampark.url },
-      observability: { prometheusUrl: observability.prometheusUrl, alertmanagerUrl: observability.alertmanagerUrl, grafanaUrl: observability.grafanaUrl },
-      starrocks: { jdbcUrl: starrocks.jdbcUrl, loadUrl: starrocks.loadUrl, user: "root" },
-      collector: { url: collector.url },
-    });
-    this.credentials = pulumi.secret({
-      objectStore: { accessKey: os.accessKey, secretKey: os.secretKey },
-      postgres: perDatabase((k) => ({ password: postgres.databases[k].apply((c) => c.password) })),
-      redis: { password: redis.password },
-      kafka: { users: kafka.userPasswords },
-      streampark: { adminPassword: streampark.adminPassword },
-      starrocks: { rootPassword: starrocks.rootPassword },
-      observability: { prometheusPassword: observability.prometheusPassword, grafanaAdminPassword: observability.grafanaAdminPassword },
-    });
-    this.sizing = sizingTotals(cfg.sizing);
-    this.lineage = jobLineage(cfg.jobs);
-    this.registerOutputs({ endpoints: this.endpoints, credentials: this.credentials });
+    // The jobs created the lake: StarRocks' catalog must list its tables, or it is on the wrong path.
+    const pipelines = new Set(cfg.jobs.map((j) => j.pipeline));
+    starrocks.checkLakeCatalog(target, lakeTables().filter((t) => pipelines.has(t.pipeline)).map((t) => t.name), [jobs], this);
+    return { grafana, jobs };
   }
 }
 

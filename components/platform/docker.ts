@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config";
-import { ContainerSpec, DeployedService, MetricsRegistry, Probe, ServiceSpec, Target, TaskSpec } from "./service";
+import { PUBLISHED_PORTS, StackConfig } from "../config";
+import { ContainerSpec, DeployedService, MetricsRegistry, portOf, Probe, ServiceSpec, Target, TaskSpec } from "./service";
 
 /**
  * Renders service descriptions as containers on a local Docker engine (the dev stack): one private
@@ -92,7 +92,9 @@ export class DockerTarget implements Target {
         // Docker has no CPU reservation; shares give each container its requested weight under contention.
         cpuShares: Math.round(spec.sizing.cpuRequest * 1024),
         volumes,
-        ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: "127.0.0.1", protocol: (p.protocol ?? "TCP").toLowerCase() })),
+        // Only what config/hostPorts.ts lists, each on its own host port: container ports repeat across
+        // services (8081, 9093, 6125, 9249), and Docker refuses a second container on a taken host port.
+        ports: this.publish(spec),
         healthcheck: {
           tests: healthTest(spec.readiness),
           interval: "10s",
@@ -129,6 +131,30 @@ export class DockerTarget implements Target {
       ports: Object.fromEntries(spec.ports.map((p) => [p.name, p.port])),
       resources: [container, ...sidecars],
     };
+  }
+
+  /** service:containerPort -> host port, of everything published so far. */
+  private readonly published = new Map<string, number>();
+
+  private publish(spec: ServiceSpec): docker.types.input.ContainerPort[] {
+    return PUBLISHED_PORTS.filter((p) => p.service === spec.name).map((p) => {
+      const internal = portOf(spec, p.port);
+      const external = this.cfg.hostPorts[p.key];
+      this.published.set(`${spec.name}:${internal}`, external);
+      return { internal, external, ip: "127.0.0.1", protocol: "tcp" };
+    });
+  }
+
+  fromDeployer(url: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.output(url).apply((u) => {
+      const parsed = new URL(u);
+      const key = `${parsed.hostname}:${parsed.port || (parsed.protocol === "https:" ? 443 : 80)}`;
+      const hostPort = this.published.get(key);
+      if (hostPort === undefined) throw new Error(`the docker target publishes nothing for ${key} (${u}); add it to PUBLISHED_PORTS (components/config/hostPorts.ts)`);
+      parsed.hostname = "127.0.0.1";
+      parsed.port = String(hostPort);
+      return parsed.toString().replace(/\/$/, u.endsWith("/") ? "/" : "");
+    });
   }
 
   /** The stack's Docker network is its own and published ports bind to 127.0.0.1: no per-flow rules to render. */

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { StackConfig } from "../config";
+import { BuiltImageName, StackConfig } from "../config";
 import { revisionOf } from "./service";
 
 export interface BuiltImageArgs {
@@ -14,8 +14,8 @@ export interface BuiltImageArgs {
   readonly buildArgs: Readonly<Record<string, pulumi.Input<string>>>;
   /** Plain data that determines the image (versions, jar list); the tag is its hash, so a change rebuilds. */
   readonly fingerprint: unknown;
-  /** Repository name of the image ("flink", "streampark"). */
-  readonly repository: string;
+  /** Repository name of the image ("flink", "streampark"); rtdw:prebuiltImages supplies one by this name. */
+  readonly repository: BuiltImageName;
 }
 
 /**
@@ -30,6 +30,13 @@ export class BuiltImage extends pulumi.ComponentResource {
   constructor(name: string, args: BuiltImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:platform:BuiltImage", name, {}, opts);
     const cfg = args.config;
+    const prebuilt = cfg.prebuiltImages[args.repository as BuiltImageName];
+    if (prebuilt) {
+      // Built once elsewhere and promoted by digest: nothing to build or push here.
+      this.ref = pulumi.output(prebuilt);
+      this.registerOutputs({ ref: this.ref });
+      return;
+    }
     const dockerfile = fs.readFileSync(path.resolve(__dirname, "..", args.context, "Dockerfile"), "utf8");
     const tag = revisionOf(dockerfile, args.fingerprint);
     const local = cfg.target === "docker";

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { formatCpu, formatMemory, StackConfig } from "../config";
 import { NetworkWorkload, renderNetworkPolicies } from "./networkPolicies";
+import { ClaimSize, VolumeClaimsGuard } from "./volumeClaims";
 import { ContainerSpec, DeployedService, FileSet, KubernetesRule, MetricsRegistry, Probe, ServiceSpec, Target, TaskSpec } from "./service";
 
 type Input<T> = pulumi.Input<T>;
@@ -227,6 +228,7 @@ export class KubernetesTarget implements Target {
 
     let workload: k8s.apps.v1.StatefulSet | k8s.apps.v1.Deployment;
     if (stateful) {
+      const claims = this.claims(spec, parent, labels);
       workload = new k8s.apps.v1.StatefulSet(
         `${name}-sts`,
         {
@@ -249,7 +251,9 @@ export class KubernetesTarget implements Target {
             })),
           },
         },
-        this.opts(parent, { protect: this.cfg.protectStateful, retainOnDelete: this.cfg.protectStateful, dependsOn }),
+        // The claims are the PersistentVolumeClaim resources above (a StatefulSet mounts an existing claim
+        // of the template's name); the template, replace-on-change in the provider, keeps its first form.
+        this.opts(parent, { protect: this.cfg.protectStateful, retainOnDelete: this.cfg.protectStateful, dependsOn: [...dependsOn, ...claims], ignoreChanges: ["spec.volumeClaimTemplates"] }),
       );
     } else {
       workload = new k8s.apps.v1.Deployment(
@@ -290,6 +294,39 @@ export class KubernetesTarget implements Target {
   }
 
   /**
+   * Each replica's claims as resources of their own, named as the StatefulSet's templates name them
+   * (`<volume>-<service>-<ordinal>`): a size change expands a claim in place (its request is not a
+   * replace-on-change field, the template's is), a guard refuses a shrink or a storage class change
+   * at preview, and no destroy or scale-down ever deletes one.
+   */
+  private claims(spec: ServiceSpec, parent: pulumi.Resource, labels: Record<string, string>): pulumi.Resource[] {
+    const volumes = spec.volumes ?? [];
+    if (!volumes.length) return [];
+    const storageClass = this.cfg.storageClass ?? "";
+    const sizes: Record<string, ClaimSize> = {};
+    for (let i = 0; i < spec.sizing.replicas; i++) {
+      for (const v of volumes) {
+        sizes[`${v.name}-${spec.name}-${i}`] = { sizeGiB: v.sizeGiB, storageClass, sizeKey: `${this.cfg.project}:${v.configKey}`, classKey: `${this.cfg.project}:storageClass` };
+      }
+    }
+    const guard = new VolumeClaimsGuard(`${spec.name}-claims-guard`, { claims: sizes }, { parent });
+    return Object.entries(sizes).map(
+      ([claim, c]) =>
+        new k8s.core.v1.PersistentVolumeClaim(
+          `${claim}-pvc`,
+          {
+            // The provider's claim await waits for "Pending" when the class binds on first use, so it never
+            // ends for a bound claim being grown (observed on the real provider): the StatefulSet's await
+            // proves the claims (its pods are ready only once they are bound); a growth completes on its own.
+            metadata: { name: claim, namespace: this.namespace, labels, annotations: { "pulumi.com/skipAwait": "true" } },
+            spec: { accessModes: ["ReadWriteOnce"], storageClassName: this.cfg.storageClass, resources: { requests: { storage: `${c.sizeGiB}Gi` } } },
+          },
+          this.opts(parent, { protect: this.cfg.protectStateful, retainOnDelete: true, dependsOn: [guard] }),
+        ),
+    );
+  }
+
+  /**
    * Replicas of one service on different nodes: required for quorum members (a node failure may take one
    * vote, never a majority), preferred otherwise; and spread over zones where the cluster has them.
    */
@@ -301,6 +338,10 @@ export class KubernetesTarget implements Target {
       return { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } }, topologySpreadConstraints: zones };
     }
     return { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } }, topologySpreadConstraints: zones };
+  }
+
+  fromDeployer(url: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.output(url);
   }
 
   finish(): void {

@@ -26,6 +26,8 @@ export interface VolumeSpec {
   readonly name: string;
   readonly mountPath: string;
   readonly sizeGiB: number;
+  /** The stack config key that sizes it (without the project), named when a change is refused. */
+  readonly configKey: string;
 }
 
 export interface FileSet {
@@ -185,6 +187,11 @@ export interface Target {
   /** dependsOn: what must exist before the workload starts (a schema, a bucket). */
   deployService(spec: ServiceSpec, parent: pulumi.Resource, dependsOn?: pulumi.Resource[]): DeployedService;
   runTask(spec: TaskSpec, parent: pulumi.Resource, dependsOn: pulumi.Resource[]): pulumi.Resource;
+  /**
+   * The URL at which the deploying machine (where the providers run) reaches a service's URL: its
+   * published loopback port on docker; on Kubernetes the URL itself, which the providers' tunnel resolves.
+   */
+  fromDeployer(url: pulumi.Input<string>): pulumi.Output<string>;
   /**
    * Called once after the last service and task: renders what they declared about each other
    * (Kubernetes: the NetworkPolicies from every `connectsTo`). Fails on a peer nobody declares.

@@ -33,7 +33,9 @@ export function createTarget(cfg: StackConfig, parent: pulumi.Resource): Target 
         },
       },
     },
-    { parent, provider, protect: cfg.protectStateful },
+    // Deleting the namespace deletes every claim in it: on every Kubernetes stack it is protected, and
+    // a destroy (`--exclude-protected`) or its removal from the program leaves it in the cluster.
+    { parent, provider, protect: true, retainOnDelete: true },
   );
   return new KubernetesTarget(cfg, provider, namespace, parent);
 }

@@ -144,7 +144,7 @@ export class Kafka extends pulumi.ComponentResource {
       },
       // PEM keystore: the private key (PKCS#8) and the certificate, in one file Kafka reads at start.
       ...(tls ? { secretFiles: [{ dir: KAFKA_TLS_DIR, files: { "keystore.pem": pulumi.secret(pulumi.interpolate`${tls.privateKey}${tls.certificate}`) } }], configFiles: caFiles } : {}),
-      volumes: [{ name: "data", mountPath: "/var/lib/kafka/data", sizeGiB: cfg.volumesGiB.kafka }],
+      volumes: [{ name: "data", mountPath: "/var/lib/kafka/data", sizeGiB: cfg.volumesGiB.kafka, configKey: "volumes.kafka" }],
       stableNetworkIds: true,
       // Each node is a controller voter: one per node, so losing a node never loses the quorum.
       placement: "one-per-node",

@@ -206,7 +206,7 @@ export class Postgres extends pulumi.ComponentResource {
           connectsTo: [args.objectStore.peer],
         },
       ],
-      volumes: [{ name: "data", mountPath: VOLUME, sizeGiB: cfg.volumesGiB.postgres }],
+      volumes: [{ name: "data", mountPath: VOLUME, sizeGiB: cfg.volumesGiB.postgres, configKey: "volumes.postgres" }],
       sizing: cfg.sizing.postgres,
       readiness: { exec: ["pg_isready", "-h", "127.0.0.1", "-U", adminUser, "-d", "postgres"] },
       startupSeconds: 120,

@@ -42,7 +42,7 @@ maxmemory-policy noeviction
       // redis-cli reads REDISCLI_AUTH, so the probe authenticates without the password on a command line.
       secretEnv: { REDISCLI_AUTH: this.password },
       secretFiles: [{ dir: "/etc/redis", files: { "redis.conf": conf } }],
-      volumes: [{ name: "data", mountPath: "/data", sizeGiB: cfg.volumesGiB.redis }],
+      volumes: [{ name: "data", mountPath: "/data", sizeGiB: cfg.volumesGiB.redis, configKey: "volumes.redis" }],
       sizing: cfg.sizing.redis,
       readiness: { exec: ["sh", "-c", "redis-cli ping | grep -q PONG"] },
       liveness: { tcp: { port: 6379 } },

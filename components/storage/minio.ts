@@ -70,7 +70,7 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
       env: { MINIO_ROOT_USER: rootUser, MINIO_BROWSER_REDIRECT: "false" },
       metrics: { port: "s3", path: "/minio/v2/metrics/cluster", auth: { bearer: this.rootPassword.apply((pw) => minioMetricsToken(rootUser, pw)) } },
       secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword },
-      volumes: [{ name: "data", mountPath: "/data", sizeGiB: cfg.volumesGiB.minio }],
+      volumes: [{ name: "data", mountPath: "/data", sizeGiB: cfg.volumesGiB.minio, configKey: "volumes.minio" }],
       sizing: cfg.sizing.minio,
       readiness: { http: { path: "/minio/health/ready", port: 9000 } },
       liveness: { http: { path: "/minio/health/live", port: 9000 } },

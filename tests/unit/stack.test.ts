@@ -1,5 +1,8 @@
 import { ofType, Registered, runStack } from "../helpers/mocks";
 import { validateKubernetesObject } from "../helpers/k8s-schema";
+import { stackFileConfig } from "../helpers/config";
+import { dockerAllocationProblems } from "../helpers/docker";
+import { PUBLISHED_PORTS } from "../../components/config";
 
 const K8S = {
   ns: "kubernetes:core/v1:Namespace",
@@ -56,14 +59,27 @@ describe.each(["test", "prod"])("%s stack on Kubernetes", (stack) => {
   it("runs the stateful services as StatefulSets with claims and the rest as Deployments, each behind a Service", () => {
     expect(ofType(run.registered, K8S.ns)).toHaveLength(1);
     const sts = ofType(run.registered, K8S.sts).map((r) => r.inputs.metadata.name).sort();
-    expect(sts).toEqual([...(stack === "test" ? ["minio"] : []), "alertmanager", "grafana", "kafka", "postgres", "prometheus", "redis", "starrocks-cn", "starrocks-fe"].sort());
+    expect(sts).toEqual([...(stack === "test" ? ["minio"] : []), "alertmanager", "grafana", "kafka", "postgres", "prometheus", "redis", "starrocks-cn", "starrocks-fe", "vector"].sort());
     for (const s of ofType(run.registered, K8S.sts)) {
       expect(s.inputs.spec.volumeClaimTemplates.length).toBeGreaterThan(0);
       expect(s.inputs.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
     }
     const deploys = ofType(run.registered, K8S.deploy).map((r) => r.inputs.metadata.name).sort();
-    expect(deploys).toEqual(["flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "kafka-exporter", "nginx", "nginx-exporter", "postgres-exporter", "redis-exporter", "streampark", "vector"]);
+    expect(deploys).toEqual(["flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "kafka-exporter", "nginx", "nginx-exporter", "postgres-exporter", "redis-exporter", "streampark"]);
     expect(ofType(run.registered, K8S.svc).map((r) => r.inputs.metadata.name).sort()).toEqual([...sts, ...deploys].sort());
+  });
+
+  it("gives every replica's volume a claim resource of the name its StatefulSet mounts, sized by rtdw:volumes, guarded against shrinking", () => {
+    const claims = ofType(run.registered, "kubernetes:core/v1:PersistentVolumeClaim");
+    const want = ofType(run.registered, K8S.sts).flatMap((s) =>
+      s.inputs.spec.volumeClaimTemplates.flatMap((t: any) => Array.from({ length: s.inputs.spec.replicas }, (_, i) => `${t.metadata.name}-${s.inputs.metadata.name}-${i}`)),
+    );
+    expect(claims.map((c) => c.inputs.metadata.name).sort()).toEqual(want.sort());
+    const kafka0 = claims.find((c) => c.inputs.metadata.name === "data-kafka-0")!;
+    expect(kafka0.inputs.spec.resources.requests.storage).toBe(`${run.cfg.volumesGiB.kafka}Gi`);
+    const guard = run.registered.find((r) => r.type === "pulumi-nodejs:dynamic/rtdw:VolumeClaims" && r.name === "kafka-claims-guard")!;
+    expect(Object.keys(guard.inputs.claims).sort()).toEqual(["data-kafka-0", "data-kafka-1", "data-kafka-2"]);
+    expect(guard.inputs.claims["data-kafka-0"]).toEqual({ sizeGiB: run.cfg.volumesGiB.kafka, storageClass: "", sizeKey: "rtdw:volumes.kafka", classKey: "rtdw:storageClass" });
   });
 
   it("every Kubernetes object validates against the Kubernetes OpenAPI schema", () => {
@@ -226,10 +242,61 @@ describe("prod protects stateful resources and uses S3", () => {
   });
 });
 
-describe("dev stack on Docker", () => {
+describe("dev stack on Docker (Pulumi.dev.yaml, as the README's `pulumi up --stack dev` runs it)", () => {
   let run: Run;
   beforeAll(async () => {
-    run = await runStack("dev", { target: "docker" });
+    run = await runStack("dev", stackFileConfig("dev"));
+  });
+
+  it("is accepted by Docker's allocation rules: no container name, host address and port used twice", () => {
+    const containers = ofType(run.registered, DOCKER.ctr).map((c) => ({ name: c.inputs.name, networkMode: c.inputs.networkMode, ports: c.inputs.ports }));
+    expect(containers.length).toBeGreaterThan(19);
+    expect(dockerAllocationProblems(containers)).toEqual([]);
+    // Docker refuses a volume name twice as well: two services would share (and corrupt) one volume.
+    const volumes = ofType(run.registered, DOCKER.vol).map((v) => v.inputs.name);
+    expect(new Set(volumes).size).toBe(volumes.length);
+  });
+
+  it("the allocation check fails on what Docker refuses: the same port (or one on 0.0.0.0), a name twice, ports on a shared network namespace", () => {
+    expect(
+      dockerAllocationProblems([
+        { name: "a", ports: [{ internal: 8081, external: 8081, ip: "127.0.0.1" }] },
+        { name: "b", ports: [{ internal: 8081, external: 8081, ip: "127.0.0.1" }, { internal: 53, external: 8081, ip: "127.0.0.1", protocol: "udp" }] },
+        { name: "c", ports: [{ internal: 1, external: 8081 }] },
+        { name: "a", networkMode: "container:x", ports: [{ internal: 2 }] },
+      ]),
+    ).toEqual([
+      "b: Bind for 127.0.0.1:8081 failed: port is already allocated (by a)",
+      "c: Bind for 0.0.0.0:8081 failed: port is already allocated (by a)",
+      'Conflict. The container name "/a" is already in use',
+      "a: conflicting options: port publishing and the container type network mode",
+    ]);
+  });
+
+  it("publishes exactly the documented endpoints, each on its own loopback port, and the providers call those", () => {
+    const published = ofType(run.registered, DOCKER.ctr).flatMap((c) => (c.inputs.ports ?? []).map((p: any) => ({ service: c.inputs.hostname, internal: p.internal, external: p.external, ip: p.ip })));
+    expect(published.every((p) => p.ip === "127.0.0.1")).toBe(true);
+    expect(published.map((p) => p.external).sort()).toEqual(PUBLISHED_PORTS.map((p) => p.hostPort).sort());
+    // The exporters, Kafka, Redis, Vector and the Flink RPC ports stay on the private network.
+    expect(published.map((p) => p.service)).not.toEqual(expect.arrayContaining(["kafka"]));
+    expect(published.filter((p) => ["kafka", "redis", "vector", "flink-taskmanager", "starrocks-cn"].includes(p.service) || String(p.service).endsWith("-exporter"))).toEqual([]);
+    // Grafana provisioning and the jobs' provider reach the published ports from the deploying machine.
+    const grafana = run.registered.find((r) => r.type === "pulumi-nodejs:dynamic/rtdw:GrafanaProvisioning")!;
+    expect(JSON.stringify(grafana.inputs)).toContain("http://127.0.0.1:3000");
+  });
+
+  it("moves a published port with rtdw:hostPorts and refuses two endpoints on one host port at preview", async () => {
+    const moved = await runStack("dev", { ...stackFileConfig("dev"), hostPorts: JSON.stringify({ postgres: 15432, flink: 18081 }) });
+    const pg = ofType(moved.registered, DOCKER.ctr).find((c) => c.inputs.hostname === "postgres")!;
+    expect(pg.inputs.ports).toEqual([{ internal: 5432, external: 15432, ip: "127.0.0.1", protocol: "tcp" }]);
+    // The jobs' provider follows: it calls the JobManager where the laptop publishes it.
+    const job = ofType(moved.registered, "pulumi-nodejs:dynamic/rtdw:FlinkSqlJob")[0];
+    expect(JSON.stringify(job.inputs)).toContain("http://127.0.0.1:18081");
+    expect(JSON.stringify(job.inputs)).not.toContain("127.0.0.1:8081");
+    await expect(runStack("dev", { ...stackFileConfig("dev"), hostPorts: JSON.stringify({ postgres: 8080 }) })).rejects.toThrow(
+      "rtdw:hostPorts: collector and postgres would both publish host port 8080; Docker refuses the second container",
+    );
+    await expect(runStack("dev", { ...stackFileConfig("dev"), hostPorts: JSON.stringify({ kafka: 19092 }) })).rejects.toThrow(/rtdw:hostPorts.kafka/);
   });
 
   it("creates a private network, named volumes and one container per service, published on 127.0.0.1 only", () => {
@@ -263,6 +330,7 @@ describe("dev stack on Docker", () => {
       "rtdw-dev-redis-data",
       "rtdw-dev-starrocks-cn-cache",
       "rtdw-dev-starrocks-fe-meta",
+      "rtdw-dev-vector-data",
     ]);
     expect(ofType(run.registered, K8S.ns)).toHaveLength(0);
   });
@@ -367,13 +435,42 @@ describe("streaming and analytics services on prod", () => {
     expect(env.S3_SECRET_KEY.secretKeyRef).toBeDefined();
   });
 
-  it("the tracking collector: Nginx proxies /sa to Vector; Vector's Kafka password is an environment secret", () => {
+  it("the tracking collector: Nginx proxies /sa to Vector; Vector's Kafka password comes from its secret backend", () => {
     const nginxConf = ofType(run.registered, K8S.cm).map((c) => c.inputs.data?.["nginx.conf"]).find(Boolean);
     expect(nginxConf).toContain("server vector.rtdw.svc.cluster.local:8687");
     const vectorConf = ofType(run.registered, K8S.cm).map((c) => c.inputs.data?.["vector.yaml"]).find(Boolean);
-    expect(vectorConf).toContain("password: ${KAFKA_PASSWORD}");
+    expect(vectorConf).toContain("password: SECRET[files.kafka_password]");
     expect(vectorConf).toContain("username: rtdw-collector");
     for (const pw of Object.values(run.credentials.kafka.users)) expect(vectorConf).not.toContain(pw);
     expect(run.endpoints.collector.url).toBe("http://nginx.rtdw.svc.cluster.local:8080/sa");
+  });
+});
+
+describe("a Kubernetes stack that needs neither the random nor the docker plugin (the cluster check's stack)", () => {
+  const digest = (r: string) => `registry.example.com/rtdw/${r}@sha256:${"ab".repeat(32)}`;
+  const config = {
+    namespace: "rtdw-cluster",
+    objectStore: "minio",
+    credentialSeed: "seed-".repeat(8),
+    prebuiltImages: JSON.stringify({ flink: digest("flink"), streampark: digest("streampark"), vector: digest("vector"), postgres: digest("postgres") }),
+    deploy: "platform",
+  };
+
+  it("derives every generated password from the seed, runs the supplied digests, and leaves the jobs and Grafana's provisioning out", async () => {
+    const run = await runStack("test", config, ["credentialSeed"]);
+    const types = new Set(run.registered.map((r) => r.type));
+    expect([...types].filter((t) => t.startsWith("random:") || t.startsWith("docker:") || t.startsWith("aws:"))).toEqual([]);
+    expect([...types].filter((t) => /FlinkSqlJob|CatalogDdl|GrafanaProvisioning/.test(t))).toEqual([]);
+    const jm = ofType(run.registered, K8S.deploy).find((d) => d.inputs.metadata.name === "flink-jobmanager")!;
+    expect(jm.inputs.spec.template.spec.containers[0].image).toBe(digest("flink"));
+    // The same seed gives the same passwords on a fresh state (another run of the program): nothing regenerated.
+    const again = await runStack("test", config, ["credentialSeed"]);
+    expect(JSON.stringify(again.credentials)).toBe(JSON.stringify(run.credentials));
+    expect(JSON.stringify(run.credentials)).not.toContain("seed-seed");
+  });
+
+  it("refuses a prebuilt image without a digest and keeps the registry required while any image is built", async () => {
+    await expect(runStack("test", { ...config, prebuiltImages: JSON.stringify({ flink: "registry.example.com/rtdw/flink:1.20" }) }, ["credentialSeed"])).rejects.toThrow(/rtdw:prebuiltImages.flink: expected an image pinned by digest/);
+    await expect(runStack("test", { ...config, prebuiltImages: JSON.stringify({ flink: digest("flink") }) }, ["credentialSeed"])).rejects.toThrow(/rtdw:imageRegistry: required on kubernetes/);
   });
 });
