@@ -6,7 +6,7 @@ import * as YAML from "yaml";
 import { generatePassword, loadOrCreateSecrets, writePrivate } from "./credentials";
 import { CACHE, CONF, ensureDir, HOME, ports } from "./paths";
 import { run } from "./process";
-import { minioBackendUrl, parseS3Backend, S3Backend } from "./stateBucket";
+import { minioBackendUrl, parseS3Backend, removeStackLocks, S3Backend } from "./stateBucket";
 import { MINIO_ROOT_USER, STATE_BUCKET } from "./services/types";
 
 /**
@@ -56,6 +56,46 @@ function goBuild(dir: string, pkg: string, out: string, ldflags: string) {
   log(`built ${path.basename(out)} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
+/**
+ * The pulumi-kubernetes provider the SDK (@pulumi/kubernetes in package.json) asks the engine for, built
+ * from the Go module proxy, which serves one commit of the provider module (2026-01-15; no tagged
+ * version): its release step writes the embedded schema (the module's schema.json, stamped with the
+ * version) and drops a replace of its SDK by a local path. Put on PATH as an ambient plugin, like the
+ * dynamic-provider plugin. The deploy workflows install the released plugin instead.
+ */
+export const KUBERNETES_PROVIDER = { module: "github.com/pulumi/pulumi-kubernetes/provider/v4", version: "v4.0.0-20260115033456-f47bc2d6f199" } as const;
+
+export function kubernetesPluginVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", "@pulumi", "kubernetes", "package.json"), "utf8")) as { pulumi: { version: string } }).pulumi.version;
+}
+
+function installKubernetesProvider(): void {
+  const version = kubernetesPluginVersion();
+  const out = path.join(BUILT_BIN, "pulumi-resource-kubernetes");
+  const stamp = `${out}.built-from`;
+  const fingerprint = `${KUBERNETES_PROVIDER.module}@${KUBERNETES_PROVIDER.version} as ${version}`;
+  if (fs.existsSync(out) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === fingerprint) return;
+  const t0 = Date.now();
+  log(`go build of the pulumi-kubernetes provider ${version} (${KUBERNETES_PROVIDER.version}; a cold build takes about 20 minutes on 2 cores; cached afterwards) ...`);
+  const downloaded = JSON.parse(run("go", ["mod", "download", "-json", `${KUBERNETES_PROVIDER.module}@${KUBERNETES_PROVIDER.version}`], { cwd: REPO })) as { Dir: string };
+  const src = path.join(CACHE, "pulumi-kubernetes-src");
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.cpSync(downloaded.Dir, src, { recursive: true });
+  run("chmod", ["-R", "u+w", src]);
+  const cmd = path.join(src, "cmd", "pulumi-resource-kubernetes");
+  const schema = JSON.parse(fs.readFileSync(path.join(cmd, "schema.json"), "utf8")) as Record<string, unknown>;
+  fs.writeFileSync(path.join(cmd, "schema-embed.json"), JSON.stringify({ ...schema, version }));
+  fs.writeFileSync(path.join(cmd, "terraform-mapping-embed.json"), JSON.stringify(JSON.parse(fs.readFileSync(path.join(cmd, "terraform-mapping.json"), "utf8"))));
+  const gomod = path.join(src, "go.mod");
+  fs.writeFileSync(gomod, fs.readFileSync(gomod, "utf8").replace(/^replace github\.com\/pulumi\/pulumi-kubernetes\/sdk\/v4 => \.\.\/sdk\n/m, ""));
+  ensureDir(BUILT_BIN);
+  // -mod=mod: the SDK, no longer replaced, is resolved at the version go.mod requires (checked against the checksum database).
+  run("go", ["build", "-trimpath", "-mod=mod", "-ldflags", `-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${version}`, "-o", out, "./cmd/pulumi-resource-kubernetes"], { cwd: src });
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.writeFileSync(stamp, fingerprint);
+  log(`built pulumi-resource-kubernetes in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
 /** Builds what is missing; returns the folder to put first on PATH (empty when a user's pulumi is used). */
 export function installEngine(): string {
   if (ambientPulumi()) return "";
@@ -66,6 +106,7 @@ export function installEngine(): string {
     `-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${PULUMI_VERSION}`,
   );
   goBuild(path.join(REPO, "tools", "pulumi-language-nodejs"), "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs", path.join(BUILT_BIN, "pulumi-language-nodejs"), "-s -w");
+  installKubernetesProvider();
   // The dynamic-provider plugin is a script in the npm package; the CLI finds plugins on PATH.
   const plugin = path.join(BUILT_BIN, "pulumi-resource-pulumi-nodejs");
   const target = path.join(REPO, "node_modules", "@pulumi", "pulumi", "pulumi-resource-pulumi-nodejs");
@@ -151,7 +192,12 @@ function stackConfigFile(stack: string, env: NodeJS.ProcessEnv, projectDir: stri
     current.encryptionsalt = made.encryptionsalt;
   }
   fs.rmSync(tmp, { recursive: true, force: true });
-  writePrivate(file, YAML.stringify({ ...committed, encryptionsalt: current.encryptionsalt }));
+  // Keys set on this machine that the committed file does not have (a secret set with `config set
+  // --secret`, a change under test) stay; the committed file wins for the keys it has.
+  const committedConfig = (committed.config ?? {}) as Record<string, unknown>;
+  const machineOnly = Object.fromEntries(Object.entries((current.config ?? {}) as Record<string, unknown>).filter(([k]) => !(k in committedConfig)));
+  const config = { ...machineOnly, ...committedConfig };
+  writePrivate(file, YAML.stringify({ ...committed, ...(Object.keys(config).length ? { config } : {}), encryptionsalt: current.encryptionsalt }));
   return file;
 }
 
@@ -168,7 +214,7 @@ export interface PulumiResult {
  * Runs `pulumi <args>` on a stack of this project with the sandbox's engine environment; its output
  * streams through this process's stdout and stderr unless `quiet`. Never throws on a non-zero exit: callers check code.
  */
-export function pulumi(stack: string, args: readonly string[], o: { quiet?: boolean; cwd?: string; env?: Record<string, string> } = {}): Promise<PulumiResult> {
+export function pulumi(stack: string, args: readonly string[], o: { quiet?: boolean; cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<PulumiResult> {
   const env = { ...engineEnv(), ...o.env };
   const cwd = o.cwd ?? REPO;
   const merged = CONFIG_FILE_COMMANDS.has(args[0]) && !externalBackend({ ...process.env, ...o.env });
@@ -186,8 +232,21 @@ export function pulumi(stack: string, args: readonly string[], o: { quiet?: bool
       stderr += d;
       if (!o.quiet) process.stderr.write(d);
     });
+    // Past the deadline the command is interrupted (SIGINT: the engine records what it did), then killed.
+    let timedOut = false;
+    const timer = o.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGINT");
+          setTimeout(() => child.kill("SIGKILL"), 30_000).unref();
+        }, o.timeoutMs)
+      : undefined;
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, seconds: (Date.now() - t0) / 1000 }));
+    child.on("close", (code) => {
+      if (timer) clearTimeout(timer);
+      if (timedOut) stderr += `\n[engine] pulumi ${args[0]} interrupted after ${(o.timeoutMs! / 1000).toFixed(0)} s\n`;
+      resolve({ code: timedOut ? 124 : (code ?? 1), stdout, stderr, seconds: (Date.now() - t0) / 1000 });
+    });
   });
 }
 
@@ -196,6 +255,11 @@ export function pulumi(stack: string, args: readonly string[], o: { quiet?: bool
  * (`pulumi stack rm --force`): for a throwaway stack left behind by an interrupted run.
  */
 export async function forgetStack(stack: string, cwd = REPO): Promise<void> {
+  const backend = stateBackend();
+  if (backend && !externalBackend()) {
+    const project = (YAML.parse(fs.readFileSync(path.join(cwd, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    await removeStackLocks(backend.s3, project, stack, backend.accessKey, backend.secretKey);
+  }
   await pulumi(stack, ["stack", "rm", "--force", "--yes", "--preserve-config"], { quiet: true, cwd });
   fs.rmSync(path.join(STACK_FILES, `Pulumi.${stack}.yaml`), { force: true });
 }

@@ -248,10 +248,19 @@ export const KUBE_DIR = path.join(REPO, "tests", "kube");
 export const ETCD_BIN = path.join(CACHE, "bin", "etcd");
 export const KUBE_APISERVER_BIN = path.join(CACHE, "bin", "kube-apiserver");
 export const NETPOL_JUDGE_BIN = path.join(CACHE, "bin", "netpol-judge");
+export const KUBE_SCHEDULER_BIN = path.join(CACHE, "bin", "kube-scheduler");
+export const KUBE_CONTROLLER_MANAGER_BIN = path.join(CACHE, "bin", "kube-controller-manager");
+export const KWOK_BIN = path.join(CACHE, "bin", "kwok");
+export const KWOK_VERSION = "v0.8.0";
 
 export function buildKubernetesTools(): void {
   goBuild("etcd v3.7.3", path.join(KUBE_DIR, "etcd"), ".", ETCD_BIN, ["go.mod", "go.sum", "main.go"]);
-  goBuild("kube-apiserver v1.37.2", path.join(KUBE_DIR, "apiserver"), "k8s.io/kubernetes/cmd/kube-apiserver", KUBE_APISERVER_BIN, ["go.mod", "go.sum"], "-s -w -X k8s.io/component-base/version.gitVersion=v1.37.2");
+  const controlPlane = (cmd: string, bin: string) =>
+    goBuild(`${cmd} v1.37.2`, path.join(KUBE_DIR, "apiserver"), `k8s.io/kubernetes/cmd/${cmd}`, bin, ["go.mod", "go.sum"], "-s -w -X k8s.io/component-base/version.gitVersion=v1.37.2");
+  controlPlane("kube-apiserver", KUBE_APISERVER_BIN);
+  controlPlane("kube-scheduler", KUBE_SCHEDULER_BIN);
+  controlPlane("kube-controller-manager", KUBE_CONTROLLER_MANAGER_BIN);
+  goBuild(`kwok ${KWOK_VERSION}`, path.join(KUBE_DIR, "kwok"), "sigs.k8s.io/kwok/cmd/kwok", KWOK_BIN, ["go.mod", "go.sum"], "-s -w");
   goBuild("netpol-judge (cyclonus v0.5.6)", path.join(KUBE_DIR, "netpol-judge"), ".", NETPOL_JUDGE_BIN, ["go.mod", "go.sum", "main.go"]);
 }
 

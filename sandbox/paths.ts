@@ -51,6 +51,10 @@ const DEFAULT_PORTS = {
   kubeApiServer: 26443,
   etcd: 22379,
   etcdPeer: 22380,
+  /** The control plane's other members (their health endpoints) and kwok's kubelet server. */
+  kubeScheduler: 26459,
+  kubeControllerManager: 26457,
+  kwok: 26450,
 } as const;
 export type PortName = keyof typeof DEFAULT_PORTS;
 

@@ -74,3 +74,19 @@ export async function restoreStackState(b: S3Backend, project: string, stack: st
   );
   return { action: "restored", version: last };
 }
+
+/**
+ * Removes a stack's lock files (`.pulumi/locks/<org>/<project>/<stack>/`): what an interrupted
+ * `pulumi up` leaves in a DIY backend, where `pulumi cancel` does not apply. Only for the sandbox's
+ * throwaway stacks, never while a command of the stack runs. Returns how many it removed.
+ */
+export async function removeStackLocks(b: S3Backend, project: string, stack: string, accessKey: string, secretKey: string): Promise<number> {
+  const c = client(b, accessKey, secretKey);
+  const prefix = `${b.prefix}.pulumi/locks/`;
+  const names: string[] = [];
+  for await (const o of c.listObjects(b.bucket, prefix, true) as AsyncIterable<{ name?: string }>) {
+    if (o.name && o.name.includes(`/${project}/${stack}/`)) names.push(o.name);
+  }
+  for (const n of names) await c.removeObject(b.bucket, n);
+  return names.length;
+}

@@ -1,17 +1,22 @@
 import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
-import { ETCD_BIN, KUBE_APISERVER_BIN } from "../install";
+import { execFileSync } from "child_process";
+import { ETCD_BIN, KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN, KUBE_SCHEDULER_BIN, KWOK_BIN, KWOK_VERSION } from "../install";
 import { ensureDir } from "../paths";
 import { run } from "../process";
 import { SandboxService, ServiceContext } from "./types";
 
 /**
- * A real Kubernetes API server without a cluster: etcd and kube-apiserver on loopback. Objects are
- * stored, validated, admitted (Pod Security, ServiceAccount) and authorized (RBAC) exactly as a
- * cluster's API server does; nothing schedules or runs pods (no kubelet, no controller-manager).
- * The Kubernetes checks (tests/integration/kubernetes-api.test.ts) create the test and prod stacks'
- * objects in it. Certificates are generated once per sandbox with openssl.
+ * A real Kubernetes control plane without containers: etcd, kube-apiserver, kube-scheduler and
+ * kube-controller-manager on loopback, and kwok playing the kubelet of simulated nodes (their status,
+ * pods running and ready, job pods completing). Objects are stored, validated, admitted (Pod
+ * Security, ServiceAccount) and authorized (RBAC) exactly as a cluster's API server does; the real
+ * controllers make ReplicaSets, pods and claim bindings, the real scheduler places the pods. No
+ * node exists until a test creates the pool it needs (annotated `kwok.x-k8s.io/node: fake`), and
+ * nothing runs in a pod. The Kubernetes checks (tests/integration/kubernetes-api.test.ts) and the
+ * cluster stack (tests/integration/cluster-stack.test.ts) use it. Certificates are generated once
+ * per sandbox with openssl.
  */
 
 /** Where the admin client's credentials and the kubeconfig live (CONF/kubernetes). */
@@ -158,5 +163,96 @@ export function kubernetesServices(ctx: ServiceContext): SandboxService[] {
       return (await kubeGet(access, "/readyz")).status === 200;
     },
   };
-  return [etcd, apiServer];
+  // Health checks need no client identity: no lookup of the front proxy's CA, which this API server has none of.
+  const kubeconfigFlags = [`--kubeconfig=${access.kubeconfig}`, `--authentication-kubeconfig=${access.kubeconfig}`, `--authorization-kubeconfig=${access.kubeconfig}`, "--authentication-skip-lookup=true"];
+  /** A component's /healthz over HTTPS on loopback (self-signed serving certificate, no client auth for /healthz). */
+  const healthz = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const req = https.get(`https://127.0.0.1:${port}/healthz`, { rejectUnauthorized: false, timeout: 3000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on("error", () => resolve(false));
+      req.on("timeout", () => req.destroy());
+    });
+  const scheduler: SandboxService = {
+    name: "kube-scheduler",
+    port: "kubeScheduler",
+    after: ["kube-apiserver"],
+    startupSeconds: 60,
+    prepare() {},
+    process: () => ({
+      name: "kube-scheduler",
+      command: KUBE_SCHEDULER_BIN,
+      args: [...kubeconfigFlags, "--bind-address=127.0.0.1", `--secure-port=${p.kubeScheduler}`, "--leader-elect=false", "--v=0"],
+    }),
+    healthy: () => healthz(p.kubeScheduler),
+  };
+  const controllerManager: SandboxService = {
+    name: "kube-controller-manager",
+    port: "kubeControllerManager",
+    after: ["kube-apiserver"],
+    startupSeconds: 60,
+    prepare() {},
+    process: () => ({
+      name: "kube-controller-manager",
+      command: KUBE_CONTROLLER_MANAGER_BIN,
+      args: [
+        ...kubeconfigFlags,
+        "--bind-address=127.0.0.1",
+        `--secure-port=${p.kubeControllerManager}`,
+        "--leader-elect=false",
+        "--cluster-name=rtdw-sandbox",
+        // Tokens for the ServiceAccounts pods run as, signed with the key the API server verifies.
+        `--service-account-private-key-file=${path.join(confDir, "sa.key")}`,
+        `--root-ca-file=${access.ca}`,
+        "--use-service-account-credentials=false",
+        "--v=0",
+      ],
+    }),
+    healthy: () => healthz(p.kubeControllerManager),
+  };
+  const kwok: SandboxService = {
+    name: "kwok",
+    port: "kwok",
+    after: ["kube-apiserver"],
+    startupSeconds: 60,
+    prepare() {
+      for (const f of kwokStages()) if (!fs.existsSync(f)) throw new Error(`kwok's stage ${f} is missing: run npm run sandbox -- install`);
+    },
+    process: () => ({
+      name: "kwok",
+      command: KWOK_BIN,
+      args: [
+        `--kubeconfig=${access.kubeconfig}`,
+        `--config=${kwokStages().join(",")}`,
+        // Only the nodes a test creates for its pool; the pods on them follow.
+        "--manage-all-nodes=false",
+        "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+        `--server-address=127.0.0.1:${p.kwok}`,
+        "--node-lease-duration-seconds=40",
+      ],
+    }),
+    async healthy() {
+      return new Promise<boolean>((resolve) => {
+        const req = require("http").get(`http://127.0.0.1:${p.kwok}/healthz`, (res: import("http").IncomingMessage) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        });
+        req.on("error", () => resolve(false));
+      });
+    },
+  };
+  return [etcd, apiServer, scheduler, controllerManager, kwok];
+}
+
+/**
+ * The behaviour kwok plays, from its own release (read from the Go module cache, where its build put
+ * it): nodes become Ready and renew their leases, pods become Running and Ready, pods of a Job
+ * complete, deleted pods go.
+ */
+export function kwokStages(): string[] {
+  const modcache = execFileSync("go", ["env", "GOMODCACHE"], { encoding: "utf8" }).trim();
+  const stage = path.join(modcache, `sigs.k8s.io/kwok@${KWOK_VERSION}`, "kustomize", "stage");
+  return ["node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml", "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml"].map((f) => path.join(stage, f));
 }

@@ -5,6 +5,7 @@ import { spawnSync } from "child_process";
 import * as YAML from "yaml";
 import type * as K8s from "@kubernetes/client-node";
 import { Registered } from "./mocks";
+export { stackFileConfig } from "./config";
 
 /**
  * The Kubernetes checks: the objects a stack registers (captured under Pulumi's mocks) created in a
@@ -14,19 +15,6 @@ import { Registered } from "./mocks";
  */
 
 const k8s = require("@kubernetes/client-node") as typeof import("@kubernetes/client-node");
-
-/** The stack file's `rtdw:` settings as runStack takes them (objects as JSON; secure values left out: tests supply their own). */
-export function stackFileConfig(stack: string): Record<string, string> {
-  const file = path.resolve(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
-  const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(doc.config ?? {})) {
-    if (!k.startsWith("rtdw:")) continue;
-    if (v && typeof v === "object" && "secure" in v) continue;
-    out[k.slice("rtdw:".length)] = typeof v === "string" ? v : JSON.stringify(v);
-  }
-  return out;
-}
 
 export interface Manifest extends K8s.KubernetesObject {
   apiVersion: string;
@@ -120,8 +108,9 @@ interface PodTemplateOwner {
 }
 
 /**
- * The pod a workload's controller would create, named like its first replica. A StatefulSet's
- * controller adds one volume per claim template (claim <template>-<set>-<ordinal>), as here.
+ * The pod a workload's controller would create, under a name of its own (the sandbox's controllers
+ * create the real first replica from the same workload). A StatefulSet's controller adds one volume
+ * per claim template (claim <template>-<set>-<ordinal>), as here.
  */
 export function podsOf(o: Manifest): Manifest[] {
   const w = o as unknown as PodTemplateOwner;
@@ -132,7 +121,7 @@ export function podsOf(o: Manifest): Manifest[] {
     {
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name: `${o.metadata.name}-0`, namespace: o.metadata.namespace, labels: template.metadata?.labels },
+      metadata: { name: `${o.metadata.name}-admission-check`, namespace: o.metadata.namespace, labels: template.metadata?.labels },
       spec: { ...template.spec, volumes: [...(template.spec.volumes ?? []), ...claims] },
     },
   ];
@@ -213,4 +202,77 @@ export function judgeFlows(judgeBin: string, policies: readonly Manifest[], flow
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Deletes what `applyAll` created: the namespaces (with everything in them) and the cluster-scoped
+ * objects, and waits until the namespaces are gone. The sandbox's controllers start pods for the
+ * workloads, which would otherwise take room on the nodes a later test creates.
+ */
+export async function removeAll(api: ApiServer, objects: readonly Manifest[], timeoutMs = 180_000): Promise<void> {
+  const namespaces = new Set(objects.map((o) => (o.kind === "Namespace" ? o.metadata.name : o.metadata.namespace)).filter((n): n is string => !!n));
+  for (const o of objects.filter((x) => !x.metadata.namespace && x.kind !== "Namespace")) await api.objects.delete(o).catch(() => undefined);
+  for (const ns of namespaces) await api.core.deleteNamespace(ns).catch(() => undefined);
+  const deadline = Date.now() + timeoutMs;
+  for (const ns of namespaces) {
+    while (await api.core.readNamespace(ns).then(() => true, () => false)) {
+      if (Date.now() > deadline) throw new Error(`namespace ${ns} was not deleted within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** The storage class of the simulated cluster: bound when a pod is scheduled (as on clouds), expandable, the default. */
+export const SIMULATED_CLASS = "rtdw-sim";
+
+/**
+ * A node pool of the simulated cluster, as a stack's documented pool (components/config/nodePool.ts):
+ * kwok nodes (`kwok.x-k8s.io/node: fake`) of the pool's shape less what a kubelet keeps, spread over
+ * three zones, the default storage class and `volumes` pre-made volumes of 1Ti for the claims. All
+ * labelled `label`, so that removeNodePool finds them.
+ */
+export async function createNodePool(api: ApiServer, pool: { nodes: number; shape: { cpu: number; memoryGiB: number } }, reserved: { cpu: number; memoryGiB: number }, label: string, volumes: number): Promise<string[]> {
+  const [key, value] = label.split("=");
+  const put = async (o: Record<string, unknown>) => {
+    const r = await apply(api, o as unknown as Manifest);
+    if (!r.accepted) throw new Error(`${r.object}: ${r.message}`);
+  };
+  const names = Array.from({ length: pool.nodes }, (_, i) => `${value}-node-${i}`);
+  for (const [i, name] of names.entries()) {
+    await put({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name, annotations: { "kwok.x-k8s.io/node": "fake" }, labels: { "kubernetes.io/hostname": name, [key]: value, "topology.kubernetes.io/zone": `zone-${i % 3}` } },
+      spec: {},
+      status: {
+        capacity: { cpu: String(pool.shape.cpu), memory: `${pool.shape.memoryGiB}Gi`, pods: "110", "ephemeral-storage": "200Gi" },
+        allocatable: { cpu: String(pool.shape.cpu - reserved.cpu), memory: `${pool.shape.memoryGiB - reserved.memoryGiB}Gi`, pods: "110", "ephemeral-storage": "180Gi" },
+      },
+    });
+  }
+  await put({
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: SIMULATED_CLASS, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+    provisioner: "kubernetes.io/no-provisioner",
+    volumeBindingMode: "WaitForFirstConsumer",
+    allowVolumeExpansion: true,
+  });
+  const run = Date.now().toString(36);
+  for (let i = 0; i < volumes; i++) {
+    await put({
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: `${value}-pv-${run}-${i}`, labels: { [key]: value } },
+      spec: { capacity: { storage: "1Ti" }, accessModes: ["ReadWriteOnce"], storageClassName: SIMULATED_CLASS, persistentVolumeReclaimPolicy: "Retain", hostPath: { path: `/var/lib/rtdw-sim/${i}` } },
+    });
+  }
+  return names;
+}
+
+/** Deletes a pool's nodes and volumes (and the storage class): after its namespaces are gone. */
+export async function removeNodePool(api: ApiServer, label: string): Promise<void> {
+  for (const pv of (await api.core.listPersistentVolume(undefined, undefined, undefined, undefined, label)).body.items) await api.core.deletePersistentVolume(pv.metadata!.name!).catch(() => undefined);
+  for (const n of (await api.core.listNode(undefined, undefined, undefined, undefined, label)).body.items) await api.core.deleteNode(n.metadata!.name!).catch(() => undefined);
+  await api.objects.delete({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: SIMULATED_CLASS } } as K8s.KubernetesObject).catch(() => undefined);
 }

@@ -1,5 +1,8 @@
 import { FLINK_PORTS } from "../../components/flink/cluster";
 import { STARROCKS_PORTS } from "../../components/starrocks/starrocks";
+import type * as K8s from "@kubernetes/client-node";
+import { StackConfig } from "../../components/config";
+import { nodePool, NODE_RESERVED } from "../../components/config/nodePool";
 import { NETPOL_JUDGE_BIN } from "../../sandbox/install";
 import { kubeAccess } from "../../sandbox/services/kubernetes";
 import { serviceContext } from "../../sandbox/services/types";
@@ -18,6 +21,9 @@ import {
   Manifest,
   manifests,
   mayDo,
+  createNodePool,
+  removeAll,
+  removeNodePool,
   stackFileConfig,
 } from "../helpers/kube";
 import { autoName, runStack } from "../helpers/mocks";
@@ -111,17 +117,20 @@ function flowProblems(judgeBin: string, policies: readonly Manifest[], cases: re
   });
 }
 
-describe.each(["test", "prod"])("%s stack in a real Kubernetes API server (no nodes: everything up to scheduling)", (stack) => {
+describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then scheduled on its documented node pool", (stack) => {
   let api: ApiServer;
   let objects: Manifest[];
   let applied: ApplyResult[];
   let ns: string;
   let pods: (name: string) => FlowEnd;
   let cases: FlowCase[];
+  let cfg: StackConfig;
+  const poolLabel = `rtdw.test/pool=${stack}-api`;
   const access = kubeAccess(serviceContext());
 
   beforeAll(async () => {
     const run = await runStack(stack, { ...stackFileConfig(stack) });
+    cfg = run.cfg;
     ns = run.cfg.namespace;
     objects = manifests(run.registered, (n) => autoName(stack, n));
     api = connect(access.kubeconfig);
@@ -136,6 +145,11 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server (no no
     };
     pods = (name) => ({ pod: labelsOf(name), namespace: ns });
     cases = flowMatrix(pods, run.cfg.source.port, run.cfg.objectStore.kind);
+  });
+
+  afterAll(async () => {
+    if (api) await removeAll(api, objects);
+    if (api) await removeNodePool(api, poolLabel);
   });
 
   it("accepts every object the stack registers (schema, defaults, admission), with no warnings", () => {
@@ -166,6 +180,27 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server (no no
     expect(r.message).toMatch(/violates PodSecurity "restricted:latest"/);
     expect(r.message).toMatch(/runAsNonRoot != false|runAsUser=0/);
     expect(r.message).toMatch(/allowPrivilegeEscalation != false/);
+  });
+
+  it("schedules every pod on the node pool the README documents: the real scheduler, replicas apart as rendered", async () => {
+    const pool = nodePool(cfg.sizing, stack as "test" | "prod");
+    const claims = objects.filter((o) => o.kind === "PersistentVolumeClaim").length;
+    const nodes = await createNodePool(api, pool, NODE_RESERVED, poolLabel, claims);
+    const replicas = objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet").reduce((n, o) => n + ((o as { spec?: { replicas?: number } }).spec?.replicas ?? 1), 0);
+    let pods: K8s.V1Pod[] = [];
+    for (let i = 0; i < 180; i++) {
+      pods = (await api.core.listNamespacedPod(ns)).body.items.filter((p) => !p.metadata?.ownerReferences?.some((o) => o.kind === "Job"));
+      if (pods.length >= replicas && pods.every((p) => p.spec?.nodeName)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const why = (p: K8s.V1Pod) => p.status?.conditions?.find((c) => c.type === "PodScheduled")?.message ?? "not scheduled";
+    expect(pods.filter((p) => !nodes.includes(p.spec?.nodeName ?? "")).map((p) => `${p.metadata?.name}: ${why(p)}`)).toEqual([]);
+    expect(pods.length).toBe(replicas);
+    for (const service of ["kafka", "starrocks-fe", "flink-jobmanager"]) {
+      const on = pods.filter((p) => p.metadata?.labels?.["app.kubernetes.io/name"] === service).map((p) => p.spec?.nodeName);
+      expect({ service, distinct: new Set(on).size }).toEqual({ service, distinct: on.length });
+    }
+    process.stderr.write(`\n[scheduling] ${stack}: ${pods.length} pods on ${nodes.length} nodes × ${pool.shape.cpu} CPU / ${pool.shape.memoryGiB} GiB\n`);
   });
 
   it("grants each ServiceAccount what its pods need and nothing more (SubjectAccessReview per verb and resource)", async () => {
