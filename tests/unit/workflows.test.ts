@@ -16,7 +16,7 @@ function actionlint(paths: string[]): { code: number; out: string } {
   return { code: r.status ?? 1, out: r.stdout + r.stderr };
 }
 
-type Workflow = { on: Record<string, unknown>; jobs: Record<string, { needs?: string | string[]; uses?: string; with?: Record<string, unknown>; environment?: string; strategy?: { matrix?: Record<string, unknown> } }> };
+type Workflow = { on: Record<string, unknown>; jobs: Record<string, { needs?: string | string[]; uses?: string; with?: Record<string, unknown>; environment?: string; strategy?: { matrix?: Record<string, unknown> }; steps?: { run?: string; uses?: string }[] }> };
 const load = (f: string) => YAML.parse(fs.readFileSync(path.join(WORKFLOWS, f), "utf8")) as Workflow;
 
 describe("GitHub workflows", () => {
@@ -37,16 +37,25 @@ describe("GitHub workflows", () => {
     expect(r.out).toMatch(/secret/);
   });
 
-  it("pull requests preview test and prod; merges deploy dev, then test, then prod, prod in its own environment", () => {
+  it("pull requests preview test and prod; merges run the README's tests, then deploy test, then prod (its own environment); dev never from CI", () => {
     const preview = load("preview.yml");
     expect(Object.keys(preview.on)).toEqual(["pull_request"]);
     expect(preview.jobs.preview.strategy?.matrix?.stack).toEqual(["test", "prod"]);
     const deploy = load("deploy.yml");
     expect(Object.keys(deploy.on)).toContain("push");
-    expect(deploy.jobs.test.needs).toBe("dev");
+    expect(Object.keys(deploy.jobs)).toEqual(["tests", "test", "prod"]);
+    expect(deploy.jobs.tests.steps!.map((s) => s.run).filter(Boolean)).toEqual(["bash .ci/run"]);
+    expect(fs.readFileSync(path.join(__dirname, "..", "..", ".ci", "run"), "utf8")).toMatch(/^npm test$/m);
+    expect(deploy.jobs.test.needs).toBe("tests");
     expect(deploy.jobs.prod.needs).toBe("test");
     expect(deploy.jobs.prod.with).toEqual({ stack: "prod" });
-    expect(load("stack-up.yml").jobs.up.environment).toBe("${{ inputs.stack }}");
+    const up = load("stack-up.yml").jobs.up;
+    expect(up.environment).toBe("${{ inputs.stack }}");
+    // Every plugin the stack's program uses is installed before the first pulumi command (acquisition is off).
+    const runs = up.steps!.map((s) => s.run ?? "");
+    const plugins = runs.findIndex((r: string) => r.includes("scripts/install-plugins.sh"));
+    expect(plugins).toBeGreaterThan(-1);
+    expect(plugins).toBeLessThan(runs.findIndex((r: string) => r.includes("npm run preview")));
   });
 
   it("no secret value in a workflow: every credential is a reference to the CI secret store", () => {
