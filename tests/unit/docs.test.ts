@@ -1,5 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
+import { renderHostPortsTable } from "../../components/config/hostPorts";
+import { OPERATIONS_DOC, README, renderSizingDoc, withGenerated } from "../../scripts/docs";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const documents = ["README.md", "sql/README.md", "dashboards/README.md", ...fs.readdirSync(path.join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)].filter((f) =>
@@ -22,6 +24,19 @@ describe("documentation", () => {
 
   it.each(documents)("every link in %s points at a file of the repository", (file) => {
     expect({ file, broken: brokenLinks(file) }).toEqual({ file, broken: [] });
+  });
+
+  it("docs/operations.md's table of the dev stack's ports is what the code publishes (npm run docs)", () => {
+    const doc = fs.readFileSync(OPERATIONS_DOC, "utf8");
+    expect(doc).toBe(withGenerated(doc, "dev-ports", renderHostPortsTable()));
+    expect(doc).toContain("| collector | `127.0.0.1:8080` | nginx (http) |");
+    expect(() => withGenerated("no block here", "dev-ports", "x")).toThrow("no <!-- generated: dev-ports -->");
+  });
+
+  it("the README's sizing tables (totals, node pools, TaskManagers) are what the code derives from the stack files (npm run docs)", () => {
+    const readme = fs.readFileSync(README, "utf8");
+    expect(readme).toBe(withGenerated(readme, "sizing", renderSizingDoc()));
+    expect(renderSizingDoc()).toMatch(/\| test \| [\d.]+ GiB \| [\d.]+ cores \| \d+ nodes × 8 CPU \/ 32 GiB \|/);
   });
 
   it("the link check can fail: a made-up target is reported, a real one and a web address are not", () => {
