@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./components/config";
 import { OnExistingPlatform } from "./components/existingPlatform";
-import { loadExistingPlatform } from "./components/platform/existing";
+import { loadExistingPlatform } from "./components/existingPlatformFile";
 
 // Config is read and validated before any resource exists: a wrong value fails preview here.
 const config = loadConfig();

@@ -6,7 +6,7 @@ import { ALERTS, renderPrometheusRules } from "./observability/alerts";
 import { PrometheusRuleFile } from "./observability/ruleFile";
 import { declaredTopics, KafkaTopics } from "./pipelines/kafkaTopics";
 import { kafkaClients } from "./pipelines/kafkaAccess";
-import { ExistingPlatform, existingJobCredentials, existingJobEndpoints, existingKafkaPasswords } from "./platform/existing";
+import { ExistingPlatform, existingJobCredentials, existingJobEndpoints, existingKafkaPasswords } from "./existingPlatformFile";
 
 export interface OnExistingPlatformArgs {
   /** The validated stack config (target "sandbox"): the job table, its scaling, topics, time zone. */

@@ -7,7 +7,7 @@ import { Peer, Target } from "./platform/service";
 import { DATABASES, perDatabase, Postgres } from "./services/postgres";
 import { Redis } from "./services/redis";
 import { Kafka } from "./services/kafka";
-import { FlinkCluster } from "./flink/cluster";
+import { FLINK_PORTS, FlinkCluster } from "./flink/cluster";
 import { StreamPark, STREAMPARK_FLINK_HOME } from "./streampark/streampark";
 import { StarRocks } from "./starrocks/starrocks";
 import { Collector } from "./collector/collector";
@@ -15,15 +15,15 @@ import { JobLineage, jobLineage } from "./jobs/lineage";
 import { FlinkJobs } from "./jobs/jobs";
 import { catalogEnvironment, JobCredentials, JobEndpoints } from "./jobs/environment";
 import { withSecrets } from "./jobs/render";
-import { lakeTables } from "./lakehouse/policy";
-import { upkeepStatementLines, upkeepStatements } from "./lakehouse/upkeep";
+import { lakeTables } from "./config/lakehousePolicy";
+import { upkeepSidecar, upkeepStatementLines, upkeepStatements } from "./lakehouse/upkeep";
 import { Minio } from "./storage/minio";
 import { S3Store } from "./storage/s3";
 import { ObjectStore } from "./storage/types";
 import { Observability } from "./observability/observability";
 import { GrafanaProvisioning } from "./observability/grafanaProvisioning";
 import { grafanaDesired } from "./observability/grafana";
-import { Team } from "./observability/alerts";
+import { Team } from "./config/teams";
 import { dashboards } from "../dashboards";
 
 /** What the applications need of the services. */
@@ -74,7 +74,9 @@ export class Platform extends pulumi.ComponentResource {
       { service: "starrocks-cn", port: "http" },
       { outside: "business MySQL", ports: [cfg.source.port] },
     ];
-    const flink = new FlinkCluster("flink", { config: cfg, target, objectStore: objectStore.connection, jobPeers, catalogPeers, upkeepStatements: lakehouseUpkeep(cfg, postgres, objectStore.connection) }, { parent: this });
+    const flink = new FlinkCluster("flink", { config: cfg, target, objectStore: objectStore.connection, jobPeers, catalogPeers, gatewaySidecars: [
+          upkeepSidecar({ policy: cfg.lakehouse, image: cfg.images.curl, sizing: cfg.sizing.lakehouseUpkeep, sqlGatewayPort: FLINK_PORTS.sqlGateway, statements: lakehouseUpkeep(cfg, postgres, objectStore.connection) }),
+        ] }, { parent: this });
     const streampark = new StreamPark(
       "streampark",
       {

@@ -1,4 +1,4 @@
-import { loadJobTable } from "../components/jobs/table";
+import { loadJobTable } from "../components/config/jobTable";
 import { dashboard, prom, stat, timeseries } from "./panels";
 
 /** Platform overview: is everything up, are the jobs running, is anything short of resources. */

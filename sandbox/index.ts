@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PlatformCredentials, PlatformEndpoints } from "../components/contracts";
-import { ExistingPlatform } from "../components/platform/existing";
+import { ExistingPlatform } from "../components/existingPlatformFile";
 import { DATABASES, DatabaseName } from "../components/services/postgres";
 import { KAFKA_ADMIN_USER, KAFKA_SCRAM_MECHANISM } from "../components/pipelines/kafkaAccess";
 import { kafkaUserPassword, loadOrCreateSecrets, writePrivate } from "./credentials";
@@ -93,7 +93,7 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
   return { endpoints, credentials };
 }
 
-/** The sandbox as an existing platform (components/platform/existing.ts): what the `local` stack deploys onto. */
+/** The sandbox as an existing platform (components/existingPlatformFile.ts): what the `local` stack deploys onto. */
 export function platformDescription(): ExistingPlatform {
   const { endpoints: e, credentials: c } = describe();
   return {

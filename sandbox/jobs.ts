@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { DEFAULT_LAKEHOUSE, LakehousePolicy, RawLakehouse, resolveLakehouse } from "../components/lakehouse/policy";
-import { existingJobCredentials, existingJobEndpoints } from "../components/platform/existing";
+import { DEFAULT_LAKEHOUSE, LakehousePolicy, RawLakehouse, resolveLakehouse } from "../components/config/lakehousePolicy";
+import { existingJobCredentials, existingJobEndpoints } from "../components/existingPlatformFile";
 import { jobEnvironment, jobSecrets } from "../components/jobs/environment";
 import { JobEnvironment, SecretName } from "../components/jobs/render";
 import { SANDBOX_TIME_ZONE } from "./versions";

@@ -1,5 +1,5 @@
 import { JobManagerClient } from "../components/flink/jobManager";
-import { loadJobTable, readJobSql } from "../components/jobs/table";
+import { loadJobTable, readJobSql } from "../components/config/jobTable";
 import { pulumi } from "./engine";
 import { describe } from "./index";
 

@@ -24,7 +24,7 @@ import { JobManagerClient } from "../components/flink/jobManager";
 import { SqlGatewayClient } from "../components/flink/sqlGateway";
 import { renderSql, splitStatements, withSecrets } from "../components/jobs/render";
 import { jobConfig } from "../components/jobs/script";
-import { JobSpec, loadJobTable, readJobSql, SQL_DIR } from "../components/jobs/table";
+import { JobSpec, loadJobTable, readJobSql, SQL_DIR } from "../components/config/jobTable";
 import { describe, sandboxKafka, up } from "../sandbox";
 import { asKafkaOperator, operatorSecrets, sandboxJobEnvironment, sandboxJobSecrets } from "../sandbox/jobs";
 

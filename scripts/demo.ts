@@ -17,7 +17,7 @@ import { upLocalStack } from "../sandbox/stack";
 import { httpPost } from "../sandbox/services";
 import * as fs from "fs";
 import * as path from "path";
-import { SQL_DIR } from "../components/jobs/table";
+import { SQL_DIR } from "../components/config/jobTable";
 
 
 const say = (m: string) => console.log(`[demo] ${m}`);

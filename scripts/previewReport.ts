@@ -9,7 +9,7 @@
 import { jobLineage, JobLineage } from "../components/jobs/lineage";
 import type { StateCheck } from "../components/jobs/provider";
 import type { JobScript } from "../components/jobs/script";
-import { loadJobTable } from "../components/jobs/table";
+import { loadJobTable } from "../components/config/jobTable";
 import { ALERTS } from "../components/observability/alerts";
 import { dashboards } from "../dashboards";
 

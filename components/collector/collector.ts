@@ -5,7 +5,7 @@ import { portOf, ServiceSpec, Target } from "../platform/service";
 import { renderNginxConf } from "./nginx";
 import { bufferBytesPerSink, NGINX_SYSLOG_PORT, renderVectorConfig, VECTOR_SECRETS } from "./vector";
 import { nginxExporter, SCRAPE_USER } from "../observability/exporters";
-import { password } from "../secrets";
+import { password } from "../config/secrets";
 
 export interface CollectorArgs {
   /** The validated stack config (sizing, images). */

@@ -1,4 +1,4 @@
-import { CollectorLimits } from "./limits";
+import { CollectorLimits, requestLineKiB, RETRY_AFTER_SECONDS } from "../config/collectorLimits";
 
 /**
  * The Nginx side of the tracking collector, rendered for both the stacks and the sandbox. Nginx
@@ -86,7 +86,7 @@ http {
   client_body_buffer_size ${body}k;
   client_body_in_single_buffer on;
   # A GET carries its batch in the query string (the JS SDK's sa.gif): room for what a body may hold.
-  large_client_header_buffers 4 ${Math.min(body, 256)}k;
+  large_client_header_buffers 4 ${requestLineKiB(l)}k;
   client_header_timeout 10s;
   client_body_timeout 10s;
   send_timeout 10s;
@@ -193,10 +193,10 @@ ${toVector({ path: "/refused", body: "$sensors_body", contentType: "$sensors_con
     location = /rtdw-rejected-body {${rejected("body_too_large", "bytes=$content_length&limit=" + body * 1024)}
       # Vector's own 413 (it has no body limit of its own) would land here too, and be recorded as too large.
     }
-    location = /rtdw-rejected-uri {${rejected("uri_too_long", "limit=" + Math.min(body, 256) * 1024)}
+    location = /rtdw-rejected-uri {${rejected("uri_too_long", "limit=" + requestLineKiB(l) * 1024)}
     }
     location @accepted { add_header Access-Control-Allow-Origin "*" always; return 200; }
-    location @retry { add_header Access-Control-Allow-Origin "*" always; add_header Retry-After "5" always; return 503; }
+    location @retry { add_header Access-Control-Allow-Origin "*" always; add_header Retry-After "${RETRY_AFTER_SECONDS}" always; return 503; }
   }
 }
 `;

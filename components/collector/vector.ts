@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { CollectorLimits, DEFAULT_COLLECTOR_LIMITS, maxGzipBytes } from "./limits";
+import { CollectorLimits, DEFAULT_COLLECTOR_LIMITS, maxGzipBytes } from "../config/collectorLimits";
 
 export const SENSORS_VRL = fs.readFileSync(path.join(__dirname, "sensors.vrl"), "utf8");
 

@@ -1,16 +1,16 @@
 import { createHash } from "crypto";
-import { BackupPolicy, backupPolicyProblems, DEFAULT_BACKUP_POLICY } from "../services/pgbackrest";
-import { DEFAULT_LAKEHOUSE, lakehousePolicyProblems, LakehousePolicy, resolveLakehouse } from "../lakehouse/policy";
-import { collectorLimitProblems, CollectorLimits, DEFAULT_COLLECTOR_LIMITS } from "../collector/limits";
+import { BackupPolicy, backupPolicyProblems, DEFAULT_BACKUP_POLICY } from "./backupPolicy";
+import { DEFAULT_LAKEHOUSE, lakehousePolicyProblems, LakehousePolicy, resolveLakehouse } from "./lakehousePolicy";
+import { collectorLimitProblems, CollectorLimits, DEFAULT_COLLECTOR_LIMITS } from "./collectorLimits";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { PublishedPortKey, resolveHostPorts } from "./hostPorts";
 import { imagePinProblems, topologyProblems } from "./topology";
 import { formatMemory, parseCpu, parseMemoryMiB } from "./quantities";
 import { RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
-import { flinkSizing, FlinkScaling, FlinkSizing } from "../jobs/sizing";
-import { JobSpec, loadJobTable } from "../jobs/table";
-import { ALERTS } from "../observability/alerts";
+import { flinkSizing, FlinkScaling, FlinkSizing } from "./flinkSizing";
+import { JobSpec, loadJobTable } from "./jobTable";
+import { TEAMS } from "./teams";
 import {
   DEFAULT_FLINK_SCALING,
   DEFAULT_SIZING,
@@ -44,7 +44,7 @@ export interface StackConfig {
   readonly profile: Profile;
   /** docker and kubernetes provision the services; sandbox uses the running local sandbox as the platform. */
   readonly target: "docker" | "kubernetes" | "sandbox";
-  /** target sandbox: the file describing the running platform (endpoints and credentials), see platform/existing.ts. */
+  /** target sandbox: the file describing the running platform (endpoints and credentials), see existingPlatformFile.ts. */
   readonly platformFile?: string;
   readonly namespace: string;
   readonly kubernetesContext?: string;
@@ -71,11 +71,11 @@ export interface StackConfig {
   readonly jobs: readonly JobSpec[];
   readonly flink: FlinkScaling & FlinkSizing;
   readonly kafkaTopics: Readonly<Record<TopicClass, TopicSettings>>;
-  /** The public collector's limits and what happens past each (components/collector/limits.ts). */
+  /** The public collector's limits and what happens past each (components/config/collectorLimits.ts). */
   readonly collector: CollectorLimits;
   /** PostgreSQL's WAL archive and base backups (components/services/pgbackrest.ts). */
   readonly postgresBackups: BackupPolicy;
-  /** Partition expiry, snapshot retention, consumer expiry and orphan-file removal (components/lakehouse/policy.ts). */
+  /** Partition expiry, snapshot retention, consumer expiry and orphan-file removal (components/config/lakehousePolicy.ts). */
   readonly lakehouse: LakehousePolicy;
   /** How FlinkSqlJob submits jobs: the SQL Gateway + JobManager REST, or StreamPark's API. */
   readonly jobBackend: "sql-gateway" | "streampark";
@@ -218,7 +218,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
 
   const hostPorts = resolveHostPorts(raw.hostPorts);
   problems.push(...hostPorts.problems.map((m) => `${key("hostPorts")}: ${m}`));
-  if (raw.hostPorts && target !== "docker") problems.push(`${key("hostPorts")}: only used with target "docker" (this stack's target is "${target}")`);
+  if (raw.hostPorts && Object.keys(raw.hostPorts).length > 0 && target !== "docker") problems.push(`${key("hostPorts")}: only used with target "docker" (this stack's target is "${target}")`);
 
   if (target === "kubernetes") problems.push(...topologyProblems(sizing, p, key));
   problems.push(...imagePinProblems(raw.images ?? {}, key));
@@ -238,8 +238,8 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
   }
   if (raw.platformFile !== undefined && !sandbox) problems.push(`${key("platformFile")}: only used with target "sandbox"`);
   if (p === "prod" && raw.alertWebhooks) {
-    // Every team that owns an alert must be reachable: otherwise its alerts fire and page nobody.
-    const owners = [...new Set(ALERTS.map((a) => a.team))];
+    // Every team owns alerts and must be reachable: otherwise its alerts fire and page nobody.
+    const owners = [...TEAMS];
     const unpaged = owners.filter((team) => !raw.alertWebhooks?.[team]);
     if (unpaged.length) problems.push(`${key("alertWebhooks")}: on prod every team that owns alerts needs a webhook, or its alerts page nobody; missing: ${unpaged.join(", ")} (owners: ${owners.join(", ")})`);
   }

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { parseCpu, parseMemoryMiB } from "./quantities";
-import { parsePaimonDuration } from "../lakehouse/policy";
+import { parsePaimonDuration } from "./lakehousePolicy";
 import { PUBLISHED_PORT_KEYS } from "./hostPorts";
+import { TEAMS } from "./teams";
 import { BUILT_IMAGES, IMAGES, PROFILES, SERVICES, TOPIC_CLASSES, VOLUMES } from "./services";
 
 /**
@@ -202,7 +203,7 @@ export const rawConfigSchema = z.strictObject({
         ctx.addIssue({ code: "custom", message: 'expected a JSON object such as {"ops": "https://hooks.example.com/ops"}' });
         return z.NEVER;
       }
-      const teams = ["ops", "business", "data", "infra"];
+      const teams = TEAMS;
       const r = z.strictObject(Object.fromEntries(teams.map((t) => [t, z.url({ protocol: /^https?$/, message: "expected an http(s) URL" }).optional()]))).safeParse(v);
       if (!r.success) {
         for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: `${i.path.join(".") || "(value)"}: ${i.code === "unrecognized_keys" ? `unknown team ${i.keys.join(", ")} (teams: ${teams.join(", ")})` : i.message}` });

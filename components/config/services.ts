@@ -219,7 +219,7 @@ export const DEFAULT_TOPICS: Record<Profile, Record<TopicClass, TopicSettings>> 
   prod: { cdc: { partitions: 8, retentionHours: 168 }, tracking: { partitions: 12, retentionHours: 168 }, deadLetter: { partitions: 3, retentionHours: 720 } },
 };
 
-/** How each profile scales the job table onto the Flink session cluster (see components/jobs/sizing.ts). */
+/** How each profile scales the job table onto the Flink session cluster (see components/config/flinkSizing.ts). */
 export const DEFAULT_FLINK_SCALING: Record<Profile, { maxParallelism?: number; memoryScale: number; slotsPerTaskManager: number; spareSlots: number }> = {
   // A laptop: every job at parallelism 1, one TaskManager holding all the slots.
   dev: { maxParallelism: 1, memoryScale: 0.2, slotsPerTaskManager: 10, spareSlots: 0 },

@@ -1,5 +1,5 @@
 import type { z as Zod } from "zod";
-import { requestJson, RetryPolicy } from "./http";
+import { requestJson, RetryPolicy } from "../platform/http";
 
 /**
  * The answers of the Flink 1.20 REST APIs this project reads, as schemas of exactly the fields it

@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { upkeepEnv, upkeepScript } from "../lakehouse/upkeep";
 import { StackConfig } from "../config";
 import { BuiltImage } from "../platform/image";
-import { KUBERNETES_API, KubernetesRule, Peer, portOf, ServiceSpec, Target } from "../platform/service";
+import { KUBERNETES_API, KubernetesRule, Peer, portOf, ServiceSpec, SidecarSpec, Target } from "../platform/service";
 import { Connection, ObjectStoreEndpoint } from "../storage/types";
 import { flinkImageFingerprint, jarManifest } from "./artifacts";
 
@@ -20,11 +19,8 @@ export interface FlinkClusterArgs {
   readonly jobPeers: readonly Peer[];
   /** What compiling a job touches (the Paimon catalog's database and the object store): the SQL Gateway's peers. */
   readonly catalogPeers: readonly Peer[];
-  /**
-   * The lakehouse upkeep's statements (components/lakehouse/upkeep.ts), credentials substituted: a
-   * secret. Its runner lives beside the SQL Gateway and reaches it on loopback.
-   */
-  readonly upkeepStatements: pulumi.Input<string>;
+  /** What runs beside the SQL Gateway and reaches it on loopback (the lakehouse upkeep). */
+  readonly gatewaySidecars: readonly SidecarSpec[];
 }
 
 /**
@@ -195,19 +191,7 @@ export class FlinkCluster extends pulumi.ComponentResource {
       sizing: cfg.sizing.sqlGateway,
       readiness: { http: { path: "/v3/info", port: FLINK_PORTS.sqlGateway } },
       startupSeconds: 120,
-      sidecars: [
-        {
-          name: "lakehouse-upkeep",
-          image: cfg.images.curl,
-          command: ["sh", "/etc/rtdw-upkeep/upkeep.sh"],
-          env: upkeepEnv(cfg.lakehouse, `http://127.0.0.1:${FLINK_PORTS.sqlGateway}`),
-          secretEnv: { UPKEEP_STATEMENTS: args.upkeepStatements },
-          configFiles: [{ dir: "/etc/rtdw-upkeep", files: { "upkeep.sh": upkeepScript() } }],
-          sizing: cfg.sizing.lakehouseUpkeep,
-          // The procedures run in the gateway: the runner only sends statements to it.
-          connectsTo: [],
-        },
-      ],
+      sidecars: args.gatewaySidecars,
     };
     const gateway = args.target.deployService(gw, this);
 

@@ -1,5 +1,5 @@
 import { getAnswer } from "./answers";
-import { requestJson, RetryPolicy } from "./http";
+import { requestJson, RetryPolicy } from "../platform/http";
 
 /**
  * Client of the JobManager REST API (Flink 1.20, /v1): job status, checkpoints, stop with a

@@ -1,5 +1,5 @@
 import { getAnswer, validateAnswer } from "./answers";
-import { isHttpError, requestJson, RetryPolicy } from "./http";
+import { isHttpError, requestJson, RetryPolicy } from "../platform/http";
 
 /**
  * Client of the Flink SQL Gateway REST API (v2 paths, Flink 1.20): sessions, statements, results.

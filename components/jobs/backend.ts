@@ -1,7 +1,7 @@
 import { JobManagerClient, JobState } from "../flink/jobManager";
-import { requestJson, RetryPolicy } from "../flink/http";
+import { requestJson, RetryPolicy } from "../platform/http";
 import { SqlGatewayClient } from "../flink/sqlGateway";
-import { submitJobScript } from "../flink/submit";
+import { submitJobScript } from "./submit";
 import { SecretName } from "./render";
 import { JobScript } from "./script";
 

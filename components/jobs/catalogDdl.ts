@@ -4,8 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { SqlGatewayClient } from "../flink/sqlGateway";
 import { withApiAccess } from "../platform/tunnel";
 import { JobEnvironment, renderSql, SecretName, splitStatements, withSecrets } from "./render";
-import { SQL_DIR } from "./table";
-import { lakeTables, tableOptions } from "../lakehouse/policy";
+import { SQL_DIR } from "../config/jobTable";
+import { lakeTables, tableOptions } from "../config/lakehousePolicy";
 
 /**
  * The Paimon catalog and the pipelines' tables, created once before the jobs start (sql/catalog.sql

@@ -1,5 +1,4 @@
-import type { LakehousePolicy } from "../lakehouse/policy";
-import { kafkaUserOfJob } from "../pipelines/kafkaAccess";
+import type { LakehousePolicy } from "../config/lakehousePolicy";
 import { paimonWarehouse } from "../storage/types";
 import { JobEnvironment, KafkaSecurityProtocol, SecretName } from "./render";
 import { standInSinks, stackSinks } from "./sinks";
@@ -33,6 +32,9 @@ export function jobSecrets(c: JobCredentials, kafka: KafkaPasswords, job?: strin
   const own = job === undefined ? undefined : kafka[kafkaUserOfJob(job)];
   return { ...c, ...(own === undefined ? {} : { "kafka.password": own }) };
 }
+
+/** The user a Flink job connects as: the job's own name. */
+export const kafkaUserOfJob = (job: string) => job;
 
 /** The environment one job is rendered with (its own Kafka user); without a job, for DDL that uses no Kafka. */
 export function jobEnvironment(e: JobEndpoints, lakehouse: LakehousePolicy, job?: string): JobEnvironment {

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { JobBackend, SqlGatewayBackend } from "./backend";
 import { SqlGatewayClient } from "../flink/sqlGateway";
-import { explainJobScript } from "../flink/submit";
+import { explainJobScript } from "./submit";
 import { StreamParkBackend } from "./streampark";
 import { withApiAccess } from "../platform/tunnel";
 import {

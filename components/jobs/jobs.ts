@@ -6,7 +6,7 @@ import { BackendConfig, ObjectStoreConfig } from "./provider";
 import { JobCredentials, jobEnvironment, JobEndpoints, jobSecrets, KafkaPasswords } from "./environment";
 import { jobScript } from "./script";
 import { splitStatements } from "./render";
-import { JobSpec, readJobSql } from "./table";
+import { JobSpec, readJobSql } from "../config/jobTable";
 
 export interface FlinkJobsArgs {
   /** The validated stack config: the job table, each job's parallelism on this stack, the backend. */

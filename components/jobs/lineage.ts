@@ -1,6 +1,6 @@
-import { lakeTables } from "../lakehouse/policy";
+import { lakeTables } from "../config/lakehousePolicy";
 import { starrocksDwsTables } from "./sinks";
-import { JobSpec, readJobSql } from "./table";
+import { JobSpec, readJobSql } from "../config/jobTable";
 
 /**
  * Table-level lineage read from the job SQL itself (not declared a second time): which tables each

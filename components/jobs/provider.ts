@@ -1,7 +1,7 @@
 import type { JobBackend, JobRef } from "./backend";
 import type { SecretName } from "./render";
 import type { JobScript } from "./script";
-import type { UpgradeMode } from "./table";
+import type { UpgradeMode } from "../config/jobTable";
 import { compareState, describeVerdict, executionPlan, StateVerdict, verdictFor } from "./stateCompat";
 
 /**

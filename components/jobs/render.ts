@@ -1,4 +1,4 @@
-import { compactedByJob, lakeTables, LakehousePolicy, RETENTION_CLASSES, RetentionClass, tableOptions } from "../lakehouse/policy";
+import { compactedByJob, lakeTables, LakehousePolicy, RETENTION_CLASSES, RetentionClass, tableOptions } from "../config/lakehousePolicy";
 
 /**
  * Turns the SQL in sql/ into what a session runs. Placeholders:

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { JobEnvironment, renderSql, splitStatements } from "./render";
-import { JobSpec, readJobSql, SQL_DIR } from "./table";
+import { JobSpec, readJobSql, SQL_DIR } from "../config/jobTable";
 
 /**
  * What one job's SQL Gateway session runs: its configuration and its statements, in order — the

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { SQL_DIR } from "./table";
+import { SQL_DIR } from "../config/jobTable";
 
 /**
  * Where the jobs' `${sink:<table>}` tables write. In the stacks the DWS tables are StarRocks

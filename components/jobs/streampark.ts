@@ -1,5 +1,5 @@
 import type { JobState } from "../flink/jobManager";
-import { requestJson, RetryPolicy } from "../flink/http";
+import { requestJson, RetryPolicy } from "../platform/http";
 import type { JobBackend, JobRef, SubmitRequest } from "./backend";
 import { waitUntilReady } from "./backend";
 import type { SecretName } from "./render";

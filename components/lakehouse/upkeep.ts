@@ -1,8 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { JobEnvironment, renderSql, splitStatements } from "../jobs/render";
-import { SQL_DIR } from "../jobs/table";
-import { LakehousePolicy, LakeTable, paimonDuration } from "./policy";
+import { SQL_DIR } from "../config/jobTable";
+import * as pulumi from "@pulumi/pulumi";
+import { LakehousePolicy, LakeTable, paimonDuration } from "../config/lakehousePolicy";
+import { Sizing } from "../config/services";
+import { SidecarSpec } from "../platform/service";
 
 /**
  * The lakehouse upkeep task: what commits cannot do. Partition expiry runs only when a table is
@@ -65,4 +68,18 @@ export function upkeepEnv(policy: LakehousePolicy, sqlGatewayUrl: string): Recor
 
 export function upkeepScript(): string {
   return fs.readFileSync(UPKEEP_SCRIPT, "utf8");
+}
+
+/** The runner as a sidecar of the SQL Gateway: it sends the procedures to the gateway on loopback, so it connects to nothing else. */
+export function upkeepSidecar(o: { policy: LakehousePolicy; image: string; sizing: Sizing; sqlGatewayPort: number; statements: pulumi.Input<string> }): SidecarSpec {
+  return {
+    name: "lakehouse-upkeep",
+    image: o.image,
+    command: ["sh", "/etc/rtdw-upkeep/upkeep.sh"],
+    env: upkeepEnv(o.policy, `http://127.0.0.1:${o.sqlGatewayPort}`),
+    secretEnv: { UPKEEP_STATEMENTS: o.statements },
+    configFiles: [{ dir: "/etc/rtdw-upkeep", files: { "upkeep.sh": upkeepScript() } }],
+    sizing: o.sizing,
+    connectsTo: [],
+  };
 }

@@ -1,13 +1,12 @@
 import * as YAML from "yaml";
-import { loadJobTable } from "../jobs/table";
+import { loadJobTable } from "../config/jobTable";
+import { Team, TEAMS } from "../config/teams";
 
 /**
  * Every alert of the platform, written once. Rendered as a Prometheus rule file (renderPrometheusRules)
  * and routed by its `team` label (renderAlertmanagerConfig). Each alert carries its own examples: a
  * series that must fire it and a healthy one that must not, which become `promtool test rules` cases.
  */
-export const TEAMS = ["ops", "business", "data", "infra"] as const;
-export type Team = (typeof TEAMS)[number];
 
 export interface AlertExample {
   /** Prometheus test-series notation, e.g. {series: 'up{job="kafka"}', values: "1 1 0x10"}. */

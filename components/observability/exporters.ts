@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
 import { ServiceSpec } from "../platform/service";
-import { webConfig } from "./credentials";
+import { webConfig } from "../platform/metricsAuth";
 
 /**
  * The Prometheus exporters of services that have no metrics endpoint of their own. Each requires the

@@ -1,4 +1,5 @@
-import { AlertDef, ALERTS, runbookOf, Team, TEAMS } from "./alerts";
+import { Team, TEAMS } from "../config/teams";
+import { AlertDef, ALERTS, runbookOf } from "./alerts";
 
 /**
  * What the stack provisions in Grafana through its HTTP API, as plain data: a folder, one rule group

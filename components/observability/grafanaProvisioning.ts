@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { HttpError, requestJson, RetryPolicy } from "../flink/http";
+import { HttpError, requestJson, RetryPolicy } from "../platform/http";
 import { TunnelConfig, withApiAccess } from "../platform/tunnel";
-import { Team } from "./alerts";
+import { Team } from "../config/teams";
 import { GrafanaDesired, GrafanaRequest, provisioningRequests, readRequests, removalRequests, withWebhooks } from "./grafana";
 
 export interface GrafanaProvisioningInputs {

@@ -7,11 +7,12 @@ import { DeployedMetrics, KUBERNETES_API, OutsidePeer, portOf, ServiceSpec, Targ
 const ALERT_WEBHOOKS: OutsidePeer = { outside: "alert webhooks (HTTPS)", ports: [443] };
 /** Each node's kubelet, where Prometheus reads cAdvisor's container metrics. */
 const KUBELETS: OutsidePeer = { outside: "kubelets (cAdvisor)", ports: [10250] };
-import { password } from "../secrets";
-import { ALERTS, renderAlertmanagerConfig, renderPrometheusRules, Team } from "./alerts";
-import { webConfig } from "./credentials";
+import { password } from "../config/secrets";
+import { Team } from "../config/teams";
+import { ALERTS, renderAlertmanagerConfig, renderPrometheusRules } from "./alerts";
+import { webConfig } from "../platform/metricsAuth";
 import { SCRAPE_USER } from "./exporters";
-import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "./scrape";
+import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "../platform/scrape";
 
 export interface ObservabilityArgs {
   /** The validated stack config (sizing, images, volumes, alert receivers). */

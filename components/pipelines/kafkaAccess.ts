@@ -1,3 +1,4 @@
+import { kafkaUserOfJob } from "../jobs/environment";
 import { JobLineage } from "../jobs/lineage";
 import { TOPICS } from "./topics";
 
@@ -44,8 +45,6 @@ export const KAFKA_SCRAM_MECHANISM = "SCRAM-SHA-512";
 
 /** The transactional-id prefix of an exactly-once sink into `topic` (the changelog sink's option). */
 export const transactionalIdPrefix = (topic: string) => `rtdw-${topic}`;
-/** The user a Flink job connects as: the job's own name. */
-export const kafkaUserOfJob = (job: string) => job;
 
 const topicsOf = (tables: readonly string[]) => tables.filter((t) => t.startsWith("kafka:")).map((t) => t.slice("kafka:".length));
 

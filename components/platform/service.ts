@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { Sizing } from "../config";
-import { MetricsEndpoint, ScrapeAuth } from "../observability/scrape";
+import { MetricsEndpoint, ScrapeAuth } from "./scrape";
 
 /**
  * A target-neutral description of a long-running service: what a service file says about itself.

@@ -7,7 +7,7 @@ import { jobLineage } from "../jobs/lineage";
 import { EXPORTER_KAFKA_USER, KAFKA_ADMIN_USER, KAFKA_SCRAM_MECHANISM, KafkaClient, kafkaClients, renderAccessLines, renderPasswordLines } from "../pipelines/kafkaAccess";
 import { TOPICS } from "../pipelines/topics";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
-import { password } from "../secrets";
+import { password } from "../config/secrets";
 import { KafkaSecurityProtocol } from "../jobs/render";
 import { ServerCertificate } from "../platform/tls";
 import { kafkaExporter } from "../observability/exporters";

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { StackConfig } from "../config";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
-import { password } from "../secrets";
+import { password } from "../config/secrets";
 import { postgresExporter } from "../observability/exporters";
 import { BuiltImage } from "../platform/image";
 import { ObjectStore } from "../storage/types";

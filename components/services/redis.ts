@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
 import { portOf, ServiceSpec, Target } from "../platform/service";
-import { password } from "../secrets";
+import { password } from "../config/secrets";
 import { redisExporter } from "../observability/exporters";
 
 export interface RedisArgs {

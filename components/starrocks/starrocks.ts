@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, suppliedSecret } from "../config";
 import { Peer, revisionOf, ServiceSpec, Target, TaskSpec } from "../platform/service";
-import { password } from "../secrets";
+import { password } from "../config/secrets";
 import { Connection, ObjectStoreEndpoint, paimonWarehouse } from "../storage/types";
 
 export interface StarRocksArgs {

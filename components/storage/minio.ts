@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
 import { Target, portOf, revisionOf, ServiceSpec } from "../platform/service";
-import { password } from "../secrets";
-import { minioMetricsToken } from "../observability/credentials";
+import { password } from "../config/secrets";
+import { minioMetricsToken } from "../platform/metricsAuth";
 import { APP_BUCKETS, bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface MinioArgs {

@@ -5,7 +5,7 @@ import { StackConfig } from "../config";
 import { flinkImageFingerprint } from "../flink/artifacts";
 import { BuiltImage } from "../platform/image";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
-import { password } from "../secrets";
+import { password } from "../config/secrets";
 import { DatabaseCredentials } from "../services/postgres";
 
 export interface StreamParkArgs {

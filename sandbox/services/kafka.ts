@@ -3,7 +3,7 @@ import * as path from "path";
 import { createHash, randomBytes } from "crypto";
 import { DEFAULT_TOPICS } from "../../components/config/services";
 import { jobLineage } from "../../components/jobs/lineage";
-import { loadJobTable } from "../../components/jobs/table";
+import { loadJobTable } from "../../components/config/jobTable";
 import { KAFKA_ADMIN_USER, KAFKA_SCRAM_MECHANISM, KafkaClient, kafkaClients, renderAccessLines, renderPasswordLines } from "../../components/pipelines/kafkaAccess";
 import { ACCESS_SCRIPT, renderTopicLines, TOPIC_SCRIPT } from "../../components/services/kafka";
 import { issueServerCertificate } from "../../components/platform/tls";

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { starrocksDwsAsMysql } from "../../components/jobs/sinks";
-import { SQL_DIR } from "../../components/jobs/table";
+import { SQL_DIR } from "../../components/config/jobTable";
 import { CONF, ensureDir, RUN } from "../paths";
 import { chownR, run } from "../process";
 import { MARIADB_DATABASE, MARIADB_DWS_DATABASE, SandboxService, ServiceContext } from "./types";

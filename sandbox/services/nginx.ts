@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { DEFAULT_COLLECTOR_LIMITS } from "../../components/collector/limits";
+import { DEFAULT_COLLECTOR_LIMITS } from "../../components/config/collectorLimits";
 import { renderNginxConf } from "../../components/collector/nginx";
 import { CONF, ensureDir, LOGS, RUN } from "../paths";
 import { httpGet } from "./clients";

@@ -1,9 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DATABASES, POSTGRES_MONITOR_ROLE, postgresExporterQueries } from "../../components/services/postgres";
-import { renderAlertmanagerConfig, TEAMS } from "../../components/observability/alerts";
-import { minioMetricsToken, webConfig } from "../../components/observability/credentials";
-import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "../../components/observability/scrape";
+import { TEAMS } from "../../components/config/teams";
+import { renderAlertmanagerConfig } from "../../components/observability/alerts";
+import { minioMetricsToken, webConfig } from "../../components/platform/metricsAuth";
+import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "../../components/platform/scrape";
 import { SandboxSecrets, writePrivate } from "../credentials";
 import { CONF, ensureDir, PortName } from "../paths";
 import { SANDBOX_TIME_ZONE } from "../versions";

@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tls from "tls";
-import { archiveSettings, BACKUP_SECRET_ENV, BackupPolicy, pgBackRestConf, s3TlsHopConf, STANZA } from "../../components/services/pgbackrest";
+import { BackupPolicy } from "../../components/config/backupPolicy";
+import { archiveSettings, BACKUP_SECRET_ENV, pgBackRestConf, s3TlsHopConf, STANZA } from "../../components/services/pgbackrest";
 import { SandboxSecrets } from "../credentials";
 import { CONF, ensureDir, PortName, RUN } from "../paths";
 import { chownR, run } from "../process";

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import type { CollectorLimits } from "../../components/collector/limits";
+import type { CollectorLimits } from "../../components/config/collectorLimits";
 import { renderNginxConf } from "../../components/collector/nginx";
 import { freePort } from "../../sandbox/process";
 import { kafkaClient } from "./sandbox";

@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
-import { explainJobScript } from "../../components/flink/submit";
+import { explainJobScript } from "../../components/jobs/submit";
 import { jobScript } from "../../components/jobs/script";
-import { loadJobTable, SQL_DIR } from "../../components/jobs/table";
+import { loadJobTable, SQL_DIR } from "../../components/config/jobTable";
 import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
 import { flink, PaimonReader } from "./pipelines";
 

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { renderSql } from "../../components/jobs/render";
-import { SQL_DIR } from "../../components/jobs/table";
+import { SQL_DIR } from "../../components/config/jobTable";
 import { sandboxJobEnvironment } from "../../sandbox/jobs";
 import { PaimonReader } from "../helpers/pipelines";
 import { compareById, optimizedPlan, paritySession } from "../helpers/parity";

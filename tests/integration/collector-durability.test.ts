@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { DEFAULT_COLLECTOR_LIMITS } from "../../components/collector/limits";
+import { DEFAULT_COLLECTOR_LIMITS } from "../../components/config/collectorLimits";
 import { loadOrCreateSecrets } from "../../sandbox/credentials";
 import { DATA, ports } from "../../sandbox/paths";
 import { freePort, runningPid, sleep, start, stop } from "../../sandbox/process";

@@ -2,7 +2,7 @@ import * as fc from "fast-check";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import { DEFAULT_COLLECTOR_LIMITS, maxGzipBytes } from "../../components/collector/limits";
+import { DEFAULT_COLLECTOR_LIMITS, maxGzipBytes } from "../../components/config/collectorLimits";
 import { LOGS } from "../../sandbox/paths";
 import { runningPid } from "../../sandbox/process";
 import { call, peakMemory, percentile, readTopics, TopicRecord } from "../helpers/collector";

@@ -3,7 +3,7 @@ import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import * as zlib from "zlib";
-import { DEFAULT_COLLECTOR_LIMITS } from "../../components/collector/limits";
+import { DEFAULT_COLLECTOR_LIMITS } from "../../components/config/collectorLimits";
 import { LOGS } from "../../sandbox/paths";
 import { startNginx, TestNginx } from "../helpers/collector";
 import { kafkaClient, sandbox } from "../helpers/sandbox";

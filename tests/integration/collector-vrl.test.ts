@@ -1,5 +1,5 @@
 import * as zlib from "zlib";
-import { DEFAULT_COLLECTOR_LIMITS, maxGzipBytes } from "../../components/collector/limits";
+import { DEFAULT_COLLECTOR_LIMITS, maxGzipBytes } from "../../components/config/collectorLimits";
 import { DEAD_LETTER_RAW_MAX_BYTES, NGINX_RESPONSE_VRL, sensorsVrl } from "../../components/collector/vector";
 import { VRL_HARNESS_BIN } from "../../sandbox/install";
 import { VrlResult, VrlRunner, vectorPipeline } from "../../sandbox/collector";

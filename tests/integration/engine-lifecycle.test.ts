@@ -9,7 +9,7 @@ import { CONF } from "../../sandbox/paths";
 import { platformDescription, PLATFORM_FILE, PROMETHEUS_RULES_DIR } from "../../sandbox";
 import { loadOrCreateSecrets } from "../../sandbox/credentials";
 import { upLocalStack } from "../../sandbox/stack";
-import { loadJobTable } from "../../components/jobs/table";
+import { loadJobTable } from "../../components/config/jobTable";
 import { eventually, flink, idBlock, sendProbeEvents, shopConnection } from "../helpers/pipelines";
 import { renderPreviewReport, surroundings } from "../../scripts/previewReport";
 import { sandbox } from "../helpers/sandbox";

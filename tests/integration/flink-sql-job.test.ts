@@ -7,7 +7,7 @@ import { flinkSqlJobProvider, lifecycleDeps } from "../../components/jobs/flinkS
 import { createJob, deleteJob, FlinkSqlJobInputs, FlinkSqlJobOutputs, readJob, updateJob } from "../../components/jobs/provider";
 import { renderSql, splitStatements } from "../../components/jobs/render";
 import { JobScript } from "../../components/jobs/script";
-import { SQL_DIR } from "../../components/jobs/table";
+import { SQL_DIR } from "../../components/config/jobTable";
 import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
 import { RUN } from "../../sandbox/paths";
 import { eventually, PaimonReader } from "../helpers/pipelines";

@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import { dashboards } from "../../dashboards";
-import { Team, TEAMS } from "../../components/observability/alerts";
+import { Team, TEAMS } from "../../components/config/teams";
 import { GrafanaRequest, grafanaDesired, provisioningRequests, readRequests, removalRequests, withWebhooks } from "../../components/observability/grafana";
 import { GRAFANA_CONTRACT_BIN } from "../../sandbox/install";
 

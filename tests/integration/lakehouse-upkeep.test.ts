@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import { localLakehouse, sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
 import { withSecrets } from "../../components/jobs/render";
-import { DEFAULT_LAKEHOUSE, LakehousePolicy, LakeTable, lakeTables, tableOptions } from "../../components/lakehouse/policy";
+import { DEFAULT_LAKEHOUSE, LakehousePolicy, LakeTable, lakeTables, tableOptions } from "../../components/config/lakehousePolicy";
 import { UPKEEP_SCRIPT, upkeepEnv, upkeepStatementLines, upkeepStatements } from "../../components/lakehouse/upkeep";
 import { ensureJobs, eventually, explainingJobs, flink, idBlock, PaimonReader, SANDBOX_CHECKPOINT_MS, sendProbeEvents } from "../helpers/pipelines";
 import { sandbox } from "../helpers/sandbox";

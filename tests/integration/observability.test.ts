@@ -1,6 +1,6 @@
 import * as http from "http";
 import { Client } from "pg";
-import { TEAMS } from "../../components/observability/alerts";
+import { TEAMS } from "../../components/config/teams";
 import { httpGet, httpPost } from "../../sandbox/services";
 import { eventually } from "../helpers/pipelines";
 import { sandbox } from "../helpers/sandbox";

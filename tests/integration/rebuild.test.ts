@@ -4,7 +4,7 @@ import { Connection } from "mysql2/promise";
 import { stateBackend } from "../../sandbox/engine";
 import { runningPid } from "../../sandbox/process";
 import { stateKey, stateVersions } from "../../sandbox/stateBucket";
-import { loadJobTable } from "../../components/jobs/table";
+import { loadJobTable } from "../../components/config/jobTable";
 import { ensureJobs, eventually, flink, idBlock, PaimonReader, sendProbeEvents, shopConnection } from "../helpers/pipelines";
 import { sandbox } from "../helpers/sandbox";
 import type { RebuildReport } from "../../scripts/rebuild";

@@ -1,4 +1,4 @@
-import { requestJson } from "../../components/flink/http";
+import { requestJson } from "../../components/platform/http";
 import { SqlGatewayClient } from "../../components/flink/sqlGateway";
 import { kafkaClient, kafkaSqlOptions, paimonCatalogSql, sandbox } from "../helpers/sandbox";
 

@@ -1,9 +1,9 @@
-import { DEFAULT_LAKEHOUSE } from "../../components/lakehouse/policy";
+import { DEFAULT_LAKEHOUSE } from "../../components/config/lakehousePolicy";
 import * as mysql from "mysql2/promise";
 import { SqlGatewayClient } from "../../components/flink/sqlGateway";
 import { renderSql, splitStatements, withSecrets } from "../../components/jobs/render";
 import { stackSinks, starrocksDwsAsMysql, starrocksDwsTables } from "../../components/jobs/sinks";
-import { readJobSql } from "../../components/jobs/table";
+import { readJobSql } from "../../components/config/jobTable";
 import { sandbox } from "../helpers/sandbox";
 
 /**

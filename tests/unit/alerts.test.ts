@@ -1,10 +1,15 @@
 import * as fs from "fs";
 import * as YAML from "yaml";
-import { ALERTS, renderAlertmanagerConfig, renderAlertsDoc, renderPrometheusRules, runbookOf, TEAMS } from "../../components/observability/alerts";
-import { loadJobTable } from "../../components/jobs/table";
+import { TEAMS } from "../../components/config/teams";
+import { ALERTS, renderAlertmanagerConfig, renderAlertsDoc, renderPrometheusRules, runbookOf } from "../../components/observability/alerts";
+import { loadJobTable } from "../../components/config/jobTable";
 import { ALERTS_DOC } from "../../scripts/docs";
 
 describe("alerts written once", () => {
+  it("are each owned by a team, and every team owns one (prod's config requires a webhook for every team)", () => {
+    expect(new Set(ALERTS.map((a) => a.team))).toEqual(new Set(TEAMS));
+  });
+
   it("cover the seeds' four classes with their teams, plus checkpoints, lag, backpressure, dead letters and a service down", () => {
     const team = (n: string) => ALERTS.find((a) => a.name === n)?.team;
     expect({ jobFailure: team("FlinkJobNotRunning"), delay: team("DataDelayOver5Minutes"), quality: team("DataQualityBelow90"), cpu: team("HighCpuUsage"), memory: team("HighMemoryUsage") }).toEqual({

@@ -1,7 +1,8 @@
 import * as http from "http";
 import { AddressInfo } from "net";
 import { dashboards } from "../../dashboards";
-import { ALERTS, Team } from "../../components/observability/alerts";
+import { Team } from "../../components/config/teams";
+import { ALERTS } from "../../components/observability/alerts";
 import { GRAFANA_DEFAULT_CONTACT_POINT, grafanaDesired, grafanaRuleUid } from "../../components/observability/grafana";
 import { GrafanaProvisioningInputs, grafanaProvisioningProvider as provider } from "../../components/observability/grafanaProvisioning";
 

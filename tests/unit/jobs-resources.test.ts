@@ -1,4 +1,4 @@
-import { loadJobTable } from "../../components/jobs/table";
+import { loadJobTable } from "../../components/config/jobTable";
 import { ofType, runStack } from "../helpers/mocks";
 
 const FLINK_SQL_JOB = "pulumi-nodejs:dynamic/rtdw:FlinkSqlJob";

@@ -1,11 +1,11 @@
-import { DEFAULT_LAKEHOUSE } from "../../components/lakehouse/policy";
+import { DEFAULT_LAKEHOUSE } from "../../components/config/lakehousePolicy";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig, sizingTotals } from "../../components/config";
-import { flinkSizing } from "../../components/jobs/sizing";
+import { flinkSizing } from "../../components/config/flinkSizing";
 import { JobEnvironment, renderSql, secretsUsed, splitStatements, withSecrets } from "../../components/jobs/render";
-import { loadJobTable, readJobSql, SQL_DIR } from "../../components/jobs/table";
+import { loadJobTable, readJobSql, SQL_DIR } from "../../components/config/jobTable";
 import { sinkTablesInSql, stackSinks, starrocksDwsTables } from "../../components/jobs/sinks";
 import { TOPICS } from "../../components/pipelines/topics";
 

@@ -1,6 +1,6 @@
-import { DEFAULT_LAKEHOUSE } from "../../components/lakehouse/policy";
+import { DEFAULT_LAKEHOUSE } from "../../components/config/lakehousePolicy";
 import { jobLineage } from "../../components/jobs/lineage";
-import { loadJobTable } from "../../components/jobs/table";
+import { loadJobTable } from "../../components/config/jobTable";
 import { COLLECTOR_KAFKA_USER, EXPORTER_KAFKA_USER, kafkaClients, renderAccessLines, renderPasswordLines } from "../../components/pipelines/kafkaAccess";
 import { renderSql } from "../../components/jobs/render";
 import { jobEnvironment, jobSecrets } from "../../components/jobs/environment";

@@ -7,8 +7,8 @@ import { catalogDdl } from "../../components/jobs/catalogDdl";
 import { jobLineage } from "../../components/jobs/lineage";
 import { SECRET_NAMES } from "../../components/jobs/render";
 import { jobScript } from "../../components/jobs/script";
-import { loadJobTable, SQL_DIR } from "../../components/jobs/table";
-import { compactedByJob, DEFAULT_LAKEHOUSE, lakehousePolicyProblems, lakeTables, LakehousePolicy, tableOptions } from "../../components/lakehouse/policy";
+import { loadJobTable, SQL_DIR } from "../../components/config/jobTable";
+import { compactedByJob, DEFAULT_LAKEHOUSE, lakehousePolicyProblems, lakeTables, LakehousePolicy, tableOptions } from "../../components/config/lakehousePolicy";
 import { OLDER_THAN_MARKER, upkeepStatementLines, upkeepStatements } from "../../components/lakehouse/upkeep";
 import { EXAMPLE_ENDPOINTS } from "../helpers/jobInputs";
 

@@ -1,14 +1,14 @@
-import { DEFAULT_LAKEHOUSE } from "../../components/lakehouse/policy";
+import { DEFAULT_LAKEHOUSE } from "../../components/config/lakehousePolicy";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { AddressInfo } from "net";
 import { parseStackConfig } from "../../components/config";
-import { requestJson } from "../../components/flink/http";
+import { requestJson } from "../../components/platform/http";
 import { flinkSqlJobProvider } from "../../components/jobs/flinkSqlJob";
 import { describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs } from "../../components/jobs/provider";
-import { loadExistingPlatform } from "../../components/platform/existing";
+import { loadExistingPlatform } from "../../components/existingPlatformFile";
 import { EXAMPLE_ENDPOINTS, jobInputs } from "../helpers/jobInputs";
 
 const inputs: FlinkSqlJobInputs = jobInputs();

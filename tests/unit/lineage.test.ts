@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { jobLineage, lineageOfSql, renderLineageDoc } from "../../components/jobs/lineage";
-import { loadJobTable } from "../../components/jobs/table";
+import { loadJobTable } from "../../components/config/jobTable";
 import { TOPICS } from "../../components/pipelines/topics";
 import { LINEAGE_DOC } from "../../scripts/docs";
 

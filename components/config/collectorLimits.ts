@@ -31,6 +31,13 @@ export const DEFAULT_COLLECTOR_LIMITS: CollectorLimits = {
   connectionsPerClient: 64,
 };
 
+/** What a refused request's Retry-After tells the SDK to wait, in seconds. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Longest request line (a GET's query string) Nginx reads, never more than the body limit. */
+export const MAX_REQUEST_LINE_KIB = 256;
+export const requestLineKiB = (l: CollectorLimits) => Math.min(l.maxBodyKiB, MAX_REQUEST_LINE_KIB);
+
 /** Deflate expands a stream at most 1032 times (RFC 1951: 258 bytes from one 2-bit code at best). */
 export const DEFLATE_MAX_RATIO = 1032;
 
@@ -51,4 +58,18 @@ export function collectorLimitProblems(l: CollectorLimits, key: (k: string) => s
   }
   if (l.burst < 0 || !Number.isInteger(l.burst)) problems.push(`${key("collector.burst")}: expected a whole number of requests, 0 or more`);
   return problems;
+}
+
+const size = (kib: number) => (kib % 1024 === 0 ? `${kib / 1024}Mi` : `${kib}Ki`);
+
+/** The README's table of the collector's limits (defaults from DEFAULT_COLLECTOR_LIMITS) and what happens past each. */
+export function renderCollectorLimitsDoc(l: CollectorLimits = DEFAULT_COLLECTOR_LIMITS): string {
+  return [
+    "| limit (default) | past it |",
+    "|---|---|",
+    `| body \`maxBody\` (${size(l.maxBodyKiB)}); GET line ${size(requestLineKiB(l))} | not read; one dead-letter record: size, limit, project |`,
+    `| gzip batch that could inflate past \`maxDecompressed\` (${size(l.maxDecompressedKiB)}) | not decompressed (checked before inflating: deflate expands ≤ ${DEFLATE_MAX_RATIO}×); dead-letter |`,
+    `| \`maxEventsPerBatch\` (${l.maxEventsPerBatch}) | the request becomes one dead-letter record |`,
+    `| \`requestsPerSecond\` (${l.requestsPerSecond}) + \`burst\` (${l.burst}), \`connectionsPerClient\` (${l.connectionsPerClient}), per client address | \`503\` + \`Retry-After: ${RETRY_AFTER_SECONDS}\` |`,
+  ].join("\n");
 }

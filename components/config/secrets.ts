@@ -1,7 +1,7 @@
 import { createHmac } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { SecretKey, suppliedSecret } from "./config";
+import { SecretKey, suppliedSecret } from "./index";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import type { Profile } from "../config/services";
-import { SQL_DIR } from "../jobs/table";
+import type { Profile } from "./services";
+import { SQL_DIR } from "./jobTable";
 
 /**
  * How the lakehouse keeps itself small (`rtdw:lakehouse`): partition expiry per table class, snapshot
@@ -40,6 +40,48 @@ export const DEFAULT_LAKEHOUSE: Readonly<Record<Profile, LakehousePolicy>> = {
   test: { retentionDays: { ods: 14, dwd: 90, rejects: 14 }, snapshots: { retainMin: 10, retainMax: 100, timeRetainedMs: H }, consumerExpirationMs: 3 * D, orphanFiles: { everyMs: D, olderThanMs: D }, materializedViewRefreshMinutes: 10 },
   prod: { retentionDays: { ods: 90, dwd: 730, rejects: 30 }, snapshots: { retainMin: 10, retainMax: 200, timeRetainedMs: H }, consumerExpirationMs: 7 * D, orphanFiles: { everyMs: D, olderThanMs: D }, materializedViewRefreshMinutes: 5 },
 };
+
+/** A duration as the docs and the config spell it: whole days, else hours, else minutes. */
+function formatDuration(ms: number): string {
+  if (ms % D === 0) return `${ms / D} d`;
+  if (ms % H === 0) return `${ms / H} h`;
+  return `${ms / 60_000} min`;
+}
+
+/** Each key of `rtdw:lakehouse`: its default per profile and what it does (docs/configuration.md's table). */
+const LAKEHOUSE_KEYS: readonly { readonly key: string; readonly value: (p: LakehousePolicy) => string; readonly doc: string }[] = [
+  { key: "retention.ods", value: (p) => `${p.retentionDays.ods} d`, doc: "partitions of the ODS tables (`ods.*`) whose `dt` is older are dropped; whole days" },
+  { key: "retention.dwd", value: (p) => `${p.retentionDays.dwd} d`, doc: "the same for partitioned DWD tables (`dwd.tracking_events`); the keyed DWD tables are not partitioned and keep every key" },
+  { key: "retention.rejects", value: (p) => `${p.retentionDays.rejects} d`, doc: "the same for the reject tables (`dq.*_rejects`)" },
+  { key: "snapshots.retainMin", value: (p) => String(p.snapshots.retainMin), doc: "snapshots always kept, however old; at least 1" },
+  { key: "snapshots.retainMax", value: (p) => String(p.snapshots.retainMax), doc: "snapshots kept at most, however young; not below `retainMin`" },
+  { key: "snapshots.timeRetained", value: (p) => formatDuration(p.snapshots.timeRetainedMs), doc: "snapshots younger than this are kept (between the two counts); at least two of the longest checkpoint interval" },
+  {
+    key: "consumerExpiration",
+    value: (p) => formatDuration(p.consumerExpirationMs),
+    doc: "a streaming reader's consumer-id keeps its snapshot this long after its job last moved it: how long a job may stay stopped and still resume; longer than `snapshots.timeRetained`",
+  },
+  { key: "orphanFiles.every", value: (p) => formatDuration(p.orphanFiles.everyMs), doc: "how often the upkeep task runs; at least `10 min`" },
+  {
+    key: "orphanFiles.olderThan",
+    value: (p) => formatDuration(p.orphanFiles.olderThanMs),
+    doc: "files referenced by no snapshot (a crashed writer's) are deleted once this old; at least `1 h` and three of the longest checkpoint interval, so a file written but not yet committed is never touched",
+  },
+  {
+    key: "materializedViewRefresh",
+    value: (p) => formatDuration(p.materializedViewRefreshMinutes * 60_000),
+    doc: "how often StarRocks refreshes the asynchronous materialized views over DWS (`sql/starrocks/10_dws.sql`); whole minutes, `1 min` to `24 h`",
+  },
+];
+
+/** docs/configuration.md's `rtdw:lakehouse` table, from the defaults above. */
+export function renderLakehouseDoc(): string {
+  return [
+    "| key | dev | test | prod | what it does; what preview refuses |",
+    "|---|---|---|---|---|",
+    ...LAKEHOUSE_KEYS.map((k) => `| \`${k.key}\` | ${(["dev", "test", "prod"] as const).map((p) => `\`${k.value(DEFAULT_LAKEHOUSE[p])}\``).join(" | ")} | ${k.doc} |`),
+  ].join("\n");
+}
 
 /** `rtdw:lakehouse` as typed (durations as Paimon spells them), every key optional. */
 export interface RawLakehouse {

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { z } from "zod";
-import { parseMemoryMiB } from "../config/quantities";
+import { parseMemoryMiB } from "./quantities";
 
 /** Where the SQL and the job table live; resolved from this file so it works from any cwd. */
 export const SQL_DIR = path.resolve(__dirname, "../../sql");

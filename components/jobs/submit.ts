@@ -1,6 +1,6 @@
-import { JobScript } from "../jobs/script";
-import { SecretName, withSecrets } from "../jobs/render";
-import { SqlGatewayClient, sqlGatewayError } from "./sqlGateway";
+import { JobScript } from "./script";
+import { SecretName, withSecrets } from "./render";
+import { SqlGatewayClient, sqlGatewayError } from "../flink/sqlGateway";
 
 export interface SubmitOptions {
   /** Restore from this savepoint or retained checkpoint. */

@@ -1,4 +1,4 @@
-import { JobSpec } from "./table";
+import { JobSpec } from "./jobTable";
 
 /** How a stack scales the job table (rtdw:flink). */
 export interface FlinkScaling {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { JobCredentials, JobEndpoints, KafkaPasswords } from "../jobs/environment";
+import { JobCredentials, JobEndpoints, KafkaPasswords } from "./jobs/environment";
 
 /**
  * A platform that already runs (target "sandbox"): where its services are and how to log in. The local
