@@ -5,13 +5,19 @@ import { parseStackConfig, sizingTotals, StackConfig } from "../components/confi
 import { renderHostPortsTable } from "../components/config/hostPorts";
 import { nodePool } from "../components/config/nodePool";
 import { jobLineage, renderLineageDoc } from "../components/jobs/lineage";
-import { loadJobTable } from "../components/jobs/table";
+import { loadJobTable } from "../components/config/jobTable";
 import { renderAlertsDoc } from "../components/observability/alerts";
+import { renderLayersDoc } from "./imports";
+import { renderBackupPolicyDoc } from "../components/config/backupPolicy";
+import { renderCollectorLimitsDoc } from "../components/config/collectorLimits";
+import { renderLakehouseDoc } from "../components/config/lakehousePolicy";
 
 export const LINEAGE_DOC = path.join(__dirname, "..", "docs", "lineage.md");
 export const ALERTS_DOC = path.join(__dirname, "..", "docs", "alerts.md");
 export const OPERATIONS_DOC = path.join(__dirname, "..", "docs", "operations.md");
 export const README = path.join(__dirname, "..", "README.md");
+export const CONFIGURATION_DOC = path.join(__dirname, "..", "docs", "configuration.md");
+export const ARCHITECTURE_DOC = path.join(__dirname, "..", "docs", "architecture.md");
 
 /** Each shipped stack file's config as `pulumi up` resolves it, with placeholder secrets (they do not size anything). */
 export function shippedStacks(): Record<"dev" | "test" | "prod", StackConfig> {
@@ -62,7 +68,9 @@ export function withGenerated(doc: string, name: string, content: string): strin
 if (require.main === module) {
   fs.writeFileSync(LINEAGE_DOC, renderLineageDoc(jobLineage(loadJobTable())));
   fs.writeFileSync(ALERTS_DOC, renderAlertsDoc());
-  fs.writeFileSync(README, withGenerated(fs.readFileSync(README, "utf8"), "sizing", renderSizingDoc()));
+  fs.writeFileSync(README, withGenerated(withGenerated(fs.readFileSync(README, "utf8"), "sizing", renderSizingDoc()), "collector-limits", renderCollectorLimitsDoc()));
+  fs.writeFileSync(CONFIGURATION_DOC, withGenerated(withGenerated(fs.readFileSync(CONFIGURATION_DOC, "utf8"), "lakehouse", renderLakehouseDoc()), "backups", renderBackupPolicyDoc()));
   fs.writeFileSync(OPERATIONS_DOC, withGenerated(fs.readFileSync(OPERATIONS_DOC, "utf8"), "dev-ports", renderHostPortsTable()));
-  for (const f of [LINEAGE_DOC, ALERTS_DOC, OPERATIONS_DOC, README]) console.log(`wrote ${path.relative(process.cwd(), f)}`);
+  fs.writeFileSync(ARCHITECTURE_DOC, withGenerated(fs.readFileSync(ARCHITECTURE_DOC, "utf8"), "layers", renderLayersDoc()));
+  for (const f of [LINEAGE_DOC, ALERTS_DOC, OPERATIONS_DOC, README, ARCHITECTURE_DOC, CONFIGURATION_DOC]) console.log(`wrote ${path.relative(process.cwd(), f)}`);
 }

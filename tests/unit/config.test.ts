@@ -157,7 +157,10 @@ describe("the stack files", () => {
     const fs = require("fs") as typeof import("fs");
     const YAML = require("yaml") as typeof import("yaml");
     const file = YAML.parse(fs.readFileSync(require("path").join(__dirname, `../../Pulumi.${stack}.yaml`), "utf8")).config as Record<string, unknown>;
-    const values = Object.fromEntries(Object.entries(file).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    // As the CLI hands them to the program: Pulumi.yaml's declared defaults, then the stack file.
+    const declared = YAML.parse(fs.readFileSync(require("path").join(__dirname, "../../Pulumi.yaml"), "utf8")).config as Record<string, { default: unknown }>;
+    const defaults = Object.fromEntries(Object.entries(declared).map(([k, v]) => [`rtdw:${k}`, v.default]));
+    const values = Object.fromEntries(Object.entries({ ...defaults, ...file }).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
     const secrets = { "rtdw:sourcePassword": "from-the-operator", ...(stack === "prod" ? { "rtdw:alertWebhooks": WEBHOOKS } : {}) };
     const cfg = parseStackConfig("rtdw", stack, { ...values, ...secrets }, new Set(Object.keys(secrets)));
     expect(cfg.source.database).toBe("shop");
@@ -203,7 +206,7 @@ describe("replica counts and images that would break a deploy or its fault toler
 });
 
 describe("passwords derived from rtdw:credentialSeed", () => {
-  const { derivePassword } = require("../../components/secrets") as typeof import("../../components/secrets");
+  const { derivePassword } = require("../../components/config/secrets") as typeof import("../../components/config/secrets");
   it("are stable for a seed and a name, unrelated across names and seeds, 32 alphanumeric characters", () => {
     const a = derivePassword("s".repeat(32), "postgres-admin-password");
     expect(a).toMatch(/^[A-Za-z0-9]{32}$/);
