@@ -47,7 +47,13 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
     this.jobs = new FlinkJobs(
       "jobs",
       {
-        config: cfg,
+        jobs: cfg.jobs,
+        parallelism: cfg.flink.parallelism,
+        checkpointIntervalMs: cfg.flink.checkpointIntervalMs,
+        restartNonces: cfg.jobRestartNonces,
+        lakehouse: cfg.lakehouse,
+        // The running platform's jobs go through its SQL Gateway (the backend below).
+        jobBackend: "sql-gateway",
         endpoints: existingJobEndpoints(p, cfg.timeZone),
         credentials: pulumi.secret(existingJobCredentials(p)),
         kafkaPasswords: pulumi.secret(kafkaPasswords),

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig, sizingTotals, suppliedSecret } from "./config";
+import { imageBuilds, StackConfig, sizingTotals, suppliedSecret, workload } from "./config";
 import { PlatformCredentials, PlatformEndpoints } from "./contracts";
 import { COLLECTOR_KAFKA_USER, KAFKA_SCRAM_MECHANISM } from "./pipelines/kafkaAccess";
 import { createTarget } from "./platform/targets";
@@ -58,11 +58,33 @@ export class Platform extends pulumi.ComponentResource {
 
     const objectStore: ObjectStore =
       cfg.objectStore.kind === "s3"
-        ? new S3Store("objectstore", { config: cfg }, { parent: this })
-        : new Minio("objectstore", { config: cfg, target }, { parent: this });
-    const postgres = new Postgres("postgres", { config: cfg, target, objectStore }, { parent: this });
-    const redis = new Redis("redis", { config: cfg, target }, { parent: this });
-    const kafka = new Kafka("kafka", { config: cfg, target }, { parent: this });
+        ? new S3Store("objectstore", { stack: cfg.stack, region: cfg.objectStore.awsRegion, bucketPrefix: cfg.objectStore.bucketPrefix, savepointRetentionDays: cfg.objectStore.savepointRetentionDays, protect: cfg.protectStateful }, { parent: this })
+        : new Minio(
+            "objectstore",
+            { server: workload(cfg, "minio"), clientImage: cfg.images.mc, volumeGiB: cfg.volumesGiB.minio, stack: cfg.stack, bucketPrefix: cfg.objectStore.bucketPrefix, savepointRetentionDays: cfg.objectStore.savepointRetentionDays, target },
+            { parent: this },
+          );
+    const postgres = new Postgres(
+      "postgres",
+      {
+        server: workload(cfg, "postgres"),
+        backupSizing: cfg.sizing.postgresBackup,
+        exporter: workload(cfg, "postgresExporter"),
+        volumeGiB: cfg.volumesGiB.postgres,
+        backups: cfg.postgresBackups,
+        timeZone: cfg.timeZone,
+        images: imageBuilds(cfg),
+        target,
+        objectStore,
+      },
+      { parent: this },
+    );
+    const redis = new Redis("redis", { server: workload(cfg, "redis"), exporter: workload(cfg, "redisExporter"), volumeGiB: cfg.volumesGiB.redis, target }, { parent: this });
+    const kafka = new Kafka(
+      "kafka",
+      { server: workload(cfg, "kafka"), exporter: workload(cfg, "kafkaExporter"), volumeGiB: cfg.volumesGiB.kafka, namespace: cfg.namespace, clusterKey: `${cfg.project}/${cfg.stack}`, topics: cfg.kafkaTopics, lineage: jobLineage(cfg.jobs), target },
+      { parent: this },
+    );
     // What the jobs' SQL reaches (sql/jobs.yaml): catalog and quality databases, topics, warehouse,
     // StarRocks (Stream Load on the FE, redirected to a compute node) and the business MySQL.
     const catalogPeers: Peer[] = [objectStore.peer, { service: "postgres", port: "postgres" }];
@@ -74,13 +96,22 @@ export class Platform extends pulumi.ComponentResource {
       { service: "starrocks-cn", port: "http" },
       { outside: "business MySQL", ports: [cfg.source.port] },
     ];
-    const flink = new FlinkCluster("flink", { config: cfg, target, objectStore: objectStore.connection, jobPeers, catalogPeers, gatewaySidecars: [
+    const flink = new FlinkCluster("flink", {
+        baseImage: cfg.images.flink,
+        images: imageBuilds(cfg),
+        sizing: { jobManager: cfg.sizing.flinkJobManager, taskManager: cfg.sizing.flinkTaskManager, sqlGateway: cfg.sizing.sqlGateway },
+        flink: cfg.flink,
+        namespace: cfg.namespace,
+        clusterId: `rtdw-${cfg.stack}`,
+        target, objectStore: objectStore.connection, jobPeers, catalogPeers, gatewaySidecars: [
           upkeepSidecar({ policy: cfg.lakehouse, image: cfg.images.curl, sizing: cfg.sizing.lakehouseUpkeep, sqlGatewayPort: FLINK_PORTS.sqlGateway, statements: lakehouseUpkeep(cfg, postgres, objectStore.connection) }),
         ] }, { parent: this });
     const streampark = new StreamPark(
       "streampark",
       {
-        config: cfg,
+        console: workload(cfg, "streampark"),
+        flinkBaseImage: cfg.images.flink,
+        images: imageBuilds(cfg),
         target,
         flinkImage: flink.image,
         flinkRestUrl: flink.restUrl,
@@ -88,11 +119,30 @@ export class Platform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const starrocks = new StarRocks("starrocks", { config: cfg, target, objectStore: objectStore.connection, objectStorePeer: objectStore.peer }, { parent: this });
+    const starrocks = new StarRocks(
+      "starrocks",
+      {
+        frontend: workload(cfg, "starrocksFe"),
+        computeNode: workload(cfg, "starrocksCn"),
+        volumesGiB: { frontend: cfg.volumesGiB.starrocksFe, computeNode: cfg.volumesGiB.starrocksCn },
+        namespace: cfg.namespace,
+        materializedViewRefreshMinutes: cfg.lakehouse.materializedViewRefreshMinutes,
+        rootRevision: cfg.starrocksRootRevision,
+        target,
+        objectStore: objectStore.connection,
+        objectStorePeer: objectStore.peer,
+      },
+      { parent: this },
+    );
     const collector = new Collector(
       "collector",
       {
-        config: cfg,
+        nginx: workload(cfg, "nginx"),
+        vector: workload(cfg, "vector"),
+        exporter: workload(cfg, "nginxExporter"),
+        bufferVolumeGiB: cfg.volumesGiB.vector,
+        limits: cfg.collector,
+        images: imageBuilds(cfg),
         target,
         kafka: { bootstrapServers: kafka.bootstrapServers, user: COLLECTOR_KAFKA_USER, password: kafka.userPasswords.apply((p) => p[COLLECTOR_KAFKA_USER]), caCertificate: kafka.caCertificate },
         redis: { host: redis.host, port: redis.port, password: redis.password },
@@ -111,7 +161,14 @@ export class Platform extends pulumi.ComponentResource {
     const observability = new Observability(
       "observability",
       {
-        config: cfg,
+        prometheus: workload(cfg, "prometheus"),
+        alertmanager: workload(cfg, "alertmanager"),
+        grafana: workload(cfg, "grafana"),
+        volumesGiB: { prometheus: cfg.volumesGiB.prometheus, alertmanager: cfg.volumesGiB.alertmanager, grafana: cfg.volumesGiB.grafana },
+        retention: cfg.profile === "prod" ? "30d" : "7d",
+        alertEvaluator: cfg.alertEvaluator,
+        stack: cfg.stack,
+        namespace: cfg.namespace,
         target,
         alertWebhooks: webhooks,
         certificates: kafka.certificateNotAfter ? [{ name: "kafka", notAfter: kafka.certificateNotAfter }] : [],
@@ -210,7 +267,12 @@ export class Platform extends pulumi.ComponentResource {
     const jobs = new FlinkJobs(
       "jobs",
       {
-        config: cfg,
+        jobs: cfg.jobs,
+        parallelism: cfg.flink.parallelism,
+        checkpointIntervalMs: cfg.flink.checkpointIntervalMs,
+        restartNonces: cfg.jobRestartNonces,
+        lakehouse: cfg.lakehouse,
+        jobBackend: cfg.jobBackend,
         endpoints,
         credentials,
         kafkaPasswords: kafka.userPasswords,

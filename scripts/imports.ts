@@ -123,7 +123,7 @@ export const FOLDER_PURPOSE: Readonly<Record<string, string>> = {
   pipelines: "Kafka topics and each client's ACLs, derived from the jobs' lineage",
   collector: "Nginx /sa and Vector (VRL) of the tracking collector",
   observability: "alerts (written once), Prometheus, Alertmanager, Grafana, exporters, dashboards' provisioning",
-  ".": "the composition root: stack.ts creates every component and wires each to what it needs; the existing-platform variant (target sandbox) and its file",
+  ".": "the composition root: stack.ts slices the stack config into each component's own Args and wires them; the existing-platform variant (target sandbox) and its file",
 };
 
 /** docs/architecture.md's layer table: layer, folder, what it holds, what it imports. */

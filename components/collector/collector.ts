@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config";
+import { ImageBuilds, Workload } from "../config";
+import { CollectorLimits } from "../config/collectorLimits";
 import { BuiltImage } from "../platform/image";
 import { portOf, ServiceSpec, Target } from "../platform/service";
 import { renderNginxConf } from "./nginx";
@@ -8,8 +9,18 @@ import { nginxExporter, SCRAPE_USER } from "../observability/exporters";
 import { password } from "../config/secrets";
 
 export interface CollectorArgs {
-  /** The validated stack config (sizing, images). */
-  readonly config: StackConfig;
+  /** Nginx's image and sizing (a worker per CPU of its limit). */
+  readonly nginx: Workload;
+  /** Vector's base image (the stack adds redis-cli) and sizing. */
+  readonly vector: Workload;
+  /** The Nginx exporter's image and sizing. */
+  readonly exporter: Workload;
+  /** Size of Vector's disk-buffer volume (rtdw:volumes.vector). */
+  readonly bufferVolumeGiB: number;
+  /** Body, batch, rate and connection limits (rtdw:collector). */
+  readonly limits: CollectorLimits;
+  /** Where the built Vector image goes. */
+  readonly images: ImageBuilds;
   /** Where Nginx and Vector run. */
   readonly target: Target;
   /** The client listener, the collector's own SCRAM user, and the CA to trust where Kafka speaks TLS. */
@@ -26,10 +37,9 @@ export class Collector extends pulumi.ComponentResource {
 
   constructor(name: string, args: CollectorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:tracking:Collector", name, {}, opts);
-    const cfg = args.config;
     const image = new BuiltImage(
       `${name}-vector-image`,
-      { config: cfg, context: "collector/vector-image", repository: "vector", buildArgs: { BASE: cfg.images.vector }, fingerprint: [cfg.images.vector] },
+      { builds: args.images, context: "collector/vector-image", repository: "vector", buildArgs: { BASE: args.vector.image }, fingerprint: [args.vector.image] },
       { parent: this },
     );
     const vectorScrapePassword = password(`${name}-vector-scrape-password`, this);
@@ -45,10 +55,10 @@ export class Collector extends pulumi.ComponentResource {
           redisHost,
           redisPort,
           dataDir: "/var/lib/vector",
-          bufferBytes: bufferBytesPerSink(cfg.volumesGiB.vector),
+          bufferBytes: bufferBytesPerSink(args.bufferVolumeGiB),
           secretsDir: "/etc/vector/secrets",
           metricsUser: SCRAPE_USER,
-          limits: cfg.collector,
+          limits: args.limits,
         }),
       );
     const vector: ServiceSpec = {
@@ -64,9 +74,9 @@ export class Collector extends pulumi.ComponentResource {
       // redis-cli (the whitelist's exec source) reads REDISCLI_AUTH; Vector's own credentials are files.
       secretEnv: { REDISCLI_AUTH: args.redis.password },
       secretFiles: [{ dir: "/etc/vector/secrets", files: { [VECTOR_SECRETS.kafkaPassword]: args.kafka.password, [VECTOR_SECRETS.metricsPassword]: vectorScrapePassword } }],
-      volumes: [{ name: "data", mountPath: "/var/lib/vector", sizeGiB: cfg.volumesGiB.vector, configKey: "volumes.vector" }],
+      volumes: [{ name: "data", mountPath: "/var/lib/vector", sizeGiB: args.bufferVolumeGiB, configKey: "volumes.vector" }],
       configFiles: [{ dir: "/etc/vector", files: { "vector.yaml": vectorConf, ...(args.kafka.caCertificate === undefined ? {} : { "kafka-ca.crt": args.kafka.caCertificate }) } }],
-      sizing: cfg.sizing.vector,
+      sizing: args.vector.sizing,
       metrics: { port: "metrics", auth: { basic: { username: SCRAPE_USER, password: vectorScrapePassword } } },
       readiness: { http: { path: "/health", port: 8686 } },
       // The image defaults to root; Vector needs no privilege (its port is above 1024, its data a volume it owns by fsGroup).
@@ -89,13 +99,13 @@ export class Collector extends pulumi.ComponentResource {
         pidFile: "/tmp/nginx.pid",
         tempDir: "/tmp",
         trustedProxies: args.trustedProxies ?? ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
-        limits: cfg.collector,
-        workers: cfg.sizing.nginx.cpuLimit,
+        limits: args.limits,
+        workers: args.nginx.sizing.cpuLimit,
       }),
     );
     const nginx: ServiceSpec = {
       name: "nginx",
-      image: cfg.images.nginx,
+      image: args.nginx.image,
       command: ["nginx", "-g", "daemon off;", "-c", "/etc/rtdw-nginx/nginx.conf"],
       ports: [
         { name: "http", port: 8080 },
@@ -103,7 +113,7 @@ export class Collector extends pulumi.ComponentResource {
       ],
       publicPorts: ["http"],
       configFiles: [{ dir: "/etc/rtdw-nginx", files: { "nginx.conf": nginxConf } }],
-      sizing: cfg.sizing.nginx,
+      sizing: args.nginx.sizing,
       readiness: { http: { path: "/healthz", port: 8080 } },
       security: { runAsUser: 101, runAsGroup: 101, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
       connectsTo: [
@@ -114,7 +124,7 @@ export class Collector extends pulumi.ComponentResource {
     const nginxSvc = args.target.deployService(nginx, this, vectorSvc.resources);
     this.url = pulumi.interpolate`http://${nginxSvc.host}:${portOf(nginx, "http")}/sa`;
     args.target.deployService(
-      nginxExporter(cfg, { statusUrl: pulumi.interpolate`http://${nginxSvc.host}:${portOf(nginx, "status")}/stub_status`, scrapePassword: password(`${name}-nginx-exporter-scrape-password`, this) }),
+      nginxExporter(args.exporter, { statusUrl: pulumi.interpolate`http://${nginxSvc.host}:${portOf(nginx, "status")}/stub_status`, scrapePassword: password(`${name}-nginx-exporter-scrape-password`, this) }),
       this,
       nginxSvc.resources,
     );

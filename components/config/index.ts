@@ -23,6 +23,7 @@ import {
   Profile,
   PROFILES,
   ServiceName,
+  Workload,
   SERVICES,
   Sizing,
   TOPIC_CLASSES,
@@ -97,6 +98,25 @@ export interface StackConfig {
 }
 
 /** A stack config that cannot be deployed. Thrown before any resource is registered. */
+/** Where the stack's own images (components/platform/image.ts) come from: every BuiltImage's slice of the config. */
+export interface ImageBuilds {
+  /** Docker: built and kept on the local engine, never pushed. */
+  readonly local: boolean;
+  /** rtdw:imageRegistry: where a Kubernetes stack pushes what it builds. */
+  readonly registry?: string;
+  /** rtdw:prebuiltImages: supplied by digest, not built. */
+  readonly prebuilt: Readonly<Partial<Record<BuiltImageName, string>>>;
+}
+
+export function imageBuilds(cfg: StackConfig): ImageBuilds {
+  return { local: cfg.target === "docker", registry: cfg.imageRegistry, prebuilt: cfg.prebuiltImages };
+}
+
+/** A service's slice of the stack config: its image (named after the service unless told) and its sizing. */
+export function workload(cfg: Pick<StackConfig, "images" | "sizing">, service: ServiceName, image: ImageName = service as ImageName): Workload {
+  return { image: cfg.images[image], sizing: cfg.sizing[service] };
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

@@ -43,6 +43,12 @@ export interface Sizing {
   readonly ephemeralMiB: number;
 }
 
+/** One workload's slice of the stack config: its pinned image and its sizing. */
+export interface Workload {
+  readonly image: string;
+  readonly sizing: Sizing;
+}
+
 type Row = [replicas: number, cpuRequest: number, cpuLimit: number, memoryMiB: number];
 const table = (rows: Record<ServiceName, Row>) =>
   Object.fromEntries(

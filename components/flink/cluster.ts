@@ -1,13 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config";
+import { ImageBuilds, Sizing } from "../config";
+import { FlinkSizing } from "../config/flinkSizing";
 import { BuiltImage } from "../platform/image";
 import { KUBERNETES_API, KubernetesRule, Peer, portOf, ServiceSpec, SidecarSpec, Target } from "../platform/service";
 import { Connection, ObjectStoreEndpoint } from "../storage/types";
 import { flinkImageFingerprint, jarManifest } from "./artifacts";
 
 export interface FlinkClusterArgs {
-  /** The validated stack config: the job table's slots and TaskManager memory are in cfg.flink. */
-  readonly config: StackConfig;
+  /** The official Flink image the stack's image (with the pinned jars) is built on. */
+  readonly baseImage: string;
+  /** Where the built image goes. */
+  readonly images: ImageBuilds;
+  /** JobManagers (two or more: Kubernetes HA), TaskManagers and the SQL Gateway, sized. */
+  readonly sizing: { readonly jobManager: Sizing; readonly taskManager: Sizing; readonly sqlGateway: Sizing };
+  /** The job table as this stack scales it: slots needed and offered, per TaskManager, TaskManager memory. */
+  readonly flink: FlinkSizing;
+  /** The Kubernetes namespace (HA's ConfigMaps live there). */
+  readonly namespace: string;
+  /** Names the cluster's HA metadata (`rtdw-<stack>`): unique per stack in a namespace. */
+  readonly clusterId: string;
   /** Where the JobManager, TaskManagers and SQL Gateway run. */
   readonly target: Target;
   /** Checkpoints, savepoints and HA metadata go to its checkpoints bucket. */
@@ -30,7 +41,7 @@ export interface FlinkClusterArgs {
 export const FLINK_PORTS = { rest: 8081, rpc: 6123, blob: 6124, taskRpc: 6122, taskData: 6121, queryService: 6125, metrics: 9249, sqlGateway: 8083 } as const;
 
 /** The cluster's config.yaml keys, shared by the JobManager, the TaskManagers and the gateway. */
-export function flinkProperties(cfg: StackConfig, o: { checkpointsBucket: string; s3Endpoint: string; pathStyle: boolean; ha: boolean }): Record<string, string> {
+export function flinkProperties(c: Pick<FlinkClusterArgs, "sizing" | "flink" | "namespace" | "clusterId">, o: { checkpointsBucket: string; s3Endpoint: string; pathStyle: boolean; ha: boolean }): Record<string, string> {
   const base = `s3://${o.checkpointsBucket}`;
   return {
     "jobmanager.rpc.address": "flink-jobmanager",
@@ -43,9 +54,9 @@ export function flinkProperties(cfg: StackConfig, o: { checkpointsBucket: string
     "rest.address": "flink-jobmanager",
     // The REST API has no authentication upstream: no jar upload or run through it (jobs arrive as SQL).
     "web.submit.enable": "false",
-    "jobmanager.memory.process.size": `${cfg.sizing.flinkJobManager.memoryMiB}m`,
-    "taskmanager.memory.process.size": `${cfg.flink.taskManagerMemoryMiB}m`,
-    "taskmanager.numberOfTaskSlots": String(cfg.flink.slotsPerTaskManager),
+    "jobmanager.memory.process.size": `${c.sizing.jobManager.memoryMiB}m`,
+    "taskmanager.memory.process.size": `${c.flink.taskManagerMemoryMiB}m`,
+    "taskmanager.numberOfTaskSlots": String(c.flink.slotsPerTaskManager),
     "parallelism.default": "1",
     "state.backend.type": "rocksdb",
     "state.backend.incremental": "true",
@@ -65,8 +76,8 @@ export function flinkProperties(cfg: StackConfig, o: { checkpointsBucket: string
       ? {
           "high-availability.type": "kubernetes",
           "high-availability.storageDir": `${base}/ha`,
-          "kubernetes.cluster-id": `rtdw-${cfg.stack}`,
-          "kubernetes.namespace": cfg.namespace,
+          "kubernetes.cluster-id": c.clusterId,
+          "kubernetes.namespace": c.namespace,
         }
       : {}),
   };
@@ -87,21 +98,20 @@ export class FlinkCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: FlinkClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:flink:FlinkCluster", name, {}, opts);
-    const cfg = args.config;
     const os = args.objectStore;
-    const ha = args.target.kind === "kubernetes" && cfg.sizing.flinkJobManager.replicas > 1;
-    this.slots = cfg.flink.slots;
+    const ha = args.target.kind === "kubernetes" && args.sizing.jobManager.replicas > 1;
+    this.slots = args.flink.slots;
 
     const image = new BuiltImage(
       `${name}-image`,
-      { config: cfg, context: "flink/image", repository: "flink", buildArgs: { BASE: cfg.images.flink, JARS: jarManifest() }, fingerprint: [cfg.images.flink, ...flinkImageFingerprint()] },
+      { builds: args.images, context: "flink/image", repository: "flink", buildArgs: { BASE: args.baseImage, JARS: jarManifest() }, fingerprint: [args.baseImage, ...flinkImageFingerprint()] },
       { parent: this },
     );
     this.image = image.ref;
 
     const properties = pulumi
       .all([os.buckets, os.endpoint, os.pathStyle])
-      .apply(([b, endpoint, pathStyle]) => flinkProperties(cfg, { checkpointsBucket: b.checkpoints, s3Endpoint: endpoint, pathStyle, ha }))
+      .apply(([b, endpoint, pathStyle]) => flinkProperties(args, { checkpointsBucket: b.checkpoints, s3Endpoint: endpoint, pathStyle, ha }))
       .apply((p) => Object.entries(p).map(([k, v]) => `${k}: ${v}`).join("\n"));
     const common = {
       image: image.ref,
@@ -139,7 +149,7 @@ export class FlinkCluster extends pulumi.ComponentResource {
         ...args.jobPeers,
         ...haPeers,
       ],
-      sizing: cfg.sizing.flinkJobManager,
+      sizing: args.sizing.jobManager,
       // Flink's reporter cannot require credentials: the port is reachable only from the platform's pods.
       metrics: { port: "metrics" },
       readiness: { http: { path: "/overview", port: FLINK_PORTS.rest } },
@@ -167,7 +177,7 @@ export class FlinkCluster extends pulumi.ComponentResource {
         ...args.jobPeers,
         ...haPeers,
       ],
-      sizing: cfg.sizing.flinkTaskManager,
+      sizing: args.sizing.taskManager,
       metrics: { port: "metrics" },
       readiness: { tcp: { port: FLINK_PORTS.taskRpc } },
       startupSeconds: 120,
@@ -188,7 +198,7 @@ export class FlinkCluster extends pulumi.ComponentResource {
       ports: [{ name: "http", port: FLINK_PORTS.sqlGateway }],
       kubernetesAccess: haFollower,
       connectsTo: [{ service: "flink-jobmanager", port: "rest" }, ...args.catalogPeers, ...haPeers],
-      sizing: cfg.sizing.sqlGateway,
+      sizing: args.sizing.sqlGateway,
       readiness: { http: { path: "/v3/info", port: FLINK_PORTS.sqlGateway } },
       startupSeconds: 120,
       sidecars: args.gatewaySidecars,

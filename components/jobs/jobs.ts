@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config";
 import { CatalogDdl, catalogDdl } from "./catalogDdl";
 import { FlinkSqlJob } from "./flinkSqlJob";
 import { BackendConfig, ObjectStoreConfig } from "./provider";
@@ -7,10 +6,21 @@ import { JobCredentials, jobEnvironment, JobEndpoints, jobSecrets, KafkaPassword
 import { jobScript } from "./script";
 import { splitStatements } from "./render";
 import { JobSpec, readJobSql } from "../config/jobTable";
+import { LakehousePolicy } from "../config/lakehousePolicy";
 
 export interface FlinkJobsArgs {
-  /** The validated stack config: the job table, each job's parallelism on this stack, the backend. */
-  readonly config: StackConfig;
+  /** The job table (sql/jobs.yaml): one FlinkSqlJob per row. */
+  readonly jobs: readonly JobSpec[];
+  /** Each job's parallelism on this stack. */
+  readonly parallelism: Readonly<Record<string, number>>;
+  /** Every job's checkpoint interval on this stack, instead of the job table's (rtdw:flink.checkpointIntervalMs). */
+  readonly checkpointIntervalMs?: number;
+  /** Per job, a number whose change restarts it with its upgrade mode (rtdw:jobRestartNonces). */
+  readonly restartNonces: Readonly<Record<string, number>>;
+  /** Table options and the compaction jobs' expiry (rtdw:lakehouse). */
+  readonly lakehouse: LakehousePolicy;
+  /** Which backend `backend` is (rtdw:jobBackend); with the SQL Gateway the catalog DDL runs once before the jobs. */
+  readonly jobBackend: "sql-gateway" | "streampark";
   /** What the SQL is rendered with: the services as the cluster reaches them, never credentials. */
   readonly endpoints: pulumi.Input<JobEndpoints>;
   /** Credentials substituted into the SQL only when it is sent. */
@@ -46,37 +56,36 @@ export class FlinkJobs extends pulumi.ComponentResource {
 
   constructor(name: string, args: FlinkJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:jobs:FlinkJobs", name, {}, opts);
-    const cfg = args.config;
     const jobs: Record<string, FlinkSqlJob> = {};
     const endpoints = pulumi.output(args.endpoints);
-    const environment = endpoints.apply((e) => jobEnvironment(e, cfg.lakehouse));
+    const environment = endpoints.apply((e) => jobEnvironment(e, args.lakehouse));
     const secretsOf = (job: string) =>
       pulumi
         .all([args.credentials, args.kafkaPasswords, args.streamparkPassword])
         .apply(([c, k, sp]) => ({ ...jobSecrets(c, k, job), ...(sp === undefined ? {} : { "streampark.password": sp }) }));
     // The catalog and tables first, once: jobs created in parallel into a fresh catalog would race creating them.
     const ddl =
-      cfg.jobBackend === "sql-gateway"
+      args.jobBackend === "sql-gateway"
         ? new CatalogDdl(
             `${name}-catalog`,
             {
               sqlGatewayUrl: pulumi.output(args.backend).apply((b) => (b.kind === "sql-gateway" ? b.sqlGatewayUrl : "")),
               tunnel: args.tunnel,
-              statements: environment.apply((env) => catalogDdl(env, [...new Set(cfg.jobs.map((j) => j.pipeline))])),
+              statements: environment.apply((env) => catalogDdl(env, [...new Set(args.jobs.map((j) => j.pipeline))])),
               secrets: pulumi.secret(args.credentials),
             },
             { parent: this },
           )
         : undefined;
-    for (const job of cfg.jobs) {
+    for (const job of args.jobs) {
       jobs[job.name] = new FlinkSqlJob(
         `${name}-${job.name}`,
         {
           name: job.name,
-          script: endpoints.apply((e) => jobEnvironment(e, cfg.lakehouse, job.name)).apply((env) => jobScript(job, env, { parallelism: cfg.flink.parallelism[job.name], checkpointIntervalMs: cfg.flink.checkpointIntervalMs })),
+          script: endpoints.apply((e) => jobEnvironment(e, args.lakehouse, job.name)).apply((env) => jobScript(job, env, { parallelism: args.parallelism[job.name], checkpointIntervalMs: args.checkpointIntervalMs })),
           upgradeMode: job.upgradeMode,
           allowNonRestoredState: job.allowNonRestoredState,
-          restartNonce: cfg.jobRestartNonces[job.name] ?? 0,
+          restartNonce: args.restartNonces[job.name] ?? 0,
           backend: submitsByProcedure(job) ? args.gatewayBackend : args.backend,
           tunnel: args.tunnel,
           savepointDir: pulumi.interpolate`s3://${args.checkpointsBucket}/savepoints/${job.name}`,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { StackConfig } from "../config";
+import { Workload } from "../config";
 import { DeployedMetrics, KUBERNETES_API, OutsidePeer, portOf, ServiceSpec, Target } from "../platform/service";
 
 /** The teams' alert webhooks (Alertmanager's receivers, Grafana's contact points): HTTPS beyond the cluster. */
@@ -15,8 +15,20 @@ import { SCRAPE_USER } from "./exporters";
 import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "../platform/scrape";
 
 export interface ObservabilityArgs {
-  /** The validated stack config (sizing, images, volumes, alert receivers). */
-  readonly config: StackConfig;
+  /** Prometheus, Alertmanager and Grafana: each one's image and sizing. */
+  readonly prometheus: Workload;
+  readonly alertmanager: Workload;
+  readonly grafana: Workload;
+  /** Their volume sizes (rtdw:volumes.prometheus/alertmanager/grafana). */
+  readonly volumesGiB: { readonly prometheus: number; readonly alertmanager: number; readonly grafana: number };
+  /** How long Prometheus keeps its series, e.g. "30d". */
+  readonly retention: string;
+  /** Which evaluates the alerts and notifies (rtdw:alertEvaluator): the other holds the same rules, silent. */
+  readonly alertEvaluator: "prometheus" | "grafana";
+  /** The stack's name: every series carries it as the `stack` label. */
+  readonly stack: string;
+  /** The Kubernetes namespace whose kubelets' cAdvisor Prometheus scrapes. */
+  readonly namespace: string;
   /** Where the services run; its recorded metrics endpoints are what Prometheus scrapes. */
   readonly target: Target;
   /** Grafana's own database in the platform's PostgreSQL. */
@@ -53,7 +65,6 @@ export class Observability extends pulumi.ComponentResource {
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:observability:Observability", name, {}, opts);
-    const cfg = args.config;
     const t = args.target;
     this.prometheusPassword = password(`${name}-prometheus-password`, this);
     this.grafanaAdminPassword = password(`${name}-grafana-admin-password`, this);
@@ -63,7 +74,7 @@ export class Observability extends pulumi.ComponentResource {
     // Alertmanager first and Grafana too, so that Prometheus' configuration includes them.
     const alertmanagerSpec: ServiceSpec = {
       name: "alertmanager",
-      image: cfg.images.alertmanager,
+      image: args.alertmanager.image,
       args: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager", "--web.config.file=/etc/alertmanager/web.yml", "--cluster.listen-address="],
       ports: [{ name: "web", port: 9093 }],
       // Webhook URLs carry tokens: the whole configuration is a Secret.
@@ -76,8 +87,8 @@ export class Observability extends pulumi.ComponentResource {
           },
         },
       ],
-      volumes: [{ name: "data", mountPath: "/alertmanager", sizeGiB: cfg.volumesGiB.alertmanager, configKey: "volumes.alertmanager" }],
-      sizing: cfg.sizing.alertmanager,
+      volumes: [{ name: "data", mountPath: "/alertmanager", sizeGiB: args.volumesGiB.alertmanager, configKey: "volumes.alertmanager" }],
+      sizing: args.alertmanager.sizing,
       readiness: { tcp: { port: 9093 } },
       metrics: { port: "web", auth: selfAuth },
       security: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, runAsNonRoot: true, readOnlyRootFilesystem: true },
@@ -89,7 +100,7 @@ export class Observability extends pulumi.ComponentResource {
     const promHost = "prometheus";
     const grafanaSpec: ServiceSpec = {
       name: "grafana",
-      image: cfg.images.grafana,
+      image: args.grafana.image,
       ports: [{ name: "http", port: 3000 }],
       env: {
         GF_SECURITY_ADMIN_USER: "admin",
@@ -119,8 +130,8 @@ export class Observability extends pulumi.ComponentResource {
           },
         },
       ],
-      volumes: [{ name: "data", mountPath: "/var/lib/grafana", sizeGiB: cfg.volumesGiB.grafana, configKey: "volumes.grafana" }],
-      sizing: cfg.sizing.grafana,
+      volumes: [{ name: "data", mountPath: "/var/lib/grafana", sizeGiB: args.volumesGiB.grafana, configKey: "volumes.grafana" }],
+      sizing: args.grafana.sizing,
       readiness: { http: { path: "/api/health", port: 3000 } },
       startupSeconds: 120,
       metrics: { port: "http", auth: { basic: { username: SCRAPE_USER, password: grafanaScrapePassword } } },
@@ -147,9 +158,9 @@ export class Observability extends pulumi.ComponentResource {
       secretsDir: SECRETS_DIR,
       ruleFiles: ["/etc/prometheus/rules/rtdw-rules.yml"],
       // When Grafana notifies, Prometheus still evaluates the rules (ALERTS for the dashboards) but sends nothing.
-      alertmanagers: cfg.alertEvaluator === "prometheus" ? { addresses: [`alertmanager:${portOf(alertmanagerSpec, "web")}`], authJob: "alertmanager" } : undefined,
-      externalLabels: { stack: cfg.stack },
-      kubeletCadvisor: t.kind === "kubernetes" ? { namespace: cfg.namespace } : undefined,
+      alertmanagers: args.alertEvaluator === "prometheus" ? { addresses: [`alertmanager:${portOf(alertmanagerSpec, "web")}`], authJob: "alertmanager" } : undefined,
+      externalLabels: { stack: args.stack },
+      kubeletCadvisor: t.kind === "kubernetes" ? { namespace: args.namespace } : undefined,
     });
     const secretFiles: Record<string, pulumi.Input<string>> = {};
     for (const e of endpoints) {
@@ -159,11 +170,11 @@ export class Observability extends pulumi.ComponentResource {
     const rules = pulumi.all(certificates.map((c) => c.notAfter)).apply((ends) => renderPrometheusRules(ALERTS, certificates.map((c, i) => ({ name: c.name, notAfter: ends[i] }))));
     const prometheusSpec: ServiceSpec = {
       name: promHost,
-      image: cfg.images.prometheus,
+      image: args.prometheus.image,
       args: [
         "--config.file=/etc/prometheus/config/prometheus.yml",
         "--storage.tsdb.path=/prometheus",
-        `--storage.tsdb.retention.time=${cfg.profile === "prod" ? "30d" : "7d"}`,
+        `--storage.tsdb.retention.time=${args.retention}`,
         "--web.config.file=/etc/prometheus/web/web.yml",
       ],
       ports: [{ name: "web", port: 9090 }],
@@ -176,8 +187,8 @@ export class Observability extends pulumi.ComponentResource {
         { dir: SECRETS_DIR, files: secretFiles },
         { dir: "/etc/prometheus/web", files: { "web.yml": this.prometheusPassword.apply((pw) => webConfig({ [PROMETHEUS_USER]: pw })) } },
       ],
-      volumes: [{ name: "data", mountPath: "/prometheus", sizeGiB: cfg.volumesGiB.prometheus, configKey: "volumes.prometheus" }],
-      sizing: cfg.sizing.prometheus,
+      volumes: [{ name: "data", mountPath: "/prometheus", sizeGiB: args.volumesGiB.prometheus, configKey: "volumes.prometheus" }],
+      sizing: args.prometheus.sizing,
       readiness: { tcp: { port: 9090 } },
       // Service discovery of the platform's pods; cAdvisor's container metrics through the API server.
       kubernetesAccess: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }],

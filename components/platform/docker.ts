@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { PUBLISHED_PORTS, StackConfig } from "../config";
-import { ContainerSpec, DeployedService, MetricsRegistry, portOf, Probe, ServiceSpec, Target, TaskSpec } from "./service";
+import { PUBLISHED_PORTS } from "../config";
+import { ContainerSpec, DeployedService, MetricsRegistry, portOf, Probe, ServiceSpec, Target, TaskSpec, TargetSettings } from "./service";
 
 /**
  * Renders service descriptions as containers on a local Docker engine (the dev stack): one private
@@ -11,7 +11,7 @@ export class DockerTarget implements Target {
   readonly kind = "docker" as const;
 
   constructor(
-    private readonly cfg: StackConfig,
+    private readonly cfg: TargetSettings,
     private readonly provider: docker.Provider,
     private readonly network: docker.Network,
   ) {}

@@ -2,12 +2,12 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { BuiltImageName, StackConfig } from "../config";
+import { BuiltImageName, ImageBuilds } from "../config";
 import { revisionOf } from "./service";
 
 export interface BuiltImageArgs {
-  /** The validated stack config (registry, target). */
-  readonly config: StackConfig;
+  /** Where the stack's images go, or which are supplied prebuilt. */
+  readonly builds: ImageBuilds;
   /** Folder of the Dockerfile, relative to components/. */
   readonly context: string;
   /** Build arguments. */
@@ -29,8 +29,7 @@ export class BuiltImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: BuiltImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:platform:BuiltImage", name, {}, opts);
-    const cfg = args.config;
-    const prebuilt = cfg.prebuiltImages[args.repository as BuiltImageName];
+    const prebuilt = args.builds.prebuilt[args.repository as BuiltImageName];
     if (prebuilt) {
       // Built once elsewhere and promoted by digest: nothing to build or push here.
       this.ref = pulumi.output(prebuilt);
@@ -39,11 +38,11 @@ export class BuiltImage extends pulumi.ComponentResource {
     }
     const dockerfile = fs.readFileSync(path.resolve(__dirname, "..", args.context, "Dockerfile"), "utf8");
     const tag = revisionOf(dockerfile, args.fingerprint);
-    const local = cfg.target === "docker";
+    const local = args.builds.local;
     const image = new docker.Image(
       `${name}-image`,
       {
-        imageName: `${local ? "rtdw-local" : cfg.imageRegistry}/${args.repository}:${tag}`,
+        imageName: `${local ? "rtdw-local" : args.builds.registry}/${args.repository}:${tag}`,
         build: {
           context: path.resolve(__dirname, "..", args.context),
           args: { ...args.buildArgs },

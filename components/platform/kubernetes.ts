@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { formatCpu, formatMemory, StackConfig } from "../config";
+import { formatCpu, formatMemory } from "../config";
 import { NetworkWorkload, renderNetworkPolicies } from "./networkPolicies";
 import { ClaimSize, VolumeClaimsGuard } from "./volumeClaims";
-import { ContainerSpec, DeployedService, FileSet, KubernetesRule, MetricsRegistry, Probe, ServiceSpec, Target, TaskSpec } from "./service";
+import { ContainerSpec, DeployedService, FileSet, KubernetesRule, MetricsRegistry, Probe, ServiceSpec, Target, TaskSpec, TargetSettings } from "./service";
 
 type Input<T> = pulumi.Input<T>;
 
@@ -16,7 +16,7 @@ export class KubernetesTarget implements Target {
   private readonly workloads: NetworkWorkload[] = [];
 
   constructor(
-    private readonly cfg: StackConfig,
+    private readonly cfg: TargetSettings,
     private readonly provider: k8s.Provider,
     namespace: k8s.core.v1.Namespace,
     /** Parent of what no single service owns (the NetworkPolicies). */

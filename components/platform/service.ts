@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { Sizing } from "../config";
+import { Sizing, StackConfig } from "../config";
 import { MetricsEndpoint, ScrapeAuth } from "./scrape";
 
 /**
@@ -21,6 +21,9 @@ export type Probe =
   | { readonly http: { readonly path: string; readonly port: number } }
   | { readonly tcp: { readonly port: number } }
   | { readonly exec: readonly string[] };
+
+/** What the target adapters read of the stack config: where and how the stack's objects are named, kept and reached. */
+export type TargetSettings = Pick<StackConfig, "target" | "project" | "stack" | "namespace" | "protectStateful" | "storageClass" | "kubernetesContext" | "hostPorts">;
 
 export interface VolumeSpec {
   readonly name: string;

@@ -1,13 +1,12 @@
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config";
 import { DockerTarget } from "./docker";
 import { KubernetesTarget } from "./kubernetes";
-import { Target } from "./service";
+import { Target, TargetSettings } from "./service";
 
 /** The stack's target adapter with its explicit provider (never the ambient default). */
-export function createTarget(cfg: StackConfig, parent: pulumi.Resource): Target {
+export function createTarget(cfg: TargetSettings, parent: pulumi.Resource): Target {
   if (cfg.target === "sandbox") throw new Error('target "sandbox" provisions no services: its platform already runs (see components/existingPlatform.ts)');
   if (cfg.target === "docker") {
     const provider = new docker.Provider("docker", {}, { parent });

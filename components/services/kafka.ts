@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { StackConfig, TopicClass, TopicSettings } from "../config";
-import { jobLineage } from "../jobs/lineage";
+import { TopicClass, TopicSettings, Workload } from "../config";
+import { JobLineage } from "../jobs/lineage";
 import { EXPORTER_KAFKA_USER, KAFKA_ADMIN_USER, KAFKA_SCRAM_MECHANISM, KafkaClient, kafkaClients, renderAccessLines, renderPasswordLines } from "../pipelines/kafkaAccess";
 import { TOPICS } from "../pipelines/topics";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
@@ -13,8 +13,20 @@ import { ServerCertificate } from "../platform/tls";
 import { kafkaExporter } from "../observability/exporters";
 
 export interface KafkaArgs {
-  /** The validated stack config (replicas, sizing, topic partitions and retention). */
-  readonly config: StackConfig;
+  /** The brokers' image and sizing (one KRaft controller + broker per replica). */
+  readonly server: Workload;
+  /** The exporter's image and sizing. */
+  readonly exporter: Workload;
+  /** Size of each broker's log volume (rtdw:volumes.kafka). */
+  readonly volumeGiB: number;
+  /** The Kubernetes namespace: the brokers' certificate names its pods' DNS names. */
+  readonly namespace: string;
+  /** Unique per stack (`<project>/<stack>`): the KRaft cluster id is derived from it, the same on every run. */
+  readonly clusterKey: string;
+  /** Partitions and retention per topic class (rtdw:kafkaTopics). */
+  readonly topics: Readonly<Record<TopicClass, TopicSettings>>;
+  /** What each job reads and writes: each job's SCRAM user and ACLs follow from it. */
+  readonly lineage: readonly JobLineage[];
   /** Where the brokers and the topic task run. */
   readonly target: Target;
 }
@@ -58,27 +70,26 @@ export class Kafka extends pulumi.ComponentResource {
 
   constructor(name: string, args: KafkaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:streaming:Kafka", name, {}, opts);
-    const cfg = args.config;
-    const nodes = cfg.sizing.kafka.replicas;
+    const nodes = args.server.sizing.replicas;
     const rf = Math.min(3, nodes);
     const minIsr = rf >= 3 ? 2 : 1;
     this.replicationFactor = rf;
     const adminPassword = password(`${name}-admin-password`, this, "kafkaAdminPassword");
-    this.clients = kafkaClients(jobLineage(cfg.jobs));
+    this.clients = kafkaClients(args.lineage);
     const passwords = Object.fromEntries(this.clients.map((c) => [c.user, password(`${name}-user-${c.user}`, this)]));
     this.userPasswords = pulumi.secret(pulumi.output(passwords));
 
-    const podHost = (i: number) => (args.target.kind === "kubernetes" ? `kafka-${i}.kafka.${cfg.namespace}.svc.cluster.local` : "kafka");
+    const podHost = (i: number) => (args.target.kind === "kubernetes" ? `kafka-${i}.kafka.${args.namespace}.svc.cluster.local` : "kafka");
     const voters = Array.from({ length: nodes }, (_, i) => `${i + 1}@${podHost(i)}:9093`).join(",");
     // KRaft needs one cluster id for all nodes, stable across runs: derived from the stack.
-    const clusterId = createHash("sha256").update(`${cfg.project}/${cfg.stack}/kafka`).digest().subarray(0, 16).toString("base64url");
+    const clusterId = createHash("sha256").update(`${args.clusterKey}/kafka`).digest().subarray(0, 16).toString("base64url");
     // TLS on every listener where the traffic crosses nodes: a private CA and one certificate for all
     // brokers (kafka-N.kafka.<ns>.svc...), issued once and kept in the state.
     const tls =
       args.target.kind === "kubernetes"
         ? new ServerCertificate(
             `${name}-tls`,
-            { commonName: `kafka.${cfg.namespace}.svc.cluster.local`, dnsNames: [`kafka.${cfg.namespace}.svc.cluster.local`, `*.kafka.${cfg.namespace}.svc.cluster.local`, `kafka.${cfg.namespace}.svc`, `kafka`], validityDays: KAFKA_CERTIFICATE_DAYS, renewBeforeDays: KAFKA_CERTIFICATE_RENEW_BEFORE_DAYS },
+            { commonName: `kafka.${args.namespace}.svc.cluster.local`, dnsNames: [`kafka.${args.namespace}.svc.cluster.local`, `*.kafka.${args.namespace}.svc.cluster.local`, `kafka.${args.namespace}.svc`, `kafka`], validityDays: KAFKA_CERTIFICATE_DAYS, renewBeforeDays: KAFKA_CERTIFICATE_RENEW_BEFORE_DAYS },
             { parent: this },
           )
         : undefined;
@@ -92,11 +103,11 @@ export class Kafka extends pulumi.ComponentResource {
     const caFiles = tls ? [{ dir: KAFKA_CA_DIR, files: { "ca.crt": tls.caCertificate } }] : [];
     const taskTls: Record<string, string> = tls ? { ADMIN_SECURITY_PROTOCOL: "SASL_SSL", ADMIN_TRUSTSTORE_PEM_FILE: `${KAFKA_CA_DIR}/ca.crt` } : {};
     const plain = pulumi.interpolate`org.apache.kafka.common.security.plain.PlainLoginModule required username="${KAFKA_ADMIN_USER}" password="${adminPassword}" user_${KAFKA_ADMIN_USER}="${adminPassword}";`;
-    const heapMiB = Math.floor(cfg.sizing.kafka.memoryMiB * 0.5);
+    const heapMiB = Math.floor(args.server.sizing.memoryMiB * 0.5);
 
     const spec: ServiceSpec = {
       name: "kafka",
-      image: cfg.images.kafka,
+      image: args.server.image,
       // Node id and advertised address depend on which replica this is (kafka-0 -> node 1).
       command: [
         "bash",
@@ -144,7 +155,7 @@ export class Kafka extends pulumi.ComponentResource {
       },
       // PEM keystore: the private key (PKCS#8) and the certificate, in one file Kafka reads at start.
       ...(tls ? { secretFiles: [{ dir: KAFKA_TLS_DIR, files: { "keystore.pem": pulumi.secret(pulumi.interpolate`${tls.privateKey}${tls.certificate}`) } }], configFiles: caFiles } : {}),
-      volumes: [{ name: "data", mountPath: "/var/lib/kafka/data", sizeGiB: cfg.volumesGiB.kafka, configKey: "volumes.kafka" }],
+      volumes: [{ name: "data", mountPath: "/var/lib/kafka/data", sizeGiB: args.volumeGiB, configKey: "volumes.kafka" }],
       stableNetworkIds: true,
       // Each node is a controller voter: one per node, so losing a node never loses the quorum.
       placement: "one-per-node",
@@ -152,7 +163,7 @@ export class Kafka extends pulumi.ComponentResource {
         { service: "kafka", port: "internal" },
         { service: "kafka", port: "controller" },
       ],
-      sizing: cfg.sizing.kafka,
+      sizing: args.server.sizing,
       readiness: { tcp: { port: 9092 } },
       startupSeconds: 180,
       terminationGraceSeconds: 120,
@@ -164,12 +175,12 @@ export class Kafka extends pulumi.ComponentResource {
 
     const internal = pulumi.interpolate`${server.host}:${KAFKA_INTERNAL_PORT}`;
     const taskSecurity = { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] };
-    const topicLines = renderTopicLines(cfg.kafkaTopics);
+    const topicLines = renderTopicLines(args.topics);
     const topics = args.target.runTask(
       {
         name: "kafka-topics",
         revision: revisionOf(TOPIC_SCRIPT, topicLines, rf),
-        image: cfg.images.kafka,
+        image: args.server.image,
         command: ["bash", "/task/topics.sh"],
         env: { BOOTSTRAP: internal, REPLICATION_FACTOR: String(rf), ...taskTls },
         secretEnv: { KAFKA_ADMIN_PASSWORD: adminPassword },
@@ -186,7 +197,7 @@ export class Kafka extends pulumi.ComponentResource {
       {
         name: "kafka-access",
         revision: revisionOf(ACCESS_SCRIPT, accessLines),
-        image: cfg.images.kafka,
+        image: args.server.image,
         command: ["bash", "/task/access.sh"],
         env: { BOOTSTRAP: internal, ...taskTls },
         secretEnv: { KAFKA_ADMIN_PASSWORD: adminPassword, KAFKA_USER_PASSWORDS: this.userPasswords.apply(renderPasswordLines) },
@@ -198,7 +209,7 @@ export class Kafka extends pulumi.ComponentResource {
       [topics],
     );
     args.target.deployService(
-      kafkaExporter(cfg, { bootstrapServers: this.bootstrapServers, caCertificate: this.caCertificate, user: EXPORTER_KAFKA_USER, password: this.userPasswords.apply((p) => p[EXPORTER_KAFKA_USER]), scrapePassword: password(`${name}-exporter-scrape-password`, this) }),
+      kafkaExporter(args.exporter, { bootstrapServers: this.bootstrapServers, caCertificate: this.caCertificate, user: EXPORTER_KAFKA_USER, password: this.userPasswords.apply((p) => p[EXPORTER_KAFKA_USER]), scrapePassword: password(`${name}-exporter-scrape-password`, this) }),
       this,
       [this.topicsReady],
     );

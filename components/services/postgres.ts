@@ -2,7 +2,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { StackConfig } from "../config";
+import { ImageBuilds, Sizing, Workload } from "../config";
+import { BackupPolicy } from "../config/backupPolicy";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../config/secrets";
 import { postgresExporter } from "../observability/exporters";
@@ -36,8 +37,20 @@ export function perDatabase<T>(value: (name: DatabaseName, database: string) => 
 }
 
 export interface PostgresArgs {
-  /** The validated stack config (sizing, image, volume size). */
-  readonly config: StackConfig;
+  /** The server's base image (the stack adds pgBackRest and stunnel to it) and sizing. */
+  readonly server: Workload;
+  /** The backup scheduler's sizing (a sidecar on the server's image). */
+  readonly backupSizing: Sizing;
+  /** The exporter's image and sizing. */
+  readonly exporter: Workload;
+  /** Size of the data volume (rtdw:volumes.postgres). */
+  readonly volumeGiB: number;
+  /** What the backups keep and how often they run (rtdw:postgresBackups). */
+  readonly backups: BackupPolicy;
+  /** The jobs' time zone: the exporter's freshness queries read dt/hr partitions in it. */
+  readonly timeZone: string;
+  /** Where the built server image goes. */
+  readonly images: ImageBuilds;
   /** Where the server and its bootstrap task run. */
   readonly target: Target;
   /** Where the WAL archive and base backups go (its backups bucket, with the backup-only identity). */
@@ -142,19 +155,18 @@ export class Postgres extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:data:Postgres", name, {}, opts);
-    const cfg = args.config;
     const adminUser = "rtdw_admin";
     this.adminPassword = password(`${name}-admin-password`, this, "postgresPassword");
-    const sharedBuffersMiB = Math.max(32, Math.floor(cfg.sizing.postgres.memoryMiB / 4));
+    const sharedBuffersMiB = Math.max(32, Math.floor(args.server.sizing.memoryMiB / 4));
 
     // The server image with pgBackRest (WAL archive, backups, restore) and stunnel (the TLS hop to MinIO).
     const image = new BuiltImage(
       `${name}-image`,
-      { config: cfg, context: "services/postgres-image", buildArgs: { BASE: cfg.images.postgres }, fingerprint: { base: cfg.images.postgres }, repository: "postgres" },
+      { builds: args.images, context: "services/postgres-image", buildArgs: { BASE: args.server.image }, fingerprint: { base: args.server.image }, repository: "postgres" },
       { parent: this },
     );
     const os = args.objectStore.connection;
-    const minio = cfg.objectStore.kind === "minio";
+    const minio = args.objectStore.kind === "minio";
     // AWS S3 directly over HTTPS; MinIO through the sidecar's loopback hop (pgbackrest.ts).
     const repository = pulumi.all([os.endpoint, os.region, os.buckets]).apply(([endpoint, region, buckets]): BackupRepository => {
       const u = new URL(endpoint);
@@ -162,7 +174,7 @@ export class Postgres extends pulumi.ComponentResource {
         ? { host: "127.0.0.1", port: S3_TLS_PORT, bucket: buckets.backups, region, uriStyle: "path", verifyTls: false }
         : { host: u.hostname, port: Number(u.port || 443), bucket: buckets.backups, region, uriStyle: "host", verifyTls: true };
     });
-    const pgbackrestConf = repository.apply((repo) => pgBackRestConf(repo, cfg.postgresBackups, { pgPath: `${VOLUME}/pgdata`, pgPort: 5432, socketPath: BACKUP_PATHS.socket, pgUser: adminUser, workPath: BACKUP_PATHS.work }));
+    const pgbackrestConf = repository.apply((repo) => pgBackRestConf(repo, args.backups, { pgPath: `${VOLUME}/pgdata`, pgPort: 5432, socketPath: BACKUP_PATHS.socket, pgUser: adminUser, workPath: BACKUP_PATHS.work }));
     const cipher = password(`${name}-backup-cipher`, this, "postgresBackupCipher");
     const backupSecrets = { [BACKUP_SECRET_ENV.accessKey]: os.backupAccessKey, [BACKUP_SECRET_ENV.secretKey]: os.backupSecretKey, [BACKUP_SECRET_ENV.cipherPass]: cipher };
     const backupConfig = {
@@ -181,7 +193,7 @@ export class Postgres extends pulumi.ComponentResource {
       args: [
         "postgres", "-c", `shared_buffers=${sharedBuffersMiB}MB`, "-c", "max_connections=200", "-c", "password_encryption=scram-sha-256",
         "-c", `unix_socket_directories=/var/run/postgresql,${BACKUP_PATHS.socket}`,
-        ...archiveSettings(BACKUP_PATHS.conf, cfg.postgresBackups),
+        ...archiveSettings(BACKUP_PATHS.conf, args.backups),
       ],
       ports: [{ name: "postgres", port: 5432 }],
       env: { POSTGRES_USER: adminUser, POSTGRES_DB: "postgres", PGDATA: `${VOLUME}/pgdata` },
@@ -196,18 +208,18 @@ export class Postgres extends pulumi.ComponentResource {
           command: ["sh", "-c", minio ? HOP_AND_SCHEDULER_SH : "exec sh /etc/rtdw-backup/scheduler.sh"],
           env: {
             PGBACKREST_CONFIG: BACKUP_PATHS.conf, PGHOST: BACKUP_PATHS.socket, PGPORT: "5432", BACKUP_WORK: BACKUP_PATHS.work,
-            FULL_EVERY_DAYS: String(cfg.postgresBackups.fullEveryDays), DIFF_EVERY_HOURS: String(cfg.postgresBackups.diffEveryHours),
+            FULL_EVERY_DAYS: String(args.backups.fullEveryDays), DIFF_EVERY_HOURS: String(args.backups.diffEveryHours),
             TLS_DIR: BACKUP_PATHS.tls, STUNNEL_CONF: "/etc/rtdw-backup/stunnel.conf",
           },
           secretEnv: backupSecrets,
           configFiles: [backupConfig],
-          sizing: cfg.sizing.postgresBackup,
+          sizing: args.backupSizing,
           scratchDirs: ["/tmp"],
           connectsTo: [args.objectStore.peer],
         },
       ],
-      volumes: [{ name: "data", mountPath: VOLUME, sizeGiB: cfg.volumesGiB.postgres, configKey: "volumes.postgres" }],
-      sizing: cfg.sizing.postgres,
+      volumes: [{ name: "data", mountPath: VOLUME, sizeGiB: args.volumeGiB, configKey: "volumes.postgres" }],
+      sizing: args.server.sizing,
       readiness: { exec: ["pg_isready", "-h", "127.0.0.1", "-U", adminUser, "-d", "postgres"] },
       startupSeconds: 120,
       security: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/var/run/postgresql", "/tmp"] },
@@ -223,7 +235,7 @@ export class Postgres extends pulumi.ComponentResource {
       {
         name: "postgres-bootstrap",
         revision: revisionOf(BOOTSTRAP_SQL),
-        image: cfg.images.postgres,
+        image: args.server.image,
         command: ["sh", "-c", 'until pg_isready -q; do sleep 2; done; exec psql -v ON_ERROR_STOP=1 -f /bootstrap/bootstrap.sql'],
         env: { PGHOST: server.host, PGPORT: "5432", PGUSER: adminUser, PGDATABASE: "postgres" },
         secretEnv: {
@@ -240,12 +252,12 @@ export class Postgres extends pulumi.ComponentResource {
     );
 
     args.target.deployService(
-      postgresExporter(cfg, {
+      postgresExporter(args.exporter, {
         host: server.host,
         database: DATABASES.quality,
         user: POSTGRES_MONITOR_ROLE,
         password: monitorPassword,
-        queries: postgresExporterQueries(cfg.timeZone),
+        queries: postgresExporterQueries(args.timeZone),
         scrapePassword: password(`${name}-exporter-scrape-password`, this),
       }),
       this,

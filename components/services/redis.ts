@@ -1,12 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config";
+import { Workload } from "../config";
 import { portOf, ServiceSpec, Target } from "../platform/service";
 import { password } from "../config/secrets";
 import { redisExporter } from "../observability/exporters";
 
 export interface RedisArgs {
-  /** The validated stack config (sizing, image, volume size). */
-  readonly config: StackConfig;
+  /** The server's image and sizing. */
+  readonly server: Workload;
+  /** Its exporter's image and sizing. */
+  readonly exporter: Workload;
+  /** Size of the AOF volume (rtdw:volumes.redis). */
+  readonly volumeGiB: number;
   /** Where the server runs. */
   readonly target: Target;
 }
@@ -19,9 +23,8 @@ export class Redis extends pulumi.ComponentResource {
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:data:Redis", name, {}, opts);
-    const cfg = args.config;
     this.password = password(`${name}-password`, this, "redisPassword");
-    const maxmemoryMiB = Math.max(16, Math.floor(cfg.sizing.redis.memoryMiB * 0.75));
+    const maxmemoryMiB = Math.max(16, Math.floor(args.server.sizing.memoryMiB * 0.75));
     // The password is part of the config file, so the whole file is a Secret.
     const conf = pulumi.interpolate`bind 0.0.0.0
 port 6379
@@ -36,14 +39,14 @@ maxmemory-policy noeviction
 `;
     const spec: ServiceSpec = {
       name: "redis",
-      image: cfg.images.redis,
+      image: args.server.image,
       command: ["redis-server", "/etc/redis/redis.conf"],
       ports: [{ name: "redis", port: 6379 }],
       // redis-cli reads REDISCLI_AUTH, so the probe authenticates without the password on a command line.
       secretEnv: { REDISCLI_AUTH: this.password },
       secretFiles: [{ dir: "/etc/redis", files: { "redis.conf": conf } }],
-      volumes: [{ name: "data", mountPath: "/data", sizeGiB: cfg.volumesGiB.redis, configKey: "volumes.redis" }],
-      sizing: cfg.sizing.redis,
+      volumes: [{ name: "data", mountPath: "/data", sizeGiB: args.volumeGiB, configKey: "volumes.redis" }],
+      sizing: args.server.sizing,
       readiness: { exec: ["sh", "-c", "redis-cli ping | grep -q PONG"] },
       liveness: { tcp: { port: 6379 } },
       security: { runAsUser: 999, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
@@ -51,7 +54,7 @@ maxmemory-policy noeviction
     const server = args.target.deployService(spec, this);
     this.host = server.host;
     this.port = pulumi.output(portOf(spec, "redis"));
-    args.target.deployService(redisExporter(cfg, { host: server.host, password: this.password, scrapePassword: password(`${name}-exporter-scrape-password`, this) }), this, server.resources);
+    args.target.deployService(redisExporter(args.exporter, { host: server.host, password: this.password, scrapePassword: password(`${name}-exporter-scrape-password`, this) }), this, server.resources);
     this.registerOutputs({ host: this.host, port: this.port });
   }
 }

@@ -1,14 +1,24 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig, suppliedSecret } from "../config";
+import { suppliedSecret, Workload } from "../config";
 import { Peer, revisionOf, ServiceSpec, Target, TaskSpec } from "../platform/service";
 import { password } from "../config/secrets";
 import { Connection, ObjectStoreEndpoint, paimonWarehouse } from "../storage/types";
 
 export interface StarRocksArgs {
-  /** The validated stack config (FE/CN replicas and sizing, images, volumes). */
-  readonly config: StackConfig;
+  /** The frontends' image and sizing (three or more: a metadata quorum). */
+  readonly frontend: Workload;
+  /** The compute nodes' image and sizing. */
+  readonly computeNode: Workload;
+  /** Volume sizes: the FE metadata and each CN's local cache (rtdw:volumes.starrocksFe/starrocksCn). */
+  readonly volumesGiB: { readonly frontend: number; readonly computeNode: number };
+  /** The Kubernetes namespace: the bootstrap registers compute nodes by their pods' DNS names. */
+  readonly namespace: string;
+  /** How often the asynchronous materialized views over DWS refresh, in minutes (rtdw:lakehouse). */
+  readonly materializedViewRefreshMinutes: number;
+  /** Changes when the root password is supplied or rotated: the bootstrap runs again to set it. */
+  readonly rootRevision: string;
   /** Where FE, CN and the bootstrap task run. */
   readonly target: Target;
   /** Shared data lives in its starrocks bucket; the Paimon catalog reads its warehouse bucket. */
@@ -52,13 +62,12 @@ export class StarRocks extends pulumi.ComponentResource {
 
   constructor(name: string, args: StarRocksArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:olap:StarRocks", name, {}, opts);
-    const cfg = args.config;
     const k8s = args.target.kind === "kubernetes";
     this.rootPassword = password(`${name}-root-password`, this, "starrocksRootPassword");
     this.dwsWriter = { user: DWS_WRITER_USER, password: password(`${name}-dws-writer-password`, this) };
     this.dwsReader = { user: DWS_READER_USER, password: password(`${name}-dws-reader-password`, this) };
-    const pod = (svc: string, i: number) => (k8s ? `${svc}-${i}.${svc}.${cfg.namespace}.svc.cluster.local` : svc);
-    const feHeapMiB = Math.floor(cfg.sizing.starrocksFe.memoryMiB * 0.6);
+    const pod = (svc: string, i: number) => (k8s ? `${svc}-${i}.${svc}.${args.namespace}.svc.cluster.local` : svc);
+    const feHeapMiB = Math.floor(args.frontend.sizing.memoryMiB * 0.6);
     // The images start as root but own /opt/starrocks by their "starrocks" user (1000), which is what
     // the StarRocks operator runs them as with runAsNonRoot.
     const unprivileged = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: false } as const;
@@ -77,7 +86,7 @@ JAVA_OPTS = "-Xms${feHeapMiB}m -Xmx${feHeapMiB}m -XX:+UseG1GC -Djava.security.po
 `;
     const fe: ServiceSpec = {
       name: "starrocks-fe",
-      image: cfg.images.starrocksFe,
+      image: args.frontend.image,
       command: ["bash", "-c", "cp /etc/rtdw-starrocks/fe.conf /opt/starrocks/fe/conf/fe.conf && exec /opt/starrocks/fe_entrypoint.sh starrocks-fe"],
       env: { HOST_TYPE: "FQDN", FE_SERVICE_NAME: "starrocks-fe" },
       configFiles: [{ dir: "/etc/rtdw-starrocks", files: { "fe.conf": feConf } }],
@@ -101,11 +110,11 @@ JAVA_OPTS = "-Xms${feHeapMiB}m -Xmx${feHeapMiB}m -XX:+UseG1GC -Djava.security.po
         { service: "starrocks-cn", port: "starlet" },
         args.objectStorePeer,
       ],
-      volumes: [{ name: "meta", mountPath: "/opt/starrocks/fe/meta", sizeGiB: cfg.volumesGiB.starrocksFe, configKey: "volumes.starrocksFe" }],
+      volumes: [{ name: "meta", mountPath: "/opt/starrocks/fe/meta", sizeGiB: args.volumesGiB.frontend, configKey: "volumes.starrocksFe" }],
       // StarRocks serves /metrics without authentication; the port is reachable only from the platform's pods.
       metrics: { port: "http" },
       stableNetworkIds: true,
-      sizing: cfg.sizing.starrocksFe,
+      sizing: args.frontend.sizing,
       readiness: { http: { path: "/api/health", port: STARROCKS_PORTS.feHttp } },
       startupSeconds: 300,
       terminationGraceSeconds: 120,
@@ -127,7 +136,7 @@ mem_limit = 80%
 `;
     const cn: ServiceSpec = {
       name: "starrocks-cn",
-      image: cfg.images.starrocksCn,
+      image: args.computeNode.image,
       // The image's entrypoint registers the node with the FE (mysql reads MYSQL_PWD) and drops it on stop.
       command: ["bash", "-c", "cp /etc/rtdw-starrocks/cn.conf /opt/starrocks/cn/conf/cn.conf && exec /opt/starrocks/cn_entrypoint.sh starrocks-fe"],
       env: { HOST_TYPE: "FQDN", FE_QUERY_PORT: String(STARROCKS_PORTS.feQuery) },
@@ -140,10 +149,10 @@ mem_limit = 80%
         { name: "brpc", port: STARROCKS_PORTS.cnBrpc },
         { name: "starlet", port: STARROCKS_PORTS.cnStarlet },
       ],
-      volumes: [{ name: "cache", mountPath: "/opt/starrocks/cn/storage", sizeGiB: cfg.volumesGiB.starrocksCn, configKey: "volumes.starrocksCn" }],
+      volumes: [{ name: "cache", mountPath: "/opt/starrocks/cn/storage", sizeGiB: args.volumesGiB.computeNode, configKey: "volumes.starrocksCn" }],
       metrics: { port: "http" },
       stableNetworkIds: true,
-      sizing: cfg.sizing.starrocksCn,
+      sizing: args.computeNode.sizing,
       readiness: { http: { path: "/api/health", port: STARROCKS_PORTS.cnHttp } },
       startupSeconds: 300,
       terminationGraceSeconds: 60,
@@ -168,14 +177,14 @@ mem_limit = 80%
     this.bootstrap = args.target.runTask(
       {
         name: "starrocks-bootstrap",
-        revision: revisionOf(STARROCKS_BOOTSTRAP, STARROCKS_SQL, cfg.sizing.starrocksCn.replicas, cfg.starrocksRootRevision, cfg.lakehouse.materializedViewRefreshMinutes),
-        image: cfg.images.starrocksFe,
+        revision: revisionOf(STARROCKS_BOOTSTRAP, STARROCKS_SQL, args.computeNode.sizing.replicas, args.rootRevision, args.materializedViewRefreshMinutes),
+        image: args.frontend.image,
         command: ["bash", "/task/bootstrap.sh"],
         env: {
           FE_HOST: feSvc.host,
-          COMPUTE_NODES: Array.from({ length: cfg.sizing.starrocksCn.replicas }, (_, i) => pod("starrocks-cn", i)).join(" "),
+          COMPUTE_NODES: Array.from({ length: args.computeNode.sizing.replicas }, (_, i) => pod("starrocks-cn", i)).join(" "),
           STARROCKS_BUCKET: os.buckets.apply((b) => b.starrocks),
-          MV_REFRESH_MINUTES: String(cfg.lakehouse.materializedViewRefreshMinutes),
+          MV_REFRESH_MINUTES: String(args.materializedViewRefreshMinutes),
           PAIMON_WAREHOUSE: os.buckets.apply((b) => paimonWarehouse(b.warehouse)),
           S3_REGION: os.region,
           S3_ENDPOINT: s3.apply((u) => u.host),
@@ -199,7 +208,7 @@ mem_limit = 80%
       [...feSvc.resources, ...cnSvc.resources],
     );
     this.lakeCheck = {
-      image: cfg.images.starrocksFe,
+      image: args.frontend.image,
       env: { FE_HOST: feSvc.host, PAIMON_WAREHOUSE: os.buckets.apply((b) => paimonWarehouse(b.warehouse)) },
       secretEnv: { STARROCKS_ROOT_PASSWORD: this.rootPassword },
       configFiles: [{ dir: "/task", files: { "bootstrap.sh": STARROCKS_BOOTSTRAP } }],

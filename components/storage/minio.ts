@@ -1,13 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config";
+import { Workload } from "../config";
 import { Target, portOf, revisionOf, ServiceSpec } from "../platform/service";
 import { password } from "../config/secrets";
 import { minioMetricsToken } from "../platform/metricsAuth";
 import { APP_BUCKETS, bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface MinioArgs {
-  /** The validated stack config (sizing, images, retention). */
-  readonly config: StackConfig;
+  /** The server's image and sizing. */
+  readonly server: Workload;
+  /** The MinIO client image of the bucket task. */
+  readonly clientImage: string;
+  /** Size of the data volume (rtdw:volumes.minio). */
+  readonly volumeGiB: number;
+  /** The stack's name: names the application and backup identities. */
+  readonly stack: string;
+  /** Buckets are `<prefix>-warehouse`, `-checkpoints`, `-starrocks`, `-backups`. */
+  readonly bucketPrefix: string;
+  /** Days a deleted checkpoint or savepoint stays recoverable as a noncurrent version. */
+  readonly savepointRetentionDays: number;
   /** Where the server and its bootstrap task run. */
   readonly target: Target;
 }
@@ -44,23 +54,23 @@ echo "minio bootstrap done: $VERSIONED_BUCKETS (versioned) $UNVERSIONED_BUCKETS"
 export class Minio extends pulumi.ComponentResource implements ObjectStore {
   readonly connection: Connection<ObjectStoreEndpoint>;
   readonly peer = { service: "minio", port: "s3" } as const;
+  readonly kind = "minio" as const;
   /** Root credentials, for operators only (secret). */
   readonly rootPassword: pulumi.Output<string>;
 
   constructor(name: string, args: MinioArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:storage:Minio", name, {}, opts);
-    const cfg = args.config;
     const rootUser = "rtdw-root";
     this.rootPassword = password(`${name}-root-password`, this, "minioRootPassword");
     const appSecret = password(`${name}-app-secret`, this);
-    const appAccessKey = `rtdw-app-${cfg.stack}`;
+    const appAccessKey = `rtdw-app-${args.stack}`;
     const backupSecret = password(`${name}-backup-secret`, this);
-    const backupAccessKey = `rtdw-backup-${cfg.stack}`;
-    const buckets = bucketNames(cfg.objectStore.bucketPrefix);
+    const backupAccessKey = `rtdw-backup-${args.stack}`;
+    const buckets = bucketNames(args.bucketPrefix);
 
     const spec: ServiceSpec = {
       name: "minio",
-      image: cfg.images.minio,
+      image: args.server.image,
       args: ["server", "/data", "--address", ":9000", "--console-address", ":9001"],
       ports: [
         { name: "s3", port: 9000 },
@@ -70,8 +80,8 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
       env: { MINIO_ROOT_USER: rootUser, MINIO_BROWSER_REDIRECT: "false" },
       metrics: { port: "s3", path: "/minio/v2/metrics/cluster", auth: { bearer: this.rootPassword.apply((pw) => minioMetricsToken(rootUser, pw)) } },
       secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword },
-      volumes: [{ name: "data", mountPath: "/data", sizeGiB: cfg.volumesGiB.minio, configKey: "volumes.minio" }],
-      sizing: cfg.sizing.minio,
+      volumes: [{ name: "data", mountPath: "/data", sizeGiB: args.volumeGiB, configKey: "volumes.minio" }],
+      sizing: args.server.sizing,
       readiness: { http: { path: "/minio/health/ready", port: 9000 } },
       liveness: { http: { path: "/minio/health/live", port: 9000 } },
       security: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
@@ -84,12 +94,12 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
     const policy = policyFor(APP_BUCKETS);
     const backupPolicy = policyFor(["backups"]);
     const roles = Object.keys(buckets) as BucketRole[];
-    const lifecycles = Object.fromEntries(roles.map((role) => [`lifecycle-${buckets[role]}.json`, JSON.stringify({ Rules: lifecycleRules(role, cfg.objectStore.savepointRetentionDays) })]));
+    const lifecycles = Object.fromEntries(roles.map((role) => [`lifecycle-${buckets[role]}.json`, JSON.stringify({ Rules: lifecycleRules(role, args.savepointRetentionDays) })]));
     const bootstrap = args.target.runTask(
       {
         name: "minio-bootstrap",
         revision: revisionOf(BOOTSTRAP, policy, backupPolicy, JSON.stringify(lifecycles), allBuckets),
-        image: cfg.images.mc,
+        image: args.clientImage,
         command: ["/bin/sh", "/bootstrap/bootstrap.sh"],
         env: {
           MINIO_URL: url,

@@ -1,11 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config";
 import { APP_BUCKETS, bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface S3StoreArgs {
-  /** The validated stack config (region, bucket prefix, retention, protection). */
-  readonly config: StackConfig;
+  /** The stack's name: tags every bucket and names the IAM users. */
+  readonly stack: string;
+  /** The buckets' region. */
+  readonly region: string;
+  /** Buckets are `<prefix>-warehouse`, `-checkpoints`, `-starrocks`, `-backups`. */
+  readonly bucketPrefix: string;
+  /** Days a deleted checkpoint or savepoint stays recoverable as a noncurrent version. */
+  readonly savepointRetentionDays: number;
+  /** protect + retainOnDelete on the buckets (rtdw:protectStateful). */
+  readonly protect: boolean;
 }
 
 /**
@@ -17,18 +24,18 @@ export interface S3StoreArgs {
 export class S3Store extends pulumi.ComponentResource implements ObjectStore {
   readonly connection: Connection<ObjectStoreEndpoint>;
   readonly peer = { outside: "Amazon S3 (HTTPS)", ports: [443] } as const;
+  readonly kind = "s3" as const;
 
   constructor(name: string, args: S3StoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:storage:S3Store", name, {}, opts);
-    const cfg = args.config;
-    const region = cfg.objectStore.awsRegion;
+    const region = args.region;
     const provider = new aws.Provider(`${name}-aws`, { region: region as aws.Region }, { parent: this });
-    const keep = { protect: cfg.protectStateful, retainOnDelete: cfg.protectStateful };
-    const names = bucketNames(cfg.objectStore.bucketPrefix);
+    const keep = { protect: args.protect, retainOnDelete: args.protect };
+    const names = bucketNames(args.bucketPrefix);
 
     const buckets = (Object.entries(names) as [BucketRole, string][]).map(([role, bucketName]) => {
       const o = { parent: this, provider };
-      const bucket = new aws.s3.Bucket(`${name}-${role}`, { bucket: bucketName, forceDestroy: false, tags: { "rtdw:role": role, "rtdw:stack": cfg.stack } }, { ...o, ...keep });
+      const bucket = new aws.s3.Bucket(`${name}-${role}`, { bucket: bucketName, forceDestroy: false, tags: { "rtdw:role": role, "rtdw:stack": args.stack } }, { ...o, ...keep });
       new aws.s3.BucketPublicAccessBlock(`${name}-${role}-private`, {
         bucket: bucket.id,
         blockPublicAcls: true,
@@ -43,7 +50,7 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
       }, o);
       new aws.s3.BucketLifecycleConfiguration(`${name}-${role}-lifecycle`, {
         bucket: bucket.id,
-        rules: lifecycleRules(role, cfg.objectStore.savepointRetentionDays).map((r) => ({
+        rules: lifecycleRules(role, args.savepointRetentionDays).map((r) => ({
           id: r.ID,
           status: r.Status,
           filter: {},
@@ -59,7 +66,7 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
     const arnsOf = (which: readonly BucketRole[]) => which.map((r) => buckets[roles.indexOf(r)].arn);
     // One IAM user per client: the application (Flink, Paimon, StarRocks) and PostgreSQL's backups.
     const identity = (suffix: string, which: readonly BucketRole[]) => {
-      const user = new aws.iam.User(`${name}-${suffix}`, { name: `rtdw-${cfg.stack}-${suffix}`, tags: { "rtdw:stack": cfg.stack } }, { parent: this, provider });
+      const user = new aws.iam.User(`${name}-${suffix}`, { name: `rtdw-${args.stack}-${suffix}`, tags: { "rtdw:stack": args.stack } }, { parent: this, provider });
       new aws.iam.UserPolicy(`${name}-${suffix}-policy`, {
         user: user.name,
         policy: pulumi.all(arnsOf(which)).apply((arns) =>

@@ -34,6 +34,7 @@ export interface ObjectStoreEndpoint {
 export type Connection<T> = { readonly [K in keyof T]: pulumi.Output<T[K]> };
 
 export interface ObjectStore {
+  readonly kind: "minio" | "s3";
   readonly connection: Connection<ObjectStoreEndpoint>;
   /** How the stack's pods reach it: MinIO's service, or S3 beyond the cluster. */
   readonly peer: Peer;

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../config";
+import { ImageBuilds, Workload } from "../config";
 import { flinkImageFingerprint } from "../flink/artifacts";
 import { BuiltImage } from "../platform/image";
 import { portOf, revisionOf, ServiceSpec, Target } from "../platform/service";
@@ -9,8 +9,12 @@ import { password } from "../config/secrets";
 import { DatabaseCredentials } from "../services/postgres";
 
 export interface StreamParkArgs {
-  /** The validated stack config (sizing, images). */
-  readonly config: StackConfig;
+  /** The console's base image (the stack adds a Flink home to it) and sizing. */
+  readonly console: Workload;
+  /** The pinned Flink image the stack's Flink image is built on: part of what identifies the console's image. */
+  readonly flinkBaseImage: string;
+  /** Where the built console image goes. */
+  readonly images: ImageBuilds;
   /** Where the console and its tasks run. */
   readonly target: Target;
   /** The stack's Flink image: its /opt/flink becomes StreamPark's Flink home. */
@@ -41,16 +45,15 @@ export class StreamPark extends pulumi.ComponentResource {
 
   constructor(name: string, args: StreamParkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:flink:StreamPark", name, {}, opts);
-    const cfg = args.config;
     this.adminPassword = password(`${name}-admin-password`, this, "streamparkAdminPassword");
     const image = new BuiltImage(
       `${name}-image`,
-      { config: cfg, context: "streampark/image", repository: "streampark", buildArgs: { BASE: cfg.images.streampark, FLINK: args.flinkImage }, fingerprint: [cfg.images.streampark, cfg.images.flink, ...flinkImageFingerprint()] },
+      { builds: args.images, context: "streampark/image", repository: "streampark", buildArgs: { BASE: args.console.image, FLINK: args.flinkImage }, fingerprint: [args.console.image, args.flinkBaseImage, ...flinkImageFingerprint()] },
       { parent: this },
     );
     const db = pulumi.output(args.postgres.credentials);
     const jdbcUrl = pulumi.interpolate`jdbc:postgresql://${args.postgres.host}:${args.postgres.port}/${db.database}?stringtype=unspecified`;
-    const heapMiB = Math.floor(cfg.sizing.streampark.memoryMiB * 0.6);
+    const heapMiB = Math.floor(args.console.sizing.memoryMiB * 0.6);
     const unprivileged = { runAsUser: 10000, runAsGroup: 10000, fsGroup: 10000, runAsNonRoot: true } as const;
 
     const schema = args.target.runTask(
@@ -88,7 +91,7 @@ streampark:
       ports: [{ name: "http", port: 10000 }],
       env: { JAVA_OPTS: `-Xms${heapMiB}m -Xmx${heapMiB}m`, FLINK_HOME: STREAMPARK_FLINK_HOME },
       secretFiles: [{ dir: "/etc/rtdw-streampark", files: { "config.yaml": config } }],
-      sizing: cfg.sizing.streampark,
+      sizing: args.console.sizing,
       readiness: { tcp: { port: 10000 } },
       startupSeconds: 240,
       // The stack's image (streampark/image) owns the install and workspace by user 10000.

@@ -32,6 +32,13 @@ describe("components/ in layers that run one way", () => {
     expect(layers.get(".")).toBe(Math.max(...layers.values()));
   });
 
+  it("components take their own Args: only the composition root reads the whole StackConfig (the target adapters a named Pick of it)", () => {
+    const root = path.join(__dirname, "..", "..", "components");
+    const naming = [...graph.keys()].filter((f) => !f.startsWith("config/") && /\bStackConfig\b/.test(fs.readFileSync(path.join(root, f), "utf8")));
+    expect(naming.sort()).toEqual(["existingPlatform.ts", "platform/service.ts", "stack.ts"]);
+    expect(fs.readFileSync(path.join(root, "platform/service.ts"), "utf8")).toMatch(/export type TargetSettings = Pick<StackConfig, [^>]+>;/);
+  });
+
   it("the checks can fail: a pair of folders, a file cycle and a folder cycle are reported", () => {
     const bad = new Map([
       ["jobs/a.ts", ["flink/b.ts"]],
