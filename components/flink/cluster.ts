@@ -5,6 +5,7 @@ import { BuiltImage } from "../platform/image";
 import { KUBERNETES_API, KubernetesRule, Peer, portOf, ServiceSpec, SidecarSpec, Target } from "../platform/service";
 import { Connection, ObjectStoreEndpoint } from "../storage/types";
 import { flinkImageFingerprint, jarManifest } from "./artifacts";
+import { FLINK_PORTS, flinkProperties } from "./properties";
 
 export interface FlinkClusterArgs {
   /** The official Flink image the stack's image (with the pinned jars) is built on. */
@@ -35,55 +36,6 @@ export interface FlinkClusterArgs {
 }
 
 /**
- * Ports of the session cluster, every one fixed so that NetworkPolicies can name it (Flink picks the
- * data, query-service and blob ports at random unless told).
- */
-export const FLINK_PORTS = { rest: 8081, rpc: 6123, blob: 6124, taskRpc: 6122, taskData: 6121, queryService: 6125, metrics: 9249, sqlGateway: 8083 } as const;
-
-/** The cluster's config.yaml keys, shared by the JobManager, the TaskManagers and the gateway. */
-export function flinkProperties(c: Pick<FlinkClusterArgs, "sizing" | "flink" | "namespace" | "clusterId">, o: { checkpointsBucket: string; s3Endpoint: string; pathStyle: boolean; ha: boolean }): Record<string, string> {
-  const base = `s3://${o.checkpointsBucket}`;
-  return {
-    "jobmanager.rpc.address": "flink-jobmanager",
-    "jobmanager.rpc.port": String(FLINK_PORTS.rpc),
-    "blob.server.port": String(FLINK_PORTS.blob),
-    "taskmanager.rpc.port": String(FLINK_PORTS.taskRpc),
-    "taskmanager.data.port": String(FLINK_PORTS.taskData),
-    "metrics.internal.query-service.port": String(FLINK_PORTS.queryService),
-    "rest.port": String(FLINK_PORTS.rest),
-    "rest.address": "flink-jobmanager",
-    // The REST API has no authentication upstream: no jar upload or run through it (jobs arrive as SQL).
-    "web.submit.enable": "false",
-    "jobmanager.memory.process.size": `${c.sizing.jobManager.memoryMiB}m`,
-    "taskmanager.memory.process.size": `${c.flink.taskManagerMemoryMiB}m`,
-    "taskmanager.numberOfTaskSlots": String(c.flink.slotsPerTaskManager),
-    "parallelism.default": "1",
-    "state.backend.type": "rocksdb",
-    "state.backend.incremental": "true",
-    "execution.checkpointing.dir": `${base}/checkpoints`,
-    "execution.checkpointing.savepoint-dir": `${base}/savepoints`,
-    "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
-    "execution.checkpointing.mode": "EXACTLY_ONCE",
-    "execution.checkpointing.min-pause": "10s",
-    "execution.checkpointing.tolerable-failed-checkpoints": "3",
-    "restart-strategy.type": "exponential-delay",
-    "s3.endpoint": o.s3Endpoint,
-    "s3.path.style.access": String(o.pathStyle),
-    "metrics.reporter.prom.factory.class": "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
-    "metrics.reporter.prom.port": String(FLINK_PORTS.metrics),
-    "sql-gateway.session.idle-timeout": "30min",
-    ...(o.ha
-      ? {
-          "high-availability.type": "kubernetes",
-          "high-availability.storageDir": `${base}/ha`,
-          "kubernetes.cluster-id": c.clusterId,
-          "kubernetes.namespace": c.namespace,
-        }
-      : {}),
-  };
-}
-
-/**
  * The Flink 1.20 session cluster every SQL job runs on: JobManager (two with Kubernetes HA in
  * test/prod), TaskManagers sized from the job table, and the SQL Gateway that registers jobs. One
  * image built from the official one plus the pinned jars (artifacts.ts) serves all three.
@@ -111,7 +63,7 @@ export class FlinkCluster extends pulumi.ComponentResource {
 
     const properties = pulumi
       .all([os.buckets, os.endpoint, os.pathStyle])
-      .apply(([b, endpoint, pathStyle]) => flinkProperties(args, { checkpointsBucket: b.checkpoints, s3Endpoint: endpoint, pathStyle, ha }))
+      .apply(([b, endpoint, pathStyle]) => flinkProperties({ jobManagerMemoryMiB: args.sizing.jobManager.memoryMiB, taskManagerMemoryMiB: args.flink.taskManagerMemoryMiB, slotsPerTaskManager: args.flink.slotsPerTaskManager }, { checkpointsBucket: b.checkpoints, s3Endpoint: endpoint, pathStyle, ha: ha ? { clusterId: args.clusterId, namespace: args.namespace } : undefined }))
       .apply((p) => Object.entries(p).map(([k, v]) => `${k}: ${v}`).join("\n"));
     const common = {
       image: image.ref,

@@ -15,6 +15,21 @@ export interface RedisArgs {
   readonly target: Target;
 }
 
+/** redis.conf: password required, AOF every second, no eviction (the whitelist must never lose an entry). The sandbox renders it too. */
+export function renderRedisConf(o: { bind: string; port: number; password: string; dir: string; maxmemoryMiB: number }): string {
+  return `bind ${o.bind}
+port ${o.port}
+protected-mode yes
+requirepass ${o.password}
+dir ${o.dir}
+appendonly yes
+appendfsync everysec
+save 900 1
+maxmemory ${o.maxmemoryMiB}mb
+maxmemory-policy noeviction
+`;
+}
+
 /** Redis 7 holding the CORE-event whitelist: password required, AOF persistence. */
 export class Redis extends pulumi.ComponentResource {
   readonly host: pulumi.Output<string>;
@@ -26,17 +41,7 @@ export class Redis extends pulumi.ComponentResource {
     this.password = password(`${name}-password`, this, "redisPassword");
     const maxmemoryMiB = Math.max(16, Math.floor(args.server.sizing.memoryMiB * 0.75));
     // The password is part of the config file, so the whole file is a Secret.
-    const conf = pulumi.interpolate`bind 0.0.0.0
-port 6379
-protected-mode yes
-requirepass ${this.password}
-dir /data
-appendonly yes
-appendfsync everysec
-save 900 1
-maxmemory ${maxmemoryMiB}mb
-maxmemory-policy noeviction
-`;
+    const conf = this.password.apply((pw) => renderRedisConf({ bind: "0.0.0.0", port: 6379, password: pw, dir: "/data", maxmemoryMiB }));
     const spec: ServiceSpec = {
       name: "redis",
       image: args.server.image,

@@ -1,6 +1,7 @@
 import * as path from "path";
 import { writePrivate } from "../credentials";
 import { CONF, ensureDir } from "../paths";
+import { renderRedisConf } from "../../components/services/redis";
 import { tcpExchange } from "./clients";
 import { SandboxService, ServiceContext } from "./types";
 
@@ -15,7 +16,7 @@ export function redisService({ p, s, dir, conf }: ServiceContext): SandboxServic
       ensureDir(dir("redis"));
       writePrivate(
         path.join(conf("redis"), "redis.conf"),
-        `bind 127.0.0.1\nport ${p.redis}\nprotected-mode yes\nrequirepass ${s.redis}\ndir ${dir("redis")}\nappendonly yes\nappendfsync everysec\nsave 900 1\nmaxmemory 256mb\nmaxmemory-policy noeviction\n`,
+        renderRedisConf({ bind: "127.0.0.1", port: p.redis, password: s.redis, dir: dir("redis"), maxmemoryMiB: 256 }),
       );
     },
     process: () => ({ name: "redis", command: "redis-server", args: [path.join(CONF, "redis", "redis.conf")] }),

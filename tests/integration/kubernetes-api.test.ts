@@ -1,4 +1,4 @@
-import { FLINK_PORTS } from "../../components/flink/cluster";
+import { FLINK_PORTS } from "../../components/flink/properties";
 import { STARROCKS_PORTS } from "../../components/starrocks/starrocks";
 import type * as K8s from "@kubernetes/client-node";
 import { StackConfig } from "../../components/config";

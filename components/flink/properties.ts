@@ -1,0 +1,53 @@
+/** The Flink cluster's config.yaml: the deployed clusters and the sandbox render it here. */
+
+/**
+ * Ports of the session cluster, every one fixed so that NetworkPolicies can name it (Flink picks the
+ * data, query-service and blob ports at random unless told).
+ */
+export const FLINK_PORTS = { rest: 8081, rpc: 6123, blob: 6124, taskRpc: 6122, taskData: 6121, queryService: 6125, metrics: 9249, sqlGateway: 8083 } as const;
+
+/** The cluster's config.yaml keys, shared by the JobManager, the TaskManagers and the gateway. */
+export function flinkProperties(
+  c: { readonly jobManagerMemoryMiB: number; readonly taskManagerMemoryMiB: number; readonly slotsPerTaskManager: number },
+  o: { readonly checkpointsBucket: string; readonly s3Endpoint: string; readonly pathStyle: boolean; readonly ha?: { readonly clusterId: string; readonly namespace: string } },
+): Record<string, string> {
+  const base = `s3://${o.checkpointsBucket}`;
+  return {
+    "jobmanager.rpc.address": "flink-jobmanager",
+    "jobmanager.rpc.port": String(FLINK_PORTS.rpc),
+    "blob.server.port": String(FLINK_PORTS.blob),
+    "taskmanager.rpc.port": String(FLINK_PORTS.taskRpc),
+    "taskmanager.data.port": String(FLINK_PORTS.taskData),
+    "metrics.internal.query-service.port": String(FLINK_PORTS.queryService),
+    "rest.port": String(FLINK_PORTS.rest),
+    "rest.address": "flink-jobmanager",
+    // The REST API has no authentication upstream: no jar upload or run through it (jobs arrive as SQL).
+    "web.submit.enable": "false",
+    "jobmanager.memory.process.size": `${c.jobManagerMemoryMiB}m`,
+    "taskmanager.memory.process.size": `${c.taskManagerMemoryMiB}m`,
+    "taskmanager.numberOfTaskSlots": String(c.slotsPerTaskManager),
+    "parallelism.default": "1",
+    "state.backend.type": "rocksdb",
+    "state.backend.incremental": "true",
+    "execution.checkpointing.dir": `${base}/checkpoints`,
+    "execution.checkpointing.savepoint-dir": `${base}/savepoints`,
+    "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+    "execution.checkpointing.mode": "EXACTLY_ONCE",
+    "execution.checkpointing.min-pause": "10s",
+    "execution.checkpointing.tolerable-failed-checkpoints": "3",
+    "restart-strategy.type": "exponential-delay",
+    "s3.endpoint": o.s3Endpoint,
+    "s3.path.style.access": String(o.pathStyle),
+    "metrics.reporter.prom.factory.class": "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+    "metrics.reporter.prom.port": String(FLINK_PORTS.metrics),
+    "sql-gateway.session.idle-timeout": "30min",
+    ...(o.ha
+      ? {
+          "high-availability.type": "kubernetes",
+          "high-availability.storageDir": `${base}/ha`,
+          "kubernetes.cluster-id": o.ha.clusterId,
+          "kubernetes.namespace": o.ha.namespace,
+        }
+      : {}),
+  };
+}
