@@ -282,7 +282,7 @@ export class Platform extends pulumi.ComponentResource {
         backend:
           cfg.jobBackend === "sql-gateway"
             ? pulumi.all([local(flink.sqlGatewayUrl), local(flink.restUrl)]).apply(([sqlGatewayUrl, jobManagerUrl]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl }))
-            : pulumi.all([local(streampark.url), flink.restUrl]).apply(([url, clusterAddress]) => ({
+            : pulumi.all([local(streampark.url), flink.restUrl, local(flink.restUrl)]).apply(([url, clusterAddress, jobManagerUrl]) => ({
                 kind: "streampark" as const,
                 url,
                 user: "admin",
@@ -291,6 +291,7 @@ export class Platform extends pulumi.ComponentResource {
                 clusterAddress,
                 flinkEnvName: "flink-1.20",
                 flinkHome: STREAMPARK_FLINK_HOME,
+                jobManagerUrl,
               })),
         tunnel: target.kind === "kubernetes" ? { context: cfg.kubernetesContext } : undefined,
         checkpointsBucket: os.buckets.apply((b) => b.checkpoints),

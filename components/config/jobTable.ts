@@ -28,6 +28,8 @@ export interface JobSpec {
    * empty). Off by default: `up` refuses such a change and says which operators it would reset.
    */
   readonly allowNonRestoredState: boolean;
+  /** How long a new version gets to pass the upgrade gate; unset: derived from the checkpoint interval. */
+  readonly gateTimeoutMs?: number;
 }
 
 /** "30s", "2min", "500ms", "1h" -> milliseconds; undefined when not a duration. */
@@ -50,6 +52,7 @@ const row = z.strictObject({
   checkpointInterval: z.string().refine((v) => (parseDurationMs(v) ?? 0) >= 1000, { message: 'expected a duration of at least 1s, e.g. "60s"' }),
   upgradeMode: z.enum(UPGRADE_MODES),
   allowNonRestoredState: z.boolean().optional(),
+  gateTimeout: z.string().refine((v) => (parseDurationMs(v) ?? 0) >= 10_000, { message: 'expected a duration of at least 10s, e.g. "10min"' }).optional(),
 });
 const tableSchema = z.strictObject({ jobs: z.array(row).min(1) });
 
@@ -77,6 +80,7 @@ export function loadJobTable(file = JOB_TABLE): JobSpec[] {
       checkpointIntervalMs: parseDurationMs(j.checkpointInterval)!,
       upgradeMode: j.upgradeMode,
       allowNonRestoredState: j.allowNonRestoredState ?? false,
+      ...(j.gateTimeout ? { gateTimeoutMs: parseDurationMs(j.gateTimeout)! } : {}),
     };
   });
   if (problems.length) throw new Error(`${file}: invalid job table\n${problems.map((p) => `  - ${p}`).join("\n")}`);

@@ -28,6 +28,16 @@ export interface SubmitRequest {
   readonly checkpointDir?: string;
 }
 
+/** What a running job has done since it was submitted: what the upgrade gate judges. */
+export interface JobProgress {
+  readonly state: JobState | undefined;
+  /** Checkpoints completed by this job id (after its restore, if it restored). */
+  readonly completedCheckpoints: number;
+  readonly failedCheckpoints: number;
+  /** Restarts since it was submitted (a failover restarts it from its last checkpoint). */
+  readonly restarts: number;
+}
+
 export interface JobBackend {
   readonly kind: "sql-gateway" | "streampark";
   /** Waits until the backend answers, or fails after `timeoutMs` naming what it tried. */
@@ -43,6 +53,8 @@ export interface JobBackend {
   latestCheckpoint(job: JobRef): Promise<string | undefined>;
   /** Waits until the job and all its tasks run; fails with Flink's message if it fails instead. */
   waitUntilRunning(job: JobRef, timeoutMs: number): Promise<void>;
+  /** Checkpoints and restarts of the job since it was submitted (the JobManager's own counts). */
+  progress(job: JobRef): Promise<JobProgress>;
   /** The running job of this name, if any (finds a job after a rollback or a restart outside Pulumi). */
   findActive(name: string, previous?: JobRef): Promise<JobRef | undefined>;
   /** The newest job of this name in any state (another stack or a person may have run it since), if the backend remembers one. */
@@ -147,6 +159,10 @@ export class SqlGatewayBackend implements JobBackend {
     return this.jm.waitForRunningTasks(job.jobId, timeoutMs);
   }
 
+  progress(job: JobRef): Promise<JobProgress> {
+    return jobProgress(this.jm, job.jobId);
+  }
+
   async findActive(name: string): Promise<JobRef | undefined> {
     const j = await this.jm.findActive(name);
     return j ? { jobId: j.jid } : undefined;
@@ -156,4 +172,10 @@ export class SqlGatewayBackend implements JobBackend {
     const j = await this.jm.newest(name);
     return j ? { jobId: j.jid } : undefined;
   }
+}
+
+/** A job's progress as its JobManager counts it. */
+export async function jobProgress(jm: JobManagerClient, jobId: string): Promise<JobProgress> {
+  const [state, checkpoints, restarts] = await Promise.all([jm.state(jobId), jm.checkpoints(jobId), jm.restarts(jobId)]);
+  return { state, completedCheckpoints: checkpoints.completed, failedCheckpoints: checkpoints.failed, restarts };
 }

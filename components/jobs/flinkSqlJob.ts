@@ -5,7 +5,7 @@ import { explainJobScript } from "./submit";
 import { StreamParkBackend } from "./streampark";
 import { withApiAccess } from "../platform/tunnel";
 import {
-  BackendConfig, changedFields, checkState, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, needsStateCheck, ObjectStoreConfig, readJob, StateCheck, updateJob, isUpgradeFailed, validate,
+  BackendConfig, changedFields, GateResult, checkState, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, needsStateCheck, ObjectStoreConfig, readJob, StateCheck, updateJob, isUpgradeFailed, validate,
 } from "./provider";
 
 function s3Client(store: ObjectStoreConfig, secretKey: string) {
@@ -68,7 +68,7 @@ function reachable<I extends FlinkSqlJobInputs, T>(inputs: I, fn: (i: I) => Prom
 }
 
 /** Fields that only change how the provider works, not the running job: updated without touching it. */
-const SETTINGS = ["savepointDir", "checkpointDir", "savepointsToKeep", "objectStore", "readyTimeoutSeconds", "startTimeoutSeconds", "allowNonRestoredState"] as const;
+const SETTINGS = ["savepointDir", "checkpointDir", "savepointsToKeep", "objectStore", "readyTimeoutSeconds", "startTimeoutSeconds", "allowNonRestoredState", "gateTimeoutSeconds"] as const;
 
 /** A value the engine does not know yet (a preview before the platform exists) arrives as this sentinel. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -149,13 +149,15 @@ export class FlinkSqlJob extends pulumi.dynamic.Resource {
   declare readonly status: pulumi.Output<string>;
   declare readonly savepoints: pulumi.Output<string[]>;
   declare readonly restoredFrom: pulumi.Output<string | undefined>;
+  /** What the upgrade gate saw before the running version counted as started: checkpoints, restarts, seconds. */
+  declare readonly gate: pulumi.Output<GateResult | undefined>;
   declare readonly plannedAction: pulumi.Output<string>;
 
   constructor(name: string, args: FlinkSqlJobArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       flinkSqlJobProvider,
       name,
-      { ...args, jobId: undefined, ref: undefined, status: undefined, savepoints: undefined, restoredFrom: undefined, plannedAction: undefined },
+      { ...args, jobId: undefined, ref: undefined, status: undefined, savepoints: undefined, restoredFrom: undefined, gate: undefined, plannedAction: undefined },
       { ...opts, additionalSecretOutputs: ["secrets"] },
       "rtdw",
       "FlinkSqlJob",

@@ -85,6 +85,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           script: endpoints.apply((e) => jobEnvironment(e, args.lakehouse, job.name)).apply((env) => jobScript(job, env, { parallelism: args.parallelism[job.name], checkpointIntervalMs: args.checkpointIntervalMs })),
           upgradeMode: job.upgradeMode,
           allowNonRestoredState: job.allowNonRestoredState,
+          gateTimeoutSeconds: job.gateTimeoutMs === undefined ? undefined : job.gateTimeoutMs / 1000,
           restartNonce: args.restartNonces[job.name] ?? 0,
           backend: submitsByProcedure(job) ? args.gatewayBackend : args.backend,
           tunnel: args.tunnel,

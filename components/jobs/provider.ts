@@ -65,6 +65,8 @@ export interface FlinkSqlJobInputs {
    * opt-in. Otherwise such an upgrade is refused and Flink restores only state it can map fully.
    */
   readonly allowNonRestoredState?: boolean;
+  /** How long a new version gets to pass the upgrade gate (sql/jobs.yaml); derived from the checkpoint interval when unset. */
+  readonly gateTimeoutSeconds?: number;
   /** What `pulumi up` will do to the running job; set by check() so the preview shows it. */
   readonly plannedAction?: string;
   /** Whether the running job's state survives a SQL change, set by check() from the compiled plans. */
@@ -85,6 +87,54 @@ export interface FlinkSqlJobOutputs extends FlinkSqlJobInputs {
   readonly savepoints: readonly string[];
   /** The state the current job started from, if any. */
   readonly restoredFrom?: string;
+  /** What the upgrade gate saw before the current version counted as started. */
+  readonly gate?: GateResult;
+}
+
+/** Checkpoints a new version must complete, with no restart, before it counts as started (N ≥ 2). */
+export const GATE_CHECKPOINTS = 2;
+
+/** What the gate saw when the version passed. */
+export interface GateResult {
+  readonly checkpoints: number;
+  readonly failedCheckpoints: number;
+  readonly restarts: number;
+  readonly seconds: number;
+}
+
+/**
+ * How long a version gets to pass the gate: its checkpoint interval times (N + 1), plus time for the
+ * first checkpoint to be triggered and written; the job table's gateTimeoutSeconds overrides it.
+ */
+export function gateTimeoutMs(script: Pick<JobScript, "config">, overrideSeconds?: number): number {
+  if (overrideSeconds !== undefined) return overrideSeconds * 1000;
+  const interval = Number(/^(\d+)\s*ms$/.exec(script.config["execution.checkpointing.interval"] ?? "")?.[1] ?? 60000);
+  return (GATE_CHECKPOINTS + 1) * interval + 120_000;
+}
+
+/**
+ * The gate: a started version counts only once it has completed GATE_CHECKPOINTS checkpoints without
+ * a restart. A version that restarts, fails, or does not checkpoint in time fails it, with Flink's
+ * own exception; the caller cancels it (and, in an upgrade, resubmits the previous version).
+ */
+export async function passGate(b: JobBackend, ref: JobRef, inputs: Pick<FlinkSqlJobInputs, "name" | "script" | "gateTimeoutSeconds">, pollMs = 2000): Promise<GateResult> {
+  const t0 = Date.now();
+  const timeoutMs = gateTimeoutMs(inputs.script, inputs.gateTimeoutSeconds);
+  const failed = async (what: string) => {
+    const cause = await b.failureCause(ref).catch(() => undefined);
+    return new Error(`${inputs.name} (job ${ref.jobId}) failed the upgrade gate: it ${what}${cause ? `; Flink's root exception: ${cause.split("\n")[0]}` : ""}`);
+  };
+  for (;;) {
+    const p = await b.progress(ref);
+    const seconds = Math.round((Date.now() - t0) / 1000);
+    if (p.restarts > 0) throw await failed(`restarted ${p.restarts} time(s) within ${seconds} s of its start`);
+    if (p.state !== "RUNNING") throw await failed(`is ${p.state ?? "gone"} after ${seconds} s`);
+    if (p.completedCheckpoints >= GATE_CHECKPOINTS) return { checkpoints: p.completedCheckpoints, failedCheckpoints: p.failedCheckpoints, restarts: p.restarts, seconds };
+    if (Date.now() - t0 > timeoutMs) {
+      throw await failed(`completed ${p.completedCheckpoints} of ${GATE_CHECKPOINTS} checkpoints within ${Math.round(timeoutMs / 1000)} s (${p.failedCheckpoints} failed)`);
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
 }
 
 /** The state verdict of a SQL change: compared plans, or why they could not be compared. */
@@ -234,7 +284,7 @@ export function withRestoreAdvice(e: unknown, name: string, restorePath: string 
   });
 }
 
-async function startVersion(b: JobBackend, inputs: FlinkSqlJobInputs, restorePath: string | undefined, previous?: JobRef): Promise<JobRef> {
+async function startVersion(b: JobBackend, inputs: FlinkSqlJobInputs, restorePath: string | undefined, previous?: JobRef): Promise<JobRef & { gate: GateResult }> {
   // Flink refuses a savepoint with state it cannot map, unless the job table accepts leaving it behind.
   let ref: JobRef;
   try {
@@ -244,11 +294,11 @@ async function startVersion(b: JobBackend, inputs: FlinkSqlJobInputs, restorePat
   }
   try {
     await b.waitUntilRunning(ref, inputs.startTimeoutSeconds * 1000);
+    return { ...ref, gate: await passGate(b, ref, inputs) };
   } catch (e) {
     await b.cancel(ref).catch(() => undefined);
     throw withRestoreAdvice(e, inputs.name, restorePath);
   }
-  return ref;
 }
 
 export async function createJob(deps: LifecycleDeps, inputs: FlinkSqlJobInputs): Promise<{ id: string; outs: FlinkSqlJobOutputs }> {
@@ -268,7 +318,7 @@ export async function createJob(deps: LifecycleDeps, inputs: FlinkSqlJobInputs):
 
 /** The fields of the outputs that are inputs, without the credentials (never stored as refreshed inputs). */
 function refreshedInputs(o: FlinkSqlJobOutputs, observed: FlinkSqlJobInputs["observed"]): Omit<FlinkSqlJobInputs, "secrets"> {
-  const { jobId: _j, ref: _r, status: _s, savepoints: _sp, restoredFrom: _rf, secrets: _secrets, observed: _o, ...inputs } = o;
+  const { jobId: _j, ref: _r, status: _s, savepoints: _sp, restoredFrom: _rf, gate: _g, secrets: _secrets, observed: _o, ...inputs } = o;
   return observed ? { ...inputs, observed } : inputs;
 }
 

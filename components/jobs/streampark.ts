@@ -1,7 +1,7 @@
-import type { JobState } from "../flink/jobManager";
+import { JobManagerClient, JobState } from "../flink/jobManager";
 import { requestJson, RetryPolicy } from "../platform/http";
-import type { JobBackend, JobRef, SubmitRequest } from "./backend";
-import { waitUntilReady } from "./backend";
+import type { JobBackend, JobProgress, JobRef, SubmitRequest } from "./backend";
+import { jobProgress, waitUntilReady } from "./backend";
 import type { SecretName } from "./render";
 
 /**
@@ -37,6 +37,8 @@ export interface StreamParkConfig {
   readonly flinkEnvName: string;
   /** Where that Flink home is inside the console's container (the stack's image copies it there). */
   readonly flinkHome: string;
+  /** The same JobManager as the deploying machine reaches it: the upgrade gate reads its checkpoints and restarts there. */
+  readonly jobManagerUrl: string;
 }
 
 /** FlinkAppState codes of StreamPark 2.1.5 (console core/enums/FlinkAppState.java). */
@@ -333,6 +335,11 @@ export class StreamParkBackend implements JobBackend {
       if (s === "FAILED" || s === "CANCELED") throw Object.assign(new Error(`StreamPark reports the application ${s}: ${(await this.failureCause(job)) ?? "see its log in the StreamPark console"}`), { fatal: true });
       return s === "RUNNING" ? true : undefined;
     });
+  }
+
+  /** The console's counts lag the cluster's; the JobManager's own are what the gate judges. */
+  progress(job: JobRef): Promise<JobProgress> {
+    return jobProgress(new JobManagerClient(this.cfg.jobManagerUrl, this.retry), job.jobId);
   }
 
   async findActive(name: string): Promise<JobRef | undefined> {

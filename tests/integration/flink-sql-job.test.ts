@@ -170,6 +170,25 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
     await exactlyAllSent();
   });
 
+  it("a version that starts but restarts in a loop fails the upgrade gate: rolled back to the upgrade's savepoint, nothing lost", async () => {
+    // Every record fails its CAST at run time: the job is RUNNING, then restarts on each record it reads.
+    const looping = inputs({ script: script("v4", { parallelism: 2, select: "SELECT CAST(CONCAT(CAST(id AS STRING), 'x') AS BIGINT), 'v4' FROM src" }), restartNonce: 1 });
+    await send(100); // read by the new version, which fails on them, then by the previous one again
+    const err = await updateJob(lifecycleDeps, state, looping).then(() => undefined, (e: Error & { properties?: FlinkSqlJobOutputs }) => e);
+    expect(err?.message).toMatch(/the new version did not start: provider-test-\w+ \(job \w+\) failed the upgrade gate: it restarted \d+ time\(s\)/);
+    expect(err?.message).toMatch(/Flink's root exception: .*(NumberFormatException|Cast|cast)/);
+    const savepoint = (err!.message.match(/resubmitted from (\S+) and runs as job (\w+)/) ?? []).slice(1);
+    expect(savepoint[0]).toContain(savepointRoot);
+    // What the state records is the previous version, running again, having passed the gate itself.
+    expect(err?.properties).toMatchObject({ jobId: savepoint[1], status: "RUNNING", script: state.script });
+    expect(err?.properties?.gate?.restarts).toBe(0);
+    expect((await jm.checkpoints(savepoint[1])).restored?.path).toBe(savepoint[0]);
+    state = { ...err!.properties!, savepoints: [...state.savepoints, savepoint[0]] };
+    await send(100);
+    await exactlyAllSent();
+    expect(Number((await paimon.rows(`SELECT COUNT(*) AS n FROM ${table} WHERE tag = 'v4'`))[0].n)).toBe(0);
+  });
+
   it("retention: keeps the newest 3 savepoints and deletes older ones from object storage", async () => {
     const first = state.savepoints[0];
     expect((await objectsUnder(first)).length).toBeGreaterThan(0);

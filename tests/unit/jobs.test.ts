@@ -71,6 +71,18 @@ describe("the job table drives Flink sizing", () => {
     expect(() => loadJobTable(file)).toThrow(/jobs\[0\]\.parallelism[\s\S]*jobs\[0\]\.taskManagerMemory: expected a memory quantity/);
     expect(flinkSizing([], { memoryScale: 1, slotsPerTaskManager: 4, spareSlots: 0 }).taskManagers).toBe(0);
   });
+
+  it("a row's gateTimeout gives its new versions longer to pass the upgrade gate; less than 10 s is refused", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jobs-"));
+    fs.writeFileSync(path.join(dir, "a.sql"), "INSERT INTO t SELECT 1;");
+    const file = path.join(dir, "jobs.yaml");
+    const row = (gate: string) => `jobs:\n  - name: x1x\n    pipeline: warehouse\n    does: d\n    sql: a.sql\n    parallelism: 1\n    taskManagerMemory: 1Gi\n    jobManagerMemory: 1Gi\n    checkpointInterval: 60s\n    upgradeMode: savepoint\n    gateTimeout: ${gate}\n`;
+    fs.writeFileSync(file, row("15min"));
+    expect(loadJobTable(file)[0].gateTimeoutMs).toBe(900_000);
+    fs.writeFileSync(file, row("5s"));
+    expect(() => loadJobTable(file)).toThrow(/jobs\[0\]\.gateTimeout: expected a duration of at least 10s/);
+    expect(loadJobTable().every((j) => j.gateTimeoutMs === undefined)).toBe(true);
+  });
 });
 
 const ENV: JobEnvironment = {

@@ -91,6 +91,7 @@ describe("an upgrade that would drop state is refused unless the job table opts 
       cancel: async () => void calls.push("cancel"),
       latestCheckpoint: async () => undefined,
       waitUntilRunning: async () => undefined,
+      progress: async () => ({ state: "RUNNING", completedCheckpoints: 2, failedCheckpoints: 0, restarts: 0 }),
       findActive: async () => undefined,
       newest: async () => undefined,
     };

@@ -27,6 +27,7 @@ describe("StreamPark backend against the StreamPark 2.1.5 console contract (obse
     teamId: "100000",
     clusterName: "rtdw-test",
     clusterAddress: "http://flink-jobmanager.rtdw.svc.cluster.local:8081",
+    jobManagerUrl: "http://127.0.0.1:1",
     flinkEnvName: "flink-1.20",
     flinkHome: "/opt/flink",
     ...over,
