@@ -173,8 +173,21 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
   it("a version that starts but restarts in a loop fails the upgrade gate: rolled back to the upgrade's savepoint, nothing lost", async () => {
     // Every record fails its CAST at run time: the job is RUNNING, then restarts on each record it reads.
     const looping = inputs({ script: script("v4", { parallelism: 2, select: "SELECT CAST(CONCAT(CAST(id AS STRING), 'x') AS BIGINT), 'v4' FROM src" }), restartNonce: 1 });
-    await send(100); // read by the new version, which fails on them, then by the previous one again
-    const err = await updateJob(lifecycleDeps, state, looping).then(() => undefined, (e: Error & { properties?: FlinkSqlJobOutputs }) => e);
+    // Records keep arriving while the job is upgraded: the new version reads some and fails on them,
+    // the previous one (resumed from the upgrade's savepoint) reads them again.
+    let upgrading = true;
+    const feeding = (async () => {
+      while (upgrading) {
+        await send(5);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+    const err = await updateJob(lifecycleDeps, state, looping).then(
+      () => undefined,
+      (e: Error & { properties?: FlinkSqlJobOutputs }) => e,
+    );
+    upgrading = false;
+    await feeding;
     expect(err?.message).toMatch(/the new version did not start: provider-test-\w+ \(job \w+\) failed the upgrade gate: it restarted \d+ time\(s\)/);
     expect(err?.message).toMatch(/Flink's root exception: .*(NumberFormatException|Cast|cast)/);
     const savepoint = (err!.message.match(/resubmitted from (\S+) and runs as job (\w+)/) ?? []).slice(1);
