@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
 import { FlinkJobs } from "./jobs/jobs";
+import { catalogEnvironment } from "./jobs/environment";
+import { LakeTables } from "./lakehouse/tables";
 import { JobLineage, jobLineage } from "./jobs/lineage";
 import { ALERTS, renderPrometheusRules } from "./observability/alerts";
 import { PrometheusRuleFile } from "./observability/ruleFile";
@@ -22,6 +24,7 @@ export interface OnExistingPlatformArgs {
  */
 export class OnExistingPlatform extends pulumi.ComponentResource {
   readonly topics: KafkaTopics;
+  readonly lake: LakeTables;
   readonly jobs: FlinkJobs;
   readonly rules: PrometheusRuleFile;
   readonly lineage: readonly JobLineage[];
@@ -44,6 +47,18 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
 
     this.lineage = jobLineage(cfg.jobs);
     const kafkaPasswords = existingKafkaPasswords(p, kafkaClients(this.lineage).map((c) => c.user));
+    const endpoints = existingJobEndpoints(p, cfg.timeZone);
+    const credentials = existingJobCredentials(p);
+    this.lake = new LakeTables(
+      "lake",
+      {
+        pipelines: [...new Set(cfg.jobs.map((j) => j.pipeline))],
+        sqlGatewayUrl: p.flink.sqlGatewayUrl,
+        environment: catalogEnvironment(endpoints, cfg.lakehouse),
+        secrets: pulumi.secret({ "paimon.password": credentials["paimon.password"], "s3.secretKey": credentials["s3.secretKey"] }),
+      },
+      { parent: this },
+    );
     this.jobs = new FlinkJobs(
       "jobs",
       {
@@ -52,10 +67,10 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
         checkpointIntervalMs: cfg.flink.checkpointIntervalMs,
         restartNonces: cfg.jobRestartNonces,
         lakehouse: cfg.lakehouse,
+        tables: this.lake.tables,
         // The running platform's jobs go through its SQL Gateway (the backend below).
-        jobBackend: "sql-gateway",
-        endpoints: existingJobEndpoints(p, cfg.timeZone),
-        credentials: pulumi.secret(existingJobCredentials(p)),
+        endpoints,
+        credentials: pulumi.secret(credentials),
         kafkaPasswords: pulumi.secret(kafkaPasswords),
         backend: { kind: "sql-gateway", sqlGatewayUrl: p.flink.sqlGatewayUrl, jobManagerUrl: p.flink.restUrl },
         gatewayBackend: { kind: "sql-gateway", sqlGatewayUrl: p.flink.sqlGatewayUrl, jobManagerUrl: p.flink.restUrl },

@@ -14,6 +14,7 @@ import { StarRocks } from "./starrocks/starrocks";
 import { Collector } from "./collector/collector";
 import { JobLineage, jobLineage } from "./jobs/lineage";
 import { FlinkJobs } from "./jobs/jobs";
+import { LakeTables } from "./lakehouse/tables";
 import { catalogEnvironment, JobCredentials, JobEndpoints } from "./jobs/environment";
 import { withSecrets } from "./jobs/render";
 import { lakeTables } from "./config/lakehousePolicy";
@@ -265,6 +266,19 @@ export class Platform extends pulumi.ComponentResource {
         "starrocks.password": v.sr,
         "quality.password": v.quality.password,
       }));
+    const tunnel = target.kind === "kubernetes" ? { context: cfg.kubernetesContext } : undefined;
+    const lake = new LakeTables(
+      "lake",
+      {
+        pipelines: [...new Set(cfg.jobs.map((j) => j.pipeline))],
+        sqlGatewayUrl: local(flink.sqlGatewayUrl),
+        tunnel,
+        environment: endpoints.apply((e) => catalogEnvironment(e, cfg.lakehouse)),
+        secrets: credentials.apply((c) => ({ "paimon.password": c["paimon.password"], "s3.secretKey": c["s3.secretKey"] })),
+        protect: cfg.protectStateful,
+      },
+      { parent: this, dependsOn: [flink, postgres] },
+    );
     const jobs = new FlinkJobs(
       "jobs",
       {
@@ -273,7 +287,7 @@ export class Platform extends pulumi.ComponentResource {
         checkpointIntervalMs: cfg.flink.checkpointIntervalMs,
         restartNonces: cfg.jobRestartNonces,
         lakehouse: cfg.lakehouse,
-        jobBackend: cfg.jobBackend,
+        tables: lake.tables,
         endpoints,
         credentials,
         kafkaPasswords: kafka.userPasswords,
@@ -293,7 +307,7 @@ export class Platform extends pulumi.ComponentResource {
                 flinkHome: STREAMPARK_FLINK_HOME,
                 jobManagerUrl,
               })),
-        tunnel: target.kind === "kubernetes" ? { context: cfg.kubernetesContext } : undefined,
+        tunnel,
         checkpointsBucket: os.buckets.apply((b) => b.checkpoints),
         objectStore: pulumi.all([local(os.endpoint), os.region, os.accessKey]).apply(([endpoint, region, accessKey]) => ({ endpoint, region, accessKey })),
       },

@@ -119,7 +119,7 @@ export const FOLDER_PURPOSE: Readonly<Record<string, string>> = {
   starrocks: "StarRocks FE + CN shared-data and its bootstrap (compute nodes, storage volume, Paimon catalog, DWS, users)",
   streampark: "the StreamPark console: schema, admin password",
   jobs: "the Flink SQL jobs as dynamic resources: rendering, scripts, lineage, the lifecycle, the SQL Gateway and StreamPark backends",
-  lakehouse: "Paimon upkeep: expiry and orphan-file removal beside the SQL Gateway",
+  lakehouse: "the Paimon databases and tables as resources (diffed by schema, altered in place or refused at preview, never dropped); upkeep: expiry and orphan-file removal beside the SQL Gateway",
   pipelines: "Kafka topics and each client's ACLs, derived from the jobs' lineage",
   collector: "Nginx /sa and Vector (VRL) of the tracking collector",
   observability: "alerts (written once), Prometheus, Alertmanager, Grafana, exporters, dashboards' provisioning",

@@ -2,8 +2,9 @@
  * The pull-request review of a stack: `pulumi preview --diff --json` turned into Markdown. Per job:
  * what `up` will do (plannedAction), whether its state survives (the verdict the provider computed
  * from the compiled plans), the part of the script that changed, and what the change reaches
- * downstream (tables, jobs, dashboards, alerts, from the lineage derived from the SQL). The other
- * resources' changes follow in one table. Secrets never reach it: the engine prints them as
+ * downstream (tables, jobs, dashboards, alerts, from the lineage derived from the SQL). Per lake
+ * table whose schema or options change: the ALTER it gets (or why preview refused it), the jobs that
+ * write and read it and what those reach. The other resources' changes follow in one table. Secrets never reach it: the engine prints them as
  * "[secret]" and the report refuses to render a known secret field in any other form.
  */
 import { jobLineage, JobLineage } from "../components/jobs/lineage";
@@ -105,6 +106,26 @@ export function downstreamOf(job: string, s: Surroundings): { tables: string[]; 
   };
 }
 
+/** Who writes and reads a lake table (db.table), and what its readers reach downstream. */
+export function readersOf(table: string, s: Surroundings): { writers: string[]; readers: string[]; tables: string[]; jobs: string[]; dashboards: string[]; alerts: string[] } {
+  const ref = `paimon:${table}`;
+  const writers = s.lineage.filter((l) => l.writes.includes(ref)).map((l) => l.job);
+  const readers = s.lineage.filter((l) => l.reads.includes(ref)).map((l) => l.job);
+  const reached = readers.map((r) => downstreamOf(r, s));
+  const union = (k: "tables" | "jobs" | "dashboards" | "alerts") => [...new Set(reached.flatMap((d) => d[k]))].sort();
+  const short = table.slice(table.indexOf(".") + 1);
+  return {
+    writers,
+    readers,
+    tables: union("tables"),
+    jobs: union("jobs").filter((j) => !readers.includes(j)),
+    dashboards: [...new Set([...union("dashboards"), ...s.dashboards.filter((d) => d.text.includes(table) || d.text.includes(short)).map((d) => d.title)])].sort(),
+    alerts: union("alerts"),
+  };
+}
+
+const isTableStep = (st: PreviewStep) => st.urn.includes("rtdw:PaimonTable") || typeof (st.newState?.inputs ?? st.oldState?.inputs)?.declared === "object";
+
 function verdictLine(c: StateCheck | undefined, upgradeMode: unknown): string {
   if (upgradeMode === "stateless") return "stateless job: starts empty by design";
   if (!c) return "—";
@@ -124,7 +145,8 @@ export function renderPreviewReport(stack: string, preview: PreviewJson, s: Surr
   const steps = preview.steps ?? [];
   // Jobs are known by their type in the URN, or by their script.
   const jobSteps = steps.filter((st) => st.urn.includes("rtdw:FlinkSqlJob") || isScript(st.newState?.inputs?.script) || isScript(st.oldState?.inputs?.script));
-  const others = steps.filter((st) => !jobSteps.includes(st) && st.op !== "same" && !/pulumi:pulumi:Stack|pulumi:providers:/.test(st.type ?? st.urn));
+  const tableSteps = steps.filter((st) => !jobSteps.includes(st) && isTableStep(st));
+  const others = steps.filter((st) => !jobSteps.includes(st) && !tableSteps.includes(st) && st.op !== "same" && !/pulumi:pulumi:Stack|pulumi:providers:/.test(st.type ?? st.urn));
   const summary = Object.entries(preview.changeSummary ?? {}).map(([op, n]) => `${op} ${n}`).join(", ");
   const out: string[] = [`## Preview of stack \`${stack}\``, "", `Changes: ${summary || "none"}.`, ""];
 
@@ -149,6 +171,25 @@ export function renderPreviewReport(stack: string, preview: PreviewJson, s: Surr
       const diff = lineDiff(scriptText(olds.script), scriptText(news.script));
       if (diff.some((l) => l.startsWith("+") || l.startsWith("-"))) out.push("```diff", ...diff.slice(0, 200), ...(diff.length > 200 ? [`… ${diff.length - 200} more lines`] : []), "```", "");
     }
+  }
+
+  const changedTables = tableSteps.filter((st) => st.op !== "same");
+  out.push(`### Lake tables (${changedTables.length} change)`, "");
+  if (!changedTables.length) out.push("No table changes.", "");
+  for (const st of changedTables) {
+    const news = st.newState?.inputs ?? {};
+    const declared = (news.declared ?? st.oldState?.inputs?.declared) as { name?: string } | undefined;
+    const name = String(declared?.name ?? nameOf(st.urn));
+    const r = readersOf(name, s);
+    out.push(`#### \`${name}\` — ${st.op}`, "");
+    out.push("| | |", "|---|---|");
+    out.push(`| planned action | ${cell(String(news.plannedAction ?? (st.op === "delete" ? "removed from the files: the table is kept (never dropped)" : "—")))} |`);
+    out.push(`| written by | ${r.writers.join(", ") || "—"} |`);
+    out.push(`| read by | ${r.readers.join(", ") || "—"} |`);
+    out.push(`| downstream tables | ${r.tables.map((t) => `\`${t}\``).join(", ") || "—"} |`);
+    out.push(`| downstream jobs | ${r.jobs.join(", ") || "—"} |`);
+    out.push(`| dashboards | ${r.dashboards.join(", ") || "—"} |`);
+    out.push(`| alerts | ${r.alerts.join(", ") || "—"} |`, "");
   }
 
   out.push(`### Other resources (${others.length} change)`, "");

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CatalogDdl, catalogDdl } from "./catalogDdl";
 import { FlinkSqlJob } from "./flinkSqlJob";
 import { BackendConfig, ObjectStoreConfig } from "./provider";
 import { JobCredentials, jobEnvironment, JobEndpoints, jobSecrets, KafkaPasswords } from "./environment";
+import { jobLineage } from "./lineage";
 import { jobScript } from "./script";
 import { splitStatements } from "./render";
 import { JobSpec, readJobSql } from "../config/jobTable";
@@ -19,8 +19,11 @@ export interface FlinkJobsArgs {
   readonly restartNonces: Readonly<Record<string, number>>;
   /** Table options and the compaction jobs' expiry (rtdw:lakehouse). */
   readonly lakehouse: LakehousePolicy;
-  /** Which backend `backend` is (rtdw:jobBackend); with the SQL Gateway the catalog DDL runs once before the jobs. */
-  readonly jobBackend: "sql-gateway" | "streampark";
+  /**
+   * The lake tables by database.table (components/lakehouse/tables.ts): each job waits for the tables
+   * its SQL reads, writes or maintains, so a table is created, or changed, before the job that uses it.
+   */
+  readonly tables: Readonly<Record<string, pulumi.Resource>>;
   /** What the SQL is rendered with: the services as the cluster reaches them, never credentials. */
   readonly endpoints: pulumi.Input<JobEndpoints>;
   /** Credentials substituted into the SQL only when it is sent. */
@@ -58,25 +61,11 @@ export class FlinkJobs extends pulumi.ComponentResource {
     super("rtdw:jobs:FlinkJobs", name, {}, opts);
     const jobs: Record<string, FlinkSqlJob> = {};
     const endpoints = pulumi.output(args.endpoints);
-    const environment = endpoints.apply((e) => jobEnvironment(e, args.lakehouse));
     const secretsOf = (job: string) =>
       pulumi
         .all([args.credentials, args.kafkaPasswords, args.streamparkPassword])
         .apply(([c, k, sp]) => ({ ...jobSecrets(c, k, job), ...(sp === undefined ? {} : { "streampark.password": sp }) }));
-    // The catalog and tables first, once: jobs created in parallel into a fresh catalog would race creating them.
-    const ddl =
-      args.jobBackend === "sql-gateway"
-        ? new CatalogDdl(
-            `${name}-catalog`,
-            {
-              sqlGatewayUrl: pulumi.output(args.backend).apply((b) => (b.kind === "sql-gateway" ? b.sqlGatewayUrl : "")),
-              tunnel: args.tunnel,
-              statements: environment.apply((env) => catalogDdl(env, [...new Set(args.jobs.map((j) => j.pipeline))])),
-              secrets: pulumi.secret(args.credentials),
-            },
-            { parent: this },
-          )
-        : undefined;
+    const lineage = new Map(jobLineage(args.jobs).map((l) => [l.job, l]));
     for (const job of args.jobs) {
       jobs[job.name] = new FlinkSqlJob(
         `${name}-${job.name}`,
@@ -97,12 +86,20 @@ export class FlinkJobs extends pulumi.ComponentResource {
           startTimeoutSeconds: START_TIMEOUT_SECONDS,
           secrets: pulumi.secret(secretsOf(job.name)),
         },
-        { parent: this, dependsOn: ddl ? [ddl] : [] },
+        { parent: this, dependsOn: tablesOf(lineage.get(job.name)!, args.tables, job.name) },
       );
     }
     this.jobs = jobs;
     this.registerOutputs({ jobs: Object.fromEntries(Object.entries(jobs).map(([k, j]) => [k, { jobId: j.jobId, status: j.status }])) });
   }
+}
+
+/** The lake tables a job touches, by its lineage; one it names that the stack does not declare is an error. */
+function tablesOf(l: { reads: readonly string[]; writes: readonly string[]; maintains: readonly string[] }, tables: Readonly<Record<string, pulumi.Resource>>, job: string): pulumi.Resource[] {
+  const names = [...new Set([...l.reads, ...l.writes, ...l.maintains].filter((t) => t.startsWith("paimon:")).map((t) => t.slice("paimon:".length)))];
+  const missing = names.filter((n) => !tables[n]);
+  if (missing.length) throw new Error(`job ${job} uses ${missing.join(", ")}, which no tables.sql of the stack's pipelines declares`);
+  return names.sort().map((n) => tables[n]);
 }
 
 /** A job whose SQL ends in a Paimon procedure that starts it (CALL sys.compact…), not an INSERT. */

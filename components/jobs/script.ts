@@ -5,7 +5,8 @@ import { JobSpec, readJobSql, SQL_DIR } from "../config/jobTable";
 
 /**
  * What one job's SQL Gateway session runs: its configuration and its statements, in order — the
- * catalog, its pipeline's tables (idempotent DDL), then the job's own SQL, whose last statement
+ * catalog, then the job's own SQL (the tables it uses are resources of their own, created and changed
+ * before it: components/lakehouse/tables.ts, so a table's change is not a change of every job), whose last statement
  * submits the job (an INSERT, a statement set, or a Paimon compaction procedure that starts one). Rendered without credentials (`${secret:...}` stays), so the script can be kept
  * in Pulumi state and shown in a diff; secrets are substituted only when the statements are sent.
  */
@@ -41,9 +42,8 @@ export function jobConfig(job: JobSpec, env: Pick<JobEnvironment, "timeZone">, o
 }
 
 export function jobScript(job: JobSpec, env: JobEnvironment, o: JobOverrides = {}): JobScript {
-  const files = ["catalog.sql", path.join(job.pipeline, "tables.sql")];
   const statements = [
-    ...files.flatMap((f) => splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, f), "utf8"), env, f))),
+    ...["catalog.sql"].flatMap((f) => splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, f), "utf8"), env, f))),
     ...splitStatements(renderSql(readJobSql(job), env, job.sql)),
   ];
   const last = statements[statements.length - 1] ?? "";

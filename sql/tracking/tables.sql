@@ -1,8 +1,6 @@
--- Tracking tables in the Paimon catalog. Idempotent: every tracking job session runs it first.
+-- Tracking tables in the Paimon catalog. Each CREATE TABLE is a resource: change it here and `up`
+-- alters the table in place (or preview refuses the change, naming it): docs/operations.md.
 -- Event time is the SDK's `time`; dt/hr partitions follow it, so a late event lands in its own hour.
-CREATE DATABASE IF NOT EXISTS ods;
-CREATE DATABASE IF NOT EXISTS dwd;
-CREATE DATABASE IF NOT EXISTS dq;
 
 -- Every event Vector accepted, as it arrived (duplicates included), CORE flagged.
 CREATE TABLE IF NOT EXISTS ods.tracking_events (

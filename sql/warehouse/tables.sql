@@ -1,12 +1,10 @@
--- Warehouse tables in the Paimon catalog. Idempotent: every job session runs it before its own SQL.
+-- Warehouse tables in the Paimon catalog. Each CREATE TABLE is a resource: change it here and `up`
+-- alters the table in place (or preview refuses the change, naming it): docs/operations.md.
 -- ODS: append-only change logs, one per source table, partitioned by dt/hr of arrival.
 -- DWD: primary-key tables, one row per business key; deletes arrive as '-D' through rowkind.field,
 --      order per key comes from the Kafka offset (one key, one partition), and the lookup changelog
 --      producer gives readers a complete changelog (updates retract their old values downstream).
 -- DQ:  rows the DWD checks rejected (with the reason) and the monitor's quality scores.
-CREATE DATABASE IF NOT EXISTS ods;
-CREATE DATABASE IF NOT EXISTS dwd;
-CREATE DATABASE IF NOT EXISTS dq;
 
 CREATE TABLE IF NOT EXISTS ods.shop_users (
   id BIGINT, name STRING, email STRING, phone STRING, city STRING, created_at TIMESTAMP(3), updated_at TIMESTAMP(3),

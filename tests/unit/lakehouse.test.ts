@@ -3,7 +3,8 @@ import * as path from "path";
 import { parseStackConfig, PROFILES } from "../../components/config";
 import { configErrorOf } from "../helpers/config";
 import { jobEnvironment } from "../../components/jobs/environment";
-import { catalogDdl } from "../../components/jobs/catalogDdl";
+import { tableStatements } from "../../components/lakehouse/tables";
+import { planSchemaChange } from "../../components/config/tableSchema";
 import { jobLineage } from "../../components/jobs/lineage";
 import { SECRET_NAMES } from "../../components/jobs/render";
 import { jobScript } from "../../components/jobs/script";
@@ -95,15 +96,21 @@ describe("which tables are compacted where", () => {
 describe("the policy reaches every table", () => {
   const env = jobEnvironment(EXAMPLE_ENDPOINTS, DEFAULT_LAKEHOUSE.prod);
 
-  it("new tables are created with it, and the catalog step sets it again on existing ones", () => {
-    const ddl = catalogDdl(env, ["warehouse", "tracking"]);
+  it("new tables are created with it, and a table made under another policy is brought to it in place", () => {
+    const tables = ["warehouse", "tracking"].flatMap((p) => tableStatements(env, p));
+    const ddl = tables.map((t) => t.create);
     expect(ddl.find((s) => s.startsWith("CREATE TABLE IF NOT EXISTS ods.tracking_events"))).toContain("'partition.expiration-time' = '90 d'");
     expect(ddl.find((s) => s.startsWith("CREATE TABLE IF NOT EXISTS dq.ods_rejects"))).toContain("'partition.expiration-time' = '30 d'");
     expect(ddl.find((s) => s.startsWith("CREATE TABLE IF NOT EXISTS dwd.orders"))).not.toContain("partition.expiration-time");
+    const before = jobEnvironment(EXAMPLE_ENDPOINTS, DEFAULT_LAKEHOUSE.dev);
     for (const t of lakeTables()) {
-      const alter = ddl.find((s) => s.startsWith(`ALTER TABLE ${t.name} SET (`));
-      expect(alter).toBeDefined();
-      for (const [k, v] of Object.entries(tableOptions(t, DEFAULT_LAKEHOUSE.prod))) expect(alter).toContain(`'${k}' = '${v}'`);
+      const old = tableStatements(before, t.pipeline).find((x) => x.name === t.name)!.declared;
+      const now = tables.find((x) => x.name === t.name)!.declared;
+      const plan = planSchemaChange(old, now, "rtdw", old);
+      expect({ table: t.name, refused: plan.refused }).toEqual({ table: t.name, refused: [] });
+      const set = plan.statements.find((s) => s.startsWith(`ALTER TABLE rtdw.${t.name.split(".").map((p) => `\`${p}\``).join(".")} SET (`));
+      expect(set).toBeDefined();
+      for (const [k, v] of Object.entries(tableOptions(t, DEFAULT_LAKEHOUSE.prod))) if (old.options[k] !== v) expect(set).toContain(`'${k}' = '${v}'`);
     }
   });
 

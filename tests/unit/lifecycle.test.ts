@@ -97,15 +97,34 @@ describe("target sandbox: the stack on a platform that already runs", () => {
   });
 });
 
-describe("the catalog DDL that runs once before the jobs", () => {
-  it("creates the catalog, then every table of the pipelines, with credentials left as placeholders", () => {
-    const { catalogDdl } = require("../../components/jobs/catalogDdl") as typeof import("../../components/jobs/catalogDdl");
+describe("the lake tables, declared once in the pipelines' tables.sql", () => {
+  it("every CREATE TABLE of the pipelines is read into a declaration; the catalog's credentials stay placeholders", () => {
+    const { catalogStatements, tableStatements } = require("../../components/lakehouse/tables") as typeof import("../../components/lakehouse/tables");
+    const { catalogEnvironment } = require("../../components/jobs/environment") as typeof import("../../components/jobs/environment");
+    const { lakeTables } = require("../../components/config/lakehousePolicy") as typeof import("../../components/config/lakehousePolicy");
+    const env = catalogEnvironment(EXAMPLE_ENDPOINTS, DEFAULT_LAKEHOUSE.prod);
+    const catalog = catalogStatements(env);
+    expect(catalog.name).toBe("rtdw");
+    expect(catalog.statements[0]).toMatch(/^CREATE CATALOG rtdw WITH/);
+    expect(catalog.statements.join("\n")).toContain("${secret:paimon.password}");
+    const declared = ["warehouse", "tracking"].flatMap((p) => tableStatements(env, p));
+    expect(declared.map((t) => t.name).sort()).toEqual(lakeTables().map((t) => t.name).sort());
+    const users = declared.find((t) => t.name === "dwd.users")!;
+    expect(users.file).toBe("sql/warehouse/tables.sql");
+    expect(users.declared.primaryKey).toEqual(["id"]);
+    expect(users.declared.columns.map((c) => c.name)).toEqual(["id", "name", "email", "phone", "city", "created_at", "updated_at", "row_kind", "src_offset"]);
+    expect(users.declared.options.bucket).toBe("4");
+    expect(declared.find((t) => t.name === "ods.tracking_events")!.declared.partitionKeys).toEqual(["dt", "hr"]);
+  });
+
+  it("no job's script carries a table's DDL: a table change is not a change of every job", () => {
+    const { jobScript } = require("../../components/jobs/script") as typeof import("../../components/jobs/script");
     const { jobEnvironment } = require("../../components/jobs/environment") as typeof import("../../components/jobs/environment");
-    const env = jobEnvironment(EXAMPLE_ENDPOINTS, DEFAULT_LAKEHOUSE.prod);
-    const ddl = catalogDdl(env, ["warehouse", "tracking"]);
-    expect(ddl[0]).toMatch(/^CREATE CATALOG rtdw WITH/);
-    expect(ddl.join("\n")).toContain("${secret:paimon.password}");
-    for (const t of ["ods.shop_orders", "dwd.orders", "ods.tracking_events", "dwd.tracking_events"]) expect(ddl.some((s) => s.includes(`CREATE TABLE IF NOT EXISTS ${t}`))).toBe(true);
-    expect(ddl.every((s) => !/^INSERT|^EXECUTE/i.test(s))).toBe(true);
+    const { loadJobTable } = require("../../components/config/jobTable") as typeof import("../../components/config/jobTable");
+    for (const job of loadJobTable()) {
+      const script = jobScript(job, jobEnvironment(EXAMPLE_ENDPOINTS, DEFAULT_LAKEHOUSE.prod, job.name));
+      expect({ job: job.name, ddl: script.statements.filter((s) => /^CREATE\s+(TABLE|DATABASE)\s/i.test(s)) }).toEqual({ job: job.name, ddl: [] });
+      expect(script.statements[0]).toMatch(/^CREATE CATALOG rtdw WITH/);
+    }
   });
 });

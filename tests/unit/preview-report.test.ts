@@ -44,6 +44,26 @@ describe("the preview report a reviewer reads", () => {
     expect(report).not.toContain("rtdw-prod");
   });
 
+  it("a lake table's schema change: the ALTER, who writes and reads the table, and what its readers reach", () => {
+    const tableStep = {
+      op: "update",
+      urn: "urn:pulumi:prod::rtdw::rtdw:index:Platform$rtdw:lakehouse:LakeTables$pulumi-nodejs:dynamic/rtdw:PaimonTable::lake-dwd.orders",
+      type: "pulumi-nodejs:dynamic/rtdw:PaimonTable",
+      newState: { inputs: { declared: { name: "dwd.orders" }, plannedAction: "ALTER in place: add column channel STRING after status" } },
+    };
+    const report = renderPreviewReport("prod", { steps: [tableStep] }, surroundings());
+    const readers = surroundings().lineage.filter((l) => l.reads.includes("paimon:dwd.orders")).map((l) => l.job);
+    expect(readers.length).toBeGreaterThan(0);
+    expect(report).toContain("### Lake tables (1 change)");
+    expect(report).toContain("#### `dwd.orders` — update");
+    expect(report).toContain("| planned action | ALTER in place: add column channel STRING after status |");
+    expect(report).toContain("| written by | rt-dw-dwd-transform |");
+    expect(report).toContain(`| read by | ${readers.join(", ")} |`);
+    expect(report).toMatch(/\| downstream tables \| .*`starrocks:dws\.dws_/);
+    expect(report).toMatch(/\| alerts \| .*FlinkJobRestarting/);
+    expect(report).toContain("### Other resources (0 change)");
+  });
+
   it("a change upstream reaches the jobs, tables and dashboards after it", () => {
     const d = downstreamOf("rt-trk-ods", surroundings());
     expect(d.jobs).toEqual(["rt-trk-dwd", "rt-trk-dws"]);
