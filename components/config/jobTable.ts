@@ -30,6 +30,8 @@ export interface JobSpec {
   readonly allowNonRestoredState: boolean;
   /** How long a new version gets to pass the upgrade gate; unset: derived from the checkpoint interval. */
   readonly gateTimeoutMs?: number;
+  /** Restore from a kept savepoint: "previous" (the one the last upgrade took) or its URI; acts once, when set or changed. */
+  readonly restoreFrom?: string;
 }
 
 /** "30s", "2min", "500ms", "1h" -> milliseconds; undefined when not a duration. */
@@ -53,6 +55,7 @@ const row = z.strictObject({
   upgradeMode: z.enum(UPGRADE_MODES),
   allowNonRestoredState: z.boolean().optional(),
   gateTimeout: z.string().refine((v) => (parseDurationMs(v) ?? 0) >= 10_000, { message: 'expected a duration of at least 10s, e.g. "10min"' }).optional(),
+  restoreFrom: z.string().regex(/^(previous|(s3|s3a|file|hdfs):\/\/\S+)$/, { message: 'expected "previous" or a savepoint URI (s3://…/savepoints/<job>/savepoint-…)' }).optional(),
 });
 const tableSchema = z.strictObject({ jobs: z.array(row).min(1) });
 
@@ -69,6 +72,7 @@ export function loadJobTable(file = JOB_TABLE): JobSpec[] {
     if (seen.has(j.name)) problems.push(`job "${j.name}" appears twice`);
     seen.add(j.name);
     if (!fs.existsSync(path.join(path.dirname(file), j.sql))) problems.push(`job "${j.name}": sql file ${j.sql} does not exist`);
+    if (j.restoreFrom && j.upgradeMode === "stateless") problems.push(`job "${j.name}": restoreFrom is set, but a stateless job has no state to restore`);
     return {
       name: j.name,
       pipeline: j.pipeline,
@@ -81,6 +85,7 @@ export function loadJobTable(file = JOB_TABLE): JobSpec[] {
       upgradeMode: j.upgradeMode,
       allowNonRestoredState: j.allowNonRestoredState ?? false,
       ...(j.gateTimeout ? { gateTimeoutMs: parseDurationMs(j.gateTimeout)! } : {}),
+      ...(j.restoreFrom ? { restoreFrom: j.restoreFrom } : {}),
     };
   });
   if (problems.length) throw new Error(`${file}: invalid job table\n${problems.map((p) => `  - ${p}`).join("\n")}`);

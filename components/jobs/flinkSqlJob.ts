@@ -5,7 +5,7 @@ import { explainJobScript } from "./submit";
 import { StreamParkBackend } from "./streampark";
 import { withApiAccess } from "../platform/tunnel";
 import {
-  BackendConfig, changedFields, GateResult, checkState, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, needsStateCheck, ObjectStoreConfig, readJob, StateCheck, updateJob, isUpgradeFailed, validate,
+  BackendConfig, changedFields, GateResult, checkState, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, needsStateCheck, ObjectStoreConfig, planRestore, readJob, RestorePlan, restoreRequested, SavepointVersion, StateCheck, updateJob, isUpgradeFailed, validate, VersionRecord,
 } from "./provider";
 
 function s3Client(store: ObjectStoreConfig, secretKey: string) {
@@ -41,7 +41,36 @@ async function listSavepoints(dirs: readonly string[], store: ObjectStoreConfig,
   return found.sort((a, b) => b.at - a.at).map((f) => f.path);
 }
 
+/** A savepoint's rtdw-version.json, as bucket and key. */
+function versionObject(savepoint: string): { bucket: string; key: string } | undefined {
+  const m = /^s3a?:\/\/([^/]+)\/(.+?)\/?$/.exec(savepoint);
+  return m ? { bucket: m[1], key: `${m[2]}/rtdw-version.json` } : undefined;
+}
+
+async function writeVersion(savepoint: string, record: VersionRecord, store: ObjectStoreConfig, secretKey: string): Promise<void> {
+  const o = versionObject(savepoint);
+  if (!o) return;
+  const body = Buffer.from(JSON.stringify(record));
+  await s3Client(store, secretKey).putObject(o.bucket, o.key, body, body.length, { "Content-Type": "application/json" });
+}
+
+async function readVersion(savepoint: string, store: ObjectStoreConfig, secretKey: string): Promise<VersionRecord | undefined> {
+  const o = versionObject(savepoint);
+  if (!o) return undefined;
+  try {
+    const stream = await s3Client(store, secretKey).getObject(o.bucket, o.key);
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString("utf8")) as VersionRecord;
+  } catch (e) {
+    if (/NoSuchKey|Not Found|does not exist/i.test(String((e as Error).message ?? e))) return undefined;
+    throw e;
+  }
+}
+
 export const lifecycleDeps: LifecycleDeps = {
+  writeVersion,
+  readVersion,
   backend: (cfg: BackendConfig, secrets): JobBackend =>
     cfg.kind === "sql-gateway"
       ? new SqlGatewayBackend({ sqlGatewayUrl: cfg.sqlGatewayUrl, jobManagerUrl: cfg.jobManagerUrl })
@@ -94,7 +123,14 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
         ? await reachable(news, (n) => checkState(lifecycleDeps, previous!, n)).catch((e): StateCheck => ({ kind: "unknown", reason: String((e as Error).message).slice(0, 300) }))
         : { kind: "unknown", reason: "the platform's addresses are not known before it exists" };
     }
-    const checked = plain({ ...news, stateCheck });
+    // restoreFrom set or changed: which savepoint, which SQL wrote it, and whether the current SQL restores it.
+    let restore: RestorePlan | undefined;
+    if (previous && restoreRequested(previous, news)) {
+      restore = known(news.backend) && known(news.secrets) && known(news.objectStore)
+        ? await reachable(news, (n) => planRestore(lifecycleDeps, n))
+        : { problem: "the platform's addresses are not known before it exists" };
+    }
+    const checked = plain({ ...news, stateCheck, restore });
     return { inputs: { ...checked, plannedAction: describeAction(previous, checked) }, failures };
   },
   async diff(_id, olds, news) {
@@ -102,8 +138,10 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
     const settings = SETTINGS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     // `olds` are the outputs: after a refresh, a job that is not running is a change that `up` makes (it resumes the job).
     const stopped = olds.status !== undefined && !isActive(olds.status);
+    // restoreFrom set or changed restores; removed, it is recorded (so setting it again restores again).
+    const restore = (olds.restoreFrom ?? null) !== (news.restoreFrom ?? null);
     // plannedAction is derived from the rest: on its own it is no change.
-    return { changes: upgrade || settings || stopped };
+    return { changes: upgrade || settings || stopped || restore };
   },
   async create(inputs) {
     const r = await reachable(inputs, (i) => createJob(lifecycleDeps, i));
@@ -119,7 +157,7 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
     return { id: r.id, props: now, inputs: plain({ ...r.inputs, backend: p.backend, objectStore: p.objectStore }) as unknown as FlinkSqlJobOutputs /* the SDK types ReadResult.inputs as the outputs */ };
   },
   async update(_id, olds, news) {
-    if (!changedFields(olds, news).length && isActive(olds.status)) return { outs: plain({ ...olds, ...news }) };
+    if (!changedFields(olds, news).length && isActive(olds.status) && !restoreRequested(olds, news)) return { outs: plain({ ...olds, ...news }) };
     try {
       const outs = await reachable(news, (n) => updateJob(lifecycleDeps, { ...olds, backend: n.backend, objectStore: n.objectStore }, n));
       return { outs: plain({ ...outs, backend: news.backend, objectStore: news.objectStore }) };
@@ -138,7 +176,7 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
   },
 };
 
-export type FlinkSqlJobArgs = { readonly [K in keyof Omit<FlinkSqlJobInputs, "plannedAction">]: pulumi.Input<FlinkSqlJobInputs[K]> };
+export type FlinkSqlJobArgs = { readonly [K in keyof Omit<FlinkSqlJobInputs, "plannedAction" | "restore">]: pulumi.Input<FlinkSqlJobInputs[K]> };
 
 /**
  * One Flink SQL job with the Flink Kubernetes Operator's lifecycle (see provider.ts). Its id is the job
@@ -148,6 +186,10 @@ export class FlinkSqlJob extends pulumi.dynamic.Resource {
   declare readonly jobId: pulumi.Output<string>;
   declare readonly status: pulumi.Output<string>;
   declare readonly savepoints: pulumi.Output<string[]>;
+  /** Each kept savepoint with the SQL version that wrote it. */
+  declare readonly savepointVersions: pulumi.Output<SavepointVersion[]>;
+  /** The running version's SQL version. */
+  declare readonly sqlVersion: pulumi.Output<string>;
   declare readonly restoredFrom: pulumi.Output<string | undefined>;
   /** What the upgrade gate saw before the running version counted as started: checkpoints, restarts, seconds. */
   declare readonly gate: pulumi.Output<GateResult | undefined>;
@@ -157,7 +199,7 @@ export class FlinkSqlJob extends pulumi.dynamic.Resource {
     super(
       flinkSqlJobProvider,
       name,
-      { ...args, jobId: undefined, ref: undefined, status: undefined, savepoints: undefined, restoredFrom: undefined, gate: undefined, plannedAction: undefined },
+      { ...args, jobId: undefined, ref: undefined, status: undefined, savepoints: undefined, savepointVersions: undefined, sqlVersion: undefined, restoredFrom: undefined, gate: undefined, plannedAction: undefined, restore: undefined },
       { ...opts, additionalSecretOutputs: ["secrets"] },
       "rtdw",
       "FlinkSqlJob",

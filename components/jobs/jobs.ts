@@ -75,6 +75,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           upgradeMode: job.upgradeMode,
           allowNonRestoredState: job.allowNonRestoredState,
           gateTimeoutSeconds: job.gateTimeoutMs === undefined ? undefined : job.gateTimeoutMs / 1000,
+          restoreFrom: job.restoreFrom,
           restartNonce: args.restartNonces[job.name] ?? 0,
           backend: submitsByProcedure(job) ? args.gatewayBackend : args.backend,
           tunnel: args.tunnel,
@@ -90,7 +91,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
       );
     }
     this.jobs = jobs;
-    this.registerOutputs({ jobs: Object.fromEntries(Object.entries(jobs).map(([k, j]) => [k, { jobId: j.jobId, status: j.status }])) });
+    this.registerOutputs({ jobs: Object.fromEntries(Object.entries(jobs).map(([k, j]) => [k, { jobId: j.jobId, status: j.status, sqlVersion: j.sqlVersion, savepoints: j.savepointVersions }])) });
   }
 }
 

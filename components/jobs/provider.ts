@@ -67,6 +67,13 @@ export interface FlinkSqlJobInputs {
   readonly allowNonRestoredState?: boolean;
   /** How long a new version gets to pass the upgrade gate (sql/jobs.yaml); derived from the checkpoint interval when unset. */
   readonly gateTimeoutSeconds?: number;
+  /**
+   * Restore the job from a kept savepoint (sql/jobs.yaml `restoreFrom`): "previous" (the newest
+   * savepoint of the job, the one its last upgrade took) or a savepoint's URI. Acts once, when set or changed.
+   */
+  readonly restoreFrom?: string;
+  /** What restoreFrom resolves to and whether the current SQL can restore it; set by check(). */
+  readonly restore?: RestorePlan;
   /** What `pulumi up` will do to the running job; set by check() so the preview shows it. */
   readonly plannedAction?: string;
   /** Whether the running job's state survives a SQL change, set by check() from the compiled plans. */
@@ -85,10 +92,68 @@ export interface FlinkSqlJobOutputs extends FlinkSqlJobInputs {
   readonly status: string;
   /** Savepoints kept for rollback, oldest first. */
   readonly savepoints: readonly string[];
+  /** The SQL version that wrote each kept savepoint (the savepoint's rtdw-version.json), oldest first. */
+  readonly savepointVersions?: readonly SavepointVersion[];
+  /** The running version's SQL version (sqlVersion of its script). */
+  readonly sqlVersion?: string;
   /** The state the current job started from, if any. */
   readonly restoredFrom?: string;
   /** What the upgrade gate saw before the current version counted as started. */
   readonly gate?: GateResult;
+}
+
+/** Which SQL wrote a savepoint: kept inside it (rtdw-version.json), so it outlives a lost state. */
+export interface VersionRecord {
+  readonly job: string;
+  /** sqlVersion() of the script, or "unknown" for a job taken over from outside the stack. */
+  readonly sqlVersion: string;
+  readonly takenAt: string;
+  /** The script that wrote it (credentials stay ${secret:...}), to judge a restore by the compiled plans. */
+  readonly script?: JobScript;
+}
+
+export interface SavepointVersion {
+  readonly path: string;
+  readonly sqlVersion: string;
+  readonly takenAt: string;
+}
+
+/** What a restoreFrom resolves to, as check() found it. */
+export interface RestorePlan {
+  readonly from?: string;
+  readonly sqlVersion?: string;
+  readonly takenAt?: string;
+  readonly stateCheck?: StateCheck;
+  /** Why it cannot be planned (no savepoint kept, the object store unreachable). */
+  readonly problem?: string;
+}
+
+/** A short, stable name of a version of a job's script (SQL and session configuration). */
+export function sqlVersion(script: JobScript): string {
+  // Required here: this runs inside the serialized dynamic provider.
+  const crypto = require("crypto") as typeof import("crypto");
+  return crypto.createHash("sha256").update(JSON.stringify({ config: script.config, statements: script.statements })).digest("hex").slice(0, 12);
+}
+
+/** A restore the job table asks for and the last `up` did not do yet. */
+export function restoreRequested(olds: Partial<FlinkSqlJobInputs> | undefined, news: Pick<FlinkSqlJobInputs, "restoreFrom">): boolean {
+  return news.restoreFrom !== undefined && news.restoreFrom !== olds?.restoreFrom;
+}
+
+/** Resolves restoreFrom, reads which SQL wrote that savepoint and compiles it against the current SQL. Never throws. */
+export async function planRestore(deps: LifecycleDeps, news: FlinkSqlJobInputs): Promise<RestorePlan> {
+  const key = news.secrets?.["s3.secretKey"] ?? "";
+  try {
+    const from =
+      news.restoreFrom === "previous" ? (await deps.listSavepoints([news.savepointDir], news.objectStore, key))[0] : news.restoreFrom;
+    if (!from) return { problem: `no savepoint of ${news.name} is kept under ${news.savepointDir}` };
+    const record = await deps.readVersion?.(from, news.objectStore, key).catch(() => undefined);
+    const stateCheck: StateCheck | undefined =
+      news.upgradeMode === "stateless" ? undefined : record?.script ? await checkState(deps, { script: record.script }, news) : { kind: "unknown", reason: "the savepoint does not say which SQL wrote it" };
+    return { from, sqlVersion: record?.sqlVersion, takenAt: record?.takenAt, stateCheck };
+  } catch (e) {
+    return { problem: String((e as Error).message).slice(0, 300) };
+  }
 }
 
 /** Checkpoints a new version must complete, with no restart, before it counts as started (N ≥ 2). */
@@ -171,12 +236,18 @@ export function changedFields(olds: Partial<FlinkSqlJobInputs>, news: FlinkSqlJo
 export function describeAction(olds: Partial<FlinkSqlJobInputs> | undefined, news: FlinkSqlJobInputs): string {
   if (!olds?.script) return news.upgradeMode === "stateless" ? "submit" : "submit (from the newest savepoint of this job name, if object storage keeps one)";
   const changed = changedFields(olds, news);
+  if (restoreRequested(olds, news)) {
+    const r = news.restore;
+    if (!r?.from) return `restore (restoreFrom: ${news.restoreFrom}) REFUSED by up: ${r?.problem ?? "not planned"}`;
+    const writer = r.sqlVersion ? ` (written by SQL version ${r.sqlVersion}${r.takenAt ? ` at ${r.takenAt}` : ""}; running: ${sqlVersion(news.script)})` : "";
+    return `restore from ${r.from}${writer}: stop the running version with a savepoint (kept for rollback), start the current SQL from it${verdictSuffix({ ...news, stateCheck: r.stateCheck })}`;
+  }
   const stopped = olds.observed && !isActive(olds.observed.status) ? olds.observed : undefined;
   if (stopped) {
     const from = news.upgradeMode === "stateless" || !stopped.resumeFrom ? "resubmit with empty state" : `resume from ${stopped.resumeFrom}`;
     return `${from} (job was ${stopped.status})${changed.length ? ` with the new version (changed: ${changed.join("; ")})` : ""}`;
   }
-  if (!changed.length) return "no change";
+  if (!changed.length) return olds.restoreFrom !== undefined && news.restoreFrom === undefined ? "no change to the job (restoreFrom removed from the job table)" : "no change";
   const how = {
     savepoint: "stop with a savepoint, resubmit from it",
     "last-state": "cancel, resubmit from the latest checkpoint",
@@ -230,6 +301,10 @@ export interface LifecycleDeps {
   readonly deletePrefix: (uri: string, store: ObjectStoreConfig, secretKey: string) => Promise<void>;
   /** The savepoints and retained checkpoints kept under these directories (those with a _metadata file), newest first. */
   readonly listSavepoints: (dirs: readonly string[], store: ObjectStoreConfig, secretKey: string) => Promise<string[]>;
+  /** Writes which SQL wrote a savepoint into it (rtdw-version.json). */
+  readonly writeVersion?: (savepoint: string, record: VersionRecord, store: ObjectStoreConfig, secretKey: string) => Promise<void>;
+  /** Reads a savepoint's rtdw-version.json; undefined when it has none. */
+  readonly readVersion?: (savepoint: string, store: ObjectStoreConfig, secretKey: string) => Promise<VersionRecord | undefined>;
   /** EXPLAIN JSON_EXECUTION_PLAN of a script, submitting nothing (SQL Gateway backend). */
   readonly explain?: (cfg: Extract<BackendConfig, { kind: "sql-gateway" }>, script: JobScript, secrets: FlinkSqlJobInputs["secrets"]) => Promise<string>;
 }
@@ -284,6 +359,26 @@ export function withRestoreAdvice(e: unknown, name: string, restorePath: string 
   });
 }
 
+/** Stops a job with a savepoint and records in it which SQL wrote it; a record that cannot be written costs only the restore's verdict. */
+async function takeSavepoint(deps: LifecycleDeps, b: JobBackend, ref: JobRef, i: Pick<FlinkSqlJobInputs, "name" | "savepointDir" | "objectStore" | "secrets">, script: JobScript | undefined): Promise<SavepointVersion> {
+  const path = await b.stopWithSavepoint(ref, i.savepointDir);
+  const record: VersionRecord = { job: i.name, sqlVersion: script ? sqlVersion(script) : "unknown", takenAt: new Date().toISOString(), ...(script ? { script } : {}) };
+  await deps.writeVersion?.(path, record, i.objectStore, i.secrets?.["s3.secretKey"] ?? "").catch(() => undefined);
+  return { path, sqlVersion: record.sqlVersion, takenAt: record.takenAt };
+}
+
+/** Keeps the newest `keep` savepoints (never the one the job restored from), deleting the others from object storage. */
+async function retain(deps: LifecycleDeps, news: FlinkSqlJobInputs, savepoints: string[], versions: SavepointVersion[], restoredFrom: string | undefined): Promise<{ savepoints: string[]; savepointVersions: SavepointVersion[] }> {
+  const kept = [...savepoints];
+  while (kept.length > news.savepointsToKeep) {
+    const at = kept.findIndex((p) => p !== restoredFrom);
+    if (at < 0) break;
+    const [old] = kept.splice(at, 1);
+    await deps.deletePrefix(old, news.objectStore, news.secrets["s3.secretKey"] ?? "");
+  }
+  return { savepoints: kept, savepointVersions: versions.filter((v) => kept.includes(v.path)) };
+}
+
 async function startVersion(b: JobBackend, inputs: FlinkSqlJobInputs, restorePath: string | undefined, previous?: JobRef): Promise<JobRef & { gate: GateResult }> {
   // Flink refuses a savepoint with state it cannot map, unless the job table accepts leaving it behind.
   let ref: JobRef;
@@ -307,18 +402,22 @@ export async function createJob(deps: LifecycleDeps, inputs: FlinkSqlJobInputs):
   // A job of this name already running (state lost or restored from an old backup, a re-run after a
   // crash) is taken over, not duplicated: it stops with a savepoint and the declared SQL resumes from it.
   const existing = await b.findActive(inputs.name);
-  let restorePath = existing && inputs.upgradeMode !== "stateless" ? await b.stopWithSavepoint(existing, inputs.savepointDir) : undefined;
+  const taken = existing && inputs.upgradeMode !== "stateless" ? await takeSavepoint(deps, b, existing, inputs, undefined) : undefined;
+  let restorePath = taken?.path;
   if (existing && !restorePath) await b.cancel(existing);
   // Nothing runs, but object storage keeps state of this job (a destroy, a disaster rebuild): resume
   // from the newest savepoint or retained checkpoint found by the job's name.
   if (!existing && inputs.upgradeMode !== "stateless") restorePath = (await deps.listSavepoints(retainedDirs(inputs), inputs.objectStore, inputs.secrets["s3.secretKey"] ?? ""))[0];
   const ref = await startVersion(b, inputs, restorePath);
-  return { id: inputs.name, outs: { ...inputs, ...ref, status: "RUNNING", savepoints: restorePath ? [restorePath] : [], restoredFrom: restorePath } };
+  return {
+    id: inputs.name,
+    outs: { ...inputs, ...ref, status: "RUNNING", savepoints: restorePath ? [restorePath] : [], savepointVersions: taken ? [taken] : [], sqlVersion: sqlVersion(inputs.script), restoredFrom: restorePath },
+  };
 }
 
 /** The fields of the outputs that are inputs, without the credentials (never stored as refreshed inputs). */
 function refreshedInputs(o: FlinkSqlJobOutputs, observed: FlinkSqlJobInputs["observed"]): Omit<FlinkSqlJobInputs, "secrets"> {
-  const { jobId: _j, ref: _r, status: _s, savepoints: _sp, restoredFrom: _rf, gate: _g, secrets: _secrets, observed: _o, ...inputs } = o;
+  const { jobId: _j, ref: _r, status: _s, savepoints: _sp, savepointVersions: _sv, sqlVersion: _v, restoredFrom: _rf, gate: _g, secrets: _secrets, observed: _o, ...inputs } = o;
   return observed ? { ...inputs, observed } : inputs;
 }
 
@@ -341,6 +440,7 @@ export async function readJob(deps: LifecycleDeps, id: string, props: FlinkSqlJo
 export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, news: FlinkSqlJobInputs): Promise<FlinkSqlJobOutputs> {
   const b = deps.backend(news.backend, news.secrets);
   await b.ready(news.readyTimeoutSeconds * 1000);
+  if (restoreRequested(olds, news)) return restoreJob(deps, b, olds, news);
   // The verdict check() computed for this run; computed here when check() could not.
   let verdict = needsStateCheck(olds, news) ? news.stateCheck : undefined;
   if (needsStateCheck(olds, news) && (!verdict || verdict.kind === "unknown")) verdict = await checkState(deps, olds, news);
@@ -358,10 +458,13 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
   const state = await b.state(current);
   if (state !== "RUNNING" && state !== "RESTARTING") current = await b.findActive(olds.name, current);
   const savepoints = [...(olds.savepoints ?? [])];
+  const versions = [...(olds.savepointVersions ?? [])];
   let restorePath: string | undefined;
   if (current && news.upgradeMode === "savepoint") {
-    restorePath = await b.stopWithSavepoint(current, news.savepointDir);
-    savepoints.push(restorePath);
+    const taken = await takeSavepoint(deps, b, current, news, olds.script);
+    restorePath = taken.path;
+    savepoints.push(taken.path);
+    versions.push(taken);
   } else if (current && news.upgradeMode === "last-state") {
     restorePath = await b.latestCheckpoint(current);
     await b.cancel(current);
@@ -385,20 +488,62 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
     try {
       const prev = await startVersion(b, { ...news, script: olds.script }, restored, current);
       back = `the previous version was resubmitted${restored ? ` from ${restored}` : ""} and runs as job ${prev.jobId}`;
-      now = { ...news, script: olds.script, ...prev, status: "RUNNING", savepoints, restoredFrom: restored };
+      now = { ...news, script: olds.script, ...prev, status: "RUNNING", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: restored };
     } catch (e2) {
       back = `resubmitting the previous version failed as well: ${(e2 as Error).message}`;
-      now = { ...news, script: olds.script, jobId: olds.jobId, ref: olds.ref, status: "FAILED", savepoints, restoredFrom: restored };
+      now = { ...news, script: olds.script, jobId: olds.jobId, ref: olds.ref, status: "FAILED", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: restored };
     }
     const kept = restorePath ? ` Its state is kept at ${restorePath}.` : "";
     throw upgradeFailed(`${news.name}: the new version did not start: ${why}; ${back}.${kept}`, news.name, now);
   }
 
-  while (savepoints.length > news.savepointsToKeep) {
-    const old = savepoints.shift()!;
-    await deps.deletePrefix(old, news.objectStore, news.secrets["s3.secretKey"] ?? "");
+  const restoredFrom = news.upgradeMode === "stateless" || startEmpty ? undefined : restorePath;
+  return { ...news, ...ref, status: "RUNNING", ...(await retain(deps, news, savepoints, versions, restoredFrom)), sqlVersion: sqlVersion(news.script), restoredFrom };
+}
+
+/**
+ * restoreFrom: the running version stops with a savepoint (kept: the way back), the current SQL
+ * starts from the chosen savepoint and must pass the gate; otherwise the version that ran is
+ * resubmitted from the savepoint just taken and `up` fails naming both. Judged like an upgrade: a
+ * savepoint the current SQL cannot fully restore is refused unless the job table opts in.
+ */
+async function restoreJob(deps: LifecycleDeps, b: JobBackend, olds: FlinkSqlJobOutputs, news: FlinkSqlJobInputs): Promise<FlinkSqlJobOutputs> {
+  if (news.upgradeMode === "stateless") throw new Error(`${news.name}: restoreFrom is set, but a stateless job has no state to restore`);
+  const plan = news.restore?.from ? news.restore : await planRestore(deps, news);
+  if (!plan.from) throw new Error(`${news.name}: restoreFrom: ${news.restoreFrom} — ${plan.problem ?? "nothing to restore"}. Nothing was changed.`);
+  // check()'s verdict, or one computed now when check() could not compile (the platform did not exist yet).
+  const verdict = plan.stateCheck?.kind === "unknown" && news.restore?.from ? (await planRestore(deps, news)).stateCheck : plan.stateCheck;
+  if (verdict?.kind === "compared" && !verdict.restorable && !news.allowNonRestoredState) {
+    throw new Error(`${news.name}: the current SQL would not restore ${plan.from} (${describeVerdict(verdict)}). Nothing was changed: the job runs as before. To accept that loss, set allowNonRestoredState: true on its row in sql/jobs.yaml.`);
   }
-  return { ...news, ...ref, status: "RUNNING", savepoints, restoredFrom: news.upgradeMode === "stateless" || startEmpty ? undefined : restorePath };
+  let current: JobRef | undefined = { jobId: olds.jobId, ref: olds.ref };
+  const state = await b.state(current);
+  if (state !== "RUNNING" && state !== "RESTARTING") current = await b.findActive(olds.name, current);
+  const savepoints = [...(olds.savepoints ?? [])];
+  const versions = [...(olds.savepointVersions ?? [])];
+  const taken = current ? await takeSavepoint(deps, b, current, news, olds.script) : undefined;
+  if (taken) {
+    savepoints.push(taken.path);
+    versions.push(taken);
+  }
+  let ref: JobRef & { gate: GateResult };
+  try {
+    ref = await startVersion(b, news, plan.from, current);
+  } catch (e) {
+    const why = (e as Error).message;
+    let back: string;
+    let now: FlinkSqlJobOutputs;
+    try {
+      const prev = await startVersion(b, { ...news, script: olds.script }, taken?.path, current);
+      back = `the version that ran was resubmitted${taken ? ` from ${taken.path}` : ""} and runs as job ${prev.jobId}`;
+      now = { ...news, restoreFrom: olds.restoreFrom, script: olds.script, ...prev, status: "RUNNING", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: taken?.path };
+    } catch (e2) {
+      back = `resubmitting the version that ran failed as well: ${(e2 as Error).message}`;
+      now = { ...news, restoreFrom: olds.restoreFrom, script: olds.script, jobId: olds.jobId, ref: olds.ref, status: "FAILED", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: taken?.path };
+    }
+    throw upgradeFailed(`${news.name}: the restore from ${plan.from} did not start: ${why}; ${back}.`, news.name, now);
+  }
+  return { ...news, ...ref, status: "RUNNING", ...(await retain(deps, news, savepoints, versions, plan.from)), sqlVersion: sqlVersion(news.script), restoredFrom: plan.from };
 }
 
 export async function deleteJob(deps: LifecycleDeps, props: FlinkSqlJobOutputs): Promise<void> {
@@ -408,5 +553,5 @@ export async function deleteJob(deps: LifecycleDeps, props: FlinkSqlJobOutputs):
   if ((await b.state(current)) !== "RUNNING") current = await b.findActive(props.name, current);
   if (!current) return;
   if (props.upgradeMode === "stateless") await b.cancel(current);
-  else await b.stopWithSavepoint(current, props.savepointDir); // kept: outside the retention window on purpose
+  else await takeSavepoint(deps, b, current, props, props.script); // kept: outside the retention window on purpose
 }

@@ -205,6 +205,36 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
     await assertNoPlaintextSecrets();
   }, 900000);
 
+  it("restoreFrom: previous in the job table: preview names the savepoint the last upgrade took, the SQL version that wrote it and the verdict; up restores it, the counts are exact; the stack outputs list each kept savepoint with its SQL version", async () => {
+    const table = path.join(project, "sql", "jobs.yaml");
+    const committed = fs.readFileSync(table, "utf8");
+    const before = await jobState();
+    const newest = (before.outputs?.savepoints as string[]).at(-1)!;
+    fs.writeFileSync(table, committed.replace(`sql: tracking/dws.sql\n`, `sql: tracking/dws.sql\n    restoreFrom: previous\n`));
+    const [step] = jobSteps(await preview()).filter((s) => s.op !== "same");
+    const planned = String(step?.newState?.inputs?.plannedAction);
+    expect(planned).toMatch(new RegExp(`^restore from ${newest.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(written by SQL version [0-9a-f]{12} at \\S+; running: [0-9a-f]{12}\\): stop the running version with a savepoint \\(kept for rollback\\), start the current SQL from it; state restorable$`));
+    const id = before.outputs?.jobId as string;
+    await send(2);
+    await ok(["up", "--yes", "--skip-preview"]);
+    const after = (await jobState()).outputs!;
+    expect(after.jobId).not.toBe(id);
+    expect(after.restoredFrom).toBe(newest);
+    expect((await flink().jm.checkpoints(after.jobId as string)).restored?.path).toBe(newest);
+    // Rewound to that savepoint, the job reads Kafka again from the offsets it held: every event counted once.
+    await countsContinue();
+    const out = (await outputs()).jobs[JOB] as unknown as { sqlVersion: string; savepoints: { path: string; sqlVersion: string }[] };
+    expect(out.sqlVersion).toMatch(/^[0-9a-f]{12}$/);
+    expect(out.savepoints.length).toBeGreaterThan(0);
+    for (const sp of out.savepoints) expect(sp).toEqual({ path: expect.stringContaining(`/savepoints/${JOB}/savepoint-`), sqlVersion: expect.stringMatching(/^[0-9a-f]{12}$/), takenAt: expect.any(String) });
+    // The line stays harmless: a restore acts once. Removed, nothing happens to the job.
+    expect(jobSteps(await preview()).filter((s) => s.op !== "same")).toEqual([]);
+    fs.writeFileSync(table, committed);
+    await ok(["up", "--yes", "--skip-preview"]);
+    expect((await jobState()).outputs?.jobId).toBe(after.jobId);
+    await assertNoPlaintextSecrets();
+  }, 900000);
+
   it("a change that reshapes state (a new grouping key): preview reports it, up refuses it and changes nothing; with the job table's opt-in it proceeds", async () => {
     const file = path.join(project, DWS_SQL);
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("*/ WHERE event <> 'NeverSent' GROUP BY dt, hr, event", "*/ WHERE event <> 'NeverSent' GROUP BY dt, hr, event, is_core"));

@@ -1,5 +1,5 @@
 import type { JobBackend, JobProgress } from "../../components/jobs/backend";
-import { createJob, FlinkSqlJobOutputs, gateTimeoutMs, GATE_CHECKPOINTS, isUpgradeFailed, LifecycleDeps, passGate, updateJob } from "../../components/jobs/provider";
+import { createJob, describeAction, FlinkSqlJobOutputs, gateTimeoutMs, GATE_CHECKPOINTS, isUpgradeFailed, LifecycleDeps, passGate, planRestore, restoreRequested, sqlVersion, updateJob, VersionRecord } from "../../components/jobs/provider";
 import { jobInputs } from "../helpers/jobInputs";
 
 /**
@@ -91,3 +91,78 @@ describe("the upgrade gate: a version counts as started only when its checkpoint
     expect(calls).toEqual(["submit j2 restore=- sql=INSERT INTO a SELECT 2", "cancel j2"]);
   });
 });
+
+describe("restoreFrom: any kept savepoint restorable, judged and rolled back like an upgrade", () => {
+  const v1 = { ...inputs.script, statements: ["INSERT INTO a SELECT 1"] };
+  const withVersions = (deps: LifecycleDeps, written: Record<string, VersionRecord>, listed: string[]) => {
+    const records: Record<string, VersionRecord> = { ...written };
+    const d: LifecycleDeps = {
+      ...deps,
+      listSavepoints: async () => listed,
+      readVersion: async (p) => records[p],
+      writeVersion: async (p, r) => void (records[p] = r),
+      // Every plan compiles to the same stateful operators: the state maps.
+      explain: async () => '== Physical Execution Plan ==\n{"nodes":[{"id":1,"type":"Source: a","contents":"Source: a","parallelism":1}]}',
+    };
+    return { deps: d, records };
+  };
+  const olds: FlinkSqlJobOutputs = { ...inputs, jobId: "j1", status: "RUNNING", savepoints: ["s3://b/savepoints/rt-trk-dws/sp-0", "s3://b/savepoints/rt-trk-dws/sp-1"] };
+
+  it("'previous' resolves to the newest kept savepoint; preview names it, the SQL that wrote it and the verdict", async () => {
+    const { deps } = withVersions(scripted({}).deps, { "s3://b/savepoints/rt-trk-dws/sp-1": { job: "rt-trk-dws", sqlVersion: sqlVersion(v1), takenAt: "2026-12-06T10:00:00Z", script: v1 } }, ["s3://b/savepoints/rt-trk-dws/sp-1", "s3://b/savepoints/rt-trk-dws/sp-0"]);
+    const news = { ...inputs, restoreFrom: "previous" };
+    expect(restoreRequested(olds, news)).toBe(true);
+    expect(restoreRequested({ ...olds, restoreFrom: "previous" }, news)).toBe(false);
+    const plan = await planRestore(deps, news);
+    expect(plan).toMatchObject({ from: "s3://b/savepoints/rt-trk-dws/sp-1", sqlVersion: sqlVersion(v1), stateCheck: { kind: "compared", restorable: true } });
+    expect(describeAction(olds, { ...news, restore: plan })).toBe(
+      `restore from s3://b/savepoints/rt-trk-dws/sp-1 (written by SQL version ${sqlVersion(v1)} at 2026-12-06T10:00:00Z; running: ${sqlVersion(news.script)}): stop the running version with a savepoint (kept for rollback), start the current SQL from it; state restorable`,
+    );
+    const none = withVersions(scripted({}).deps, {}, []);
+    expect(await planRestore(none.deps, news)).toEqual({ problem: "no savepoint of rt-trk-dws is kept under s3://b/savepoints/rt-trk-dws" });
+    expect(describeAction(olds, { ...news, restore: { problem: "no savepoint of rt-trk-dws is kept under s3://b/savepoints/rt-trk-dws" } })).toMatch(/^restore \(restoreFrom: previous\) REFUSED by up: no savepoint/);
+  });
+
+  it("up stops the running version with a savepoint that records its SQL, starts from the chosen one through the gate, and never deletes the one it restored from", async () => {
+    const { calls, deps: base } = scripted({});
+    const { deps, records } = withVersions(base, {}, []);
+    const news = { ...inputs, script: v1, savepointsToKeep: 2, restoreFrom: "s3://b/savepoints/rt-trk-dws/sp-0", restore: { from: "s3://b/savepoints/rt-trk-dws/sp-0", stateCheck: { kind: "compared" as const, restorable: true, dropped: [], sinksRecreated: [], incompatible: [] } } };
+    const outs = await updateJob(deps, { ...olds, script: v1 }, news);
+    expect(calls).toEqual(["stop-with-savepoint j1", "submit j2 restore=s3://b/savepoints/rt-trk-dws/sp-0 sql=INSERT INTO a SELECT 1"]);
+    expect(records["s3://b/savepoints/rt-trk-dws/savepoint-upgrade"]).toMatchObject({ job: "rt-trk-dws", sqlVersion: sqlVersion(v1), script: v1 });
+    // Two kept: the restored one survives, the oldest other one goes.
+    expect(outs).toMatchObject({ jobId: "j2", restoredFrom: "s3://b/savepoints/rt-trk-dws/sp-0", savepoints: ["s3://b/savepoints/rt-trk-dws/sp-0", "s3://b/savepoints/rt-trk-dws/savepoint-upgrade"], sqlVersion: sqlVersion(v1) });
+    expect(outs.savepointVersions?.map((v) => v.path)).toEqual(["s3://b/savepoints/rt-trk-dws/savepoint-upgrade"]);
+  });
+
+  it("a restore that fails the gate: the version that ran is resubmitted from the savepoint just taken, up fails naming both", async () => {
+    const { calls, deps: base } = scripted({ j2: [running(0, 1)], j3: [running(2)] }, { j2: "java.lang.IllegalStateException: boom" });
+    const { deps } = withVersions(base, {}, []);
+    const ran = { ...olds, script: v1 };
+    const err = (await updateJob(deps, ran, { ...inputs, restoreFrom: "s3://b/savepoints/rt-trk-dws/sp-0", restore: { from: "s3://b/savepoints/rt-trk-dws/sp-0" } }).catch((e: unknown) => e)) as Error & { properties: FlinkSqlJobOutputs };
+    expect(calls).toEqual([
+      "stop-with-savepoint j1",
+      "submit j2 restore=s3://b/savepoints/rt-trk-dws/sp-0 sql=INSERT INTO a SELECT 2",
+      "cancel j2",
+      "submit j3 restore=s3://b/savepoints/rt-trk-dws/savepoint-upgrade sql=INSERT INTO a SELECT 1",
+    ]);
+    expect(e(err).message).toBe(
+      "rt-trk-dws: the restore from s3://b/savepoints/rt-trk-dws/sp-0 did not start: rt-trk-dws (job j2) failed the upgrade gate: it restarted 1 time(s) within 0 s of its start; Flink's root exception: java.lang.IllegalStateException: boom; the version that ran was resubmitted from s3://b/savepoints/rt-trk-dws/savepoint-upgrade and runs as job j3.",
+    );
+    // The restore is not recorded as done: the next up tries it again.
+    expect(err.properties).toMatchObject({ jobId: "j3", script: v1 });
+    expect(err.properties.restoreFrom).toBeUndefined();
+  });
+
+  it("a savepoint the current SQL cannot restore is refused before anything is touched; a stateless job cannot restore", async () => {
+    const { calls, deps } = scripted({});
+    const stateCheck = { kind: "compared" as const, restorable: false, dropped: ["GroupAggregate(groupBy=[dt])"], sinksRecreated: [], incompatible: [] };
+    await expect(updateJob(deps, olds, { ...inputs, restoreFrom: "previous", restore: { from: "s3://b/savepoints/rt-trk-dws/sp-1", stateCheck } })).rejects.toThrow(
+      /rt-trk-dws: the current SQL would not restore s3:\/\/b\/savepoints\/rt-trk-dws\/sp-1 \(.*GroupAggregate\(groupBy=\[dt\]\).*\)\. Nothing was changed/,
+    );
+    expect(calls).toEqual([]);
+    await expect(updateJob(deps, { ...olds, upgradeMode: "stateless" }, { ...inputs, upgradeMode: "stateless", restoreFrom: "previous" })).rejects.toThrow(/a stateless job has no state to restore/);
+  });
+});
+
+const e = (x: unknown) => x as Error;
