@@ -466,8 +466,10 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
     savepoints.push(taken.path);
     versions.push(taken);
   } else if (current && news.upgradeMode === "last-state") {
-    restorePath = await b.latestCheckpoint(current);
+    // Cancelled first, then asked: a checkpoint that completes between a read and the cancel would be
+    // missed, and the sinks would get again what it had committed. Flink retains the last one on cancel.
     await b.cancel(current);
+    restorePath = await b.latestCheckpoint(current);
   } else if (current) {
     await b.cancel(current);
   } else if (news.upgradeMode !== "stateless") {

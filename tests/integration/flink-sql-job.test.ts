@@ -235,7 +235,24 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
     expect(state.savepoints).not.toContain(first);
     expect(await objectsUnder(first)).toEqual([]);
     for (const sp of state.savepoints) expect((await objectsUnder(sp)).length).toBeGreaterThan(0);
+    // Each records the SQL that wrote it, inside the savepoint (it outlives a lost state).
+    for (const sp of state.savepoints) expect(await objectsUnder(sp)).toContainEqual(expect.stringMatching(/\/rtdw-version\.json$/));
+    expect(state.savepointVersions?.map((v) => v.path)).toEqual(state.savepoints);
     await send(50);
+    await exactlyAllSent();
+  });
+
+  it("last-state mode: cancels first, then resubmits from the checkpoint Flink retained at the cancel; rows sent during the upgrade arrive exactly once", async () => {
+    const news = inputs({ script: script("v2", { parallelism: 2 }), upgradeMode: "last-state", restartNonce: 45 });
+    expect((await checked(news)).plannedAction).toMatch(/^last-state upgrade: cancel, resubmit from the latest checkpoint/);
+    await send(200);
+    const before = state.jobId;
+    state = await updateJob(lifecycleDeps, state, news);
+    expect(await jm.state(before)).toBe("CANCELED");
+    const retained = (await jm.checkpoints(before)).latestPath;
+    expect(state.restoredFrom).toBe(retained);
+    expect(state.restoredFrom).toMatch(/\/chk-\d+$/);
+    await send(100);
     await exactlyAllSent();
   });
 

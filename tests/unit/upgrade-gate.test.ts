@@ -85,6 +85,17 @@ describe("the upgrade gate: a version counts as started only when its checkpoint
     expect(e.properties).toMatchObject({ jobId: "j3", status: "RUNNING", script: olds.script, gate: { checkpoints: 2, restarts: 0 } });
   });
 
+  it("a last-state upgrade cancels first, then restores from the checkpoint Flink retained at cancellation (not one read before it)", async () => {
+    const { calls, backend, deps } = scripted({});
+    let cancelled = false;
+    backend.cancel = async (j) => void (calls.push(`cancel ${j.jobId}`), (cancelled = true));
+    backend.latestCheckpoint = async (j) => (calls.push(`latest-checkpoint ${j.jobId}`), cancelled ? "s3://b/checkpoints/chk-retained-at-cancel" : "s3://b/checkpoints/chk-read-while-running");
+    const olds: FlinkSqlJobOutputs = { ...inputs, upgradeMode: "last-state", script: { ...inputs.script, statements: ["INSERT INTO a SELECT 1"] }, jobId: "j1", status: "RUNNING", savepoints: [] };
+    const outs = await updateJob(deps, olds, { ...inputs, upgradeMode: "last-state", stateCheck: { kind: "unknown", reason: "test" } });
+    expect(calls).toEqual(["cancel j1", "latest-checkpoint j1", "submit j2 restore=s3://b/checkpoints/chk-retained-at-cancel sql=INSERT INTO a SELECT 2"]);
+    expect(outs.restoredFrom).toBe("s3://b/checkpoints/chk-retained-at-cancel");
+  });
+
   it("a first submission that fails the gate is cancelled and create fails", async () => {
     const { calls, deps } = scripted({ j2: [running(0, 1)] });
     await expect(createJob(deps, inputs)).rejects.toThrow(/failed the upgrade gate: it restarted 1 time/);
