@@ -5,7 +5,7 @@ import { explainJobScript } from "./submit";
 import { StreamParkBackend } from "./streampark";
 import { withApiAccess } from "../platform/tunnel";
 import {
-  BackendConfig, changedFields, GateResult, checkState, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, needsStateCheck, ObjectStoreConfig, planRestore, readJob, RestorePlan, restoreRequested, SavepointVersion, StateCheck, updateJob, isUpgradeFailed, validate, VersionRecord,
+  BackendConfig, changedFields, GateResult, checkState, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, needsStateCheck, ObjectStoreConfig, observeJob, planRestore, readJob, RestorePlan, restoreRequested, SavepointVersion, StateCheck, updateJob, isUpgradeFailed, validate, VersionRecord,
 } from "./provider";
 
 function s3Client(store: ObjectStoreConfig, secretKey: string) {
@@ -130,14 +130,21 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
         ? await reachable(news, (n) => planRestore(lifecycleDeps, n))
         : { problem: "the platform's addresses are not known before it exists" };
     }
-    const checked = plain({ ...news, stateCheck, restore });
-    return { inputs: { ...checked, plannedAction: describeAction(previous, checked) }, failures };
+    // Is it running now? A job that failed after its restarts (or was cancelled) is resumed by this up.
+    let live: FlinkSqlJobInputs["live"] | "unknown" = "unknown";
+    if (previous && known(news.backend) && known(news.secrets) && known(news.objectStore)) {
+      live = await reachable(news, (n) => observeJob(lifecycleDeps, n)).catch((): "unknown" => "unknown");
+    }
+    const checked = plain({ ...news, stateCheck, restore, live: live === "unknown" ? undefined : live });
+    // What runs now outranks what the last refresh recorded.
+    const seen = previous && live !== "unknown" ? { ...previous, observed: live } : previous;
+    return { inputs: { ...checked, plannedAction: describeAction(seen, checked) }, failures };
   },
   async diff(_id, olds, news) {
     const upgrade = changedFields(olds, news).length > 0;
     const settings = SETTINGS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     // `olds` are the outputs: after a refresh, a job that is not running is a change that `up` makes (it resumes the job).
-    const stopped = olds.status !== undefined && !isActive(olds.status);
+    const stopped = (olds.status !== undefined && !isActive(olds.status)) || (news.live !== undefined && !isActive(news.live.status));
     // restoreFrom set or changed restores; removed, it is recorded (so setting it again restores again).
     const restore = (olds.restoreFrom ?? null) !== (news.restoreFrom ?? null);
     // plannedAction is derived from the rest: on its own it is no change.
@@ -157,7 +164,8 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
     return { id: r.id, props: now, inputs: plain({ ...r.inputs, backend: p.backend, objectStore: p.objectStore }) as unknown as FlinkSqlJobOutputs /* the SDK types ReadResult.inputs as the outputs */ };
   },
   async update(_id, olds, news) {
-    if (!changedFields(olds, news).length && isActive(olds.status) && !restoreRequested(olds, news)) return { outs: plain({ ...olds, ...news }) };
+    const stoppedNow = news.live !== undefined && !isActive(news.live.status);
+    if (!changedFields(olds, news).length && isActive(olds.status) && !restoreRequested(olds, news) && !stoppedNow) return { outs: plain({ ...olds, ...news, live: undefined }) };
     try {
       const outs = await reachable(news, (n) => updateJob(lifecycleDeps, { ...olds, backend: n.backend, objectStore: n.objectStore }, n));
       return { outs: plain({ ...outs, backend: news.backend, objectStore: news.objectStore }) };
@@ -176,7 +184,7 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
   },
 };
 
-export type FlinkSqlJobArgs = { readonly [K in keyof Omit<FlinkSqlJobInputs, "plannedAction" | "restore">]: pulumi.Input<FlinkSqlJobInputs[K]> };
+export type FlinkSqlJobArgs = { readonly [K in keyof Omit<FlinkSqlJobInputs, "plannedAction" | "restore" | "live">]: pulumi.Input<FlinkSqlJobInputs[K]> };
 
 /**
  * One Flink SQL job with the Flink Kubernetes Operator's lifecycle (see provider.ts). Its id is the job
@@ -199,7 +207,7 @@ export class FlinkSqlJob extends pulumi.dynamic.Resource {
     super(
       flinkSqlJobProvider,
       name,
-      { ...args, jobId: undefined, ref: undefined, status: undefined, savepoints: undefined, savepointVersions: undefined, sqlVersion: undefined, restoredFrom: undefined, gate: undefined, plannedAction: undefined, restore: undefined },
+      { ...args, jobId: undefined, ref: undefined, status: undefined, savepoints: undefined, savepointVersions: undefined, sqlVersion: undefined, restoredFrom: undefined, gate: undefined, plannedAction: undefined, restore: undefined, live: undefined },
       { ...opts, additionalSecretOutputs: ["secrets"] },
       "rtdw",
       "FlinkSqlJob",

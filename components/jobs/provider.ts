@@ -83,6 +83,11 @@ export interface FlinkSqlJobInputs {
    * would resume from. Set by read() as a refreshed input, so check() can say so in plannedAction.
    */
   readonly observed?: { readonly status: string; readonly resumeFrom?: string };
+  /**
+   * What check() saw of the job just now, when no job of its name runs (it failed after exhausting
+   * its restarts, or was cancelled): `up` resumes it without a `refresh` first. Never read from the state.
+   */
+  readonly live?: { readonly status: string; readonly resumeFrom?: string };
 }
 
 export interface FlinkSqlJobOutputs extends FlinkSqlJobInputs {
@@ -154,6 +159,19 @@ export async function planRestore(deps: LifecycleDeps, news: FlinkSqlJobInputs):
   } catch (e) {
     return { problem: String((e as Error).message).slice(0, 300) };
   }
+}
+
+/**
+ * Whether a job of this name runs now; when none does, the state of its newest job and the state `up`
+ * would resume it from. Read by check(), so a failed job is resumed by the next `up`, refresh or not.
+ */
+export async function observeJob(deps: LifecycleDeps, i: FlinkSqlJobInputs): Promise<FlinkSqlJobInputs["live"]> {
+  const b = deps.backend(i.backend, i.secrets);
+  if (await b.findActive(i.name)) return undefined;
+  const last = await b.newest(i.name).catch(() => undefined);
+  const status = (last ? await b.state(last).catch(() => undefined) : undefined) ?? "MISSING";
+  const as = { ...i, jobId: last?.jobId ?? "", ref: last?.ref, status, savepoints: [] } as FlinkSqlJobOutputs;
+  return { status, resumeFrom: i.upgradeMode === "stateless" ? undefined : await newestRetainedState(deps, b, as) };
 }
 
 /** Checkpoints a new version must complete, with no restart, before it counts as started (N ≥ 2). */
@@ -417,7 +435,7 @@ export async function createJob(deps: LifecycleDeps, inputs: FlinkSqlJobInputs):
 
 /** The fields of the outputs that are inputs, without the credentials (never stored as refreshed inputs). */
 function refreshedInputs(o: FlinkSqlJobOutputs, observed: FlinkSqlJobInputs["observed"]): Omit<FlinkSqlJobInputs, "secrets"> {
-  const { jobId: _j, ref: _r, status: _s, savepoints: _sp, savepointVersions: _sv, sqlVersion: _v, restoredFrom: _rf, gate: _g, secrets: _secrets, observed: _o, ...inputs } = o;
+  const { jobId: _j, ref: _r, status: _s, savepoints: _sp, savepointVersions: _sv, sqlVersion: _v, restoredFrom: _rf, gate: _g, secrets: _secrets, observed: _o, live: _l, ...inputs } = o;
   return observed ? { ...inputs, observed } : inputs;
 }
 

@@ -1,18 +1,18 @@
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
 import { Connection } from "mysql2/promise";
 import { ALERTS } from "../../components/observability/alerts";
 import { forgetStack, pulumi, PulumiResult } from "../../sandbox/engine";
 import { CONF } from "../../sandbox/paths";
-import { platformDescription, PLATFORM_FILE, PROMETHEUS_RULES_DIR } from "../../sandbox";
+import { PROMETHEUS_RULES_DIR } from "../../sandbox";
 import { loadOrCreateSecrets } from "../../sandbox/credentials";
 import { upLocalStack } from "../../sandbox/stack";
 import { loadJobTable } from "../../components/config/jobTable";
 import { eventually, flink, idBlock, sendProbeEvents, shopConnection } from "../helpers/pipelines";
 import { renderPreviewReport, surroundings } from "../../scripts/previewReport";
 import { sandbox } from "../helpers/sandbox";
+import { copyProject } from "../helpers/project";
+import { httpGet } from "../../sandbox/services";
 
 /**
  * The job lifecycle as users run it: the real Pulumi engine (the CLI and Node.js language host built
@@ -82,14 +82,7 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
   const countsContinue = () => eventually(`DWS pv of ${probe}`, pv, (n) => n >= sent, 180000).then((n) => expect(n).toBe(sent));
 
   beforeAll(async () => {
-    project = fs.mkdtempSync(path.join(os.tmpdir(), "rtdw-lifecycle-"));
-    const repo = path.resolve(__dirname, "..", "..");
-    for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json"]) fs.copyFileSync(path.join(repo, f), path.join(project, f));
-    for (const d of ["components", "sql", "dashboards"]) fs.cpSync(path.join(repo, d), path.join(project, d), { recursive: true });
-    fs.symlinkSync(path.join(repo, "node_modules"), path.join(project, "node_modules"));
-    const local = YAML.parse(fs.readFileSync(path.join(repo, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
-    fs.writeFileSync(path.join(project, `Pulumi.${STACK}.yaml`), YAML.stringify({ config: { ...local.config, "rtdw:platformFile": PLATFORM_FILE } }));
-    fs.writeFileSync(PLATFORM_FILE, JSON.stringify(platformDescription(), null, 2), { mode: 0o600 });
+    project = copyProject("rtdw-lifecycle-", STACK);
     dws = await shopConnection(sandbox().endpoints.mysql.dwsDatabase);
     // A run interrupted before its destroy leaves the stack behind: start from none (its jobs are taken over below).
     await forgetStack(STACK, project);
@@ -159,12 +152,29 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
     await assertNoPlaintextSecrets();
   }, 900000);
 
-  it("a job cancelled outside Pulumi: refresh shows CANCELED, preview plans the resume, up resumes it from its newest state and the counts continue", async () => {
+  it("a job cancelled outside Pulumi: FlinkJobNotRunning names it within a minute; preview plans the resume without a refresh; refresh shows CANCELED; up resumes it from its newest state and the counts continue", async () => {
     const { jm } = flink();
     const id = (await outputs()).jobs[JOB].jobId;
+    // The sandbox's Prometheus (scrape and rule evaluation every 15 s) with the stack's rules.
+    const { endpoints, credentials } = sandbox();
+    const firing = async () => {
+      const body = (await httpGet(`${endpoints.prometheus.url}/api/v1/alerts`, { user: endpoints.prometheus.username, password: credentials.prometheus.password })).body;
+      return (JSON.parse(body).data.alerts as { labels: Record<string, string>; state: string }[]).filter((a) => a.labels.alertname === "FlinkJobNotRunning" && a.state === "firing").map((a) => a.labels.job_name);
+    };
+    // Silent while the job runs (its upgrade above may have left it firing for an evaluation).
+    await eventually("FlinkJobNotRunning silent for the running job", firing, (names) => !names.includes(JOB.replace(/-/g, "_")), 90000, 1000);
     await jm.cancel(id);
+    const cancelled = Date.now();
     await jm.waitFor(id, ["CANCELED"], 60000);
     await send(1); // arrives while the job is down: counted once after the resume
+    await eventually("FlinkJobNotRunning for the cancelled job", firing, (names) => names.includes(JOB.replace(/-/g, "_")), 90000, 1000);
+    const alertSeconds = Math.round((Date.now() - cancelled) / 1000);
+    console.log(`FlinkJobNotRunning{job_name="${JOB.replace(/-/g, "_")}"} firing ${alertSeconds} s after the cancel`);
+    expect(alertSeconds).toBeLessThanOrEqual(60);
+    // No refresh yet: the preview sees that no job of the name runs and plans the resume.
+    const unrefreshed = jobSteps(await preview()).filter((s) => s.op !== "same");
+    expect(unrefreshed.map((s) => s.urn.split("::").pop())).toEqual([`jobs-${JOB}`]);
+    expect(String(unrefreshed[0].newState?.inputs?.plannedAction)).toMatch(/^resume from s3:\/\/.+ \(job was CANCELED\)$/);
     await ok(["refresh", "--yes", "--skip-preview"]);
     // Refresh reads the resources (the stack outputs are the program's, updated by the next up).
     expect((await jobState()).outputs?.status).toBe("CANCELED");

@@ -1,14 +1,13 @@
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { forgetStack, pulumi, PulumiResult } from "../../sandbox/engine";
-import { platformDescription, PLATFORM_FILE } from "../../sandbox";
 import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
 import { renderSql, splitStatements, withSecrets } from "../../components/jobs/render";
 import { parseCreateTable, TableDecl } from "../../components/config/tableSchema";
 import { renderPreviewReport, surroundings } from "../../scripts/previewReport";
 import { eventually, flink, idBlock } from "../helpers/pipelines";
+import { copyProject } from "../helpers/project";
 
 /**
  * Tables as code through the real Pulumi engine, on a stack of its own over the running sandbox,
@@ -82,20 +81,13 @@ describe("tables as code: the lake tables' schemas evolve through preview and up
   const later = [RUN * 10 + 3, RUN * 10 + 4];
 
   beforeAll(async () => {
-    project = fs.mkdtempSync(path.join(os.tmpdir(), "rtdw-tables-"));
-    const repo = path.resolve(__dirname, "..", "..");
-    for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json"]) fs.copyFileSync(path.join(repo, f), path.join(project, f));
-    for (const d of ["components", "sql", "dashboards"]) fs.cpSync(path.join(repo, d), path.join(project, d), { recursive: true });
-    fs.symlinkSync(path.join(repo, "node_modules"), path.join(project, "node_modules"));
+    project = copyProject("rtdw-tables-", STACK);
     // This stack's own catalog: its own key in the metastore and its own warehouse path.
     edit(path.join("sql", "catalog.sql"), "'catalog-key' = 'rtdw'", `'catalog-key' = 'rtdw_evo_${RUN}'`);
     edit(path.join("sql", "catalog.sql"), "'warehouse' = '${paimon.warehouse}'", `'warehouse' = '\${paimon.warehouse}_evo_${RUN}'`);
     const table = YAML.parse(fs.readFileSync(path.join(project, "sql", "jobs.yaml"), "utf8")) as { jobs: { name: string }[] };
     const transform = table.jobs.find((j) => j.name === "rt-dw-dwd-transform")!;
     fs.writeFileSync(path.join(project, "sql", "jobs.yaml"), YAML.stringify({ jobs: [{ ...transform, name: JOB }] }));
-    const local = YAML.parse(fs.readFileSync(path.join(repo, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
-    fs.writeFileSync(path.join(project, `Pulumi.${STACK}.yaml`), YAML.stringify({ config: { ...local.config, "rtdw:platformFile": PLATFORM_FILE } }));
-    fs.writeFileSync(PLATFORM_FILE, JSON.stringify(platformDescription(), null, 2), { mode: 0o600 });
     catalog = splitStatements(renderSql(fs.readFileSync(path.join(project, "sql", "catalog.sql"), "utf8"), sandboxJobEnvironment(), "catalog.sql"));
     await forgetStack(STACK, project);
   }, 120000);

@@ -16,7 +16,12 @@ describe("alerts written once", () => {
       jobFailure: "ops", delay: "business", quality: "data", cpu: "infra", memory: "infra",
     });
     for (const n of ["FlinkCheckpointFailures", "KafkaConsumerLag", "FlinkBackpressure", "TrackingDeadLetterRate", "ServiceDown", "FlinkJobRestarting"]) expect(team(n)).toBeDefined();
-    expect(ALERTS.find((a) => a.name === "FlinkJobNotRunning")).toMatchObject({ for: "0m", severity: "critical", expr: `flink_jobmanager_numRunningJobs < ${loadJobTable().length}` });
+    const notRunning = ALERTS.find((a) => a.name === "FlinkJobNotRunning")!;
+    expect(notRunning).toMatchObject({ for: "0m", severity: "critical" });
+    // One clause per row of the job table, each naming the job as Flink's reporter labels it.
+    for (const j of loadJobTable()) expect(notRunning.expr).toContain(`"job_name", "${j.name.replace(/-/g, "_")}"`);
+    expect(notRunning.expr.split(" or ")).toHaveLength(loadJobTable().length);
+    expect(notRunning.summary).toContain("{{ $labels.job_name }}");
     expect(ALERTS.find((a) => a.name === "DataDelayOver5Minutes")!.expr).toContain("> 300000");
     expect(ALERTS.find((a) => a.name === "DataQualityBelow90")!.expr).toContain("< 90");
   });
