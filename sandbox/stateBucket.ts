@@ -46,13 +46,17 @@ export interface StateVersion {
   readonly deleteMarker: boolean;
 }
 
-/** Every version of the stack's state file, newest first. */
+/** The stack state file's newest versions, newest first, down to the newest one that is not a delete marker. */
 export async function stateVersions(b: S3Backend, project: string, stack: string, accessKey: string, secretKey: string): Promise<StateVersion[]> {
   const key = stateKey(b, project, stack);
   const found: StateVersion[] = [];
   const stream = client(b, accessKey, secretKey).listObjects(b.bucket, key, false, { IncludeVersion: true });
   for await (const o of stream as AsyncIterable<{ name?: string; versionId?: string | null; lastModified?: Date; isDeleteMarker?: boolean }>) {
     if (o.name === key && o.versionId) found.push({ versionId: o.versionId, lastModified: o.lastModified ?? new Date(0), deleteMarker: !!o.isDeleteMarker });
+    // A key's versions come newest first: the newest real one is all a restore needs. Reading on past
+    // the first page (1000 versions: a state written by every `up` gets there) fails in minio-js 8.0.7
+    // against MinIO with "The request signature we calculated does not match" (seen on the sandbox).
+    if (found.some((v) => !v.deleteMarker)) break;
   }
   return found.sort((x, y) => y.lastModified.getTime() - x.lastModified.getTime());
 }

@@ -215,6 +215,27 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
     await assertNoPlaintextSecrets();
   }, 900000);
 
+  it("a version whose checkpoints all expire (a 10 ms checkpoint timeout set in its SQL): up fails the upgrade gate with Flink's reason, the previous version runs again from the upgrade's savepoint, counts exact", async () => {
+    const file = path.join(project, DWS_SQL);
+    const good = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, `SET 'execution.checkpointing.timeout' = '10 ms';\n${good}`);
+    const before = (await outputs()).jobs[JOB].jobId;
+    await send(2);
+    const r = await run(["up", "--yes", "--skip-preview"]);
+    expect(r.code).not.toBe(0);
+    const text = r.stdout + r.stderr;
+    // The failover Flink makes of expired checkpoints is seen as RESTARTING or a counted restart; or none completed in time.
+    expect(text).toMatch(/is RESTARTING|failed the upgrade gate: it (restarted \d+ time\(s\)|is RESTARTING|is FAILED|completed [01] of 2 checkpoints)/);
+    expect(text).toMatch(new RegExp(`the previous version was resubmitted from s3://\\S+/savepoints/${JOB}/savepoint-\\S+ and runs as job [0-9a-f]{32}`));
+    const now = (await jobState()).outputs!;
+    expect(now.jobId).not.toBe(before);
+    expect(await flink().jm.state(now.jobId as string)).toBe("RUNNING");
+    await countsContinue();
+    // Back to the version that runs: nothing to change.
+    fs.writeFileSync(file, good);
+    expect(jobSteps(await preview()).filter((s) => s.op !== "same")).toEqual([]);
+  }, 900000);
+
   it("restoreFrom: previous in the job table: preview names the savepoint the last upgrade took, the SQL version that wrote it and the verdict; up restores it, the counts are exact; the stack outputs list each kept savepoint with its SQL version", async () => {
     const table = path.join(project, "sql", "jobs.yaml");
     const committed = fs.readFileSync(table, "utf8");

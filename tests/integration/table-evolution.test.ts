@@ -13,7 +13,7 @@ import { copyProject } from "../helpers/project";
  * Tables as code through the real Pulumi engine, on a stack of its own over the running sandbox,
  * from a copy of the project edited as a user would. The copy's catalog has its own key and
  * warehouse path (as a second deployment sharing the metastore would), so the tables it evolves
- * are its own; its job table holds one job, the DWD transform, renamed so it is this stack's alone.
+ * are its own; its job table holds one job, the DWD transform, renamed so it is this run's alone.
  *   up -> rows -> a column added to dwd.users and to the INSERT that fills it: preview shows the
  *   ALTER and one job upgrade (no other job or table), up alters in place and upgrades the job from
  *   its savepoint; new rows carry the column, old rows read NULL -> a dropped column fails preview,
@@ -22,7 +22,9 @@ import { copyProject } from "../helpers/project";
  */
 const STACK = "tables";
 const RUN = idBlock(1);
-const JOB = "evo-dwd-transform";
+// Named per run: a destroyed stack keeps its jobs' final savepoints by name, and a job of the same name
+// created over this run's fresh catalog would resume from the last run's (Paimon: "table had been recreated").
+const JOB = `evo-dwd-${RUN}`;
 const TABLES = path.join("sql", "warehouse", "tables.sql");
 const TRANSFORM = path.join("sql", "warehouse", "dwd_transform.sql");
 
