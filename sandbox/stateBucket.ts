@@ -46,17 +46,22 @@ export interface StateVersion {
   readonly deleteMarker: boolean;
 }
 
-/** The stack state file's newest versions, newest first, down to the newest one that is not a delete marker. */
+/** The first page of a versioned listing (S3's and MinIO's default max-keys). */
+const PAGE = 1000;
+
+/** The stack state file's newest versions (up to a page of them), newest first. */
 export async function stateVersions(b: S3Backend, project: string, stack: string, accessKey: string, secretKey: string): Promise<StateVersion[]> {
   const key = stateKey(b, project, stack);
   const found: StateVersion[] = [];
   const stream = client(b, accessKey, secretKey).listObjects(b.bucket, key, false, { IncludeVersion: true });
+  let read = 0;
   for await (const o of stream as AsyncIterable<{ name?: string; versionId?: string | null; lastModified?: Date; isDeleteMarker?: boolean }>) {
     if (o.name === key && o.versionId) found.push({ versionId: o.versionId, lastModified: o.lastModified ?? new Date(0), deleteMarker: !!o.isDeleteMarker });
-    // A key's versions come newest first: the newest real one is all a restore needs. Reading on past
-    // the first page (1000 versions: a state written by every `up` gets there) fails in minio-js 8.0.7
-    // against MinIO with "The request signature we calculated does not match" (seen on the sandbox).
-    if (found.some((v) => !v.deleteMarker)) break;
+    // The first page holds the key's newest 1000 entries, which is all a restore needs. Reading on
+    // (a state written by every `up` gets past 1000) fails in minio-js 8.0.7 against MinIO with "The
+    // request signature we calculated does not match" (seen on the sandbox). Within a page minio-js
+    // yields the versions first and the delete markers after them: the page is read whole.
+    if (++read >= PAGE) break;
   }
   return found.sort((x, y) => y.lastModified.getTime() - x.lastModified.getTime());
 }
