@@ -20,7 +20,7 @@ function provisioned() {
     /** Table-level lineage of every job, read from the job SQL: which tables each job reads and writes. */
     lineage: platform.lineage,
     /** Each job's Flink job id and state (none with rtdw:deploy "platform"). */
-    jobs: Object.fromEntries(Object.entries(platform.jobs?.jobs ?? {}).map(([k, j]) => [k, { jobId: j.jobId, status: j.status, sqlVersion: j.sqlVersion, savepoints: j.savepointVersions }])),
+    jobs: Object.fromEntries(Object.entries(platform.jobs?.jobs ?? {}).map(([k, j]) => [k, { jobId: j.jobId, status: j.status, sqlVersion: j.sqlVersion, gate: j.gate, savepoints: j.savepointVersions }])),
   };
 }
 
@@ -31,7 +31,7 @@ function onExisting() {
   return {
     endpoints: pulumi.output({ platform: platform.name, flink: platform.flink, prometheus: { url: platform.prometheus.url }, kafka: { bootstrapServers: platform.kafka.bootstrapServers } }),
     lineage: stack.lineage,
-    jobs: Object.fromEntries(Object.entries(stack.jobs.jobs).map(([k, j]) => [k, { jobId: j.jobId, status: j.status, plannedAction: j.plannedAction, sqlVersion: j.sqlVersion, savepoints: j.savepointVersions }])),
+    jobs: Object.fromEntries(Object.entries(stack.jobs.jobs).map(([k, j]) => [k, { jobId: j.jobId, status: j.status, plannedAction: j.plannedAction, sqlVersion: j.sqlVersion, gate: j.gate, savepoints: j.savepointVersions }])),
     alertsLoaded: stack.rules.loaded,
   };
 }

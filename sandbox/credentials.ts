@@ -10,6 +10,8 @@ export interface SandboxSecrets {
   readonly postgres: Readonly<Record<DatabaseName, string>>;
   readonly mariadbApp: string;
   readonly mariadbCdc: string;
+  /** The DWS jobs' writer on the StarRocks stand-in: rights on the DWS tables only. */
+  readonly mariadbDws: string;
   readonly redis: string;
   readonly minioRoot: string;
   readonly kafkaAdmin: string;
@@ -53,6 +55,7 @@ export function loadOrCreateSecrets(): SandboxSecrets {
     postgres: dbPasswords(),
     mariadbApp: generatePassword(),
     mariadbCdc: generatePassword(),
+    mariadbDws: generatePassword(),
     redis: generatePassword(),
     minioRoot: generatePassword(),
     kafkaAdmin: generatePassword(),

@@ -28,14 +28,14 @@ export interface SandboxEndpoints extends Omit<PlatformEndpoints, "kafka" | "fli
     readonly adminUser: string;
   };
   readonly flink: { readonly restUrl: string; readonly sqlGatewayUrl: string };
-  readonly mysql: { readonly host: string; readonly port: number; readonly database: string; /** the StarRocks stand-in (sandbox only) */ readonly dwsDatabase: string; readonly user: string; readonly cdcUser: string };
+  readonly mysql: { readonly host: string; readonly port: number; readonly database: string; /** the StarRocks stand-in (sandbox only) */ readonly dwsDatabase: string; readonly user: string; readonly cdcUser: string; /** the DWS jobs' writer (stand-in only) */ readonly dwsUser: string };
   readonly nginx: { readonly url: string };
   readonly prometheus: { readonly url: string; readonly username: string };
   readonly alertmanager: { readonly url: string; readonly username: string; /** Team webhooks are <alertSinkUrl>/<team>. */ readonly alertSinkUrl: string };
 }
 export interface SandboxCredentials extends Omit<PlatformCredentials, "streampark" | "starrocks"> {
   readonly kafka: { readonly users: Readonly<Record<string, string>>; readonly adminPassword: string };
-  readonly mysql: { readonly password: string; readonly cdcPassword: string };
+  readonly mysql: { readonly password: string; readonly cdcPassword: string; readonly dwsPassword: string };
   readonly prometheus: { readonly password: string };
 }
 
@@ -76,7 +76,7 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
       adminUser: KAFKA_ADMIN_USER,
     },
     flink: { restUrl: `http://127.0.0.1:${p.flinkRest}`, sqlGatewayUrl: `http://127.0.0.1:${p.sqlGateway}` },
-    mysql: { host: "127.0.0.1", port: p.mariadb, database: MARIADB_DATABASE, dwsDatabase: MARIADB_DWS_DATABASE, user: "rtdw_app", cdcUser: "rtdw_cdc" },
+    mysql: { host: "127.0.0.1", port: p.mariadb, database: MARIADB_DATABASE, dwsDatabase: MARIADB_DWS_DATABASE, user: "rtdw_app", cdcUser: "rtdw_cdc", dwsUser: "rtdw_dws" },
     nginx: { url: `http://127.0.0.1:${p.nginx}` },
     prometheus: { url: `http://127.0.0.1:${p.prometheus}`, username: "rtdw" },
     alertmanager: { url: `http://127.0.0.1:${p.alertmanager}`, username: "rtdw", alertSinkUrl: `http://127.0.0.1:${p.alertSink}` },
@@ -87,7 +87,7 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
     postgres: Object.fromEntries(dbs.map((k) => [k, { password: s.postgres[k] }])) as SandboxCredentials["postgres"],
     redis: { password: s.redis },
     kafka: { users: Object.fromEntries(kafkaUsers.map((u) => [u, kafkaUserPassword(s, u)])), adminPassword: s.kafkaAdmin },
-    mysql: { password: s.mariadbApp, cdcPassword: s.mariadbCdc },
+    mysql: { password: s.mariadbApp, cdcPassword: s.mariadbCdc, dwsPassword: s.mariadbDws },
     prometheus: { password: s.prometheus },
   };
   return { endpoints, credentials };
@@ -110,7 +110,7 @@ export function platformDescription(): ExistingPlatform {
     paimon: { jdbcUrl: e.postgres.databases.paimon.jdbcUrl, user: e.postgres.databases.paimon.user, password: c.postgres.paimon.password },
     quality: { jdbcUrl: e.postgres.databases.quality.jdbcUrl, user: e.postgres.databases.quality.user, password: c.postgres.quality.password },
     // StarRocks cannot run here: MariaDB holds the DWS tables with StarRocks' columns and keys.
-    dws: { kind: "jdbc", jdbcUrl: `jdbc:mysql://${e.mysql.host}:${e.mysql.port}/${e.mysql.dwsDatabase}`, user: e.mysql.user, password: c.mysql.password },
+    dws: { kind: "jdbc", jdbcUrl: `jdbc:mysql://${e.mysql.host}:${e.mysql.port}/${e.mysql.dwsDatabase}`, user: e.mysql.dwsUser, password: c.mysql.dwsPassword },
     source: { host: e.mysql.host, port: e.mysql.port, database: e.mysql.database, user: e.mysql.cdcUser, password: c.mysql.cdcPassword },
     prometheus: { url: e.prometheus.url, user: e.prometheus.username, password: c.prometheus.password, rulesDir: PROMETHEUS_RULES_DIR },
   };

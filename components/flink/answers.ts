@@ -13,7 +13,11 @@ function build(z: typeof Zod) {
   const checkpoint = z.object({ id: z.number(), external_path: z.string().nullish() });
   return {
     jobsOverview: z.object({ jobs: z.array(z.object({ jid: z.string(), name: z.string(), state: z.string(), "start-time": z.number() })) }),
-    jobDetails: z.object({ state: z.string(), vertices: z.array(z.object({ status: z.string() })).optional() }),
+    jobDetails: z.object({
+      state: z.string(),
+      vertices: z.array(z.object({ id: z.string(), status: z.string(), metrics: z.object({ "read-records": z.number().optional() }).optional() })).optional(),
+      plan: z.object({ nodes: z.array(z.object({ id: z.string(), inputs: z.array(z.object({ id: z.string() })).nullish() })) }).optional(),
+    }),
     jobExceptions: z.object({
       "root-exception": z.string().nullish(),
       exceptionHistory: z.object({ entries: z.array(z.object({ stacktrace: z.string().nullish() })) }).optional(),
@@ -28,6 +32,7 @@ function build(z: typeof Zod) {
         })
         .nullish(),
     }),
+    jobConfig: z.object({ "execution-config": z.object({ "user-config": z.record(z.string(), z.string()).nullish() }).nullish() }),
     triggered: z.object({ "request-id": z.string() }),
     savepointStatus: z.object({
       status: z.object({ id: z.string() }),

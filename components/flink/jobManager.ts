@@ -28,6 +28,22 @@ export interface CheckpointCounts {
   readonly restored?: { readonly id: number; readonly restoreTimestamp: number; readonly path?: string };
 }
 
+/** Rows that reached the tasks holding a job's sinks: what tells a job that wrote from one that idled. */
+export interface SinkFlow {
+  /** Rows into the job's terminal tasks (those that hold its sinks), summed over them. */
+  readonly rowsToSinks: number;
+  /** Terminal tasks with no input edge (source and sink chained in one task): their rows cannot be counted from outside. */
+  readonly uncountedSinks: number;
+}
+
+/** The first line of a Java stack trace, and its innermost "Caused by:" (where the reason usually is) when that differs. */
+export function summarizeTrace(trace: string | undefined | null): string | undefined {
+  const lines = (trace ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+  if (lines.length === 0) return undefined;
+  const innermost = lines.filter((l) => l.startsWith("Caused by: ")).at(-1)?.slice("Caused by: ".length);
+  return innermost && !lines[0].includes(innermost) ? `${lines[0]} ... caused by ${innermost}` : lines[0];
+}
+
 export class JobManagerClient {
   constructor(
     readonly baseUrl: string,
@@ -52,11 +68,35 @@ export class JobManagerClient {
     }
   }
 
+  /** The job's global job parameters (pipeline.global-job-parameters), as Flink shows them in its configuration. */
+  async jobParameters(jobId: string): Promise<Record<string, string>> {
+    const r = await getAnswer("jobConfig", "GET", this.url(`/jobs/${jobId}/config`), undefined, { retry: this.retry });
+    return r["execution-config"]?.["user-config"] ?? {};
+  }
+
   /** Why the job failed, from its exception history (Flink's own message). */
   async failureCause(jobId: string): Promise<string | undefined> {
     const r = await getAnswer("jobExceptions", "GET", this.url(`/jobs/${jobId}/exceptions?maxExceptions=1`), undefined, { retry: this.retry });
-    const text = r.exceptionHistory?.entries?.[0]?.stacktrace ?? r["root-exception"] ?? undefined;
-    return text?.split("\n").find((l) => l.trim())?.trim();
+    return summarizeTrace(r.exceptionHistory?.entries?.[0]?.stacktrace ?? r["root-exception"]);
+  }
+
+  /**
+   * Rows that entered the job's terminal tasks (the vertices no other vertex reads: where the sinks
+   * are), from the job's plan and its vertices' read-records. The JobManager serves these counts from
+   * its metric fetcher, so they lag the tasks by up to metrics.fetcher.update-interval (10 s).
+   */
+  async sinkFlow(jobId: string): Promise<SinkFlow> {
+    const r = await getAnswer("jobDetails", "GET", this.url(`/jobs/${jobId}`), undefined, { retry: this.retry });
+    const nodes = r.plan?.nodes ?? [];
+    const read = new Set(nodes.flatMap((n) => (n.inputs ?? []).map((i) => i.id)));
+    const rows = new Map((r.vertices ?? []).map((v) => [v.id, v.metrics?.["read-records"] ?? 0]));
+    let rowsToSinks = 0;
+    let uncountedSinks = 0;
+    for (const n of nodes.filter((n) => !read.has(n.id))) {
+      if ((n.inputs ?? []).length === 0) uncountedSinks++;
+      else rowsToSinks += rows.get(n.id) ?? 0;
+    }
+    return { rowsToSinks, uncountedSinks };
   }
 
   async checkpoints(jobId: string): Promise<CheckpointCounts> {

@@ -36,6 +36,10 @@ export interface JobProgress {
   readonly failedCheckpoints: number;
   /** Restarts since it was submitted (a failover restarts it from its last checkpoint). */
   readonly restarts: number;
+  /** Rows that reached the tasks holding its sinks since it was submitted (lagging by the metric fetcher's interval). */
+  readonly rowsToSinks?: number;
+  /** Sinks chained with their source in one task, whose rows cannot be counted. */
+  readonly uncountedSinks?: number;
 }
 
 export interface JobBackend {
@@ -57,6 +61,8 @@ export interface JobBackend {
   progress(job: JobRef): Promise<JobProgress>;
   /** The running job of this name, if any (finds a job after a rollback or a restart outside Pulumi). */
   findActive(name: string, previous?: JobRef): Promise<JobRef | undefined>;
+  /** The job's global job parameters: where a submitted version carries its SQL version (rtdw.sql-version). */
+  jobParameters(job: JobRef): Promise<Record<string, string>>;
   /** The newest job of this name in any state (another stack or a person may have run it since), if the backend remembers one. */
   newest(name: string, previous?: JobRef): Promise<JobRef | undefined>;
 }
@@ -163,6 +169,10 @@ export class SqlGatewayBackend implements JobBackend {
     return jobProgress(this.jm, job.jobId);
   }
 
+  jobParameters(job: JobRef): Promise<Record<string, string>> {
+    return this.jm.jobParameters(job.jobId);
+  }
+
   async findActive(name: string): Promise<JobRef | undefined> {
     const j = await this.jm.findActive(name);
     return j ? { jobId: j.jid } : undefined;
@@ -176,6 +186,6 @@ export class SqlGatewayBackend implements JobBackend {
 
 /** A job's progress as its JobManager counts it. */
 export async function jobProgress(jm: JobManagerClient, jobId: string): Promise<JobProgress> {
-  const [state, checkpoints, restarts] = await Promise.all([jm.state(jobId), jm.checkpoints(jobId), jm.restarts(jobId)]);
-  return { state, completedCheckpoints: checkpoints.completed, failedCheckpoints: checkpoints.failed, restarts };
+  const [state, checkpoints, restarts, flow] = await Promise.all([jm.state(jobId), jm.checkpoints(jobId), jm.restarts(jobId), jm.sinkFlow(jobId).catch((e) => { if ((e as { status?: number }).status === 404) return undefined; throw e; })]);
+  return { state, completedCheckpoints: checkpoints.completed, failedCheckpoints: checkpoints.failed, restarts, ...flow };
 }

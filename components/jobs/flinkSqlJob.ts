@@ -151,8 +151,17 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
     return { changes: upgrade || settings || stopped || restore };
   },
   async create(inputs) {
-    const r = await reachable(inputs, (i) => createJob(lifecycleDeps, i));
-    return { id: r.id, outs: plain({ ...r.outs, backend: inputs.backend, objectStore: inputs.objectStore }) };
+    try {
+      const r = await reachable(inputs, (i) => createJob(lifecycleDeps, i));
+      return { id: r.id, outs: plain({ ...r.outs, backend: inputs.backend, objectStore: inputs.objectStore }) };
+    } catch (e) {
+      // A takeover rolled back: the job it replaced runs again; the state records it (and the savepoint).
+      if (isUpgradeFailed(e)) {
+        const provider = (inputs as unknown as Record<string, unknown>).__provider;
+        throw Object.assign(e, { properties: plain({ ...e.properties, backend: inputs.backend, objectStore: inputs.objectStore, __provider: provider }) });
+      }
+      throw e;
+    }
   },
   async read(id, props) {
     const p = props as FlinkSqlJobOutputs;

@@ -140,6 +140,21 @@ export function sqlVersion(script: JobScript): string {
   return crypto.createHash("sha256").update(JSON.stringify({ config: script.config, statements: script.statements })).digest("hex").slice(0, 12);
 }
 
+/** The global job parameter each submitted version carries: its sqlVersion, so a job found running can be told apart. */
+export const VERSION_PARAMETER = "rtdw.sql-version";
+
+/** The script as submitted: tagged with its sqlVersion (Flink shows it in /jobs/<id>/config). */
+export function tagged(script: JobScript): JobScript {
+  const own = script.config["pipeline.global-job-parameters"];
+  const tag = `${VERSION_PARAMETER}:${sqlVersion(script)}`;
+  return { ...script, config: { ...script.config, "pipeline.global-job-parameters": own ? `${own},${tag}` : tag } };
+}
+
+/** Where the script of each submitted version is recorded (rtdw-version.json), by job and sqlVersion. */
+export function versionRecordDir(i: Pick<FlinkSqlJobInputs, "savepointDir">, version: string): string {
+  return `${i.savepointDir.replace(/\/$/, "")}/versions/${version}`;
+}
+
 /** A restore the job table asks for and the last `up` did not do yet. */
 export function restoreRequested(olds: Partial<FlinkSqlJobInputs> | undefined, news: Pick<FlinkSqlJobInputs, "restoreFrom">): boolean {
   return news.restoreFrom !== undefined && news.restoreFrom !== olds?.restoreFrom;
@@ -177,12 +192,20 @@ export async function observeJob(deps: LifecycleDeps, i: FlinkSqlJobInputs): Pro
 /** Checkpoints a new version must complete, with no restart, before it counts as started (N ≥ 2). */
 export const GATE_CHECKPOINTS = 2;
 
+/** Checkpoints that must complete after rows reached the sinks: the first commits them, the next confirms that commit went through. */
+export const COMMIT_CHECKPOINTS = 2;
+
+/** How stale the JobManager's row counts may be (metrics.fetcher.update-interval, Flink's default). */
+export const METRICS_LAG_MS = 10_000;
+
 /** What the gate saw when the version passed. */
 export interface GateResult {
   readonly checkpoints: number;
   readonly failedCheckpoints: number;
   readonly restarts: number;
   readonly seconds: number;
+  /** What the gate found of the sinks: rows that reached them and were committed by checkpoints after, or that no rows came. */
+  readonly sinks: string;
 }
 
 /**
@@ -192,29 +215,51 @@ export interface GateResult {
 export function gateTimeoutMs(script: Pick<JobScript, "config">, overrideSeconds?: number): number {
   if (overrideSeconds !== undefined) return overrideSeconds * 1000;
   const interval = Number(/^(\d+)\s*ms$/.exec(script.config["execution.checkpointing.interval"] ?? "")?.[1] ?? 60000);
-  return (GATE_CHECKPOINTS + 1) * interval + 120_000;
+  return (GATE_CHECKPOINTS + COMMIT_CHECKPOINTS + 1) * interval + 120_000;
 }
 
 /**
  * The gate: a started version counts only once it has completed GATE_CHECKPOINTS checkpoints without
- * a restart. A version that restarts, fails, or does not checkpoint in time fails it, with Flink's
- * own exception; the caller cancels it (and, in an upgrade, resubmits the previous version).
+ * a restart, and its sinks committed what reached them: once rows are seen entering the tasks that
+ * hold the sinks, COMMIT_CHECKPOINTS more checkpoints must complete (a JDBC sink flushes at the
+ * barrier, Paimon, Kafka and StarRocks commit when the checkpoint completes; a refused write fails
+ * the checkpoint or restarts the job). When no rows come, the version passes once its checkpoints
+ * are done and the row counts, which lag by `metricsLagMs`, have had time to show any. A version that
+ * restarts, fails, or does not get there in time fails it, with Flink's own exception; the caller
+ * cancels it (and, in an upgrade, resubmits the previous version).
  */
-export async function passGate(b: JobBackend, ref: JobRef, inputs: Pick<FlinkSqlJobInputs, "name" | "script" | "gateTimeoutSeconds">, pollMs = 2000): Promise<GateResult> {
+export async function passGate(b: JobBackend, ref: JobRef, inputs: Pick<FlinkSqlJobInputs, "name" | "script" | "gateTimeoutSeconds">, pollMs = 2000, metricsLagMs = METRICS_LAG_MS): Promise<GateResult> {
   const t0 = Date.now();
   const timeoutMs = gateTimeoutMs(inputs.script, inputs.gateTimeoutSeconds);
   const failed = async (what: string) => {
     const cause = await b.failureCause(ref).catch(() => undefined);
-    return new Error(`${inputs.name} (job ${ref.jobId}) failed the upgrade gate: it ${what}${cause ? `; Flink's root exception: ${cause.split("\n")[0]}` : ""}`);
+    return new Error(`${inputs.name} (job ${ref.jobId}) failed the upgrade gate: it ${what}${cause ? `; Flink's root exception: ${cause}` : ""}`);
   };
+  // The checkpoint count when rows were first seen at the sinks, and when the checkpoints were first enough.
+  let rowsAt: number | undefined;
+  let doneAt: number | undefined;
   for (;;) {
     const p = await b.progress(ref);
     const seconds = Math.round((Date.now() - t0) / 1000);
     if (p.restarts > 0) throw await failed(`restarted ${p.restarts} time(s) within ${seconds} s of its start`);
     if (p.state !== "RUNNING") throw await failed(`is ${p.state ?? "gone"} after ${seconds} s`);
-    if (p.completedCheckpoints >= GATE_CHECKPOINTS) return { checkpoints: p.completedCheckpoints, failedCheckpoints: p.failedCheckpoints, restarts: p.restarts, seconds };
+    const rows = p.rowsToSinks ?? 0;
+    if (rows > 0) rowsAt ??= p.completedCheckpoints;
+    const seen = { checkpoints: p.completedCheckpoints, failedCheckpoints: p.failedCheckpoints, restarts: p.restarts, seconds };
+    const uncounted = p.uncountedSinks ? `; ${p.uncountedSinks} sink(s) chained with their source, rows uncounted` : "";
+    if (p.completedCheckpoints >= GATE_CHECKPOINTS) {
+      doneAt ??= Date.now();
+      if (rowsAt !== undefined && p.completedCheckpoints - rowsAt >= COMMIT_CHECKPOINTS) {
+        return { ...seen, sinks: `${rows} rows reached the sinks, committed by ${p.completedCheckpoints - rowsAt} checkpoints since${uncounted}` };
+      }
+      if (rowsAt === undefined && Date.now() - doneAt >= metricsLagMs) return { ...seen, sinks: `no new rows reached the sinks (nothing new to read)${uncounted}` };
+    }
     if (Date.now() - t0 > timeoutMs) {
-      throw await failed(`completed ${p.completedCheckpoints} of ${GATE_CHECKPOINTS} checkpoints within ${Math.round(timeoutMs / 1000)} s (${p.failedCheckpoints} failed)`);
+      const limit = Math.round(timeoutMs / 1000);
+      if (rowsAt !== undefined && p.completedCheckpoints >= GATE_CHECKPOINTS) {
+        throw await failed(`committed no checkpoint after rows reached its sinks within ${limit} s (${p.completedCheckpoints - rowsAt} of ${COMMIT_CHECKPOINTS} completed since, ${p.failedCheckpoints} failed)`);
+      }
+      throw await failed(`completed ${p.completedCheckpoints} of ${GATE_CHECKPOINTS} checkpoints within ${limit} s (${p.failedCheckpoints} failed)`);
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }
@@ -325,6 +370,8 @@ export interface LifecycleDeps {
   readonly readVersion?: (savepoint: string, store: ObjectStoreConfig, secretKey: string) => Promise<VersionRecord | undefined>;
   /** EXPLAIN JSON_EXECUTION_PLAN of a script, submitting nothing (SQL Gateway backend). */
   readonly explain?: (cfg: Extract<BackendConfig, { kind: "sql-gateway" }>, script: JobScript, secrets: FlinkSqlJobInputs["secrets"]) => Promise<string>;
+  /** How often the gate polls and how stale row counts may be (defaults: 2 s, METRICS_LAG_MS). */
+  readonly gatePace?: { readonly pollMs: number; readonly metricsLagMs: number };
 }
 
 /**
@@ -397,21 +444,43 @@ async function retain(deps: LifecycleDeps, news: FlinkSqlJobInputs, savepoints: 
   return { savepoints: kept, savepointVersions: versions.filter((v) => kept.includes(v.path)) };
 }
 
-async function startVersion(b: JobBackend, inputs: FlinkSqlJobInputs, restorePath: string | undefined, previous?: JobRef): Promise<JobRef & { gate: GateResult }> {
+/**
+ * Submits a version and holds it to the gate; one that fails is cancelled. A rollback (`rollback`)
+ * that fails the gate is left to its restart strategy instead: the fault may be outside the job (a
+ * revoked grant), and the version that ran before recovers by itself once it is fixed.
+ */
+async function startVersion(deps: LifecycleDeps, b: JobBackend, inputs: FlinkSqlJobInputs, restorePath: string | undefined, previous?: JobRef, rollback = false): Promise<JobRef & { gate: GateResult }> {
   // Flink refuses a savepoint with state it cannot map, unless the job table accepts leaving it behind.
+  // The script is recorded before it runs: a later takeover of this job can resubmit it.
+  const record: VersionRecord = { job: inputs.name, sqlVersion: sqlVersion(inputs.script), takenAt: new Date().toISOString(), script: inputs.script };
+  await deps.writeVersion?.(versionRecordDir(inputs, record.sqlVersion), record, inputs.objectStore, inputs.secrets?.["s3.secretKey"] ?? "").catch(() => undefined);
   let ref: JobRef;
   try {
-    ref = await b.submit({ script: inputs.script, secrets: jobSecrets(inputs.secrets), restorePath, allowNonRestoredState: restorePath !== undefined && inputs.allowNonRestoredState === true, previous, checkpointDir: inputs.checkpointDir });
+    ref = await b.submit({ script: tagged(inputs.script), secrets: jobSecrets(inputs.secrets), restorePath, allowNonRestoredState: restorePath !== undefined && inputs.allowNonRestoredState === true, previous, checkpointDir: inputs.checkpointDir });
   } catch (e) {
     throw withRestoreAdvice(e, inputs.name, restorePath);
   }
   try {
     await b.waitUntilRunning(ref, inputs.startTimeoutSeconds * 1000);
-    return { ...ref, gate: await passGate(b, ref, inputs) };
   } catch (e) {
     await b.cancel(ref).catch(() => undefined);
     throw withRestoreAdvice(e, inputs.name, restorePath);
   }
+  try {
+    return { ...ref, gate: await passGate(b, ref, inputs, deps.gatePace?.pollMs, deps.gatePace?.metricsLagMs) };
+  } catch (e) {
+    if (rollback) throw Object.assign(new Error(`it runs as job ${ref.jobId} but ${(e as Error).message.replace(/^.*? failed the upgrade gate: /, "fails the gate as well: ")}`), { jobId: ref.jobId, ref: ref.ref });
+    await b.cancel(ref).catch(() => undefined);
+    throw withRestoreAdvice(e, inputs.name, restorePath);
+  }
+}
+
+/** The SQL version a running job carries and, where the stack recorded it, its script. */
+async function runningVersion(deps: LifecycleDeps, b: JobBackend, job: JobRef, i: FlinkSqlJobInputs): Promise<{ sqlVersion?: string; script?: JobScript }> {
+  const v = (await b.jobParameters(job).catch(() => ({}) as Record<string, string>))[VERSION_PARAMETER];
+  if (!v) return {};
+  const record = await deps.readVersion?.(versionRecordDir(i, v), i.objectStore, i.secrets?.["s3.secretKey"] ?? "").catch(() => undefined);
+  return { sqlVersion: v, script: record?.script };
 }
 
 export async function createJob(deps: LifecycleDeps, inputs: FlinkSqlJobInputs): Promise<{ id: string; outs: FlinkSqlJobOutputs }> {
@@ -420,17 +489,51 @@ export async function createJob(deps: LifecycleDeps, inputs: FlinkSqlJobInputs):
   // A job of this name already running (state lost or restored from an old backup, a re-run after a
   // crash) is taken over, not duplicated: it stops with a savepoint and the declared SQL resumes from it.
   const existing = await b.findActive(inputs.name);
-  const taken = existing && inputs.upgradeMode !== "stateless" ? await takeSavepoint(deps, b, existing, inputs, undefined) : undefined;
+  const was = existing ? await runningVersion(deps, b, existing, inputs) : {};
+  const taken = existing && inputs.upgradeMode !== "stateless" ? await takeSavepoint(deps, b, existing, inputs, was.script) : undefined;
   let restorePath = taken?.path;
   if (existing && !restorePath) await b.cancel(existing);
   // Nothing runs, but object storage keeps state of this job (a destroy, a disaster rebuild): resume
   // from the newest savepoint or retained checkpoint found by the job's name.
   if (!existing && inputs.upgradeMode !== "stateless") restorePath = (await deps.listSavepoints(retainedDirs(inputs), inputs.objectStore, inputs.secrets["s3.secretKey"] ?? ""))[0];
-  const ref = await startVersion(b, inputs, restorePath);
+  let ref: JobRef & { gate: GateResult };
+  try {
+    ref = await startVersion(deps, b, inputs, restorePath);
+  } catch (e) {
+    if (!existing) throw e;
+    throw await rollBackTakeover(deps, b, inputs, (e as Error).message, was, restorePath, taken);
+  }
   return {
     id: inputs.name,
     outs: { ...inputs, ...ref, status: "RUNNING", savepoints: restorePath ? [restorePath] : [], savepointVersions: taken ? [taken] : [], sqlVersion: sqlVersion(inputs.script), restoredFrom: restorePath },
   };
+}
+
+/**
+ * A takeover whose declared version fails: the job it replaced is resubmitted from the savepoint it
+ * was stopped with, when the stack recorded that job's SQL (every version it submits carries its
+ * sqlVersion and has its script recorded); otherwise `up` fails saying why it cannot, and where the state is.
+ */
+async function rollBackTakeover(deps: LifecycleDeps, b: JobBackend, inputs: FlinkSqlJobInputs, why: string, was: { sqlVersion?: string; script?: JobScript }, restorePath: string | undefined, taken: SavepointVersion | undefined): Promise<Error> {
+  const kept = restorePath ? ` Its state is kept at ${restorePath}.` : "";
+  if (!was.script) {
+    const unknown = was.sqlVersion ? `its SQL version ${was.sqlVersion} has no record under ${versionRecordDir(inputs, was.sqlVersion)}` : `it carries no ${VERSION_PARAMETER} (started outside this stack)`;
+    return new Error(`${inputs.name}: the new version did not start: ${why}; the job it took over cannot be resubmitted: ${unknown}.${kept}`);
+  }
+  const base = { ...inputs, script: was.script, savepoints: restorePath ? [restorePath] : [], savepointVersions: taken ? [taken] : [], sqlVersion: was.sqlVersion ?? sqlVersion(was.script), restoredFrom: restorePath };
+  let back: string;
+  let now: FlinkSqlJobOutputs;
+  try {
+    const prev = await startVersion(deps, b, { ...inputs, script: was.script }, restorePath, undefined, true);
+    back = `the job it took over (SQL version ${base.sqlVersion}) was resubmitted${restorePath ? ` from ${restorePath}` : ""} and runs as job ${prev.jobId}`;
+    now = { ...base, ...prev, status: "RUNNING" };
+  } catch (e2) {
+    const { jobId: ran, ref: ranRef } = e2 as { jobId?: string; ref?: JobRef["ref"] };
+    if (!ran) return new Error(`${inputs.name}: the new version did not start: ${why}; resubmitting the job it took over failed as well: ${(e2 as Error).message}.${kept}`);
+    back = `the job it took over (SQL version ${base.sqlVersion}) was resubmitted${restorePath ? ` from ${restorePath}` : ""}: ${(e2 as Error).message}`;
+    now = { ...base, jobId: ran, ref: ranRef, status: "RESTARTING" };
+  }
+  return upgradeFailed(`${inputs.name}: the new version did not start: ${why}; ${back}.${kept}`, inputs.name, now);
 }
 
 /** The fields of the outputs that are inputs, without the credentials (never stored as refreshed inputs). */
@@ -499,19 +602,20 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
 
   let ref: JobRef;
   try {
-    ref = await startVersion(b, skipSinks ? { ...news, allowNonRestoredState: true } : news, news.upgradeMode === "stateless" || startEmpty ? undefined : restorePath, current);
+    ref = await startVersion(deps, b, skipSinks ? { ...news, allowNonRestoredState: true } : news, news.upgradeMode === "stateless" || startEmpty ? undefined : restorePath, current);
   } catch (e) {
     const why = (e as Error).message;
     const restored = news.upgradeMode === "stateless" ? undefined : restorePath;
     let back: string;
     let now: FlinkSqlJobOutputs;
     try {
-      const prev = await startVersion(b, { ...news, script: olds.script }, restored, current);
+      const prev = await startVersion(deps, b, { ...news, script: olds.script }, restored, current, true);
       back = `the previous version was resubmitted${restored ? ` from ${restored}` : ""} and runs as job ${prev.jobId}`;
       now = { ...news, script: olds.script, ...prev, status: "RUNNING", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: restored };
     } catch (e2) {
-      back = `resubmitting the previous version failed as well: ${(e2 as Error).message}`;
-      now = { ...news, script: olds.script, jobId: olds.jobId, ref: olds.ref, status: "FAILED", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: restored };
+      const { jobId: ran, ref: ranRef } = e2 as { jobId?: string; ref?: JobRef["ref"] };
+      back = ran ? `the previous version was resubmitted${restored ? ` from ${restored}` : ""}: ${(e2 as Error).message}` : `resubmitting the previous version failed as well: ${(e2 as Error).message}`;
+      now = { ...news, script: olds.script, jobId: ran ?? olds.jobId, ref: ran ? ranRef : olds.ref, status: ran ? "RESTARTING" : "FAILED", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: restored };
     }
     const kept = restorePath ? ` Its state is kept at ${restorePath}.` : "";
     throw upgradeFailed(`${news.name}: the new version did not start: ${why}; ${back}.${kept}`, news.name, now);
@@ -548,18 +652,19 @@ async function restoreJob(deps: LifecycleDeps, b: JobBackend, olds: FlinkSqlJobO
   }
   let ref: JobRef & { gate: GateResult };
   try {
-    ref = await startVersion(b, news, plan.from, current);
+    ref = await startVersion(deps, b, news, plan.from, current);
   } catch (e) {
     const why = (e as Error).message;
     let back: string;
     let now: FlinkSqlJobOutputs;
     try {
-      const prev = await startVersion(b, { ...news, script: olds.script }, taken?.path, current);
+      const prev = await startVersion(deps, b, { ...news, script: olds.script }, taken?.path, current, true);
       back = `the version that ran was resubmitted${taken ? ` from ${taken.path}` : ""} and runs as job ${prev.jobId}`;
       now = { ...news, restoreFrom: olds.restoreFrom, script: olds.script, ...prev, status: "RUNNING", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: taken?.path };
     } catch (e2) {
-      back = `resubmitting the version that ran failed as well: ${(e2 as Error).message}`;
-      now = { ...news, restoreFrom: olds.restoreFrom, script: olds.script, jobId: olds.jobId, ref: olds.ref, status: "FAILED", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: taken?.path };
+      const { jobId: ran, ref: ranRef } = e2 as { jobId?: string; ref?: JobRef["ref"] };
+      back = ran ? `the version that ran was resubmitted${taken ? ` from ${taken.path}` : ""}: ${(e2 as Error).message}` : `resubmitting the version that ran failed as well: ${(e2 as Error).message}`;
+      now = { ...news, restoreFrom: olds.restoreFrom, script: olds.script, jobId: ran ?? olds.jobId, ref: ran ? ranRef : olds.ref, status: ran ? "RESTARTING" : "FAILED", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: taken?.path };
     }
     throw upgradeFailed(`${news.name}: the restore from ${plan.from} did not start: ${why}; ${back}.`, news.name, now);
   }

@@ -342,6 +342,10 @@ export class StreamParkBackend implements JobBackend {
     return jobProgress(new JobManagerClient(this.cfg.jobManagerUrl, this.retry), job.jobId);
   }
 
+  jobParameters(job: JobRef): Promise<Record<string, string>> {
+    return new JobManagerClient(this.cfg.jobManagerUrl, this.retry).jobParameters(job.jobId);
+  }
+
   async findActive(name: string): Promise<JobRef | undefined> {
     const a = await this.findApp(name);
     return a && appState(a.state) === "RUNNING" ? { jobId: a.jobId ?? "", ref: { appId: String(a.id) } } : undefined;

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { starrocksDwsAsMysql } from "../../components/jobs/sinks";
+import { starrocksDwsAsMysql, starrocksDwsTables } from "../../components/jobs/sinks";
 import { SQL_DIR } from "../../components/config/jobTable";
 import { CONF, ensureDir, RUN } from "../paths";
 import { chownR, run } from "../process";
@@ -61,12 +61,16 @@ export function mariadbService({ p, s, dir, conf }: ServiceContext): SandboxServ
   GRANT SELECT, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT, RELOAD, LOCK TABLES ON *.* TO 'rtdw_cdc'@'127.0.0.1';
   CREATE DATABASE IF NOT EXISTS ${MARIADB_DWS_DATABASE} CHARACTER SET utf8mb4;
   GRANT ALL PRIVILEGES ON ${MARIADB_DWS_DATABASE}.* TO 'rtdw_app'@'127.0.0.1';
-  FLUSH PRIVILEGES;
+  CREATE USER IF NOT EXISTS 'rtdw_dws'@'127.0.0.1' IDENTIFIED BY '${s.mariadbDws}';
+  ALTER USER 'rtdw_dws'@'127.0.0.1' IDENTIFIED BY '${s.mariadbDws}';
   USE ${MARIADB_DATABASE};
   ${fs.readFileSync(path.join(SQL_DIR, "source", "shop.sql"), "utf8")}
   -- StarRocks cannot run here: its DWS tables, same columns and keys, receive the DWS jobs' rows.
   USE ${MARIADB_DWS_DATABASE};
   ${starrocksDwsAsMysql().map((t) => `${t};`).join("\n")}
+  -- The DWS jobs write as their own user, to exactly these tables (as the StarRocks writer does).
+  ${starrocksDwsTables().map((t) => `GRANT SELECT, INSERT, UPDATE, DELETE ON ${MARIADB_DWS_DATABASE}.${t} TO 'rtdw_dws'@'127.0.0.1';`).join("\n")}
+  FLUSH PRIVILEGES;
   `,
       });
     },

@@ -47,3 +47,22 @@ export function paimonCatalogSql(name: string, catalogKey: string, warehousePath
   's3.path.style.access' = '${os.pathStyle}'
 )`;
 }
+
+/** A MinIO client of the sandbox's object store (its root key), and an s3:// URI split into bucket and key. */
+export function sandboxObjects() {
+  const { endpoints, credentials } = sandbox();
+  const Minio = require("minio") as typeof import("minio");
+  const u = new URL(endpoints.objectStore.endpoint);
+  const client = new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: credentials.objectStore.accessKey, secretKey: credentials.objectStore.secretKey, region: endpoints.objectStore.region });
+  const split = (uri: string) => {
+    const m = /^s3a?:\/\/([^/]+)\/(.*?)\/?$/.exec(uri);
+    if (!m) throw new Error(`not an s3:// URI: ${uri}`);
+    return { bucket: m[1], key: m[2] };
+  };
+  const list = (bucket: string, prefix: string) =>
+    new Promise<string[]>((resolve, reject) => {
+      const names: string[] = [];
+      client.listObjectsV2(bucket, prefix, true).on("data", (o) => o.name && names.push(o.name)).on("error", reject).on("end", () => resolve(names));
+    });
+  return { client, split, list };
+}

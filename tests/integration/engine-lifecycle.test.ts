@@ -10,7 +10,7 @@ import { upLocalStack } from "../../sandbox/stack";
 import { loadJobTable } from "../../components/config/jobTable";
 import { eventually, flink, idBlock, sendProbeEvents, shopConnection } from "../helpers/pipelines";
 import { renderPreviewReport, surroundings } from "../../scripts/previewReport";
-import { sandbox } from "../helpers/sandbox";
+import { sandbox, sandboxObjects } from "../helpers/sandbox";
 import { copyProject } from "../helpers/project";
 import { httpGet } from "../../sandbox/services";
 
@@ -21,7 +21,9 @@ import { httpGet } from "../../sandbox/services";
  *   preview -> up -> preview (no change) -> SQL change: preview --diff, up (savepoint upgrade, counts
  *   continue) -> job cancelled through Flink's REST API: refresh, preview, up (resumed, counts continue)
  *   -> a change that does not start: up fails with Flink's message, the previous version runs, the
- *   savepoint is in the state -> destroy (final savepoints kept).
+ *   savepoint is in the state -> the upgrade gate's faults (checkpoints that expire, a restart loop, a
+ *   sink refused by a missing grant, a savepoint that cannot be restored): each rolled back, counts
+ *   exact -> restoreFrom: previous -> a change that reshapes state -> destroy (final savepoints kept).
  * After every step the state holds no password or key of the sandbox in plaintext.
  */
 const STACK = "lifecycle";
@@ -78,6 +80,36 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
     const [rows] = await dws.query("SELECT pv FROM dws_trk_event_hourly WHERE dt = ? AND hr = '10' AND event = ?", [day, probe]);
     return Number((rows as { pv: number }[])[0]?.pv ?? 0);
   };
+  /** Sends a probe event every 2 s while `body` runs, so rows reach the new version during its gate. */
+  const sendingWhile = async <T>(body: Promise<T>): Promise<T> => {
+    let done = false;
+    const loop = (async () => {
+      while (!done) {
+        await send(1);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    })();
+    try {
+      return await body;
+    } finally {
+      done = true;
+      await loop;
+    }
+  };
+  /** After a failed upgrade: the previous version runs again (a new job id) from the upgrade's savepoint, the counts are exact, and going back to the good SQL changes nothing. */
+  const rolledBack = async (text: string, before: string, file: string, good: string) => {
+    expect(text).toMatch(new RegExp(`the previous version was resubmitted from s3://\\S+/savepoints/${JOB}/savepoint-\\S+ and runs as job [0-9a-f]{32}`));
+    const now = (await jobState()).outputs!;
+    expect(now.jobId).not.toBe(before);
+    expect(await flink().jm.state(now.jobId as string)).toBe("RUNNING");
+    await countsContinue();
+    // Back to the version that runs. The engine retries a resource whose update failed (an update is
+    // planned), and the provider leaves the running job alone; after that, nothing to change.
+    fs.writeFileSync(file, good);
+    await ok(["up", "--yes", "--skip-preview"]);
+    expect((await jobState()).outputs?.jobId).toBe(now.jobId);
+    expect(jobSteps(await preview()).filter((s) => s.op !== "same")).toEqual([]);
+  };
   /** The DWS count of the probe event reaches exactly what was sent: nothing lost, nothing counted twice, state kept. */
   const countsContinue = () => eventually(`DWS pv of ${probe}`, pv, (n) => n >= sent, 180000).then((n) => expect(n).toBe(sent));
 
@@ -109,6 +141,11 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
     expect(Object.values(out.jobs).map((j) => j.status)).toEqual(Array(loadJobTable().length).fill("RUNNING"));
     const { jm } = flink();
     for (const j of Object.values(out.jobs)) expect(await jm.state(j.jobId)).toBe("RUNNING");
+    // Each job passed the gate; the outputs say what it saw (checkpoints, restarts, its sinks).
+    for (const j of Object.values(out.jobs) as unknown as { gate: { checkpoints: number; restarts: number; sinks: string } }[]) {
+      expect(j.gate).toMatchObject({ checkpoints: expect.any(Number), restarts: 0, sinks: expect.stringMatching(/rows reached the sinks, committed by \d+ checkpoints since|no new rows reached the sinks/) });
+      expect(j.gate.checkpoints).toBeGreaterThanOrEqual(2);
+    }
     expect([...out.alertsLoaded].sort()).toEqual(ALERTS.map((a) => a.name).sort());
     expect(fs.existsSync(path.join(PROMETHEUS_RULES_DIR, `rtdw-${STACK}.yml`))).toBe(true);
     await assertNoPlaintextSecrets();
@@ -226,14 +263,64 @@ describe("the real Pulumi engine drives the job lifecycle on the sandbox (previe
     const text = r.stdout + r.stderr;
     // The failover Flink makes of expired checkpoints is seen as RESTARTING or a counted restart; or none completed in time.
     expect(text).toMatch(/is RESTARTING|failed the upgrade gate: it (restarted \d+ time\(s\)|is RESTARTING|is FAILED|completed [01] of 2 checkpoints)/);
-    expect(text).toMatch(new RegExp(`the previous version was resubmitted from s3://\\S+/savepoints/${JOB}/savepoint-\\S+ and runs as job [0-9a-f]{32}`));
+    await rolledBack(text, before, file, good);
+  }, 900000);
+
+  it("a version that fails on every row (a CAST no event name survives) restarts in a loop: up fails the gate naming the restart and Flink's cause, the previous version runs again from the upgrade's savepoint, counts exact", async () => {
+    const file = path.join(project, DWS_SQL);
+    const good = fs.readFileSync(file, "utf8");
+    expect(good).toContain("WHERE event <> 'NeverSent'");
+    fs.writeFileSync(file, good.replace("WHERE event <> 'NeverSent'", "WHERE event <> 'NeverSent' AND CAST(SUBSTRING(event, 1, 1) AS INT) >= 0"));
+    const before = (await outputs()).jobs[JOB].jobId;
+    const r = await sendingWhile(run(["up", "--yes", "--skip-preview"]));
+    expect(r.code).not.toBe(0);
+    const text = r.stdout + r.stderr;
+    expect(text).toMatch(/failed the upgrade gate: it (restarted \d+ time\(s\)|is RESTARTING|is FAILED)[^;]*; Flink's root exception: [^\n]*(NumberFormatException|cast)/i);
+    await rolledBack(text, before, file, good);
+  }, 900000);
+
+  it("a version that writes where its user has no grant (a DWS table the writer may not insert into): the sink refuses at runtime; up fails the gate naming the restart and the database's denial, the previous version runs again, counts exact", async () => {
+    await dws.query("CREATE TABLE IF NOT EXISTS dws_trk_event_hourly_unwritable LIKE dws_trk_event_hourly");
+    const file = path.join(project, DWS_SQL);
+    const good = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, good.replace("INSERT INTO dws_trk_event_hourly\n", "INSERT INTO dws_trk_event_hourly /*+ OPTIONS('table-name' = 'dws_trk_event_hourly_unwritable') */\n"));
+    const before = (await outputs()).jobs[JOB].jobId;
+    const r = await sendingWhile(run(["up", "--yes", "--skip-preview"]));
+    expect(r.code).not.toBe(0);
+    const text = r.stdout + r.stderr;
+    expect(text).toMatch(/failed the upgrade gate: it (restarted \d+ time\(s\)|is RESTARTING|is FAILED|committed no checkpoint after rows reached its sinks)[^;]*; Flink's root exception: [^\n]*INSERT command denied to user 'rtdw_dws'/);
+    const [[unwritable]] = (await dws.query("SELECT COUNT(*) AS n FROM dws_trk_event_hourly_unwritable")) as unknown as [{ n: number }[]];
+    expect(Number(unwritable.n)).toBe(0);
+    await rolledBack(text, before, file, good);
+  }, 900000);
+
+  it("restoreFrom a savepoint that cannot be restored (its metadata damaged): up fails with Flink's reason, the version that ran is resubmitted from the savepoint just taken, counts exact", async () => {
+    const table = path.join(project, "sql", "jobs.yaml");
+    const committed = fs.readFileSync(table, "utf8");
+    const newest = ((await jobState()).outputs?.savepoints as string[]).at(-1)!;
+    const objects = sandboxObjects();
+    const { bucket, key } = objects.split(newest);
+    // A copy outside the job's savepoint directory (retention and 'previous' never see it), its version record intact, its _metadata garbage.
+    const damaged = `s3://${bucket}/damaged-savepoints/${JOB}/${path.basename(key)}-${idBlock()}`;
+    const to = objects.split(damaged).key;
+    const record = await objects.client.getObject(bucket, `${key}/rtdw-version.json`).then(async (s) => Buffer.concat(await s.toArray()));
+    await objects.client.putObject(bucket, `${to}/rtdw-version.json`, record);
+    await objects.client.putObject(bucket, `${to}/_metadata`, Buffer.from("not a savepoint"));
+    fs.writeFileSync(table, committed.replace(`sql: tracking/dws.sql\n`, `sql: tracking/dws.sql\n    restoreFrom: ${damaged}\n`));
+    const [step] = jobSteps(await preview()).filter((s) => s.op !== "same");
+    expect(String(step?.newState?.inputs?.plannedAction)).toMatch(new RegExp(`^restore from ${damaged.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(written by SQL version [0-9a-f]{12}`));
+    const before = (await jobState()).outputs!;
+    await send(2);
+    const r = await run(["up", "--yes", "--skip-preview"]);
+    expect(r.code).not.toBe(0);
+    const text = r.stdout + r.stderr;
+    expect(text).toContain(`${JOB}: the restore from ${damaged} did not start: `);
+    expect(text).toMatch(new RegExp(`the version that ran was resubmitted from s3://\\S+/savepoints/${JOB}/savepoint-\\S+ and runs as job [0-9a-f]{32}`));
     const now = (await jobState()).outputs!;
-    expect(now.jobId).not.toBe(before);
+    expect(now.jobId).not.toBe(before.jobId);
     expect(await flink().jm.state(now.jobId as string)).toBe("RUNNING");
     await countsContinue();
-    // Back to the version that runs. The engine retries a resource whose update failed (an update is
-    // planned), and the provider leaves the running job alone; after that, nothing to change.
-    fs.writeFileSync(file, good);
+    fs.writeFileSync(table, committed);
     await ok(["up", "--yes", "--skip-preview"]);
     expect((await jobState()).outputs?.jobId).toBe(now.jobId);
     expect(jobSteps(await preview()).filter((s) => s.op !== "same")).toEqual([]);

@@ -101,6 +101,9 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
     expect(r.id).toBe(`provider-test-${run}`);
     expect(state.status).toBe("RUNNING");
     expect(await jm.state(state.jobId)).toBe("RUNNING");
+    // The version carries its SQL version where Flink shows the job's configuration (a takeover reads it).
+    expect((await jm.jobParameters(state.jobId))["rtdw.sql-version"]).toBe(state.sqlVersion);
+    expect(state.gate?.sinks).toMatch(/^(no new rows reached the sinks|\d+ rows reached the sinks, committed by \d+ checkpoints since)/);
     await send(200);
     await exactlyAllSent();
   });
@@ -202,6 +205,32 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
     await send(100);
     await exactlyAllSent();
     expect(Number((await paimon.rows(`SELECT COUNT(*) AS n FROM ${table} WHERE tag = 'v4'`))[0].n)).toBe(0);
+  });
+
+  it("a takeover (a deployment that lost its state creates the running job again) whose version fails on every record: the job it took over is resubmitted from the savepoint it was stopped with, nothing lost", async () => {
+    const looping = inputs({ script: script("v5", { parallelism: 2, select: "SELECT CAST(CONCAT(CAST(id AS STRING), 'x') AS BIGINT), 'v5' FROM src" }) });
+    let creating = true;
+    const feeding = (async () => {
+      while (creating) {
+        await send(5);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+    const err = await createJob(lifecycleDeps, looping).then(
+      () => undefined,
+      (e: Error & { properties?: FlinkSqlJobOutputs }) => e,
+    );
+    creating = false;
+    await feeding;
+    const back = (err?.message.match(new RegExp(`the job it took over \\(SQL version ${state.sqlVersion}\\) was resubmitted from (\\S+) and runs as job (\\w+)`)) ?? []).slice(1);
+    expect(back[0]).toContain(savepointRoot);
+    expect(err?.message).toContain("Failed to deserialize consumer record");
+    expect(err?.properties).toMatchObject({ jobId: back[1], status: "RUNNING", script: state.script, sqlVersion: state.sqlVersion });
+    expect((await jm.checkpoints(back[1])).restored?.path).toBe(back[0]);
+    state = { ...err!.properties!, savepoints: [...state.savepoints, back[0]] };
+    await send(50);
+    await exactlyAllSent();
+    expect(Number((await paimon.rows(`SELECT COUNT(*) AS n FROM ${table} WHERE tag = 'v5'`))[0].n)).toBe(0);
   });
 
   it("a version whose checkpoints never complete runs, but fails the upgrade gate: rolled back, nothing lost", async () => {

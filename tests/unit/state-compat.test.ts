@@ -87,6 +87,7 @@ describe("an upgrade that would drop state is refused unless the job table opts 
       submit: async (r) => (calls.push(`submit restore=${r.restorePath ?? "-"} allowNonRestored=${r.allowNonRestoredState}`), { jobId: "j2" }),
       state: async () => "RUNNING",
       failureCause: async () => undefined,
+      jobParameters: async () => ({}),
       stopWithSavepoint: async () => (calls.push("stop-with-savepoint"), "s3://b/savepoints/rt-trk-dws/savepoint-1"),
       cancel: async () => void calls.push("cancel"),
       latestCheckpoint: async () => undefined,

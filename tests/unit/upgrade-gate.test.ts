@@ -7,8 +7,9 @@ import { jobInputs } from "../helpers/jobInputs";
  * progress readings (the JobManager's counts). The real JobManager's answers (numRestarts,
  * checkpoint counts) are exercised on the sandbox by tests/integration/flink-sql-job.test.ts.
  */
-function scripted(readings: Record<string, JobProgress[]>, causes: Record<string, string> = {}) {
+function scripted(readings: Record<string, JobProgress[]>, causes: Record<string, string> = {}, o: { active?: string; params?: Record<string, Record<string, string>>; records?: Map<string, VersionRecord> } = {}) {
   const calls: string[] = [];
+  const records = o.records ?? new Map<string, VersionRecord>();
   let next = 2;
   const backend: JobBackend = {
     kind: "sql-gateway",
@@ -16,10 +17,12 @@ function scripted(readings: Record<string, JobProgress[]>, causes: Record<string
     submit: async (r) => {
       const jobId = `j${next++}`;
       calls.push(`submit ${jobId} restore=${r.restorePath ?? "-"} sql=${r.script.statements.join(";")}`);
+      expect(r.script.config["pipeline.global-job-parameters"]).toBe(`rtdw.sql-version:${sqlVersion({ ...r.script, config: Object.fromEntries(Object.entries(r.script.config).filter(([k]) => k !== "pipeline.global-job-parameters")) })}`);
       return { jobId };
     },
     state: async () => "RUNNING",
     failureCause: async (j) => causes[j.jobId],
+    jobParameters: async (j) => o.params?.[j.jobId] ?? {},
     stopWithSavepoint: async (j) => (calls.push(`stop-with-savepoint ${j.jobId}`), "s3://b/savepoints/rt-trk-dws/savepoint-upgrade"),
     cancel: async (j) => void calls.push(`cancel ${j.jobId}`),
     latestCheckpoint: async () => "s3://b/checkpoints/newer-than-the-savepoint",
@@ -28,38 +31,74 @@ function scripted(readings: Record<string, JobProgress[]>, causes: Record<string
       const seq = readings[j.jobId] ?? [{ state: "RUNNING", completedCheckpoints: GATE_CHECKPOINTS, failedCheckpoints: 0, restarts: 0 }];
       return seq.length > 1 ? seq.shift()! : seq[0];
     },
-    findActive: async () => undefined,
+    findActive: async () => (o.active ? { jobId: o.active } : undefined),
     newest: async () => undefined,
   };
-  const deps: LifecycleDeps = { backend: () => backend, deletePrefix: async () => undefined, listSavepoints: async () => [], explain: async () => ({ plan: "" }) as never };
+  const deps: LifecycleDeps = {
+    backend: () => backend,
+    deletePrefix: async () => undefined,
+    listSavepoints: async () => [],
+    explain: async () => ({ plan: "" }) as never,
+    gatePace: { pollMs: 1, metricsLagMs: 0 },
+    writeVersion: async (at, r) => void records.set(at, r),
+    readVersion: async (at) => records.get(at),
+  };
   return { calls, backend, deps };
 }
 
-const running = (completedCheckpoints: number, restarts = 0, failedCheckpoints = 0): JobProgress => ({ state: "RUNNING", completedCheckpoints, failedCheckpoints, restarts });
+const running = (completedCheckpoints: number, restarts = 0, failedCheckpoints = 0, rowsToSinks = 0): JobProgress => ({ state: "RUNNING", completedCheckpoints, failedCheckpoints, restarts, rowsToSinks });
 const inputs = jobInputs({ script: { job: "rt-trk-dws", config: { "execution.checkpointing.interval": "5000 ms" }, statements: ["INSERT INTO a SELECT 2"] } });
 
 describe("the upgrade gate: a version counts as started only when its checkpoints say so", () => {
   it("waits for two checkpoints without a restart, and reports what it saw", async () => {
     const { backend } = scripted({ j1: [running(0), running(1), running(2, 0, 1)] });
-    await expect(passGate(backend, { jobId: "j1" }, inputs, 1)).resolves.toMatchObject({ checkpoints: 2, failedCheckpoints: 1, restarts: 0 });
+    await expect(passGate(backend, { jobId: "j1" }, inputs, 1, 0)).resolves.toMatchObject({ checkpoints: 2, failedCheckpoints: 1, restarts: 0, sinks: "no new rows reached the sinks (nothing new to read)" });
+  });
+
+  it("with no rows seen, waits until the row counts (which lag) have had time to show any, and then judges what they show", async () => {
+    // Two checkpoints at once, but the JobManager's counts lag: rows appear in a later reading, so two more checkpoints are due.
+    const { backend } = scripted({ j1: [running(2), running(2), running(2, 0, 0, 40), running(3, 0, 0, 40), running(4, 0, 0, 45)] });
+    await expect(passGate(backend, { jobId: "j1" }, inputs, 5, 1000)).resolves.toMatchObject({ checkpoints: 4, sinks: "45 rows reached the sinks, committed by 2 checkpoints since" });
+  });
+
+  it("once rows reach the sinks, passes only after two more checkpoints (the first commits them, the next confirms the commit)", async () => {
+    const { backend } = scripted({ j1: [running(1, 0, 0, 10), running(2, 0, 0, 10), running(3, 0, 0, 12)] });
+    const polls: number[] = [];
+    const counting = { ...backend, progress: async (j: { jobId: string }) => { const p = await backend.progress(j); polls.push(p.completedCheckpoints); return p; } };
+    await expect(passGate(counting, { jobId: "j1" }, inputs, 1, 0)).resolves.toMatchObject({ checkpoints: 3, sinks: "12 rows reached the sinks, committed by 2 checkpoints since" });
+    expect(polls).toEqual([1, 2, 3]);
+  });
+
+  it("a sink refused at runtime: rows reached it, then the commit failed the job; the gate names the restart and the innermost cause", async () => {
+    const trace = "java.io.IOException: Writing records to JDBC failed.\n\tat org.apache.flink.connector.jdbc.internal.JdbcOutputFormat.checkFlushException\nCaused by: java.io.IOException: java.sql.BatchUpdateException: x\nCaused by: java.sql.SQLSyntaxErrorException: INSERT command denied to user 'rtdw_dws'@'127.0.0.1' for table `dws`.`t`\n\tat com.mysql";
+    const { summarizeTrace } = await import("../../components/flink/jobManager");
+    const { backend } = scripted({ j1: [running(2, 0, 0, 7), running(2, 1, 1, 7)] }, { j1: summarizeTrace(trace)! });
+    await expect(passGate(backend, { jobId: "j1" }, inputs, 1, 0)).rejects.toThrow(
+      "it restarted 1 time(s) within 0 s of its start; Flink's root exception: java.io.IOException: Writing records to JDBC failed. ... caused by java.sql.SQLSyntaxErrorException: INSERT command denied to user 'rtdw_dws'@'127.0.0.1' for table `dws`.`t`",
+    );
+  });
+
+  it("rows that reached the sinks but were never committed in time fail the gate, saying so", async () => {
+    const { backend } = scripted({ j1: [running(2, 0, 4, 9)] });
+    await expect(passGate(backend, { jobId: "j1" }, { ...inputs, gateTimeoutSeconds: 0.02 }, 1, 0)).rejects.toThrow(/it committed no checkpoint after rows reached its sinks within 0 s \(0 of 2 completed since, 4 failed\)/);
   });
 
   it("fails a version that restarted, naming the restarts and Flink's root exception", async () => {
     const { backend } = scripted({ j1: [running(0), running(1, 1)] }, { j1: "java.lang.NumberFormatException: For input string: \"x\"\n\tat ..." });
-    await expect(passGate(backend, { jobId: "j1" }, inputs, 1)).rejects.toThrow(
+    await expect(passGate(backend, { jobId: "j1" }, inputs, 1, 0)).rejects.toThrow(
       'rt-trk-dws (job j1) failed the upgrade gate: it restarted 1 time(s) within 0 s of its start; Flink\'s root exception: java.lang.NumberFormatException: For input string: "x"',
     );
   });
 
   it("fails a version whose checkpoints do not complete in time, and one that is no longer running", async () => {
     const stuck = scripted({ j1: [running(0, 0, 3)] });
-    await expect(passGate(stuck.backend, { jobId: "j1" }, { ...inputs, gateTimeoutSeconds: 0.02 }, 1)).rejects.toThrow(/it completed 0 of 2 checkpoints within 0 s \(3 failed\)/);
+    await expect(passGate(stuck.backend, { jobId: "j1" }, { ...inputs, gateTimeoutSeconds: 0.02 }, 1, 0)).rejects.toThrow(/it completed 0 of 2 checkpoints within 0 s \(3 failed\)/);
     const failed = scripted({ j1: [{ state: "FAILED", completedCheckpoints: 0, failedCheckpoints: 0, restarts: 0 }] }, { j1: "org.apache.flink.runtime.JobException: Recovery is suppressed" });
-    await expect(passGate(failed.backend, { jobId: "j1" }, inputs, 1)).rejects.toThrow(/it is FAILED after 0 s; Flink's root exception: org.apache.flink.runtime.JobException/);
+    await expect(passGate(failed.backend, { jobId: "j1" }, inputs, 1, 0)).rejects.toThrow(/it is FAILED after 0 s; Flink's root exception: org.apache.flink.runtime.JobException/);
   });
 
-  it("gives each job (N + 1) checkpoint intervals plus two minutes, unless the job table says otherwise", () => {
-    expect(gateTimeoutMs({ config: { "execution.checkpointing.interval": "60000 ms" } })).toBe(3 * 60_000 + 120_000);
+  it("gives each job (N + 2 + 1) checkpoint intervals plus two minutes (N to start, two to commit what reached the sinks), unless the job table says otherwise", () => {
+    expect(gateTimeoutMs({ config: { "execution.checkpointing.interval": "60000 ms" } })).toBe(5 * 60_000 + 120_000);
     expect(gateTimeoutMs({ config: { "execution.checkpointing.interval": "5000 ms" } }, 600)).toBe(600_000);
   });
 
@@ -85,6 +124,16 @@ describe("the upgrade gate: a version counts as started only when its checkpoint
     expect(e.properties).toMatchObject({ jobId: "j3", status: "RUNNING", script: olds.script, gate: { checkpoints: 2, restarts: 0 } });
   });
 
+  it("a fault outside the job (a revoked grant) fails the rollback's gate too: the previous version is left running under its restart strategy, not cancelled, and up says so", async () => {
+    const olds: FlinkSqlJobOutputs = { ...inputs, script: { ...inputs.script, statements: ["INSERT INTO a SELECT 1"] }, jobId: "j1", status: "RUNNING", savepoints: [] };
+    const denied = "java.sql.SQLSyntaxErrorException: INSERT command denied to user 'rtdw_dws'@'127.0.0.1' for table `t`";
+    const { calls, deps } = scripted({ j2: [running(2, 0, 0, 5), running(2, 1)], j3: [running(2, 0, 0, 5), running(2, 1)] }, { j2: denied, j3: denied });
+    const e = (await updateJob(deps, olds, { ...inputs, stateCheck: { kind: "unknown", reason: "test" } }).catch((x: unknown) => x)) as Error & { properties: FlinkSqlJobOutputs };
+    expect(calls).toEqual(["stop-with-savepoint j1", "submit j2 restore=s3://b/savepoints/rt-trk-dws/savepoint-upgrade sql=INSERT INTO a SELECT 2", "cancel j2", "submit j3 restore=s3://b/savepoints/rt-trk-dws/savepoint-upgrade sql=INSERT INTO a SELECT 1"]);
+    expect(e.message).toContain(`the previous version was resubmitted from s3://b/savepoints/rt-trk-dws/savepoint-upgrade: it runs as job j3 but fails the gate as well: it restarted 1 time(s) within 0 s of its start; Flink's root exception: ${denied}`);
+    expect(e.properties).toMatchObject({ jobId: "j3", status: "RESTARTING", script: olds.script });
+  });
+
   it("a last-state upgrade cancels first, then restores from the checkpoint Flink retained at cancellation (not one read before it)", async () => {
     const { calls, backend, deps } = scripted({});
     let cancelled = false;
@@ -100,6 +149,35 @@ describe("the upgrade gate: a version counts as started only when its checkpoint
     const { calls, deps } = scripted({ j2: [running(0, 1)] });
     await expect(createJob(deps, inputs)).rejects.toThrow(/failed the upgrade gate: it restarted 1 time/);
     expect(calls).toEqual(["submit j2 restore=- sql=INSERT INTO a SELECT 2", "cancel j2"]);
+  });
+});
+
+describe("taking over a running job of the same name gets the same rollback", () => {
+  const v1 = { ...inputs.script, statements: ["INSERT INTO a SELECT 1"] };
+
+  it("every version is recorded before it runs and carries its sqlVersion; a takeover whose version fails the gate resubmits the job it replaced from the savepoint it was stopped with", async () => {
+    const records = new Map<string, VersionRecord>();
+    // An earlier deployment submitted v1: its script was recorded under the job's versions/.
+    await scripted({}, {}, { records }).deps.writeVersion!(`s3://b/savepoints/rt-trk-dws/versions/${sqlVersion(v1)}`, { job: "rt-trk-dws", sqlVersion: sqlVersion(v1), takenAt: "t", script: v1 }, inputs.objectStore, "");
+    const { calls, deps } = scripted({ j2: [running(1, 1)], j3: [running(2)] }, { j2: "java.lang.ArithmeticException: / by zero" }, { active: "j1", params: { j1: { "rtdw.sql-version": sqlVersion(v1) } }, records });
+    const e = (await createJob(deps, inputs).catch((x: unknown) => x)) as Error & { properties: FlinkSqlJobOutputs };
+    expect(calls).toEqual(["stop-with-savepoint j1", "submit j2 restore=s3://b/savepoints/rt-trk-dws/savepoint-upgrade sql=INSERT INTO a SELECT 2", "cancel j2", "submit j3 restore=s3://b/savepoints/rt-trk-dws/savepoint-upgrade sql=INSERT INTO a SELECT 1"]);
+    expect(isUpgradeFailed(e)).toBe(true);
+    expect(e.message).toBe(
+      `rt-trk-dws: the new version did not start: rt-trk-dws (job j2) failed the upgrade gate: it restarted 1 time(s) within 0 s of its start; Flink's root exception: java.lang.ArithmeticException: / by zero; the job it took over (SQL version ${sqlVersion(v1)}) was resubmitted from s3://b/savepoints/rt-trk-dws/savepoint-upgrade and runs as job j3. Its state is kept at s3://b/savepoints/rt-trk-dws/savepoint-upgrade.`,
+    );
+    expect(e.properties).toMatchObject({ jobId: "j3", status: "RUNNING", script: v1, sqlVersion: sqlVersion(v1), savepoints: ["s3://b/savepoints/rt-trk-dws/savepoint-upgrade"] });
+    // The savepoint the takeover took says which SQL wrote it; the failed version was recorded too.
+    expect(records.get(`s3://b/savepoints/rt-trk-dws/savepoint-upgrade`)).toMatchObject({ sqlVersion: sqlVersion(v1), script: v1 });
+    expect(records.get(`s3://b/savepoints/rt-trk-dws/versions/${sqlVersion(inputs.script)}`)).toMatchObject({ script: inputs.script });
+  });
+
+  it("a job started outside the stack (no sqlVersion on it) cannot be resubmitted: create fails saying so and where its state is", async () => {
+    const { calls, deps } = scripted({ j2: [running(1, 1)] }, {}, { active: "j1" });
+    await expect(createJob(deps, inputs)).rejects.toThrow(
+      /the job it took over cannot be resubmitted: it carries no rtdw\.sql-version \(started outside this stack\)\. Its state is kept at s3:\/\/b\/savepoints\/rt-trk-dws\/savepoint-upgrade\.$/,
+    );
+    expect(calls).toEqual(["stop-with-savepoint j1", "submit j2 restore=s3://b/savepoints/rt-trk-dws/savepoint-upgrade sql=INSERT INTO a SELECT 2", "cancel j2"]);
   });
 });
 
