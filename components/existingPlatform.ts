@@ -68,6 +68,7 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
         restartNonces: cfg.jobRestartNonces,
         lakehouse: cfg.lakehouse,
         tables: this.lake.tables,
+        catalog: this.lake.databases,
         // The running platform's jobs go through its SQL Gateway (the backend below).
         endpoints,
         credentials: pulumi.secret(credentials),

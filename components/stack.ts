@@ -27,6 +27,8 @@ import { GrafanaProvisioning } from "./observability/grafanaProvisioning";
 import { grafanaDesired } from "./observability/grafana";
 import { Team } from "./config/teams";
 import { dashboards } from "../dashboards";
+import { password } from "./config/secrets";
+import { SCRAPE_USER } from "./observability/exporters";
 
 /** What the applications need of the services. */
 interface ApplicationDeps {
@@ -101,7 +103,8 @@ export class Platform extends pulumi.ComponentResource {
     const flink = new FlinkCluster("flink", {
         baseImage: cfg.images.flink,
         images: imageBuilds(cfg),
-        sizing: { jobManager: cfg.sizing.flinkJobManager, taskManager: cfg.sizing.flinkTaskManager, sqlGateway: cfg.sizing.sqlGateway },
+        sizing: { jobManager: cfg.sizing.flinkJobManager, taskManager: cfg.sizing.flinkTaskManager, sqlGateway: cfg.sizing.sqlGateway, jobExporter: cfg.sizing.flinkJobExporter },
+        scrape: { user: SCRAPE_USER, password: password("flink-job-exporter-scrape-password", this) },
         flink: cfg.flink,
         namespace: cfg.namespace,
         clusterId: `rtdw-${cfg.stack}`,
@@ -288,6 +291,7 @@ export class Platform extends pulumi.ComponentResource {
         restartNonces: cfg.jobRestartNonces,
         lakehouse: cfg.lakehouse,
         tables: lake.tables,
+        catalog: lake.databases,
         endpoints,
         credentials,
         kafkaPasswords: kafka.userPasswords,

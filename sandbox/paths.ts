@@ -45,6 +45,7 @@ const DEFAULT_PORTS = {
   nginxExporter: 29113,
   flinkJmMetrics: 29249,
   flinkTmMetrics: 29250,
+  flinkJobExporter: 29252,
   /** Where the sandbox's Alertmanager sends each team's alerts (http://127.0.0.1:<port>/<team>); nothing listens unless a test does. */
   alertSink: 29195,
   /** The Kubernetes API server the Kubernetes checks create the test and prod stacks' objects in (and its etcd). */

@@ -27,6 +27,8 @@ export const SERVICES = [
   "redisExporter",
   "kafkaExporter",
   "nginxExporter",
+  /** Flink's root exceptions as Prometheus series (rtdw_flink_job_exception_info), for the job alerts. */
+  "flinkJobExporter",
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
@@ -81,6 +83,7 @@ const EPHEMERAL_MIB: Record<ServiceName, number> = {
   redisExporter: 128,
   kafkaExporter: 128,
   nginxExporter: 128,
+  flinkJobExporter: 64,
 };
 
 /**
@@ -117,6 +120,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     redisExporter: [1, 0.02, 0.1, 32],
     kafkaExporter: [1, 0.02, 0.1, 64],
     nginxExporter: [1, 0.01, 0.05, 32],
+    flinkJobExporter: [1, 0.01, 0.1, 64],
   }),
   test: table({
     minio: [1, 0.25, 1, 1024],
@@ -140,6 +144,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     redisExporter: [1, 0.05, 0.2, 64],
     kafkaExporter: [1, 0.05, 0.2, 128],
     nginxExporter: [1, 0.02, 0.1, 32],
+    flinkJobExporter: [1, 0.02, 0.1, 96],
   }),
   prod: table({
     minio: [1, 1, 2, 4096],
@@ -163,6 +168,7 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     redisExporter: [1, 0.05, 0.25, 128],
     kafkaExporter: [1, 0.1, 0.5, 256],
     nginxExporter: [1, 0.05, 0.2, 64],
+    flinkJobExporter: [1, 0.02, 0.2, 96],
   }),
 };
 

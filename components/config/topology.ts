@@ -13,6 +13,7 @@ const SINGLE_INSTANCE: Partial<Record<ServiceName, string>> = {
   streampark: "StreamPark's console schedules its jobs from one process: two would both act on them",
   lakehouseUpkeep: "the upkeep runs each statement once per schedule: two would run it twice",
   postgresBackup: "the backup sidecar lives beside PostgreSQL's one replica",
+  flinkJobExporter: "each replica would export the same exceptions: every alert lookup would see them twice",
 };
 
 /** Members of a majority quorum: an even count tolerates no more failures than one fewer. */

@@ -6,6 +6,7 @@ import { KUBERNETES_API, KubernetesRule, Peer, portOf, ServiceSpec, SidecarSpec,
 import { Connection, ObjectStoreEndpoint } from "../storage/types";
 import { flinkImageFingerprint, jarManifest } from "./artifacts";
 import { FLINK_PORTS, flinkProperties } from "./properties";
+import { jobExporterSpec } from "./jobExporter";
 
 export interface FlinkClusterArgs {
   /** The official Flink image the stack's image (with the pinned jars) is built on. */
@@ -13,7 +14,9 @@ export interface FlinkClusterArgs {
   /** Where the built image goes. */
   readonly images: ImageBuilds;
   /** JobManagers (two or more: Kubernetes HA), TaskManagers and the SQL Gateway, sized. */
-  readonly sizing: { readonly jobManager: Sizing; readonly taskManager: Sizing; readonly sqlGateway: Sizing };
+  readonly sizing: { readonly jobManager: Sizing; readonly taskManager: Sizing; readonly sqlGateway: Sizing; readonly jobExporter: Sizing };
+  /** What Prometheus presents to the job exporter (basic auth). */
+  readonly scrape: { readonly user: string; readonly password: pulumi.Input<string> };
   /** The job table as this stack scales it: slots needed and offered, per TaskManager, TaskManager memory. */
   readonly flink: FlinkSizing;
   /** The Kubernetes namespace (HA's ConfigMaps live there). */
@@ -158,6 +161,7 @@ export class FlinkCluster extends pulumi.ComponentResource {
     const gateway = args.target.deployService(gw, this);
 
     this.restUrl = pulumi.interpolate`http://${jobManager.host}:${portOf(jm, "rest")}`;
+    args.target.deployService(jobExporterSpec({ image: image.ref, sizing: args.sizing.jobExporter, restUrl: this.restUrl, scrapeUser: args.scrape.user, scrapePassword: args.scrape.password }), this, jobManager.resources);
     this.sqlGatewayUrl = pulumi.interpolate`http://${gateway.host}:${portOf(gw, "http")}`;
     this.registerOutputs({ restUrl: this.restUrl, sqlGatewayUrl: this.sqlGatewayUrl, image: this.image });
   }

@@ -24,6 +24,12 @@ export interface FlinkJobsArgs {
    * its SQL reads, writes or maintains, so a table is created, or changed, before the job that uses it.
    */
   readonly tables: Readonly<Record<string, pulumi.Resource>>;
+  /**
+   * What initializes the Paimon catalog (its databases): every job's script creates the catalog, and
+   * the first creation on a fresh metastore must not race another (PostgreSQL's CREATE TABLE IF NOT
+   * EXISTS is not safe against a concurrent twin), so every job waits for it, a job without lake tables too.
+   */
+  readonly catalog: pulumi.Resource;
   /** What the SQL is rendered with: the services as the cluster reaches them, never credentials. */
   readonly endpoints: pulumi.Input<JobEndpoints>;
   /** Credentials substituted into the SQL only when it is sent. */
@@ -87,7 +93,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           startTimeoutSeconds: START_TIMEOUT_SECONDS,
           secrets: pulumi.secret(secretsOf(job.name)),
         },
-        { parent: this, dependsOn: tablesOf(lineage.get(job.name)!, args.tables, job.name) },
+        { parent: this, dependsOn: [args.catalog, ...tablesOf(lineage.get(job.name)!, args.tables, job.name)] },
       );
     }
     this.jobs = jobs;

@@ -52,12 +52,31 @@ async function inCatalog<T>(i: PaimonTableInputs, fn: (run: (sql: string) => Pro
     const gw = new SqlGatewayClient(reach(i.sqlGatewayUrl));
     try {
       const run = async (sql: string) => (await gw.execute(session, withSecrets(sql, i.secrets), {}, 300000)).rows;
-      for (const s of i.catalog) await run(s);
+      for (const s of i.catalog) await catalogStatement(() => run(s));
       return await fn(run);
     } finally {
       await gw.closeSession(session).catch(() => undefined);
     }
   });
+}
+
+/**
+ * Paimon's JDBC catalog creates its tables in PostgreSQL on first use with CREATE TABLE IF NOT EXISTS,
+ * which PostgreSQL does not make safe against a concurrent twin: on a fresh metastore, two sessions
+ * creating the catalog at once (the databases and the upkeep, or two tables) fail one of them with
+ * "duplicate key value violates unique constraint pg_type_typname_nsp_index" (seen on a fresh
+ * sandbox, 2026-12-06). The winner has created them by then: the statement is tried again.
+ */
+async function catalogStatement<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      const m = String((e as Error).message);
+      if (attempt >= attempts || !/Cannot initialize JDBC catalog/.test(m) || !/duplicate key value|already exists/.test(m)) throw e;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
 }
 
 const qualified = (i: PaimonTableInputs) => `${i.catalogName}.${i.declared.name.split(".").map((p) => `\`${p}\``).join(".")}`;

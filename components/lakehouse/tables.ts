@@ -59,6 +59,8 @@ export interface LakeTablesArgs {
 export class LakeTables extends pulumi.ComponentResource {
   /** By database.table. */
   readonly tables: Readonly<Record<string, PaimonTable>>;
+  /** The catalog's databases: once created, the catalog's own tables in its metastore exist. */
+  readonly databases: PaimonDatabases;
 
   constructor(name: string, args: LakeTablesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:lakehouse:LakeTables", name, {}, opts);
@@ -78,6 +80,7 @@ export class LakeTables extends pulumi.ComponentResource {
       },
       { parent: this, protect: args.protect },
     );
+    this.databases = databases;
     for (const t of declared) {
       const statement = env.apply((e) => {
         const found = tableStatements(e, t.pipeline).find((s) => s.name === t.name);

@@ -48,6 +48,15 @@ export const flinkLabel = (job: string) => job.replace(/[^A-Za-z0-9:_]/g, "_");
  * One series per job of the table that has no job metrics: a job that is not running (a failed or
  * cancelled job's metric group is closed, its series go stale at the next scrape), named.
  */
+/** A summary as the docs show it: each looked-up part as what it adds, each template value as "…". */
+function summaryForDocs(summary: string): string {
+  return summary.replace(EXCEPTION_OF_JOB, " (with the job's root exception, when the job exporter has one)").replace(/\{\{[^}]*\}\}/g, "…");
+}
+
+/** "; its job <id> is <state>: <root exception>" from the job exporter's series of the alert's job_name, or nothing when it has none. */
+const EXCEPTION_OF_JOB =
+  '{{ with printf "rtdw_flink_job_exception_info{job_name=\\"%s\\"}" $labels.job_name | query }}{{ with first . }}; its job {{ label "job_id" . }} is {{ label "state" . }}: {{ label "exception" . }}{{ end }}{{ end }}';
+
 export function jobNotRunningExpr(jobs: readonly string[]): string {
   return jobs.map((j) => `(label_replace(vector(1), "job_name", "${flinkLabel(j)}", "", "") unless on (job_name) flink_jobmanager_job_uptime)`).join(" or ");
 }
@@ -60,18 +69,24 @@ const CERTIFICATE_WARN_DAYS = 14;
 export const ALERTS: readonly AlertDef[] = [
   {
     name: "FlinkJobNotRunning",
-    action: "Open the Flink UI on the job's exceptions page for the root exception; the next `pulumi up` resumes it from its newest state (its preview says `resume from … (job was FAILED)`), no refresh needed.",
+    action: "Read the root exception in the alert (the whole trace: the Flink UI's exceptions page of the job); the next `pulumi up` resumes it from its newest state (its preview says `resume from … (job was FAILED)`), no refresh needed.",
     expr: jobNotRunningExpr(JOB_NAMES),
     for: "0m",
     severity: "critical",
     team: "ops",
-    summary: "Flink job {{ $labels.job_name }} is not running (failed after its restarts, cancelled, or gone)",
+    // The root exception comes from the job exporter (rtdw_flink_job_exception_info), looked up by job_name when it has one.
+    summary: `Flink job {{ $labels.job_name }} is not running (failed after its restarts, cancelled, or gone)${EXCEPTION_OF_JOB}`,
     // The job's metric group closes with it: the next scrape marks its series stale (promtool: "stale").
     fires: {
-      series: JOB_NAMES.slice(1).map((j, i) => ({ series: `flink_jobmanager_job_uptime{job_name="${flinkLabel(j)}",job_id="${i}"}`, values: "1000+60000x10" })).concat([{ series: `flink_jobmanager_job_uptime{job_name="${flinkLabel(JOB_NAMES[0])}",job_id="x"}`, values: "1000+60000x3 stale" }]),
+      series: JOB_NAMES.slice(1)
+        .map((j, i) => ({ series: `flink_jobmanager_job_uptime{job_name="${flinkLabel(j)}",job_id="${i}"}`, values: "1000+60000x10" }))
+        .concat([
+          { series: `flink_jobmanager_job_uptime{job_name="${flinkLabel(JOB_NAMES[0])}",job_id="x"}`, values: "1000+60000x3 stale" },
+          { series: `rtdw_flink_job_exception_info{job_name="${flinkLabel(JOB_NAMES[0])}",job_id="x",state="FAILED",exception="java.lang.RuntimeException: Writing records to JDBC failed. ... caused by java.sql.SQLException: INSERT command denied"}`, values: "_x3 1x7" },
+        ]),
       at: "5m",
       labels: { job_name: flinkLabel(JOB_NAMES[0]) },
-      summary: `Flink job ${flinkLabel(JOB_NAMES[0])} is not running (failed after its restarts, cancelled, or gone)`,
+      summary: `Flink job ${flinkLabel(JOB_NAMES[0])} is not running (failed after its restarts, cancelled, or gone); its job x is FAILED: java.lang.RuntimeException: Writing records to JDBC failed. ... caused by java.sql.SQLException: INSERT command denied`,
     },
     healthy: { series: JOB_NAMES.map((j, i) => ({ series: `flink_jobmanager_job_uptime{job_name="${flinkLabel(j)}",job_id="${i}"}`, values: "1000+60000x10" })), at: "5m" },
   },
@@ -298,7 +313,7 @@ export function renderAlertsDoc(alerts: readonly AlertDef[] = ALERTS): string {
     ...alerts.map((a) => `| [${a.name}](#${a.name.toLowerCase()}) | \`${a.expr.replace(/\|/g, "\\|")}\` | ${a.for} | ${a.severity} | ${a.team} |`),
     "",
   ];
-  for (const a of alerts) lines.push(`## ${a.name}`, "", `${a.summary.replace(/\{\{[^}]*\}\}/g, "…")}.`, "", `First action: ${a.action}`, "");
+  for (const a of alerts) lines.push(`## ${a.name}`, "", `${summaryForDocs(a.summary)}.`, "", `First action: ${a.action}`, "");
   return lines.join("\n");
 }
 

@@ -10,6 +10,10 @@ import { CONF, ensureDir, PortName } from "../paths";
 import { SANDBOX_TIME_ZONE } from "../versions";
 import { httpGet } from "./clients";
 import { SandboxService, ServiceContext } from "./types";
+import { FLINK_HOME } from "../install";
+import { JOB_EXPORTER_CLASS, jobExporterJvmFlags } from "../../components/flink/jobExporter";
+import { FUNCTIONS_JAR } from "../../components/flink/artifacts";
+import { DEFAULT_SIZING } from "../../components/config/services";
 
 /** Prometheus and Alertmanager with the stacks' configuration, and the exporters for services without metrics of their own. */
 export function observabilityServices({ p, s, dir, conf }: ServiceContext): SandboxService[] {
@@ -117,7 +121,13 @@ export function observabilityServices({ p, s, dir, conf }: ServiceContext): Sand
       return (await httpGet(`http://127.0.0.1:${p.alertmanager}/-/ready`, promAuth)).status === 200;
     },
   };
-  return [prometheus, alertmanager, postgresExporter, redisExporter, nginxExporter];
+  // The stacks' job exporter: the same class from the functions jar in Flink's lib/, the dev stack's heap.
+  const flinkJobExporter = exporter({
+    name: "flink-job-exporter", port: "flinkJobExporter", after: "flink-jobmanager", command: "java", upMetric: "rtdw_flink_rest_up", auth: scrapeAuth,
+    args: [...jobExporterJvmFlags(DEFAULT_SIZING.dev.flinkJobExporter.memoryMiB), "-cp", path.join(FLINK_HOME, "lib", FUNCTIONS_JAR), JOB_EXPORTER_CLASS],
+    env: { FLINK_REST_URL: `http://127.0.0.1:${p.flinkRest}`, LISTEN_ADDRESS: "127.0.0.1", LISTEN_PORT: String(p.flinkJobExporter), SCRAPE_USER: scrapeAuth.user, SCRAPE_PASSWORD: scrapeAuth.password },
+  });
+  return [prometheus, alertmanager, postgresExporter, redisExporter, nginxExporter, flinkJobExporter];
 }
 
 /** The sandbox's scrape jobs: the stacks' job names, on loopback addresses. */
@@ -131,13 +141,14 @@ export function sandboxScrapeJobs(p: Record<PortName, number>): { jobs: ScrapeJo
     [{ job: "postgres-exporter", port: p.postgresExporter, path: "/metrics", auth: { kind: "basic", username: "prometheus" } }, p.postgresExporter],
     [{ job: "redis-exporter", port: p.redisExporter, path: "/metrics" }, p.redisExporter],
     [{ job: "nginx-exporter", port: p.nginxExporter, path: "/metrics" }, p.nginxExporter],
+    [{ job: "flink-job-exporter", port: p.flinkJobExporter, path: "/metrics", auth: { kind: "basic", username: "prometheus" } }, p.flinkJobExporter],
   ];
   return { jobs: jobs.map(([j]) => j), addresses: Object.fromEntries(jobs.map(([j, port]) => [j.job, [`127.0.0.1:${port}`]])) };
 }
 
 /** The secret each authenticated scrape job presents, by job. */
 function scrapeSecrets(s: SandboxSecrets): Record<string, string> {
-  return { prometheus: s.prometheus, alertmanager: s.prometheus, minio: minioMetricsToken("rtdw-root", s.minioRoot), "postgres-exporter": s.scrape };
+  return { prometheus: s.prometheus, alertmanager: s.prometheus, minio: minioMetricsToken("rtdw-root", s.minioRoot), "postgres-exporter": s.scrape, "flink-job-exporter": s.scrape };
 }
 
 function prometheusConfig(p: Record<PortName, number>): string {

@@ -1,4 +1,5 @@
 import { FLINK_PORTS } from "../../components/flink/properties";
+import { JOB_EXPORTER_PORT } from "../../components/flink/jobExporter";
 import { STARROCKS_PORTS } from "../../components/starrocks/starrocks";
 import type * as K8s from "@kubernetes/client-node";
 import { StackConfig } from "../../components/config";
@@ -335,6 +336,7 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     allow("exporters -> Redis", pods("redis-exporter"), pods("redis"), 6379),
     allow("exporters -> Kafka", pods("kafka-exporter"), pods("kafka"), 9092),
     allow("exporters -> Nginx status", pods("nginx-exporter"), pods("nginx"), 8081),
+    allow("exporters -> Flink REST", pods("flink-job-exporter"), pods("flink-jobmanager"), FLINK_PORTS.rest),
     // Every metrics port Prometheus scrapes.
     ...[
       ["flink-jobmanager", FLINK_PORTS.metrics],
@@ -348,6 +350,7 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
       ["redis-exporter", 9121],
       ["kafka-exporter", 9308],
       ["nginx-exporter", 9113],
+      ["flink-job-exporter", JOB_EXPORTER_PORT],
       ...(objectStore === "minio" ? [["minio", 9000]] : []),
     ].map(([svc, port]) => allow(`Prometheus -> ${svc} metrics`, pods("prometheus"), pods(svc as string), port as number)),
     // Tasks reach what they set up.

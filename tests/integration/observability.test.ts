@@ -4,6 +4,11 @@ import { TEAMS } from "../../components/config/teams";
 import { httpGet, httpPost } from "../../sandbox/services";
 import { eventually } from "../helpers/pipelines";
 import { sandbox } from "../helpers/sandbox";
+import { SqlGatewayClient } from "../../components/flink/sqlGateway";
+import { ports } from "../../sandbox/paths";
+import { JobManagerClient } from "../../components/flink/jobManager";
+import { submitJobScript } from "../../components/jobs/submit";
+import { ALERTS, flinkLabel } from "../../components/observability/alerts";
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
@@ -78,5 +83,40 @@ describe("observability chain on the sandbox: PostgreSQL -> postgres_exporter ->
   it("Alertmanager refuses an unauthenticated client", async () => {
     const r = await httpPost(`${endpoints.alertmanager.url}/api/v2/alerts`, "[]", { "content-type": "application/json" });
     expect(r.status).toBe(401);
+  });
+
+  it("a failed job's root exception reaches Prometheus from the job exporter within a minute, under the job_name Flink's metrics use (what FlinkJobNotRunning's summary looks up)", async () => {
+    const name = `exporter-probe-${Date.now().toString(36)}`;
+    const jm = new JobManagerClient(endpoints.flink.restUrl);
+    // No restarts: the first record that cannot be cast fails the job for good, as an exhausted restart strategy would.
+    const jobId = await submitJobScript(
+      new SqlGatewayClient(endpoints.flink.sqlGatewayUrl),
+      {
+        job: name,
+        config: { "pipeline.name": name, "restart-strategy.type": "none", "table.dml-sync": "false" },
+        statements: [
+          "CREATE TEMPORARY TABLE src (s STRING) WITH ('connector' = 'datagen', 'rows-per-second' = '1')",
+          "CREATE TEMPORARY TABLE snk (n INT) WITH ('connector' = 'blackhole')",
+          "INSERT INTO snk SELECT CAST(CONCAT('x', s) AS INT) FROM src",
+        ],
+      },
+      {},
+    );
+    await jm.waitFor(jobId, ["FAILED"], 120000);
+    const failedAt = Date.now();
+    const series = await eventually("rtdw_flink_job_exception_info of the failed job in Prometheus", () => query(`rtdw_flink_job_exception_info{job_name="${flinkLabel(name)}"}`), (r) => r.length === 1, 90000, 1000);
+    const seconds = Math.round((Date.now() - failedAt) / 1000);
+    console.log(`rtdw_flink_job_exception_info{job_name="${flinkLabel(name)}"} in Prometheus ${seconds} s after the job FAILED: ${series[0].metric.exception}`);
+    expect(seconds).toBeLessThanOrEqual(60);
+    expect(series[0].metric).toMatchObject({ job: "flink-job-exporter", job_id: jobId, state: "FAILED" });
+    expect(series[0].metric.exception).toMatch(/NumberFormatException|cast/i);
+    // The alert's summary looks the series up by the alert's job_name label, as promtool proves with the same shape.
+    expect(ALERTS.find((a) => a.name === "FlinkJobNotRunning")!.summary).toContain('rtdw_flink_job_exception_info{job_name=\\"%s\\"}');
+  });
+
+  it("the job exporter refuses a client without Prometheus' credentials", async () => {
+    const url = `http://127.0.0.1:${ports().flinkJobExporter}/metrics`;
+    expect((await httpGet(url)).status).toBe(401);
+    expect((await httpGet(url, { user: "prometheus", password: "not-the-password" })).status).toBe(401);
   });
 });

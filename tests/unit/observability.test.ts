@@ -41,7 +41,7 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
   it("Prometheus scrapes every service of the stack that serves metrics, and only those", () => {
     const jobs = prometheus.scrape_configs.map((c: any) => c.job_name).sort();
     const expected = [
-      "alertmanager", "flink-jobmanager", "flink-taskmanager", "grafana", "kafka-exporter", "nginx-exporter", "postgres-exporter", "prometheus",
+      "alertmanager", "flink-job-exporter", "flink-jobmanager", "flink-taskmanager", "grafana", "kafka-exporter", "nginx-exporter", "postgres-exporter", "prometheus",
       "redis-exporter", "starrocks-cn", "starrocks-fe", "vector",
       // MinIO only where the stack runs it (prod keeps its data in S3); cAdvisor where there are nodes.
       ...(stack === "prod" ? [] : ["minio"]),
@@ -51,6 +51,7 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
     const byJob = Object.fromEntries(prometheus.scrape_configs.map((c: any) => [c.job_name, c]));
     if (stack !== "prod") expect(byJob.minio).toMatchObject({ metrics_path: "/minio/v2/metrics/cluster", authorization: { type: "Bearer", credentials_file: "/etc/prometheus/secrets/minio.secret" } });
     expect(byJob["postgres-exporter"].basic_auth).toEqual({ username: "prometheus", password_file: "/etc/prometheus/secrets/postgres-exporter.secret" });
+    expect(byJob["flink-job-exporter"].basic_auth).toEqual({ username: "prometheus", password_file: "/etc/prometheus/secrets/flink-job-exporter.secret" });
     if (stack === "dev") {
       expect(byJob["flink-taskmanager"].dns_sd_configs).toEqual([{ names: ["flink-taskmanager"], type: "A", port: 9249, refresh_interval: "30s" }]);
     } else {
@@ -77,7 +78,7 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
   it("every credential Prometheus presents is a file from a Secret, never in its configuration", () => {
     const authed = prometheus.scrape_configs.filter((c: any) => c.basic_auth || (c.authorization && c.job_name !== "kubelet-cadvisor"));
     expect(authed.map((c: any) => c.job_name).sort()).toEqual(
-      ["alertmanager", "grafana", "kafka-exporter", ...(stack === "prod" ? [] : ["minio"]), "nginx-exporter", "postgres-exporter", "prometheus", "redis-exporter", "vector"],
+      ["alertmanager", "flink-job-exporter", "grafana", "kafka-exporter", ...(stack === "prod" ? [] : ["minio"]), "nginx-exporter", "postgres-exporter", "prometheus", "redis-exporter", "vector"],
     );
     for (const c of authed) {
       const file = c.basic_auth?.password_file ?? c.authorization.credentials_file;

@@ -65,7 +65,7 @@ describe.each(["test", "prod"])("%s stack on Kubernetes", (stack) => {
       expect(s.inputs.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
     }
     const deploys = ofType(run.registered, K8S.deploy).map((r) => r.inputs.metadata.name).sort();
-    expect(deploys).toEqual(["flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "kafka-exporter", "nginx", "nginx-exporter", "postgres-exporter", "redis-exporter", "streampark"]);
+    expect(deploys).toEqual(["flink-job-exporter", "flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "kafka-exporter", "nginx", "nginx-exporter", "postgres-exporter", "redis-exporter", "streampark"]);
     expect(ofType(run.registered, K8S.svc).map((r) => r.inputs.metadata.name).sort()).toEqual([...sts, ...deploys].sort());
   });
 
@@ -310,7 +310,7 @@ describe("dev stack on Docker (Pulumi.dev.yaml, as the README's `pulumi up --sta
     expect(sidecar.inputs.ports).toBeUndefined();
     expect(services.map((c) => c.inputs.hostname).sort()).toEqual(
       [
-        "alertmanager", "flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "grafana", "kafka", "kafka-exporter", "minio", "nginx", "nginx-exporter",
+        "alertmanager", "flink-job-exporter", "flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "grafana", "kafka", "kafka-exporter", "minio", "nginx", "nginx-exporter",
         "postgres", "postgres-exporter", "prometheus", "redis", "redis-exporter", "starrocks-cn", "starrocks-fe", "streampark", "vector",
       ],
     );
