@@ -32,7 +32,7 @@ export interface CheckpointCounts {
 export interface SinkFlow {
   /** Rows into the job's terminal tasks (those that hold its sinks), summed over them. */
   readonly rowsToSinks: number;
-  /** Terminal tasks with no input edge (source and sink chained in one task): their rows cannot be counted from outside. */
+  /** Terminal tasks whose rows could not be counted: no input edge and no source operator's numRecordsOut. */
   readonly uncountedSinks: number;
 }
 
@@ -93,10 +93,25 @@ export class JobManagerClient {
     let rowsToSinks = 0;
     let uncountedSinks = 0;
     for (const n of nodes.filter((n) => !read.has(n.id))) {
-      if ((n.inputs ?? []).length === 0) uncountedSinks++;
-      else rowsToSinks += rows.get(n.id) ?? 0;
+      if ((n.inputs ?? []).length > 0) {
+        rowsToSinks += rows.get(n.id) ?? 0;
+        continue;
+      }
+      // Source and sink chained in one task (CDC -> Kafka): no edge to count, so the rows its sources emitted.
+      const emitted = await this.sourceRecordsOut(jobId, n.id);
+      if (emitted === undefined) uncountedSinks++;
+      else rowsToSinks += emitted;
     }
     return { rowsToSinks, uncountedSinks };
+  }
+
+  /** What a task's source operators emitted (their numRecordsOut, summed over subtasks), or undefined when it has none. */
+  private async sourceRecordsOut(jobId: string, vertexId: string): Promise<number | undefined> {
+    const base = this.url(`/jobs/${jobId}/vertices/${vertexId}/subtasks/metrics`);
+    const names = (await requestJson<{ id: string }[]>("GET", base, undefined, { retry: this.retry })).map((m) => m.id).filter((id) => /^Source__.*\.numRecordsOut$/.test(id));
+    if (names.length === 0) return undefined;
+    const values = await requestJson<{ id: string; sum?: number }[]>("GET", `${base}?get=${names.map(encodeURIComponent).join(",")}&agg=sum`, undefined, { retry: this.retry });
+    return values.reduce((a, v) => a + (v.sum ?? 0), 0);
   }
 
   async checkpoints(jobId: string): Promise<CheckpointCounts> {

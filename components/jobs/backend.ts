@@ -38,7 +38,7 @@ export interface JobProgress {
   readonly restarts: number;
   /** Rows that reached the tasks holding its sinks since it was submitted (lagging by the metric fetcher's interval). */
   readonly rowsToSinks?: number;
-  /** Sinks chained with their source in one task, whose rows cannot be counted. */
+  /** Terminal tasks whose rows cannot be counted (no input edge and no source operator metrics). */
   readonly uncountedSinks?: number;
 }
 
