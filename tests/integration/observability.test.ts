@@ -110,6 +110,8 @@ describe("observability chain on the sandbox: PostgreSQL -> postgres_exporter ->
     expect(seconds).toBeLessThanOrEqual(60);
     expect(series[0].metric).toMatchObject({ job: "flink-job-exporter", job_id: jobId, state: "FAILED" });
     expect(series[0].metric.exception).toMatch(/NumberFormatException|cast/i);
+    // The record's value that failed the cast stays out of the metric.
+    expect(series[0].metric.exception).toContain("For input string: '…'");
     // The alert's summary looks the series up by the alert's job_name label, as promtool proves with the same shape.
     expect(ALERTS.find((a) => a.name === "FlinkJobNotRunning")!.summary).toContain('rtdw_flink_job_exception_info{job_name=\\"%s\\"}');
   });

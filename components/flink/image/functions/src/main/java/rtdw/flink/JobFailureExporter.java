@@ -31,7 +31,8 @@ import java.util.concurrent.Executors;
  *   rtdw_flink_rest_up 1|0
  * job_name in the form Flink's Prometheus reporter gives it ('-' and other characters become '_'),
  * so an alert on Flink's series can look the exception up by its job_name label. The exception is
- * the first line of the stack trace and its innermost "Caused by:", at most 300 characters.
+ * the first line of the stack trace and its innermost "Caused by:", quoted values (often a record's
+ * data) replaced by '…', at most 300 characters.
  *
  * Environment: FLINK_REST_URL, LISTEN_PORT, SCRAPE_USER, SCRAPE_PASSWORD (required: no open endpoint),
  * LISTEN_ADDRESS (default 0.0.0.0), POLL_SECONDS (default 5).
@@ -147,6 +148,8 @@ public final class JobFailureExporter {
     }
     if (first == null) return "";
     String s = innermost != null && !first.contains(innermost) ? first + " ... caused by " + innermost : first;
+    // Quoted values are often a record's data (a cast's input, a key): kept out of metrics, which many read and keep for weeks.
+    s = s.replaceAll("'[^']*'", "'…'").replaceAll("\"[^\"]*\"", "\"…\"");
     return s.length() > MAX_EXCEPTION ? s.substring(0, MAX_EXCEPTION) : s;
   }
 
