@@ -8,7 +8,7 @@ import { renderPrometheusConfig, ScrapeJob, scrapeSecretFile } from "../../compo
 import { SandboxSecrets, writePrivate } from "../credentials";
 import { CONF, ensureDir, PortName } from "../paths";
 import { SANDBOX_TIME_ZONE } from "../versions";
-import { httpGet } from "./clients";
+import { httpGet, httpPost } from "./clients";
 import { SandboxService, ServiceContext } from "./types";
 import { FLINK_HOME } from "../install";
 import { JOB_EXPORTER_CLASS, jobExporterJvmFlags } from "../../components/flink/jobExporter";
@@ -26,6 +26,11 @@ export function observabilityServices({ p, s, dir, conf }: ServiceContext): Sand
   };
   const webConfigOfPrometheus = () => webConfigFile("prometheus", { rtdw: s.prometheus });
   const scrapeAuth = { user: "prometheus", password: s.scrape };
+  const writeScrapeConfig = () => {
+    writePrivate(path.join(CONF, "prometheus", "prometheus.yml"), prometheusConfig(p));
+    const secrets = path.join(CONF, "prometheus", "secrets");
+    for (const [job, secret] of Object.entries(scrapeSecrets(s))) writePrivate(path.join(secrets, scrapeSecretFile(job)), secret);
+  };
 
   // An exporter from Debian, healthy once it reports its service up (`<upMetric> 1`).
   const exporter = (o: { name: string; port: PortName; after: string; command: string; args: string[]; env?: Record<string, string>; upMetric: string; auth?: typeof scrapeAuth; prepare?: () => void }): SandboxService => ({
@@ -75,9 +80,7 @@ export function observabilityServices({ p, s, dir, conf }: ServiceContext): Sand
       ensureDir(conf("prometheus"));
       ensureDir(dir("prometheus"));
       webConfigOfPrometheus();
-      writePrivate(path.join(CONF, "prometheus", "prometheus.yml"), prometheusConfig(p));
-      const secrets = path.join(CONF, "prometheus", "secrets");
-      for (const [job, secret] of Object.entries(scrapeSecrets(s))) writePrivate(path.join(secrets, scrapeSecretFile(job)), secret);
+      writeScrapeConfig();
       // The alert rules are the `local` stack's to load (PrometheusRuleFile); Prometheus reads whatever is there.
       ensureDir(path.join(CONF, "prometheus", "rules"));
       fs.rmSync(path.join(CONF, "prometheus", "rtdw-rules.yml"), { force: true });
@@ -93,6 +96,15 @@ export function observabilityServices({ p, s, dir, conf }: ServiceContext): Sand
     }),
     async healthy() {
       return (await httpGet(`http://127.0.0.1:${p.prometheus}/-/ready`, promAuth)).status === 200;
+    },
+    // A sandbox kept from an earlier version learns the scrape jobs added since (a new exporter) without a restart.
+    async bootstrap() {
+      const file = path.join(CONF, "prometheus", "prometheus.yml");
+      const before = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+      writeScrapeConfig();
+      if (fs.readFileSync(file, "utf8") === before) return;
+      const r = await httpPost(`http://127.0.0.1:${p.prometheus}/-/reload`, "", { authorization: `Basic ${Buffer.from(`${promAuth.user}:${promAuth.password}`).toString("base64")}` });
+      if (r.status !== 200) throw new Error(`Prometheus refused to reload its changed configuration: HTTP ${r.status} ${r.body.slice(0, 200)}`);
     },
   };
 
