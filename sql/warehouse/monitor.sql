@@ -1,8 +1,11 @@
--- rt-dw-monitor: data quality per table and hour. For each source table it counts the changes that
--- reached ODS, those DWD refused (anomalies) and those missing a required field (incompleteness),
--- keeps the newest change time (freshness is "now minus that", computed where it is read), and
--- scores the hour: quality_score = 100 x (1 - anomaly_ratio) x completeness. Results go to Paimon
--- (history) and to the quality database, where the PostgreSQL exporter turns them into metrics.
+-- rt-dw-monitor: data quality per table and hour, of both pipelines. For each source table it counts
+-- the changes that reached ODS, those DWD refused (anomalies) and those missing a required field
+-- (incompleteness), keeps the newest change time (freshness is "now minus that", computed where it is
+-- read), and scores the hour: quality_score = 100 x (1 - anomaly_ratio) x completeness. Tracking is
+-- scored as ods.tracking_events (every accepted event in its own hour; the records rt-trk-ods sent to
+-- dq.tracking_rejects are arrivals and anomalies of the hour they arrived in) and dwd.tracking_events (one row per
+-- event; a product view without a price is incomplete). Results go to Paimon (history) and to the
+-- quality database, where the PostgreSQL exporter turns them into metrics for the same dashboards and alerts.
 
 CREATE TEMPORARY TABLE dq_table_quality (
   table_name STRING, dt STRING, hr STRING,
@@ -30,7 +33,18 @@ FROM ods.shop_payments /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */
 UNION ALL
 -- A rejected change counts in its table's hour (of arrival) as an anomaly.
 SELECT source_table, dt, DATE_FORMAT(ingest_ts, 'HH'), CAST(NULL AS TIMESTAMP_LTZ(3)), reason, 0
-FROM dq.dwd_rejects /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */;
+FROM dq.dwd_rejects /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */
+UNION ALL
+SELECT 'ods.tracking_events', dt, hr, event_time, CAST(NULL AS STRING), CASE WHEN type LIKE 'track%' AND event IS NULL THEN 1 ELSE 0 END
+FROM ods.tracking_events /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */
+UNION ALL
+-- A tracking reject never reached ODS: it counts as an arrival (reason NULL) and as an anomaly, so an
+-- hour of rejects only scores 0, not 100.
+SELECT 'ods.tracking_events', dt, DATE_FORMAT(ingest_ts, 'HH'), CAST(NULL AS TIMESTAMP_LTZ(3)), r, 0
+FROM dq.tracking_rejects /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */ CROSS JOIN UNNEST(ARRAY[reason, CAST(NULL AS STRING)]) AS t (r)
+UNION ALL
+SELECT 'dwd.tracking_events', dt, hr, event_time, CAST(NULL AS STRING), CASE WHEN event = 'ViewProduct' AND price IS NULL THEN 1 ELSE 0 END
+FROM dwd.tracking_events /*+ OPTIONS('consumer-id' = 'rt-dw-monitor') */;
 
 CREATE TEMPORARY VIEW hourly AS
 SELECT table_name, dt, hr,

@@ -66,7 +66,8 @@ describe("the preview report a reviewer reads", () => {
 
   it("a change upstream reaches the jobs, tables and dashboards after it", () => {
     const d = downstreamOf("rt-trk-ods", surroundings());
-    expect(d.jobs).toEqual(["rt-trk-dwd", "rt-trk-dws"]);
+    // The monitor scores the tracking tables: it is downstream too.
+    expect(d.jobs).toEqual(["rt-dw-monitor", "rt-trk-dwd", "rt-trk-dws"]);
     expect(d.tables).toEqual(expect.arrayContaining(["paimon:ods.tracking_events", "paimon:dwd.tracking_events", "starrocks:dws.dws_trk_event_hourly"]));
     expect(d.alerts).toContain("FlinkJobRestarting");
   });
