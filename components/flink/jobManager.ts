@@ -36,12 +36,24 @@ export interface SinkFlow {
   readonly uncountedSinks: number;
 }
 
-/** The first line of a Java stack trace, and its innermost "Caused by:" (where the reason usually is) when that differs. */
+/**
+ * The first line of a Java stack trace and its root cause, where the reason usually is, when that
+ * differs: the last "Caused by:" of the most deeply nested chain (Flink often wraps the failure in a
+ * suppressed exception: a JDBC sink's refusal sits under "Suppressed:" of "Could not perform
+ * checkpoint"), never a "[CIRCULAR REFERENCE: …]" marker.
+ */
 export function summarizeTrace(trace: string | undefined | null): string | undefined {
-  const lines = (trace ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = (trace ?? "").split("\n").filter((l) => l.trim());
   if (lines.length === 0) return undefined;
-  const innermost = lines.filter((l) => l.startsWith("Caused by: ")).at(-1)?.slice("Caused by: ".length);
-  return innermost && !lines[0].includes(innermost) ? `${lines[0]} ... caused by ${innermost}` : lines[0];
+  const first = lines[0].trim();
+  let root: { depth: number; text: string } | undefined;
+  for (const l of lines) {
+    const m = /^(\s*)Caused by: (.*)$/.exec(l);
+    if (!m || m[2].startsWith("[CIRCULAR REFERENCE")) continue;
+    const depth = m[1].replace(/ {4}/g, "\t").length;
+    if (!root || depth >= root.depth) root = { depth, text: m[2].trim() };
+  }
+  return root && !first.includes(root.text) ? `${first} ... caused by ${root.text}` : first;
 }
 
 export class JobManagerClient {

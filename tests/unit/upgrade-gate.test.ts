@@ -78,6 +78,26 @@ describe("the upgrade gate: a version counts as started only when its checkpoint
     );
   });
 
+  it("the root cause is the last 'Caused by:' of the most deeply nested chain, never a circular-reference marker (the shape Flink 1.20.3 gave a refused JDBC write)", async () => {
+    const { summarizeTrace } = await import("../../components/flink/jobManager");
+    const trace = [
+      "java.io.IOException: Could not perform checkpoint 69 for operator GroupAggregate[1065] -> Sink: dws_trk_event_hourly[1066] (1/1)#0.",
+      "\tat org.apache.flink...",
+      "\tSuppressed: java.lang.RuntimeException: Writing records to JDBC failed.",
+      "\tCaused by: java.io.IOException: java.sql.BatchUpdateException: INSERT, UPDATE command denied to user 'rtdw_dws'@'127.0.0.1' for table `dws`.`t`",
+      "\tCaused by: java.sql.SQLSyntaxErrorException: INSERT, UPDATE command denied to user 'rtdw_dws'@'127.0.0.1' for table `dws`.`t`",
+      "\t\t... 14 more",
+      "Caused by: org.apache.flink.runtime.checkpoint.CheckpointException: Could not complete snapshot 69. Failure reason: Checkpoint was declined.",
+      "Caused by: java.lang.RuntimeException: Writing records to JDBC failed.",
+      "Caused by: [CIRCULAR REFERENCE: java.lang.RuntimeException: Writing records to JDBC failed.]",
+    ].join("\n");
+    expect(summarizeTrace(trace)).toBe(
+      "java.io.IOException: Could not perform checkpoint 69 for operator GroupAggregate[1065] -> Sink: dws_trk_event_hourly[1066] (1/1)#0. ... caused by java.sql.SQLSyntaxErrorException: INSERT, UPDATE command denied to user 'rtdw_dws'@'127.0.0.1' for table `dws`.`t`",
+    );
+    expect(summarizeTrace("java.lang.IllegalStateException: boom\n\tat x")).toBe("java.lang.IllegalStateException: boom");
+    expect(summarizeTrace("")).toBeUndefined();
+  });
+
   it("rows that reached the sinks but were never committed in time fail the gate, saying so", async () => {
     const { backend } = scripted({ j1: [running(2, 0, 4, 9)] });
     await expect(passGate(backend, { jobId: "j1" }, { ...inputs, gateTimeoutSeconds: 0.02 }, 1, 0)).rejects.toThrow(/it committed no checkpoint after rows reached its sinks within 0 s \(0 of 2 completed since, 4 failed\)/);

@@ -136,18 +136,29 @@ public final class JobFailureExporter {
     }
   }
 
-  /** The first line of a stack trace and, when it differs, its innermost "Caused by:". */
+  /**
+   * The first line of a stack trace and, when it differs, its root cause: the last "Caused by:" of the
+   * most deeply nested chain (Flink often wraps the failure in a suppressed exception), never a
+   * "[CIRCULAR REFERENCE: …]" marker.
+   */
   static String summarize(String trace) {
     String first = null;
-    String innermost = null;
+    String root = null;
+    int rootDepth = -1;
     for (String raw : trace.split("\n")) {
+      if (raw.trim().isEmpty()) continue;
+      if (first == null) first = raw.trim();
+      int depth = 0;
+      while (depth < raw.length() && raw.charAt(depth) == '\t') depth++;
       String l = raw.trim();
-      if (l.isEmpty()) continue;
-      if (first == null) first = l;
-      if (l.startsWith("Caused by: ")) innermost = l.substring("Caused by: ".length());
+      if (!l.startsWith("Caused by: ") || l.startsWith("Caused by: [CIRCULAR REFERENCE")) continue;
+      if (depth >= rootDepth) {
+        rootDepth = depth;
+        root = l.substring("Caused by: ".length());
+      }
     }
     if (first == null) return "";
-    String s = innermost != null && !first.contains(innermost) ? first + " ... caused by " + innermost : first;
+    String s = root != null && !first.contains(root) ? first + " ... caused by " + root : first;
     // Quoted values are often a record's data (a cast's input, a key): kept out of metrics, which many read and keep for weeks.
     s = s.replaceAll("'[^']*'", "'…'").replaceAll("\"[^\"]*\"", "\"…\"");
     return s.length() > MAX_EXCEPTION ? s.substring(0, MAX_EXCEPTION) : s;
