@@ -1,6 +1,6 @@
 -- rt-trk-ods: the tracking topic (events Vector decoded, validated, GeoIP-enriched and CORE-flagged)
--- -> ods.tracking_events, partitioned by the event's own dt/hr. A record that is not an event lands in
--- dq.tracking_rejects with the reason.
+-- -> ods.tracking_events, partitioned by the event's own dt/hr, and the CORE users' events also to
+-- ods.tracking_core_events. A record that is not an event lands in dq.tracking_rejects with the reason.
 -- Each payload is parsed once, by parse_tracking_event (components/flink/image/functions): its fields are
 -- exactly what JSON_VALUE(payload, '$.<field>') and JSON_QUERY(payload, '$.properties') return, so the
 -- casts and the reject rules below read as they would over those calls. It is a scalar function returning
@@ -25,21 +25,28 @@ CREATE TEMPORARY VIEW parsed_events AS
 SELECT e, TO_TIMESTAMP_LTZ(TRY_CAST(e.`time` AS BIGINT), 3) AS event_time, payload, src_partition, src_offset
 FROM (SELECT parse_tracking_event(payload) AS e, payload, src_partition, src_offset FROM kafka_events);
 
-EXECUTE STATEMENT SET BEGIN
-INSERT INTO ods.tracking_events /*+ OPTIONS('write-only' = 'true') */
+-- The accepted events in the table's columns: both ODS tables are written from it.
+CREATE TEMPORARY VIEW accepted_events AS
 SELECT e.event_id, e.type, e.event, e.distinct_id, e.login_id, e.anonymous_id,
   event_time,
-  TO_TIMESTAMP_LTZ(TRY_CAST(e.flush_time AS BIGINT), 3),
-  TO_TIMESTAMP_LTZ(TRY_CAST(e.recv_time AS BIGINT), 3),
-  TRY_CAST(e.track_id AS BIGINT),
+  TO_TIMESTAMP_LTZ(TRY_CAST(e.flush_time AS BIGINT), 3) AS flush_time,
+  TO_TIMESTAMP_LTZ(TRY_CAST(e.recv_time AS BIGINT), 3) AS recv_time,
+  TRY_CAST(e.track_id AS BIGINT) AS track_id,
   e.project, e.lib, e.lib_version, e.ip, e.country, e.province, e.city, e.user_agent,
-  COALESCE(TRY_CAST(e.is_core AS BOOLEAN), FALSE),
+  COALESCE(TRY_CAST(e.is_core AS BOOLEAN), FALSE) AS is_core,
   e.properties,
   src_partition, src_offset,
-  DATE_FORMAT(event_time, 'yyyy-MM-dd'),
-  DATE_FORMAT(event_time, 'HH')
+  DATE_FORMAT(event_time, 'yyyy-MM-dd') AS dt,
+  DATE_FORMAT(event_time, 'HH') AS hr
 FROM parsed_events
 WHERE event_time IS NOT NULL AND e.distinct_id IS NOT NULL AND e.type IS NOT NULL;
+
+EXECUTE STATEMENT SET BEGIN
+INSERT INTO ods.tracking_events /*+ OPTIONS('write-only' = 'true') */
+SELECT * FROM accepted_events;
+
+INSERT INTO ods.tracking_core_events /*+ OPTIONS('write-only' = 'true') */
+SELECT * FROM accepted_events WHERE is_core;
 
 INSERT INTO dq.tracking_rejects
 SELECT CASE WHEN NOT e.is_json THEN 'not JSON'

@@ -11,6 +11,16 @@ CREATE TABLE IF NOT EXISTS ods.tracking_events (
   src_partition INT, src_offset BIGINT, dt STRING, hr STRING
 ) PARTITIONED BY (dt, hr) WITH (${lakehouse.options:ods.tracking_events});
 
+-- The CORE events: exactly the events of the users on the Redis whitelist when the collector received
+-- them (is_core), with the columns of ods.tracking_events; written by rt-trk-ods beside it.
+CREATE TABLE IF NOT EXISTS ods.tracking_core_events (
+  event_id STRING, type STRING, event STRING, distinct_id STRING, login_id STRING, anonymous_id STRING,
+  event_time TIMESTAMP_LTZ(3), flush_time TIMESTAMP_LTZ(3), recv_time TIMESTAMP_LTZ(3), track_id BIGINT,
+  project STRING, lib STRING, lib_version STRING, ip STRING, country STRING, province STRING, city STRING, user_agent STRING,
+  is_core BOOLEAN, properties STRING,
+  src_partition INT, src_offset BIGINT, dt STRING, hr STRING
+) PARTITIONED BY (dt, hr) WITH (${lakehouse.options:ods.tracking_core_events});
+
 -- One row per event: an SDK retry repeats (distinct_id, event, time, _track_id), and the first copy wins.
 CREATE TABLE IF NOT EXISTS dwd.tracking_events (
   dt STRING, distinct_id STRING, event STRING, event_time TIMESTAMP_LTZ(3), track_id BIGINT,

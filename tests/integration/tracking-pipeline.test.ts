@@ -75,6 +75,13 @@ describe("tracking pipeline on real Kafka -> Flink -> Paimon ODS/DWD -> DWS (Mar
       { distinct_id: core, event: "AddToCart", track_id: 12, is_core: true, project: "shop" },
       { distinct_id: plain, event: "ViewProduct", track_id: 13, is_core: false, project: "shop" },
     ]);
+    // The CORE table holds exactly the whitelisted user's events, as ODS has them (the retry included), and nobody else's.
+    const coreRows = await eventually(
+      "the CORE events",
+      () => paimon.rows(`SELECT distinct_id, event, track_id, is_core, project FROM ods.tracking_core_events WHERE distinct_id IN ('${core}', '${plain}') ORDER BY track_id`),
+      (r) => r.length >= 3,
+    );
+    expect(coreRows).toEqual(ods.filter((r) => r.distinct_id === core));
     const dwd = await eventually(
       "DWD tracking events",
       () => paimon.rows(`SELECT distinct_id, event, track_id, is_core, price FROM dwd.tracking_events WHERE distinct_id IN ('${core}', '${plain}') ORDER BY track_id`),

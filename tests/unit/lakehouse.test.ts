@@ -59,7 +59,7 @@ describe("which tables are compacted where", () => {
 
   it("lists every table of both pipelines' DDL, each ODS, DWD and reject table partitioned by dt with its retention class", () => {
     expect(tables.map((t) => t.name).sort()).toEqual(
-      ["dq.dwd_rejects", "dq.ods_rejects", "dq.table_quality_hourly", "dq.tracking_rejects", "dwd.order_items", "dwd.orders", "dwd.payments", "dwd.products", "dwd.tracking_events", "dwd.users", "ods.shop_order_items", "ods.shop_orders", "ods.shop_payments", "ods.shop_products", "ods.shop_users", "ods.tracking_events"].sort(),
+      ["dq.dwd_rejects", "dq.ods_rejects", "dq.table_quality_hourly", "dq.tracking_rejects", "dwd.order_items", "dwd.orders", "dwd.payments", "dwd.products", "dwd.tracking_events", "dwd.users", "ods.shop_order_items", "ods.shop_orders", "ods.shop_payments", "ods.shop_products", "ods.shop_users", "ods.tracking_core_events", "ods.tracking_events"].sort(),
     );
     const classOf = Object.fromEntries(tables.map((t) => [t.name, t.retention ?? "-"]));
     expect(classOf).toMatchObject({ "ods.shop_orders": "ods", "ods.tracking_events": "ods", "dwd.tracking_events": "dwd", "dwd.orders": "-", "dq.ods_rejects": "rejects", "dq.table_quality_hourly": "-" });

@@ -26,14 +26,14 @@ describe("lineage derived from the job SQL", () => {
   });
 
   it("follows the tracking pipeline Kafka -> ODS -> DWD -> StarRocks", () => {
-    expect(of("rt-trk-ods")).toMatchObject({ reads: ["kafka:tracking.events"], writes: ["paimon:dq.tracking_rejects", "paimon:ods.tracking_events"] });
+    expect(of("rt-trk-ods")).toMatchObject({ reads: ["kafka:tracking.events"], writes: ["paimon:dq.tracking_rejects", "paimon:ods.tracking_core_events", "paimon:ods.tracking_events"] });
     expect(of("rt-trk-dwd")).toMatchObject({ reads: ["paimon:ods.tracking_events"], writes: ["paimon:dwd.tracking_events"] });
     expect(of("rt-trk-dws").writes).toEqual(["starrocks:dws.dws_trk_event_daily", "starrocks:dws.dws_trk_event_hourly", "starrocks:dws.dws_trk_funnel_daily"]);
   });
 
   it("a compaction job maintains the tables its including_tables pattern matches, and reads or writes no rows", () => {
     expect(of("rt-dw-compaction")).toEqual({ job: "rt-dw-compaction", reads: [], writes: [], maintains: ["paimon:ods.shop_order_items", "paimon:ods.shop_orders", "paimon:ods.shop_payments", "paimon:ods.shop_products", "paimon:ods.shop_users"] });
-    expect(of("rt-trk-compaction").maintains).toEqual(["paimon:ods.tracking_events"]);
+    expect(of("rt-trk-compaction").maintains).toEqual(["paimon:ods.tracking_core_events", "paimon:ods.tracking_events"]);
     expect(() => lineageOfSql("CALL sys.compact_database(including_databases => 'ods', mode => 'combined');", "c.sql")).toThrow("c.sql: a compaction job must name its tables");
     expect(() => lineageOfSql("CALL sys.compact_database(including_databases => 'ods', including_tables => 'ods\\.nothing_.*');", "d.sql")).toThrow("d.sql: including_tables 'ods\\.nothing_.*' matches no table");
   });
