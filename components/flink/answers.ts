@@ -16,7 +16,8 @@ function build(z: typeof Zod) {
     jobDetails: z.object({
       state: z.string(),
       vertices: z.array(z.object({ id: z.string(), status: z.string(), metrics: z.object({ "read-records": z.number().optional() }).optional() })).optional(),
-      plan: z.object({ nodes: z.array(z.object({ id: z.string(), inputs: z.array(z.object({ id: z.string() })).nullish() })) }).optional(),
+      // A job still being set up (a restore after a JobManager restart) answers with a plan without nodes (seen on 1.20.3).
+      plan: z.object({ nodes: z.array(z.object({ id: z.string(), inputs: z.array(z.object({ id: z.string() })).nullish() })).optional() }).optional(),
     }),
     jobExceptions: z.object({
       "root-exception": z.string().nullish(),

@@ -100,6 +100,7 @@ export class JobManagerClient {
   async sinkFlow(jobId: string): Promise<SinkFlow> {
     const r = await getAnswer("jobDetails", "GET", this.url(`/jobs/${jobId}`), undefined, { retry: this.retry });
     const nodes = r.plan?.nodes ?? [];
+    if (nodes.length === 0) return { rowsToSinks: 0, uncountedSinks: 1 };
     const read = new Set(nodes.flatMap((n) => (n.inputs ?? []).map((i) => i.id)));
     const rows = new Map((r.vertices ?? []).map((v) => [v.id, v.metrics?.["read-records"] ?? 0]));
     let rowsToSinks = 0;

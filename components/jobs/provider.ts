@@ -246,7 +246,7 @@ export async function passGate(b: JobBackend, ref: JobRef, inputs: Pick<FlinkSql
     const rows = p.rowsToSinks ?? 0;
     if (rows > 0) rowsAt ??= p.completedCheckpoints;
     const seen = { checkpoints: p.completedCheckpoints, failedCheckpoints: p.failedCheckpoints, restarts: p.restarts, seconds };
-    const uncounted = p.uncountedSinks ? `; ${p.uncountedSinks} sink(s) chained with their source, rows uncounted` : "";
+    const uncounted = p.uncountedSinks ? `; rows of ${p.uncountedSinks} sink task(s) could not be counted` : "";
     if (p.completedCheckpoints >= GATE_CHECKPOINTS) {
       doneAt ??= Date.now();
       if (rowsAt !== undefined && p.completedCheckpoints - rowsAt >= COMMIT_CHECKPOINTS) {
