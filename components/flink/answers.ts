@@ -59,12 +59,19 @@ export type AnswerKind = keyof AnswerSchemas;
 export type Answer<K extends AnswerKind> = Zod.infer<AnswerSchemas[K]>;
 
 /**
- * Built once per process and kept on the global object, not in a module variable: a provider is
- * serialized with the values its functions capture, and built schemas cannot be.
+ * Built once per process and version of these schemas, and kept on the global object, not in a
+ * module variable: a provider is serialized with the values its functions capture, and built schemas
+ * cannot be. Keyed by the schemas' own source: one provider process serves the state's provider
+ * (refresh, read) and the program's (update) alike, and an older version's schemas must not answer
+ * for a newer one (a rebuild's refresh cached a plan schema the update then failed on).
  */
 function schemasOnce(): AnswerSchemas {
-  const g = globalThis as unknown as { __rtdwFlinkAnswerSchemas?: AnswerSchemas };
-  return (g.__rtdwFlinkAnswerSchemas ??= build((require("zod") as typeof import("zod")).z));
+  const g = globalThis as unknown as { __rtdwFlinkAnswerSchemasByVersion?: Map<string, AnswerSchemas> };
+  const cache = (g.__rtdwFlinkAnswerSchemasByVersion ??= new Map());
+  const version = build.toString();
+  let schemas = cache.get(version);
+  if (!schemas) cache.set(version, (schemas = build((require("zod") as typeof import("zod")).z)));
+  return schemas;
 }
 
 /** Checks `value` as the answer of `kind`; the error names the endpoint and each wrong field. */

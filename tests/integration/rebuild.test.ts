@@ -80,7 +80,12 @@ describe("disaster rebuild: Flink killed and the Pulumi state deleted, npm run r
     const r = spawnSync("bash", ["scripts/run.sh", "scripts/rebuild.ts", "--stack", "local"], { cwd: repo, encoding: "utf8", timeout: 900000 });
     const rto = (Date.now() - t0) / 1000;
     const reportLine = (r.stdout ?? "").split("\n").find((l) => l.startsWith("REBUILD_REPORT "));
-    if (r.status !== 0 || !reportLine) throw new Error(`npm run rebuild failed (exit ${r.status}):\n${((r.stdout ?? "") + (r.stderr ?? "")).slice(-6000)}`);
+    if (r.status !== 0 || !reportLine) {
+      // The engine's diagnostics (each failed resource's error) come before its long outputs: show them, then the end.
+      const out = (r.stdout ?? "") + (r.stderr ?? "");
+      const at = out.indexOf("Diagnostics:");
+      throw new Error(`npm run rebuild failed (exit ${r.status}):\n${at >= 0 ? `${out.slice(at, at + 6000)}\n…\n` : ""}${out.slice(-3000)}`);
+    }
     const report = JSON.parse(reportLine.slice("REBUILD_REPORT ".length)) as RebuildReport;
     expect(report.state).toBe("restored");
 
