@@ -95,7 +95,7 @@ export class JobManagerClient {
   /**
    * Rows that entered the job's terminal tasks (the vertices no other vertex reads: where the sinks
    * are), from the job's plan and its vertices' read-records. The JobManager serves these counts from
-   * its metric fetcher, so they lag the tasks by up to metrics.fetcher.update-interval (10 s).
+   * its metric fetcher, so they lag the tasks by up to metrics.fetcher.update-interval (2 s on the stacks' clusters).
    */
   async sinkFlow(jobId: string): Promise<SinkFlow> {
     const r = await getAnswer("jobDetails", "GET", this.url(`/jobs/${jobId}`), undefined, { retry: this.retry });

@@ -6,6 +6,12 @@
  */
 export const FLINK_PORTS = { rest: 8081, rpc: 6123, blob: 6124, taskRpc: 6122, taskData: 6121, queryService: 6125, metrics: 9249, sqlGateway: 8083 } as const;
 
+/**
+ * How often the JobManager refreshes the task metrics its REST API serves (Flink's default is 10 s):
+ * the upgrade gate reads rows into the sinks from them, and waits this long for rows to show.
+ */
+export const METRICS_FETCH_INTERVAL_MS = 2000;
+
 /** The cluster's config.yaml keys, shared by the JobManager, the TaskManagers and the gateway. */
 export function flinkProperties(
   c: { readonly jobManagerMemoryMiB: number; readonly taskManagerMemoryMiB: number; readonly slotsPerTaskManager: number },
@@ -40,6 +46,7 @@ export function flinkProperties(
     "s3.path.style.access": String(o.pathStyle),
     "metrics.reporter.prom.factory.class": "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
     "metrics.reporter.prom.port": String(FLINK_PORTS.metrics),
+    "metrics.fetcher.update-interval": String(METRICS_FETCH_INTERVAL_MS),
     "sql-gateway.session.idle-timeout": "30min",
     ...(o.ha
       ? {

@@ -23,6 +23,7 @@ import { compareState, describeVerdict, executionPlan, StateVerdict, verdictFor 
  */
 
 import type { StreamParkConfig } from "./streampark";
+import { METRICS_FETCH_INTERVAL_MS } from "../flink/properties";
 
 export type BackendConfig =
   | { readonly kind: "sql-gateway"; readonly sqlGatewayUrl: string; readonly jobManagerUrl: string }
@@ -195,8 +196,8 @@ export const GATE_CHECKPOINTS = 2;
 /** Checkpoints that must complete after rows reached the sinks: the first commits them, the next confirms that commit went through. */
 export const COMMIT_CHECKPOINTS = 2;
 
-/** How stale the JobManager's row counts may be (metrics.fetcher.update-interval, Flink's default). */
-export const METRICS_LAG_MS = 10_000;
+/** How stale the JobManager's row counts may be: its metrics.fetcher.update-interval, which the clusters set, and a second. */
+export const METRICS_LAG_MS = METRICS_FETCH_INTERVAL_MS + 1000;
 
 /** What the gate saw when the version passed. */
 export interface GateResult {
