@@ -215,8 +215,12 @@ export interface GateResult {
  */
 export function gateTimeoutMs(script: Pick<JobScript, "config">, overrideSeconds?: number): number {
   if (overrideSeconds !== undefined) return overrideSeconds * 1000;
-  const interval = Number(/^(\d+)\s*ms$/.exec(script.config["execution.checkpointing.interval"] ?? "")?.[1] ?? 60000);
-  return (GATE_CHECKPOINTS + COMMIT_CHECKPOINTS + 1) * interval + 120_000;
+  return (GATE_CHECKPOINTS + COMMIT_CHECKPOINTS + 1) * checkpointIntervalMs(script) + 120_000;
+}
+
+/** The script's checkpoint interval (rendered as "<n> ms"), Flink's 60 s when unset. */
+function checkpointIntervalMs(script: Pick<JobScript, "config">): number {
+  return Number(/^(\d+)\s*ms$/.exec(script.config["execution.checkpointing.interval"] ?? "")?.[1] ?? 60000);
 }
 
 /**
@@ -229,8 +233,11 @@ export function gateTimeoutMs(script: Pick<JobScript, "config">, overrideSeconds
  * restarts, fails, or does not get there in time fails it, with Flink's own exception; the caller
  * cancels it (and, in an upgrade, resubmits the previous version).
  */
-export async function passGate(b: JobBackend, ref: JobRef, inputs: Pick<FlinkSqlJobInputs, "name" | "script" | "gateTimeoutSeconds">, pollMs = 2000, metricsLagMs = METRICS_LAG_MS): Promise<GateResult> {
+export async function passGate(b: JobBackend, ref: JobRef, inputs: Pick<FlinkSqlJobInputs, "name" | "script" | "gateTimeoutSeconds">, pollMs = 2000, metricsLagMs?: number): Promise<GateResult> {
   const t0 = Date.now();
+  // No rows yet may be rows on their way (an upstream job commits once per checkpoint): a whole
+  // interval without any, and the counts' own lag, before "nothing new to read" is believed.
+  const quietMs = metricsLagMs ?? Math.max(METRICS_LAG_MS, checkpointIntervalMs(inputs.script));
   const timeoutMs = gateTimeoutMs(inputs.script, inputs.gateTimeoutSeconds);
   const failed = async (what: string) => {
     const cause = await b.failureCause(ref).catch(() => undefined);
@@ -253,7 +260,7 @@ export async function passGate(b: JobBackend, ref: JobRef, inputs: Pick<FlinkSql
       if (rowsAt !== undefined && p.completedCheckpoints - rowsAt >= COMMIT_CHECKPOINTS) {
         return { ...seen, sinks: `${rows} rows reached the sinks, committed by ${p.completedCheckpoints - rowsAt} checkpoints since${uncounted}` };
       }
-      if (rowsAt === undefined && Date.now() - doneAt >= metricsLagMs) return { ...seen, sinks: `no new rows reached the sinks (nothing new to read)${uncounted}` };
+      if (rowsAt === undefined && Date.now() - doneAt >= quietMs) return { ...seen, sinks: `no new rows reached the sinks (nothing new to read)${uncounted}` };
     }
     if (Date.now() - t0 > timeoutMs) {
       const limit = Math.round(timeoutMs / 1000);
@@ -371,7 +378,7 @@ export interface LifecycleDeps {
   readonly readVersion?: (savepoint: string, store: ObjectStoreConfig, secretKey: string) => Promise<VersionRecord | undefined>;
   /** EXPLAIN JSON_EXECUTION_PLAN of a script, submitting nothing (SQL Gateway backend). */
   readonly explain?: (cfg: Extract<BackendConfig, { kind: "sql-gateway" }>, script: JobScript, secrets: FlinkSqlJobInputs["secrets"]) => Promise<string>;
-  /** How often the gate polls and how stale row counts may be (defaults: 2 s, METRICS_LAG_MS). */
+  /** How often the gate polls and how long it waits for rows to show (defaults: 2 s; a checkpoint interval, at least METRICS_LAG_MS). */
   readonly gatePace?: { readonly pollMs: number; readonly metricsLagMs: number };
 }
 
