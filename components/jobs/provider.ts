@@ -199,6 +199,9 @@ export const COMMIT_CHECKPOINTS = 2;
 /** How stale the JobManager's row counts may be: its metrics.fetcher.update-interval, which the clusters set, and a second. */
 export const METRICS_LAG_MS = METRICS_FETCH_INTERVAL_MS + 1000;
 
+/** The shortest wait for rows to show before a version with none passes (what the sandbox's fault tests were proven with). */
+export const NO_ROWS_MIN_MS = 10_000;
+
 /** What the gate saw when the version passed. */
 export interface GateResult {
   readonly checkpoints: number;
@@ -235,9 +238,10 @@ function checkpointIntervalMs(script: Pick<JobScript, "config">): number {
  */
 export async function passGate(b: JobBackend, ref: JobRef, inputs: Pick<FlinkSqlJobInputs, "name" | "script" | "gateTimeoutSeconds">, pollMs = 2000, metricsLagMs?: number): Promise<GateResult> {
   const t0 = Date.now();
-  // No rows yet may be rows on their way (an upstream job commits once per checkpoint): a whole
-  // interval without any, and the counts' own lag, before "nothing new to read" is believed.
-  const quietMs = metricsLagMs ?? Math.max(METRICS_LAG_MS, checkpointIntervalMs(inputs.script));
+  // No rows yet may be rows on their way (an upstream job commits once per checkpoint, a sink retries
+  // before it fails): two intervals without any, and never less than NO_ROWS_MIN_MS, before "nothing
+  // new to read" is believed.
+  const quietMs = metricsLagMs ?? Math.max(NO_ROWS_MIN_MS, METRICS_LAG_MS, 2 * checkpointIntervalMs(inputs.script));
   const timeoutMs = gateTimeoutMs(inputs.script, inputs.gateTimeoutSeconds);
   const failed = async (what: string) => {
     const cause = await b.failureCause(ref).catch(() => undefined);
