@@ -103,6 +103,7 @@ describe("an upgrade that would drop state is refused unless the job table opts 
     deletePrefix: async () => undefined,
     listSavepoints: async () => [],
     explain: async (_cfg, script) => explain(script.statements[0].endsWith("1") ? plans[0] : plans[1]),
+    gatePace: { pollMs: 1, metricsLagMs: 0 },
   });
 
   it("refused before the running job is touched, naming the operators and the opt-in", async () => {
