@@ -2,7 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { z } from "zod";
-import { parseMemoryMiB } from "./quantities";
+import { parseDurationMs, parseMemoryMiB } from "./quantities";
+
+export { parseDurationMs };
 
 /** Where the SQL and the job table live; resolved from this file so it works from any cwd. */
 export const SQL_DIR = path.resolve(__dirname, "../../sql");
@@ -34,13 +36,6 @@ export interface JobSpec {
   readonly restoreFrom?: string;
 }
 
-/** "30s", "2min", "500ms", "1h" -> milliseconds; undefined when not a duration. */
-export function parseDurationMs(v: string): number | undefined {
-  const m = /^(\d+)\s*(ms|s|min|m|h)$/.exec(v.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return n * { ms: 1, s: 1000, min: 60_000, m: 60_000, h: 3_600_000 }[m[2] as "ms"];
-}
 
 const memory = z.string().refine((v) => parseMemoryMiB(v) !== undefined, { message: 'expected a memory quantity such as "2Gi"' });
 const row = z.strictObject({

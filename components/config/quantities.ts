@@ -34,3 +34,21 @@ export function formatCpu(cores: number): string {
 export function formatMemory(mib: number): string {
   return Number.isInteger(mib / 1024) ? `${mib / 1024}Gi` : `${Math.round(mib)}Mi`;
 }
+
+const DURATION_UNITS: Record<string, number> = {
+  ...Object.fromEntries(["ms", "milli", "millis", "millisecond", "milliseconds"].map((u) => [u, 1])),
+  ...Object.fromEntries(["s", "sec", "secs", "second", "seconds"].map((u) => [u, 1000])),
+  ...Object.fromEntries(["m", "min", "minute", "minutes"].map((u) => [u, 60_000])),
+  ...Object.fromEntries(["h", "hour", "hours"].map((u) => [u, 3_600_000])),
+  ...Object.fromEntries(["d", "day", "days"].map((u) => [u, 86_400_000])),
+};
+
+/**
+ * Milliseconds from a duration as Flink reads one ("500 ms", "60s", "2 min", "1h"; a bare number is
+ * milliseconds); undefined when the text is not one.
+ */
+export function parseDurationMs(v: string): number | undefined {
+  const m = /^(\d+)\s*([a-z]*)$/.exec(v.trim());
+  const factor = m && DURATION_UNITS[m[2] || "ms"];
+  return factor ? Number(m[1]) * factor : undefined;
+}

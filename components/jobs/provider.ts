@@ -24,6 +24,7 @@ import { compareState, describeVerdict, executionPlan, StateVerdict, verdictFor 
 
 import type { StreamParkConfig } from "./streampark";
 import { METRICS_FETCH_INTERVAL_MS } from "../flink/properties";
+import { parseDurationMs } from "../config/quantities";
 
 export type BackendConfig =
   | { readonly kind: "sql-gateway"; readonly sqlGatewayUrl: string; readonly jobManagerUrl: string }
@@ -221,9 +222,9 @@ export function gateTimeoutMs(script: Pick<JobScript, "config">, overrideSeconds
   return (GATE_CHECKPOINTS + COMMIT_CHECKPOINTS + 1) * checkpointIntervalMs(script) + 120_000;
 }
 
-/** The script's checkpoint interval (rendered as "<n> ms"), Flink's 60 s when unset. */
+/** The script's checkpoint interval as Flink reads it (rendered as "<n> ms"); 60 s when unset. */
 function checkpointIntervalMs(script: Pick<JobScript, "config">): number {
-  return Number(/^(\d+)\s*ms$/.exec(script.config["execution.checkpointing.interval"] ?? "")?.[1] ?? 60000);
+  return parseDurationMs(script.config["execution.checkpointing.interval"] ?? "") ?? 60_000;
 }
 
 /**

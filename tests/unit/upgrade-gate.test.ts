@@ -119,6 +119,10 @@ describe("the upgrade gate: a version counts as started only when its checkpoint
 
   it("gives each job (N + 2 + 1) checkpoint intervals plus two minutes (N to start, two to commit what reached the sinks), unless the job table says otherwise", () => {
     expect(gateTimeoutMs({ config: { "execution.checkpointing.interval": "60000 ms" } })).toBe(5 * 60_000 + 120_000);
+    // Any duration Flink reads, not only the rendered "<n> ms" (a "2 s" read as 60 s made every no-rows gate wait 2 min).
+    expect(gateTimeoutMs({ config: { "execution.checkpointing.interval": "2 s" } })).toBe(5 * 2_000 + 120_000);
+    expect(gateTimeoutMs({ config: { "execution.checkpointing.interval": "1 min" } })).toBe(5 * 60_000 + 120_000);
+    expect(gateTimeoutMs({ config: {} })).toBe(5 * 60_000 + 120_000);
     expect(gateTimeoutMs({ config: { "execution.checkpointing.interval": "5000 ms" } }, 600)).toBe(600_000);
   });
 
