@@ -26,6 +26,10 @@ export const PROMTOOL_DIR = path.join(REPO, "tests", "promtool");
 export const PROMTOOL_BIN = path.join(CACHE, "bin", "promtool");
 export const GRAFANA_CONTRACT_DIR = path.join(REPO, "tests", "grafana-contract");
 export const GRAFANA_CONTRACT_BIN = path.join(CACHE, "bin", "grafana-contract");
+/** The tests' GeoIP City database (tests/geoip-fixture/fixture.json), written with MaxMind's MMDB writer. */
+export const GEOIP_FIXTURE_DIR = path.join(REPO, "tests", "geoip-fixture");
+export const GEOIP_FIXTURE_BIN = path.join(CACHE, "bin", "geoip-fixture");
+export const GEOIP_TEST_DATABASE = path.join(CACHE, "geoip", "rtdw-test-City.mmdb");
 
 function log(msg: string) {
   process.stderr.write(`[sandbox install] ${msg}\n`);
@@ -222,6 +226,19 @@ function goBuild(what: string, dir: string, pkg: string, bin: string, sources: s
   });
 }
 
+/**
+ * Writes the tests' GeoIP database (the sandbox's collector reads it; unit tests deploy it): built
+ * with MaxMind's own writer from fixture.json, rewritten every time (milliseconds), atomically.
+ */
+export function buildGeoipTestDatabase(): string {
+  goBuild("the test GeoIP database writer (mmdbwriter v1.2.0)", GEOIP_FIXTURE_DIR, ".", GEOIP_FIXTURE_BIN, ["go.mod", "go.sum", "main.go"]);
+  ensureDir(path.dirname(GEOIP_TEST_DATABASE));
+  const tmp = `${GEOIP_TEST_DATABASE}.${process.pid}.tmp`;
+  run(GEOIP_FIXTURE_BIN, [path.join(GEOIP_FIXTURE_DIR, "fixture.json"), tmp]);
+  fs.renameSync(tmp, GEOIP_TEST_DATABASE);
+  return GEOIP_TEST_DATABASE;
+}
+
 /** actionlint checks the GitHub workflows (.github/workflows) in the unit tests. */
 export const ACTIONLINT_DIR = path.join(REPO, "tests", "actionlint");
 export const ACTIONLINT_BIN = path.join(CACHE, "bin", "actionlint");
@@ -275,6 +292,7 @@ export function install(): { flinkJarsChanged: string[] } {
   installKafkaBin();
   installMinio();
   buildVrlHarness();
+  buildGeoipTestDatabase();
   buildPromtool();
   buildActionlint();
   buildGrafanaContract();

@@ -9,6 +9,12 @@
 //! Vector's `get_enrichment_table_record` is not part of the VRL crate; it is provided here over the
 //! rows of "tables", with Vector's semantics: every condition field must match and exactly one row
 //! must match, otherwise the call fails.
+//!
+//! `--geoip <file.mmdb> <locale>` (before the programs) adds Vector 0.48's `geoip` table
+//! (src/enrichment_tables/geoip.rs, read 2026-12-06) over a City database read with the same
+//! `maxminddb` crate: only GeoIP2-City/GeoLite2-City databases load; one `ip` condition; the City
+//! fields by the same names, names in the configured locale only (no fallback), null when absent;
+//! "IP not found" for an address the database does not hold, "Invalid IP address" for a non-address.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -23,6 +29,31 @@ use vrl::value::{Secrets, Value};
 type Tables = BTreeMap<String, Vec<Value>>;
 thread_local! {
     static TABLES: RefCell<Tables> = RefCell::new(Tables::new());
+    static GEOIP: RefCell<Option<(maxminddb::Reader<Vec<u8>>, String)>> = RefCell::new(None);
+}
+
+/// Vector's `geoip` table over a City database: the row it returns for `ip`.
+fn geoip_row(reader: &maxminddb::Reader<Vec<u8>>, locale: &str, ip: &Value) -> Result<Value, String> {
+    let ip: std::net::IpAddr = ip.to_string_lossy().parse().map_err(|_| "Invalid IP address".to_string())?;
+    let city: maxminddb::geoip2::City = reader.lookup(ip).map_err(|_| "IP not found".to_string())?;
+    let name = |names: Option<&BTreeMap<&str, &str>>| names.and_then(|n| n.get(locale)).map(|s| Value::from(*s)).unwrap_or(Value::Null);
+    let text = |v: Option<&str>| v.map(Value::from).unwrap_or(Value::Null);
+    let location = city.location.as_ref();
+    let subdivision = city.subdivisions.as_ref().and_then(|s| s.last());
+    let float = |v: Option<f64>| v.map(Value::from_f64_or_zero).unwrap_or(Value::Null);
+    let mut row = BTreeMap::new();
+    row.insert("city_name".into(), name(city.city.as_ref().and_then(|c| c.names.as_ref())));
+    row.insert("continent_code".into(), text(city.continent.as_ref().and_then(|c| c.code)));
+    row.insert("country_code".into(), text(city.country.as_ref().and_then(|c| c.iso_code)));
+    row.insert("country_name".into(), name(city.country.as_ref().and_then(|c| c.names.as_ref())));
+    row.insert("timezone".into(), text(location.and_then(|l| l.time_zone)));
+    row.insert("latitude".into(), float(location.and_then(|l| l.latitude)));
+    row.insert("longitude".into(), float(location.and_then(|l| l.longitude)));
+    row.insert("metro_code".into(), location.and_then(|l| l.metro_code).map(|m| Value::from(m as i64)).unwrap_or(Value::Null));
+    row.insert("region_name".into(), name(subdivision.and_then(|s| s.names.as_ref())));
+    row.insert("region_code".into(), text(subdivision.and_then(|s| s.iso_code)));
+    row.insert("postal_code".into(), text(city.postal.as_ref().and_then(|p| p.code)));
+    Ok(Value::Object(row.into_iter().map(|(k, v): (String, Value)| (k.into(), v)).collect()))
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +92,17 @@ impl FunctionExpression for LookupFn {
     fn resolve(&self, ctx: &mut Context) -> Resolved {
         let table = self.table.resolve(ctx)?.try_bytes_utf8_lossy()?.into_owned();
         let condition = self.condition.resolve(ctx)?.try_object()?;
+        if table == "geoip" {
+            if let Some(found) = GEOIP.with(|g| {
+                g.borrow().as_ref().map(|(reader, locale)| match condition.len() {
+                    0 => Err("IP condition must be specified".to_string()),
+                    1 => geoip_row(reader, locale, condition.values().next().unwrap()),
+                    _ => Err("Only one condition is allowed".to_string()),
+                })
+            }) {
+                return found.map_err(Into::into);
+            }
+        }
         TABLES.with(|tables| {
             let tables = tables.borrow();
             let rows = tables.get(&table).ok_or_else(|| format!("enrichment table {table} does not exist"))?;
@@ -82,7 +124,25 @@ impl FunctionExpression for LookupFn {
 }
 
 fn main() {
-    let paths: Vec<String> = std::env::args().skip(1).collect();
+    let mut paths: Vec<String> = std::env::args().skip(1).collect();
+    if paths.first().map(String::as_str) == Some("--geoip") {
+        if paths.len() < 3 {
+            eprintln!("--geoip needs a database file and a locale");
+            std::process::exit(64);
+        }
+        let (file, locale) = (paths[1].clone(), paths[2].clone());
+        paths.drain(0..3);
+        let reader = maxminddb::Reader::open_readfile(&file).unwrap_or_else(|e| {
+            eprintln!("{file}: {e}");
+            std::process::exit(2);
+        });
+        // Vector refuses to start on any other database type.
+        if !matches!(reader.metadata.database_type.as_str(), "GeoIP2-City" | "GeoLite2-City") {
+            eprintln!("{file}: Unsupported MMDB database type ({}). Use `mmdb` enrichment table instead.", reader.metadata.database_type);
+            std::process::exit(2);
+        }
+        GEOIP.with(|g| *g.borrow_mut() = Some((reader, locale)));
+    }
     if paths.is_empty() {
         eprintln!("usage: rtdw-vrl-harness <program.vrl>... (then one JSON request per stdin line)");
         std::process::exit(64);
