@@ -147,6 +147,7 @@ export class Platform extends pulumi.ComponentResource {
         exporter: workload(cfg, "nginxExporter"),
         bufferVolumeGiB: cfg.volumesGiB.vector,
         limits: cfg.collector,
+        geoip: cfg.geoip,
         images: imageBuilds(cfg),
         target,
         kafka: { bootstrapServers: kafka.bootstrapServers, user: COLLECTOR_KAFKA_USER, password: kafka.userPasswords.apply((p) => p[COLLECTOR_KAFKA_USER]), caCertificate: kafka.caCertificate },

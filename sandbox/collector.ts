@@ -7,7 +7,9 @@
  *  - the `sensors_decode` remap (sensors.vrl) and both dead-letter remaps, run by the VRL crate Vector
  *    embeds (tests/vrl harness), including `drop_on_error` + `reroute_dropped` metadata;
  *  - the route on ._reason, and Kafka sinks keyed like Vector's (acks from all in-sync replicas);
- *  - the CORE whitelist read with `redis-cli --scan --pattern 'user_whitelist:*'` like the exec source.
+ *  - the CORE whitelist read with `redis-cli --scan --pattern 'user_whitelist:*'` like the exec source;
+ *  - the geoip enrichment table over the tests' City database (tests/geoip-fixture), looked up the
+ *    way Vector 0.48's table does (the harness reads it with the same maxminddb crate).
  *
  * It acknowledges no more safely than Vector 0.48 does (read in its source, observed on a real build
  * 2026-12-06: ../shared/reference/vector-observed.md): a 200 means the events are in the sinks' disk
@@ -42,18 +44,22 @@ export interface CollectorOptions {
   readonly bufferBytes: number;
   /** Seconds between whitelist scans (Vector's exec source runs every 60 s). */
   readonly whitelistRefreshSeconds?: number;
+  /** A GeoLite2-City database: the rendered config's geoip table over it (the sandbox: the tests' database). */
+  readonly geoipDatabase?: string;
 }
 
 interface RemapConfig { source: string }
 interface HttpSourceConfig { query_parameters: string[]; headers: string[] }
 
 /** The parts of the real Vector config the stand-in executes, taken from the rendered config itself. */
-export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLetterTopic">) {
+export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLetterTopic" | "geoipDatabase">) {
   // Read as Vector 0.48 reads it: environment variables interpolated over the whole text first.
-  const rendered = renderVectorConfig({ kafkaBootstrap: "-", kafkaUser: "-", eventsTopic: o.eventsTopic, deadLetterTopic: o.deadLetterTopic, redisHost: "-", redisPort: 0, dataDir: "-", bufferBytes: 1, secretsDir: "-", metricsUser: "-" });
+  const rendered = renderVectorConfig({ kafkaBootstrap: "-", kafkaUser: "-", eventsTopic: o.eventsTopic, deadLetterTopic: o.deadLetterTopic, redisHost: "-", redisPort: 0, dataDir: "-", bufferBytes: 1, secretsDir: "-", metricsUser: "-", geoipDatabase: o.geoipDatabase });
   const config = YAML.parse(vectorInterpolate(rendered, {}));
   const t = config.transforms as Record<string, RemapConfig>;
+  const geoip = config.enrichment_tables.geoip as { path: string; locale: string } | undefined;
   return {
+    geoip: geoip && { path: geoip.path, locale: geoip.locale },
     source: config.sources.sensors_http as HttpSourceConfig,
     programs: { decode: t.sensors_decode.source, requestDeadLetter: t.request_dead_letter.source, eventDeadLetter: t.event_dead_letter.source },
   };
@@ -70,7 +76,8 @@ export class VrlRunner {
   private readonly dir: string;
   private exited: string | undefined;
 
-  constructor(bin: string, programs: readonly string[]) {
+  /** `geoip`: the geoip enrichment table's database and locale, as Vector's config names them. */
+  constructor(bin: string, programs: readonly string[], geoip?: { readonly path: string; readonly locale: string }) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "rtdw-vrl-"));
     const files = programs.map((p, i) => {
       const f = path.join(this.dir, `program-${i}.vrl`);
@@ -78,9 +85,10 @@ export class VrlRunner {
       return f;
     });
     // Compile first, synchronously, so a broken program fails with the compiler's diagnostics.
-    const check = spawnSync(bin, files, { input: "", encoding: "utf8" });
-    if (check.status !== 0) throw new Error(`VRL does not compile:\n${check.stderr}`);
-    this.child = spawn(bin, files, { stdio: ["pipe", "pipe", "pipe"] });
+    const args = [...(geoip ? ["--geoip", geoip.path, geoip.locale] : []), ...files];
+    const check = spawnSync(bin, args, { input: "", encoding: "utf8" });
+    if (check.status !== 0) throw new Error(`VRL does not compile (or its geoip table does not load):\n${check.stderr}`);
+    this.child = spawn(bin, args, { stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
     this.child.stderr.on("data", (d) => (stderr += d));
     this.child.stdout.setEncoding("utf8");
@@ -221,7 +229,7 @@ function decodeBody(raw: Buffer, encoding: string | undefined): { body: string }
 export async function startCollector(o: CollectorOptions): Promise<{ close(): Promise<void> }> {
   const { Kafka, logLevel } = await import("kafkajs");
   const pipeline = vectorPipeline(o);
-  const vrl = new VrlRunner(o.harnessBin, [pipeline.programs.decode, pipeline.programs.requestDeadLetter, pipeline.programs.eventDeadLetter]);
+  const vrl = new VrlRunner(o.harnessBin, [pipeline.programs.decode, pipeline.programs.requestDeadLetter, pipeline.programs.eventDeadLetter], pipeline.geoip);
   const producer = new Kafka({
     clientId: "rtdw-vector-standin",
     brokers: [o.kafkaBootstrap],
@@ -361,6 +369,7 @@ if (require.main === module) {
     dataDir: env("VECTOR_DATA_DIR"),
     bufferBytes: Number(env("VECTOR_BUFFER_BYTES")),
     whitelistRefreshSeconds: Number(process.env.WHITELIST_REFRESH_SECONDS ?? 5),
+    geoipDatabase: process.env.GEOIP_DATABASE || undefined,
   }).then(
     () => process.stdout.write(`vector stand-in listening on 127.0.0.1:${process.env.COLLECTOR_PORT}\n`),
     (e) => {

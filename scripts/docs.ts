@@ -26,7 +26,7 @@ export function shippedStacks(): Record<"dev" | "test" | "prod", StackConfig> {
   const one = (stack: "dev" | "test" | "prod") => {
     const file = (YAML.parse(fs.readFileSync(path.join(__dirname, "..", `Pulumi.${stack}.yaml`), "utf8")).config ?? {}) as Record<string, unknown>;
     const values = Object.fromEntries(Object.entries(file).filter(([, v]) => !(v && typeof v === "object" && "secure" in v)).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-    return parseStackConfig("rtdw", stack, { ...values, ...secrets }, new Set(Object.keys(secrets)));
+    return parseStackConfig("rtdw", stack, { ...values, ...secrets }, new Set(Object.keys(secrets)), undefined, false);
   };
   return { dev: one("dev"), test: one("test"), prod: one("prod") };
 }

@@ -7,6 +7,7 @@ import { renderNginxConf } from "./nginx";
 import { bufferBytesPerSink, NGINX_SYSLOG_PORT, renderVectorConfig, VECTOR_SECRETS } from "./vector";
 import { nginxExporter, SCRAPE_USER } from "../observability/exporters";
 import { password } from "../config/secrets";
+import { describeGeoip, GEOIP_IMAGE_PATH, GeoipSetting } from "../config/geoip";
 
 export interface CollectorArgs {
   /** Nginx's image and sizing (a worker per CPU of its limit). */
@@ -28,6 +29,8 @@ export interface CollectorArgs {
   readonly redis: { readonly host: pulumi.Input<string>; readonly port: pulumi.Input<number>; readonly password: pulumi.Input<string> };
   /** Client networks of the load balancer in front of Nginx (their X-Forwarded-For is trusted). */
   readonly trustedProxies?: readonly string[];
+  /** The City database Vector's geoip table reads (rtdw:collector.geoip), baked into its image; or off. */
+  readonly geoip: GeoipSetting;
 }
 
 /** The tracking collector: Nginx at /sa in front, Vector behind it (see nginx.ts and vector.ts). */
@@ -37,9 +40,21 @@ export class Collector extends pulumi.ComponentResource {
 
   constructor(name: string, args: CollectorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:tracking:Collector", name, {}, opts);
+    const geoip = args.geoip.kind === "on" ? args.geoip : undefined;
+    // Said in every preview: an event without a place is not an error anyone would otherwise see.
+    if (geoip) pulumi.log.info(describeGeoip(args.geoip), this);
+    else pulumi.log.warn(describeGeoip(args.geoip), this);
     const image = new BuiltImage(
       `${name}-vector-image`,
-      { builds: args.images, context: "collector/vector-image", repository: "vector", buildArgs: { BASE: args.vector.image }, fingerprint: [args.vector.image] },
+      {
+        builds: args.images,
+        context: "collector/vector-image",
+        repository: "vector",
+        buildArgs: { BASE: args.vector.image },
+        // A new database is a new image (a rolling restart reads it); the digest, not the path, decides.
+        fingerprint: [args.vector.image, geoip?.database?.sha256 ?? null],
+        contextFiles: geoip ? { [`geoip/${GEOIP_IMAGE_PATH.split("/").pop()}`]: geoip.path } : {},
+      },
       { parent: this },
     );
     const vectorScrapePassword = password(`${name}-vector-scrape-password`, this);
@@ -59,6 +74,7 @@ export class Collector extends pulumi.ComponentResource {
           secretsDir: "/etc/vector/secrets",
           metricsUser: SCRAPE_USER,
           limits: args.limits,
+          ...(geoip ? { geoipDatabase: GEOIP_IMAGE_PATH, geoipLocale: geoip.locale } : {}),
         }),
       );
     const vector: ServiceSpec = {

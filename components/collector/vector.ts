@@ -54,6 +54,8 @@ export interface VectorConfigOptions {
   readonly redisPort: number;
   /** Path of a GeoLite2-City database, or undefined to run without GeoIP. */
   readonly geoipDatabase?: string;
+  /** The locale of the names the geoip table returns (no fallback to another); zh-CN unless told. */
+  readonly geoipLocale?: string;
   /** Vector's data dir: the sinks' disk buffers. On persistent storage, since a 200 means "in the buffer". */
   readonly dataDir: string;
   /** Each Kafka sink's disk buffer, in bytes; together they must fit the data dir's volume. */
@@ -101,7 +103,7 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
     secret: { files: { type: "directory", path: o.secretsDir, remove_trailing_whitespace: true } },
     api: { enabled: true, address: "0.0.0.0:8686" },
     enrichment_tables: {
-      ...(o.geoipDatabase ? { geoip: { type: "geoip", path: o.geoipDatabase, locale: "zh-CN" } } : {}),
+      ...(o.geoipDatabase ? { geoip: { type: "geoip", path: o.geoipDatabase, locale: o.geoipLocale ?? "zh-CN" } } : {}),
       // Filled from Redis every minute; an id removed from the whitelist ages out after 5 minutes.
       core_users: { type: "memory", ttl: 300, flush_interval: 10, inputs: ["whitelist_entries"] },
     },

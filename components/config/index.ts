@@ -2,6 +2,7 @@ import { createHash } from "crypto";
 import { BackupPolicy, backupPolicyProblems, DEFAULT_BACKUP_POLICY } from "./backupPolicy";
 import { DEFAULT_LAKEHOUSE, lakehousePolicyProblems, LakehousePolicy, resolveLakehouse } from "./lakehousePolicy";
 import { collectorLimitProblems, CollectorLimits, DEFAULT_COLLECTOR_LIMITS } from "./collectorLimits";
+import { GeoipSetting, resolveGeoip } from "./geoip";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { PublishedPortKey, resolveHostPorts } from "./hostPorts";
@@ -74,6 +75,8 @@ export interface StackConfig {
   readonly kafkaTopics: Readonly<Record<TopicClass, TopicSettings>>;
   /** The public collector's limits and what happens past each (components/config/collectorLimits.ts). */
   readonly collector: CollectorLimits;
+  /** The collector's GeoIP database (rtdw:collector.geoip), or off. */
+  readonly geoip: GeoipSetting;
   /** PostgreSQL's WAL archive and base backups (components/services/pgbackrest.ts). */
   readonly postgresBackups: BackupPolicy;
   /** Partition expiry, snapshot retention, consumer expiry and orphan-file removal (components/config/lakehousePolicy.ts). */
@@ -138,6 +141,8 @@ export function parseStackConfig(
   values: Record<string, string>,
   secretKeys: ReadonlySet<string> = new Set(),
   jobs: readonly JobSpec[] = loadJobTable(),
+  /** Whether files the config names (the GeoIP database) are read and checked; off only for the docs. */
+  checkFiles = true,
 ): StackConfig {
   const prefix = `${project}:`;
   const problems: string[] = [];
@@ -161,7 +166,7 @@ export function parseStackConfig(
 
   const parsed = rawConfigSchema.safeParse(decoded);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => describeIssue(prefix, i)));
-  return withDefaults(project, stack, parsed.data, jobs);
+  return withDefaults(project, stack, parsed.data, jobs, checkFiles);
 }
 
 /** Settings that existed once: what replaced them, so an old stack file fails with what to do. */
@@ -178,7 +183,7 @@ function describeIssue(prefix: string, issue: z.core.$ZodIssue): string {
   return `${prefix}${path}: ${issue.message}`;
 }
 
-function withDefaults(project: string, stack: string, raw: RawConfig, jobs: readonly JobSpec[]): StackConfig {
+function withDefaults(project: string, stack: string, raw: RawConfig, jobs: readonly JobSpec[], checkFiles: boolean): StackConfig {
   const problems: string[] = [];
   const key = (k: string) => `${project}:${k}`;
 
@@ -274,6 +279,8 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     connectionsPerClient: c.connectionsPerClient ?? DEFAULT_COLLECTOR_LIMITS.connectionsPerClient,
   };
   problems.push(...collectorLimitProblems(collector, key));
+  const geoip = resolveGeoip(c.geoip, p, key, checkFiles);
+  problems.push(...geoip.problems);
   const postgresBackups: BackupPolicy = { ...DEFAULT_BACKUP_POLICY[p], ...raw.postgresBackups };
   problems.push(...backupPolicyProblems(postgresBackups, key));
   const lakehouse = resolveLakehouse(raw.lakehouse, DEFAULT_LAKEHOUSE[p]);
@@ -311,6 +318,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     flink,
     kafkaTopics,
     collector,
+    geoip: geoip.setting,
     postgresBackups,
     lakehouse,
     jobBackend: raw.jobBackend ?? "sql-gateway",

@@ -4,6 +4,7 @@ import { parsePaimonDuration } from "./lakehousePolicy";
 import { PUBLISHED_PORT_KEYS } from "./hostPorts";
 import { TEAMS } from "./teams";
 import { BUILT_IMAGES, IMAGES, PROFILES, SERVICES, TOPIC_CLASSES, VOLUMES } from "./services";
+import { GEOIP_LOCALES } from "./geoip";
 
 /**
  * The raw shape of the project's stack config (the `rtdw:` namespace), as a schema. Every key is
@@ -158,6 +159,23 @@ export const rawConfigSchema = z.strictObject({
       requestsPerSecond: z.number().int().min(1).max(1000000).optional(),
       burst: z.number().int().min(0).max(1000000).optional(),
       connectionsPerClient: z.number().int().min(1).max(100000).optional(),
+      // "off", or the City database: read as an object so a wrong field is named, not the whole union.
+      geoip: z
+        .preprocess(
+          (v) => (v === "off" ? { off: true } : v),
+          z
+            .strictObject(
+              {
+                off: z.literal(true).optional(),
+                path: z.string().min(1, { message: "expected the path of a GeoLite2/GeoIP2 City .mmdb file" }).optional(),
+                locale: z.enum(GEOIP_LOCALES, { message: `expected one of ${GEOIP_LOCALES.join(", ")}` }).optional(),
+              },
+              { error: 'expected {"path": "<City .mmdb file>", "locale": "zh-CN"} or "off"' },
+            )
+            .refine((g) => (g.off === true) !== (g.path !== undefined), { message: 'expected either a "path" or "off"' }),
+        )
+        .transform((g) => (g.off ? ("off" as const) : { path: g.path!, ...(g.locale ? { locale: g.locale } : {}) }))
+        .optional(),
     })
     .optional(),
   kafkaTopics: knownKeys(

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { BuiltImageName, ImageBuilds } from "../config";
 import { revisionOf } from "./service";
@@ -16,6 +17,8 @@ export interface BuiltImageArgs {
   readonly fingerprint: unknown;
   /** Repository name of the image ("flink", "streampark"); rtdw:prebuiltImages supplies one by this name. */
   readonly repository: BuiltImageName;
+  /** Files from outside the repository the build copies in (path in the context -> file); their digests belong in the fingerprint. */
+  readonly contextFiles?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -39,12 +42,13 @@ export class BuiltImage extends pulumi.ComponentResource {
     const dockerfile = fs.readFileSync(path.resolve(__dirname, "..", args.context, "Dockerfile"), "utf8");
     const tag = revisionOf(dockerfile, args.fingerprint);
     const local = args.builds.local;
+    const context = buildContext(path.resolve(__dirname, "..", args.context), tag, args.contextFiles ?? {});
     const image = new docker.Image(
       `${name}-image`,
       {
         imageName: `${local ? "rtdw-local" : args.builds.registry}/${args.repository}:${tag}`,
         build: {
-          context: path.resolve(__dirname, "..", args.context),
+          context,
           args: { ...args.buildArgs },
           platform: "linux/amd64",
         },
@@ -55,4 +59,19 @@ export class BuiltImage extends pulumi.ComponentResource {
     this.ref = local ? image.imageName : image.repoDigest;
     this.registerOutputs({ ref: this.ref });
   }
+}
+
+/**
+ * The folder Docker builds from: the repository's own, or, when files from outside it go in, a copy
+ * with them added. Named by the image's tag, so the same inputs give the same path (no diff).
+ */
+function buildContext(dir: string, tag: string, extra: Readonly<Record<string, string>>): string {
+  if (!Object.keys(extra).length) return dir;
+  const out = path.join(os.tmpdir(), `rtdw-build-${path.basename(dir)}-${tag}`);
+  fs.cpSync(dir, out, { recursive: true });
+  for (const [to, from] of Object.entries(extra)) {
+    fs.mkdirSync(path.dirname(path.join(out, to)), { recursive: true });
+    fs.copyFileSync(from, path.join(out, to));
+  }
+  return out;
 }

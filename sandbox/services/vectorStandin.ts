@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { VRL_HARNESS_BIN } from "../install";
+import { GEOIP_TEST_DATABASE, VRL_HARNESS_BIN } from "../install";
 import { httpPost } from "./clients";
 import { COLLECTOR_KAFKA_USER } from "../../components/pipelines/kafkaAccess";
 import { kafkaUserPassword } from "../credentials";
@@ -18,6 +18,7 @@ export function vectorStandinService({ p, s, dir }: ServiceContext): SandboxServ
     startupSeconds: 30,
     prepare() {
       if (!fs.existsSync(VRL_HARNESS_BIN)) throw new Error(`the VRL harness is not built (${VRL_HARNESS_BIN}); run: npm run sandbox -- install`);
+      if (!fs.existsSync(GEOIP_TEST_DATABASE)) throw new Error(`the tests' GeoIP database is not written (${GEOIP_TEST_DATABASE}); run: npm run sandbox -- install`);
     },
     process: () => ({
       name: "vector-standin",
@@ -34,6 +35,7 @@ export function vectorStandinService({ p, s, dir }: ServiceContext): SandboxServ
         EVENTS_TOPIC: "tracking.events",
         DEAD_LETTER_TOPIC: "tracking.dead-letter",
         VRL_HARNESS_BIN,
+        GEOIP_DATABASE: GEOIP_TEST_DATABASE,
         VECTOR_DATA_DIR: dir("vector-standin"),
         VECTOR_BUFFER_BYTES: String(VECTOR_STANDIN_BUFFER_BYTES),
       },

@@ -32,6 +32,13 @@ function unwrap(v: any, path: string, secrets: string[]): any {
   return v;
 }
 
+/** The tests' GeoIP City database, written once per process. */
+let geoipDatabase: string | undefined;
+export function testGeoipDatabase(): string {
+  geoipDatabase ??= (require("../../sandbox/install") as typeof import("../../sandbox/install")).buildGeoipTestDatabase();
+  return geoipDatabase;
+}
+
 /**
  * Runs the program for one stack under Pulumi's mock engine and records every resource. Outputs a
  * real engine would compute (ids, auto-names) are filled the way the providers fill them.
@@ -43,6 +50,8 @@ export async function runStack(stack: string, configIn: Record<string, string>, 
     sourcePassword: "source-password-for-tests-0001",
     ...(stack === "dev" ? {} : { source: '{"host":"mysql.shop.svc","database":"shop","user":"rtdw_cdc"}' }),
     ...(stack === "prod" ? { alertWebhooks: JSON.stringify(Object.fromEntries(["ops", "business", "data", "infra"].map((t) => [t, `https://hooks.example.com/${t}-token-0001`]))) } : {}),
+    // Prod requires a GeoIP database: the tests' own (tests/geoip-fixture).
+    ...(stack === "prod" ? { collector: JSON.stringify({ geoip: { path: testGeoipDatabase() } }) } : {}),
     ...configIn,
   };
   const secretKeys = [...secretKeysIn, ...(["sourcePassword", "alertWebhooks"] as const).filter((k) => k in config && !(k in configIn))];

@@ -27,7 +27,7 @@ import {
   removeNodePool,
   stackFileConfig,
 } from "../helpers/kube";
-import { autoName, runStack } from "../helpers/mocks";
+import { autoName, runStack, testGeoipDatabase } from "../helpers/mocks";
 
 /**
  * The test and prod stacks judged the way a cluster judges them. Every Kubernetes object the program
@@ -130,7 +130,8 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then 
   const access = kubeAccess(serviceContext());
 
   beforeAll(async () => {
-    const run = await runStack(stack, { ...stackFileConfig(stack) });
+    // Prod's file names the operator's GeoLite2 database; here the tests' own stands in for it.
+    const run = await runStack(stack, { ...stackFileConfig(stack), ...(stack === "prod" ? { collector: JSON.stringify({ geoip: { path: testGeoipDatabase() } }) } : {}) });
     cfg = run.cfg;
     ns = run.cfg.namespace;
     objects = manifests(run.registered, (n) => autoName(stack, n));

@@ -13,7 +13,8 @@ const parse = (stack: string, values: Record<string, string>, secret: string[] =
       Object.entries({
         sourcePassword: "source-password-0001",
         ...(stack === "dev" ? {} : { imageRegistry: "registry.example.com/rtdw", source: SOURCE }),
-        ...(stack === "prod" ? { alertWebhooks: WEBHOOKS } : {}),
+        // Prod refuses to run without GeoIP unless told (tests/unit/geoip.test.ts).
+        ...(stack === "prod" ? { alertWebhooks: WEBHOOKS, collector: JSON.stringify({ geoip: "off" }) } : {}),
         ...values,
       })
         .filter(([, v]) => v !== "<unset>")
@@ -41,7 +42,7 @@ describe("stack config", () => {
 
   it("reads the collector's limits (rtdw:collector) with generous defaults, and names what is wrong", () => {
     expect(parse("dev", {}).collector).toEqual({ maxBodyKiB: 1024, maxDecompressedKiB: 32768, maxEventsPerBatch: 1000, requestsPerSecond: 100, burst: 400, connectionsPerClient: 64 });
-    expect(parse("prod", { collector: JSON.stringify({ maxBody: "512Ki", requestsPerSecond: 20, burst: 0 }) }).collector).toMatchObject({ maxBodyKiB: 512, requestsPerSecond: 20, burst: 0 });
+    expect(parse("prod", { collector: JSON.stringify({ maxBody: "512Ki", requestsPerSecond: 20, burst: 0, geoip: "off" }) }).collector).toMatchObject({ maxBodyKiB: 512, requestsPerSecond: 20, burst: 0 });
     expect(() => parse("dev", { collector: JSON.stringify({ maxDecompressed: "2Mi" }) })).toThrow(
       "rtdw:collector.maxDecompressed: 2048 KiB lets no gzip batch over 2032 bytes through (deflate may expand 1032x); use at least 4Mi",
     );
@@ -153,7 +154,7 @@ describe("Pulumi.yaml", () => {
 });
 
 describe("the stack files", () => {
-  it.each(["dev", "test", "prod"])("Pulumi.%s.yaml is a valid configuration once its secrets are set (the source password; prod: the alert receivers)", (stack) => {
+  it.each(["dev", "test", "prod"])("Pulumi.%s.yaml is a valid configuration once its secrets are set (the source password; prod: the alert receivers) and prod's GeoIP database is fetched", (stack) => {
     const fs = require("fs") as typeof import("fs");
     const YAML = require("yaml") as typeof import("yaml");
     const file = YAML.parse(fs.readFileSync(require("path").join(__dirname, `../../Pulumi.${stack}.yaml`), "utf8")).config as Record<string, unknown>;
@@ -162,8 +163,10 @@ describe("the stack files", () => {
     const defaults = Object.fromEntries(Object.entries(declared).map(([k, v]) => [`rtdw:${k}`, v.default]));
     const values = Object.fromEntries(Object.entries({ ...defaults, ...file }).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
     const secrets = { "rtdw:sourcePassword": "from-the-operator", ...(stack === "prod" ? { "rtdw:alertWebhooks": WEBHOOKS } : {}) };
-    const cfg = parseStackConfig("rtdw", stack, { ...values, ...secrets }, new Set(Object.keys(secrets)));
+    // Prod names the operator's GeoLite2 database (licensed, never in the repository): valid once it is there.
+    const cfg = parseStackConfig("rtdw", stack, { ...values, ...secrets }, new Set(Object.keys(secrets)), undefined, stack !== "prod");
     expect(cfg.source.database).toBe("shop");
+    if (stack === "prod") expect(() => parseStackConfig("rtdw", stack, { ...values, ...secrets }, new Set(Object.keys(secrets)))).toThrow(/rtdw:collector\.geoip\.path: cannot read .*\/geoip\/GeoLite2-City\.mmdb: ENOENT/);
     // Without them, preview stops before anything is created and says what to do.
     expect(() => parseStackConfig("rtdw", stack, values)).toThrow("rtdw:sourcePassword: required");
     if (stack === "prod") expect(() => parseStackConfig("rtdw", stack, { ...values, "rtdw:sourcePassword": "x" }, new Set(["rtdw:sourcePassword"]))).toThrow("rtdw:alertWebhooks: required on prod");
