@@ -4,6 +4,7 @@ import { runRedis } from "../helpers/redis";
 import { ensureJobs, eventually, explainingJobs, idBlock, PaimonReader, shopConnection, vectorEvent } from "../helpers/pipelines";
 import { kafkaClient, sandbox } from "../helpers/sandbox";
 import { httpPost } from "../../sandbox/services";
+import { ports } from "../../sandbox/paths";
 
 const post = async (url: string, body: string) => (await httpPost(url, body, { "content-type": "application/x-www-form-urlencoded" }, 10000)).status;
 
@@ -93,6 +94,34 @@ describe("tracking pipeline on real Kafka -> Flink -> Paimon ODS/DWD -> DWS (Mar
       { distinct_id: core, event: "AddToCart", track_id: 12, is_core: true, price: null },
       { distinct_id: plain, event: "ViewProduct", track_id: 13, is_core: false, price: null },
     ]);
+  }));
+
+  it("GeoIP: an event from an address in the tests' City database gets its country, province and city in ODS (zh-CN names); a private address, or a name the database lacks in zh-CN, stays null", explained(async () => {
+    // fixture.json is what the tests' database was written from (tests/geoip-fixture, MaxMind's writer).
+    const fixture = require("../geoip-fixture/fixture.json") as { networks: { cidr: string; country: Record<string, string>; subdivision?: Record<string, string>; city?: Record<string, string> }[] };
+    const [shenzhen, hangzhou, us] = fixture.networks;
+    const clients = [
+      { id: `${run}-geo-sz`, ip: "203.0.113.7", want: { country: shenzhen.country["zh-CN"], province: shenzhen.subdivision!["zh-CN"], city: shenzhen.city!["zh-CN"] } },
+      { id: `${run}-geo-hz`, ip: "203.0.113.200", want: { country: hangzhou.country["zh-CN"], province: hangzhou.subdivision!["zh-CN"], city: hangzhou.city!["zh-CN"] } },
+      // In the database, but with no zh-CN name: Vector's table returns the configured locale only.
+      { id: `${run}-geo-us`, ip: "198.51.100.9", want: { country: us.country["zh-CN"] ?? null, province: null, city: null } },
+      { id: `${run}-geo-lan`, ip: "10.1.2.3", want: { country: null, province: null, city: null } },
+    ];
+    // Sent to Vector's address with the X-Real-IP header Nginx sets from the client address (the
+    // sandbox's Nginx trusts no proxy, so every request through it comes from 127.0.0.1).
+    const now = Date.now();
+    for (const [i, c] of clients.entries()) {
+      const body = new URLSearchParams({ data: Buffer.from(JSON.stringify({ type: "track", event: "ViewProduct", distinct_id: c.id, time: now + i, _track_id: 500 + i, properties: {} })).toString("base64") }).toString();
+      const r = await httpPost(`http://127.0.0.1:${ports().collector}/sa?project=shop`, body, { "content-type": "application/x-www-form-urlencoded", "x-real-ip": c.ip }, 10000);
+      expect(r.status).toBe(200);
+    }
+    const ods = await eventually(
+      "ODS events with their places",
+      () => paimon.rows(`SELECT distinct_id, ip, country, province, city FROM ods.tracking_events WHERE distinct_id LIKE '${run}-geo-%' ORDER BY track_id`),
+      (r) => r.length >= clients.length,
+    );
+    expect(ods).toEqual(clients.map((c) => ({ distinct_id: c.id, ip: c.ip, ...c.want })));
+    expect(ods[0]).toMatchObject({ country: "中国", province: "广东省", city: "深圳" });
   }));
 
   it("aggregates PV, UV, CORE PV and the funnel per day and hour in DWS, and counts a late event in its own hour", explained(async () => {
