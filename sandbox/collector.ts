@@ -42,8 +42,6 @@ export interface CollectorOptions {
   readonly dataDir: string;
   /** The buffer's capacity (undelivered bytes); past it requests block. */
   readonly bufferBytes: number;
-  /** Seconds between whitelist scans (Vector's exec source runs every 60 s). */
-  readonly whitelistRefreshSeconds?: number;
   /** A GeoLite2-City database: the rendered config's geoip table over it (the sandbox: the tests' database). */
   readonly geoipDatabase?: string;
 }
@@ -58,7 +56,15 @@ export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLe
   const config = YAML.parse(vectorInterpolate(rendered, {}));
   const t = config.transforms as Record<string, RemapConfig>;
   const geoip = config.enrichment_tables.geoip as { path: string; locale: string } | undefined;
+  const table = config.enrichment_tables.core_users as { ttl?: number; scan_interval?: number; flush_interval?: number };
   return {
+    // The whitelist's timing as Vector reads it (memory table defaults: ttl 600, scan_interval 30, writes visible at once).
+    whitelist: {
+      scanSeconds: (config.sources.whitelist as { scheduled: { exec_interval_secs: number } }).scheduled.exec_interval_secs,
+      ttlSeconds: table.ttl ?? 600,
+      expiryScanSeconds: table.scan_interval ?? 30,
+      flushSeconds: table.flush_interval ?? 0,
+    },
     geoip: geoip && { path: geoip.path, locale: geoip.locale },
     source: config.sources.sensors_http as HttpSourceConfig,
     programs: { decode: t.sensors_decode.source, requestDeadLetter: t.request_dead_letter.source, eventDeadLetter: t.event_dead_letter.source },
@@ -274,18 +280,34 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
   };
   const delivering = deliver();
 
+  // Vector's exec source on its schedule, into the memory table with its semantics: each scan's ids
+  // are written (visible after flush_interval, at once by default); an id no scan returns any more is
+  // kept until its ttl since the last write has run out and an expiry scan (scan_interval) removes it;
+  // a failed scan writes nothing.
+  const timing = pipeline.whitelist;
+  const written = new Map<string, number>();
   let whitelist: Json[] = [];
-  let scannedAt = 0;
-  const refreshWhitelist = () => {
-    if (Date.now() - scannedAt < (o.whitelistRefreshSeconds ?? 60) * 1000) return;
+  const scanWhitelist = () => {
     const r = spawnSync("redis-cli", ["--no-auth-warning", "-h", "127.0.0.1", "-p", String(o.redisPort), "--scan", "--pattern", "user_whitelist:*"], {
       env: { ...process.env, REDISCLI_AUTH: o.redisPassword },
       encoding: "utf8",
     });
-    if (r.status !== 0) return; // like Vector: the table keeps its entries until they age out
-    whitelist = r.stdout.split("\n").filter(Boolean).map((k) => ({ key: k.replace("user_whitelist:", ""), value: true }));
-    scannedAt = Date.now();
+    if (r.status !== 0) return;
+    const ids = r.stdout.split("\n").filter(Boolean).map((k) => k.replace("user_whitelist:", ""));
+    const publish = () => {
+      const now = Date.now();
+      for (const id of ids) written.set(id, now);
+      whitelist = [...written.keys()].map((key) => ({ key, value: true }));
+    };
+    timing.flushSeconds > 0 ? setTimeout(publish, timing.flushSeconds * 1000).unref() : publish();
   };
+  const expire = () => {
+    const now = Date.now();
+    for (const [id, at] of written) if (now - at >= timing.ttlSeconds * 1000) written.delete(id);
+    whitelist = [...written.keys()].map((key) => ({ key, value: true }));
+  };
+  scanWhitelist();
+  const timers = [setInterval(scanWhitelist, timing.scanSeconds * 1000), setInterval(expire, timing.expiryScanSeconds * 1000)];
 
   const handle = async (req: http.IncomingMessage, raw: Buffer, gone: () => boolean): Promise<number> => {
     const decoded0 = decodeBody(raw, req.headers["content-encoding"]);
@@ -294,7 +316,6 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
     const url = new URL(req.url ?? "/", "http://collector");
     const event = httpServerEvent(pipeline.source, url, req.headers, body);
     if (event === undefined) return 200;
-    refreshWhitelist();
     const [decoded] = await vrl.run(0, [event], { core_users: whitelist });
     const good: Json[] = [];
     const bad: Json[] = [];
@@ -342,6 +363,7 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
   return {
     async close() {
       await new Promise((r) => server.close(r));
+      for (const t of timers) clearInterval(t);
       stopping = true;
       await delivering;
       await producer.disconnect().catch(() => undefined);
@@ -368,7 +390,6 @@ if (require.main === module) {
     harnessBin: env("VRL_HARNESS_BIN"),
     dataDir: env("VECTOR_DATA_DIR"),
     bufferBytes: Number(env("VECTOR_BUFFER_BYTES")),
-    whitelistRefreshSeconds: Number(process.env.WHITELIST_REFRESH_SECONDS ?? 5),
     geoipDatabase: process.env.GEOIP_DATABASE || undefined,
   }).then(
     () => process.stdout.write(`vector stand-in listening on 127.0.0.1:${process.env.COLLECTOR_PORT}\n`),

@@ -13,6 +13,16 @@ export function sensorsVrl(geoip: boolean, limits: CollectorLimits = DEFAULT_COL
     .replaceAll("#MAX_EVENTS#", String(limits.maxEventsPerBatch));
 }
 
+/**
+ * The CORE whitelist's timing: Redis is scanned (`SCAN user_whitelist:*`, one round trip per 10 keys)
+ * every 5 s, so a user added is CORE within about 5 s (the seeds ask for 10); a user removed stays
+ * CORE until the entry's ttl runs out and the table's expiry scan finds it (at most ttl + scan).
+ * The ttl outlives eleven missed scans, so a Redis restart does not drop the flags.
+ */
+export const WHITELIST_SCAN_SECONDS = 5;
+export const WHITELIST_TTL_SECONDS = 60;
+export const WHITELIST_EXPIRY_SCAN_SECONDS = 10;
+
 /** Where Vector receives Nginx's access log (syslog over UDP). */
 export const NGINX_SYSLOG_PORT = 5514;
 
@@ -104,8 +114,10 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
     api: { enabled: true, address: "0.0.0.0:8686" },
     enrichment_tables: {
       ...(o.geoipDatabase ? { geoip: { type: "geoip", path: o.geoipDatabase, locale: o.geoipLocale ?? "zh-CN" } } : {}),
-      // Filled from Redis every minute; an id removed from the whitelist ages out after 5 minutes.
-      core_users: { type: "memory", ttl: 300, flush_interval: 10, inputs: ["whitelist_entries"] },
+      // Filled from Redis every WHITELIST_SCAN_SECONDS, each write visible at once (no flush_interval):
+      // a new id is CORE within that. An id removed from Redis is no longer refreshed and ages out
+      // after the ttl, found by the next expiry scan.
+      core_users: { type: "memory", ttl: WHITELIST_TTL_SECONDS, scan_interval: WHITELIST_EXPIRY_SCAN_SECONDS, inputs: ["whitelist_entries"] },
     },
     sources: {
       sensors_http: {
@@ -120,7 +132,7 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
       whitelist: {
         type: "exec",
         mode: "scheduled",
-        scheduled: { exec_interval_secs: 60 },
+        scheduled: { exec_interval_secs: WHITELIST_SCAN_SECONDS },
         command: ["sh", "-c", `redis-cli --no-auth-warning -h ${o.redisHost} -p ${o.redisPort} --scan --pattern 'user_whitelist:*'`],
       },
       vector_metrics: { type: "internal_metrics" },

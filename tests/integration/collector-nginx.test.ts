@@ -7,6 +7,8 @@ import { DEFAULT_COLLECTOR_LIMITS } from "../../components/config/collectorLimit
 import { LOGS } from "../../sandbox/paths";
 import { startNginx, TestNginx } from "../helpers/collector";
 import { kafkaClient, sandbox } from "../helpers/sandbox";
+import { runRedis } from "../helpers/redis";
+import { WHITELIST_SCAN_SECONDS } from "../../components/collector/vector";
 
 /** One HTTP exchange with everything the assertions look at. */
 function call(url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) {
@@ -98,6 +100,29 @@ describe("collector: Sensors SDK requests through real nginx (stack config) -> V
     const [dead] = await readUntil("tracking.dead-letter", (v) => v.distinct_id === `${run}-bad`, 1);
     expect(dead.value.reason).toBe("type is missing or unknown");
     expect(JSON.parse(dead.value.raw as string)).toMatchObject({ type: "no-such-type", distinct_id: `${run}-bad` });
+  });
+
+  it("a user added to the CORE whitelist is flagged within 10 s (measured); one removed stays CORE until the table's ttl runs out", async () => {
+    const user = `wl-${Date.now()}`;
+    const send = (i: number) => call(`${endpoints.nginx.url}/sa.gif?project=shop&data=${encodeURIComponent(b64({ type: "track", event: "Probe", distinct_id: user, time: Date.now(), _track_id: i }))}`);
+    // The latency depends on where in the scan period the SET falls: at most one period (the bound asserted is the seeds' 10 s).
+    const added = Date.now();
+    await runRedis(["SET", `user_whitelist:${user}`, "1", "EX", "600"]);
+    const probes = Math.ceil((WHITELIST_SCAN_SECONDS + 4) * 4);
+    for (let i = 0; i < probes; i++) {
+      expect((await send(i)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await runRedis(["DEL", `user_whitelist:${user}`]);
+    expect((await send(probes)).status).toBe(200);
+    const events = (await readUntil("tracking.events", (v) => v.distinct_id === user, probes + 1)).map((e) => e.value).sort((a, b) => Number(a.track_id) - Number(b.track_id));
+    const firstCore = events.findIndex((e) => e.is_core === true);
+    expect(firstCore).toBeGreaterThanOrEqual(0);
+    const latencyMs = Number(events[firstCore].recv_time) - added;
+    console.log(`whitelist latency: ${latencyMs} ms from SET to the first CORE event (scans every ${WHITELIST_SCAN_SECONDS} s)`);
+    expect(latencyMs).toBeLessThanOrEqual(10_000);
+    // Once CORE, every later event is, the one sent right after the DEL included: the entry lives out its ttl.
+    expect(events.slice(firstCore).every((e) => e.is_core === true)).toBe(true);
   });
 
   it("answers 200 to an undecodable request (never a 4xx, which makes SDKs drop) and dead-letters it whole", async () => {

@@ -5,6 +5,7 @@ import { ensureJobs, eventually, explainingJobs, idBlock, PaimonReader, shopConn
 import { kafkaClient, sandbox } from "../helpers/sandbox";
 import { httpPost } from "../../sandbox/services";
 import { ports } from "../../sandbox/paths";
+import { WHITELIST_SCAN_SECONDS } from "../../components/collector/vector";
 
 const post = async (url: string, body: string) => (await httpPost(url, body, { "content-type": "application/x-www-form-urlencoded" }, 10000)).status;
 
@@ -53,7 +54,7 @@ describe("tracking pipeline on real Kafka -> Flink -> Paimon ODS/DWD -> DWS (Mar
     const core = `${run}-core`;
     const plain = `${run}-plain`;
     await runRedis(["SET", `user_whitelist:${core}`, "1", "EX", "3600"]);
-    await new Promise((r) => setTimeout(r, 7000)); // the collector re-reads the whitelist every 5 s in the sandbox
+    await new Promise((r) => setTimeout(r, (WHITELIST_SCAN_SECONDS + 2) * 1000)); // the collector scans the whitelist every 5 s
     const now = Date.now();
     const batch = [
       { type: "track", event: "ViewProduct", distinct_id: core, time: now, _track_id: 11, properties: { price: 99.5 } },
