@@ -62,10 +62,10 @@ export class Platform extends pulumi.ComponentResource {
 
     const objectStore: ObjectStore =
       cfg.objectStore.kind === "s3"
-        ? new S3Store("objectstore", { stack: cfg.stack, region: cfg.objectStore.awsRegion, bucketPrefix: cfg.objectStore.bucketPrefix, savepointRetentionDays: cfg.objectStore.savepointRetentionDays, protect: cfg.protectStateful }, { parent: this })
+        ? new S3Store("objectstore", { stack: cfg.stack, region: cfg.objectStore.awsRegion, bucketPrefix: cfg.objectStore.bucketPrefix, savepointRetentionDays: cfg.objectStore.savepointRetentionDays, archiveDays: cfg.archiveDays, protect: cfg.protectStateful }, { parent: this })
         : new Minio(
             "objectstore",
-            { server: workload(cfg, "minio"), clientImage: cfg.images.mc, volumeGiB: cfg.volumesGiB.minio, stack: cfg.stack, bucketPrefix: cfg.objectStore.bucketPrefix, savepointRetentionDays: cfg.objectStore.savepointRetentionDays, target },
+            { server: workload(cfg, "minio"), clientImage: cfg.images.mc, volumeGiB: cfg.volumesGiB.minio, stack: cfg.stack, bucketPrefix: cfg.objectStore.bucketPrefix, savepointRetentionDays: cfg.objectStore.savepointRetentionDays, archiveDays: cfg.archiveDays, target },
             { parent: this },
           );
     const postgres = new Postgres(
@@ -152,6 +152,14 @@ export class Platform extends pulumi.ComponentResource {
         target,
         kafka: { bootstrapServers: kafka.bootstrapServers, user: COLLECTOR_KAFKA_USER, password: kafka.userPasswords.apply((p) => p[COLLECTOR_KAFKA_USER]), caCertificate: kafka.caCertificate },
         redis: { host: redis.host, port: redis.port, password: redis.password },
+        archive: {
+          bucket: objectStore.connection.buckets.apply((b) => b.archive),
+          region: objectStore.connection.region,
+          endpoint: objectStore.kind === "minio" ? objectStore.connection.endpoint : undefined,
+          accessKey: objectStore.connection.archiveAccessKey,
+          secretKey: objectStore.connection.archiveSecretKey,
+          peer: objectStore.peer,
+        },
       },
       { parent: this, dependsOn: [kafka.topicsReady] },
     );

@@ -27,6 +27,29 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { renderVectorConfig } from "../components/collector/vector";
 import { vectorInterpolate } from "./vectorRules";
+import { ArchiveSink, ArchiveSinkConfig } from "./archive";
+import { archiveWriterStatements } from "../components/storage/types";
+
+/**
+ * The archive sink with a writer scoped on the real MinIO to the archive writer policy the stacks
+ * give their archive user (an STS session policy over the sandbox's identity).
+ */
+async function archiveSink(a: NonNullable<CollectorOptions["archive"]>, config: ArchiveSinkConfig, dir: string): Promise<ArchiveSink> {
+  const Minio = await import("minio");
+  const { AssumeRoleProvider } = await import("minio/dist/main/AssumeRoleProvider.js");
+  const url = new URL(a.endpoint);
+  const credentialsProvider = new AssumeRoleProvider({
+    stsEndpoint: a.endpoint,
+    accessKey: a.accessKey,
+    secretKey: a.secretKey,
+    durationSeconds: 3600,
+    policy: JSON.stringify({ Version: "2012-10-17", Statement: archiveWriterStatements(`arn:aws:s3:::${config.bucket}`) }),
+  });
+  const client = new Minio.Client({ endPoint: url.hostname, port: Number(url.port), useSSL: url.protocol === "https:", region: "us-east-1", credentialsProvider });
+  return new ArchiveSink(dir, config, async (bucket, key, body) => {
+    await client.putObject(bucket, key, body, body.length, { "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip" });
+  });
+}
 
 export interface CollectorOptions {
   readonly listenPort: number;
@@ -44,15 +67,30 @@ export interface CollectorOptions {
   readonly bufferBytes: number;
   /** A GeoLite2-City database: the rendered config's geoip table over it (the sandbox: the tests' database). */
   readonly geoipDatabase?: string;
+  /** The raw archive's bucket on the sandbox's MinIO, and the identity its writer's scoped session is taken from. */
+  readonly archive?: { readonly bucket: string; readonly endpoint: string; readonly accessKey: string; readonly secretKey: string; readonly bufferBytes: number; readonly batchSeconds: number };
 }
 
 interface RemapConfig { source: string }
 interface HttpSourceConfig { query_parameters: string[]; headers: string[] }
 
 /** The parts of the real Vector config the stand-in executes, taken from the rendered config itself. */
-export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLetterTopic" | "geoipDatabase">) {
+export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLetterTopic" | "geoipDatabase" | "archive">) {
   // Read as Vector 0.48 reads it: environment variables interpolated over the whole text first.
-  const rendered = renderVectorConfig({ kafkaBootstrap: "-", kafkaUser: "-", eventsTopic: o.eventsTopic, deadLetterTopic: o.deadLetterTopic, redisHost: "-", redisPort: 0, dataDir: "-", bufferBytes: 1, secretsDir: "-", metricsUser: "-", geoipDatabase: o.geoipDatabase });
+  const rendered = renderVectorConfig({
+    kafkaBootstrap: "-",
+    kafkaUser: "-",
+    eventsTopic: o.eventsTopic,
+    deadLetterTopic: o.deadLetterTopic,
+    redisHost: "-",
+    redisPort: 0,
+    dataDir: "-",
+    bufferBytes: 1,
+    secretsDir: "-",
+    metricsUser: "-",
+    geoipDatabase: o.geoipDatabase,
+    ...(o.archive ? { archive: { bucket: o.archive.bucket, region: "us-east-1", endpoint: o.archive.endpoint, bufferBytes: o.archive.bufferBytes, batchSeconds: o.archive.batchSeconds } } : {}),
+  });
   const config = YAML.parse(vectorInterpolate(rendered, {}));
   const t = config.transforms as Record<string, RemapConfig>;
   const geoip = config.enrichment_tables.geoip as { path: string; locale: string } | undefined;
@@ -67,7 +105,8 @@ export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLe
     },
     geoip: geoip && { path: geoip.path, locale: geoip.locale },
     source: config.sources.sensors_http as HttpSourceConfig,
-    programs: { decode: t.sensors_decode.source, requestDeadLetter: t.request_dead_letter.source, eventDeadLetter: t.event_dead_letter.source },
+    programs: { decode: t.sensors_decode.source, requestDeadLetter: t.request_dead_letter.source, eventDeadLetter: t.event_dead_letter.source, eventsOut: t.events_out.source, archiveRecord: t.archive_records?.source },
+    archiveSink: config.sinks.raw_archive as ArchiveSinkConfig | undefined,
   };
 }
 
@@ -235,7 +274,9 @@ function decodeBody(raw: Buffer, encoding: string | undefined): { body: string }
 export async function startCollector(o: CollectorOptions): Promise<{ close(): Promise<void> }> {
   const { Kafka, logLevel } = await import("kafkajs");
   const pipeline = vectorPipeline(o);
-  const vrl = new VrlRunner(o.harnessBin, [pipeline.programs.decode, pipeline.programs.requestDeadLetter, pipeline.programs.eventDeadLetter], pipeline.geoip);
+  const { programs } = pipeline;
+  const vrl = new VrlRunner(o.harnessBin, [programs.decode, programs.requestDeadLetter, programs.eventDeadLetter, programs.eventsOut, programs.archiveRecord ?? "."], pipeline.geoip);
+  const archive = pipeline.archiveSink && o.archive ? await archiveSink(o.archive, pipeline.archiveSink, path.join(o.dataDir, "archive")) : undefined;
   const producer = new Kafka({
     clientId: "rtdw-vector-standin",
     brokers: [o.kafkaBootstrap],
@@ -319,6 +360,7 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
     const [decoded] = await vrl.run(0, [event], { core_users: whitelist });
     const good: Json[] = [];
     const bad: Json[] = [];
+    let events: Json[] = [];
     if ("error" in decoded) {
       const meta = { vector: { dropped: { reason: decoded.abort ? "abort" : "error", message: decoded.error, component_id: "sensors_decode", component_type: "remap" } } };
       const [dl] = await vrl.run(1, [event], {}, [meta]);
@@ -326,9 +368,12 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
       bad.push(dl.output);
     } else {
       const out = decoded.output;
-      const events = Array.isArray(out) ? out : [out];
+      events = Array.isArray(out) ? out : [out];
       const invalid = events.filter((e) => e && typeof e === "object" && !Array.isArray(e) && "_reason" in e);
-      good.push(...events.filter((e) => !invalid.includes(e)));
+      for (const r of await vrl.run(3, events.filter((e) => !invalid.includes(e)))) {
+        if ("error" in r) throw new Error(`events_out failed: ${r.error}`);
+        good.push(r.output);
+      }
       for (const r of await vrl.run(2, invalid)) {
         if ("error" in r) throw new Error(`event_dead_letter failed: ${r.error}`);
         bad.push(r.output);
@@ -341,6 +386,14 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
       ...messages(bad).map((m) => JSON.stringify({ topic: o.deadLetterTopic, ...m })),
     ];
     if (lines.length && !(await buffer.append(lines, gone))) return 0;
+    // The archive sink gets every decoded event (valid or not) as received; a full archive buffer drops, never blocks.
+    if (archive && events.length) {
+      const records = await vrl.run(4, events);
+      archive.append(records.map((r) => {
+        if ("error" in r) throw new Error(`archive_records failed: ${r.error}`);
+        return JSON.stringify(r.output);
+      }));
+    }
     return 200;
   };
 
@@ -364,6 +417,7 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
     async close() {
       await new Promise((r) => server.close(r));
       for (const t of timers) clearInterval(t);
+      await archive?.close();
       stopping = true;
       await delivering;
       await producer.disconnect().catch(() => undefined);
@@ -391,6 +445,18 @@ if (require.main === module) {
     dataDir: env("VECTOR_DATA_DIR"),
     bufferBytes: Number(env("VECTOR_BUFFER_BYTES")),
     geoipDatabase: process.env.GEOIP_DATABASE || undefined,
+    ...(process.env.ARCHIVE_BUCKET
+      ? {
+          archive: {
+            bucket: env("ARCHIVE_BUCKET"),
+            endpoint: env("ARCHIVE_ENDPOINT"),
+            accessKey: env("ARCHIVE_STS_ACCESS_KEY"),
+            secretKey: env("ARCHIVE_STS_SECRET_KEY"),
+            bufferBytes: Number(env("ARCHIVE_BUFFER_BYTES")),
+            batchSeconds: Number(env("ARCHIVE_BATCH_SECONDS")),
+          },
+        }
+      : {}),
   }).then(
     () => process.stdout.write(`vector stand-in listening on 127.0.0.1:${process.env.COLLECTOR_PORT}\n`),
     (e) => {

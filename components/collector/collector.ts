@@ -2,9 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ImageBuilds, Workload } from "../config";
 import { CollectorLimits } from "../config/collectorLimits";
 import { BuiltImage } from "../platform/image";
-import { portOf, ServiceSpec, Target } from "../platform/service";
+import { Peer, portOf, ServiceSpec, Target } from "../platform/service";
 import { renderNginxConf } from "./nginx";
-import { bufferBytesPerSink, NGINX_SYSLOG_PORT, renderVectorConfig, VECTOR_SECRETS } from "./vector";
+import { ARCHIVE_BATCH_SECONDS, diskBuffers, NGINX_SYSLOG_PORT, renderVectorConfig, VECTOR_SECRETS } from "./vector";
 import { nginxExporter, SCRAPE_USER } from "../observability/exporters";
 import { password } from "../config/secrets";
 import { describeGeoip, GEOIP_IMAGE_PATH, GeoipSetting } from "../config/geoip";
@@ -31,6 +31,16 @@ export interface CollectorArgs {
   readonly trustedProxies?: readonly string[];
   /** The City database Vector's geoip table reads (rtdw:collector.geoip), baked into its image; or off. */
   readonly geoip: GeoipSetting;
+  /** The raw archive's bucket and its writer identity (put under raw/ only); endpoint: MinIO's, path-style. */
+  readonly archive: {
+    readonly bucket: pulumi.Input<string>;
+    readonly region: pulumi.Input<string>;
+    readonly endpoint?: pulumi.Input<string>;
+    readonly accessKey: pulumi.Input<string>;
+    readonly secretKey: pulumi.Input<string>;
+    /** How Vector reaches object storage (a NetworkPolicy peer). */
+    readonly peer: Peer;
+  };
 }
 
 /** The tracking collector: Nginx at /sa in front, Vector behind it (see nginx.ts and vector.ts). */
@@ -58,9 +68,10 @@ export class Collector extends pulumi.ComponentResource {
       { parent: this },
     );
     const vectorScrapePassword = password(`${name}-vector-scrape-password`, this);
+    const buffers = diskBuffers(args.bufferVolumeGiB, true);
     const vectorConf = pulumi
-      .all([args.kafka.bootstrapServers, args.redis.host, args.redis.port])
-      .apply(([kafkaBootstrap, redisHost, redisPort]) =>
+      .all([args.kafka.bootstrapServers, args.redis.host, args.redis.port, args.archive.bucket, args.archive.region, args.archive.endpoint])
+      .apply(([kafkaBootstrap, redisHost, redisPort, archiveBucket, archiveRegion, archiveEndpoint]) =>
         renderVectorConfig({
           kafkaBootstrap,
           kafkaUser: args.kafka.user,
@@ -70,7 +81,8 @@ export class Collector extends pulumi.ComponentResource {
           redisHost,
           redisPort,
           dataDir: "/var/lib/vector",
-          bufferBytes: bufferBytesPerSink(args.bufferVolumeGiB),
+          bufferBytes: buffers.kafka,
+          archive: { bucket: archiveBucket, region: archiveRegion, endpoint: archiveEndpoint, bufferBytes: buffers.archive, batchSeconds: ARCHIVE_BATCH_SECONDS },
           secretsDir: "/etc/vector/secrets",
           metricsUser: SCRAPE_USER,
           limits: args.limits,
@@ -89,7 +101,17 @@ export class Collector extends pulumi.ComponentResource {
       ],
       // redis-cli (the whitelist's exec source) reads REDISCLI_AUTH; Vector's own credentials are files.
       secretEnv: { REDISCLI_AUTH: args.redis.password },
-      secretFiles: [{ dir: "/etc/vector/secrets", files: { [VECTOR_SECRETS.kafkaPassword]: args.kafka.password, [VECTOR_SECRETS.metricsPassword]: vectorScrapePassword } }],
+      secretFiles: [
+        {
+          dir: "/etc/vector/secrets",
+          files: {
+            [VECTOR_SECRETS.kafkaPassword]: args.kafka.password,
+            [VECTOR_SECRETS.metricsPassword]: vectorScrapePassword,
+            [VECTOR_SECRETS.archiveAccessKey]: args.archive.accessKey,
+            [VECTOR_SECRETS.archiveSecretKey]: args.archive.secretKey,
+          },
+        },
+      ],
       volumes: [{ name: "data", mountPath: "/var/lib/vector", sizeGiB: args.bufferVolumeGiB, configKey: "volumes.vector" }],
       configFiles: [{ dir: "/etc/vector", files: { "vector.yaml": vectorConf, ...(args.kafka.caCertificate === undefined ? {} : { "kafka-ca.crt": args.kafka.caCertificate }) } }],
       sizing: args.vector.sizing,
@@ -100,6 +122,7 @@ export class Collector extends pulumi.ComponentResource {
       connectsTo: [
         { service: "kafka", port: "kafka" },
         { service: "redis", port: "redis" },
+        args.archive.peer,
       ],
     };
     const vectorSvc = args.target.deployService(vector, this);

@@ -68,8 +68,22 @@ export interface VectorConfigOptions {
   readonly geoipLocale?: string;
   /** Vector's data dir: the sinks' disk buffers. On persistent storage, since a 200 means "in the buffer". */
   readonly dataDir: string;
-  /** Each Kafka sink's disk buffer, in bytes; together they must fit the data dir's volume. */
+  /** Each Kafka sink's disk buffer, in bytes; with the archive's, they must fit the data dir's volume. */
   readonly bufferBytes: number;
+  /**
+   * The raw archive: every event as received (its record's JSON, the request's envelope) as gzipped
+   * NDJSON under raw/dt=YYYY-MM-DD/hr=HH/ (UTC receive time) of this bucket; undefined: no archive.
+   */
+  readonly archive?: {
+    readonly bucket: string;
+    readonly region: string;
+    /** MinIO's address (path-style); undefined on S3. */
+    readonly endpoint?: string;
+    /** The archive sink's disk buffer: when it is full (object storage down long), new lines are dropped and counted, never the request. */
+    readonly bufferBytes: number;
+    /** Seconds a batch collects before it is written (Vector's default is 300). */
+    readonly batchSeconds: number;
+  };
   /** A directory holding one file per secret (kafka_password, metrics_password): Vector's `directory` secret backend. */
   readonly secretsDir: string;
   /** The user Prometheus scrapes Vector's metrics as. */
@@ -93,7 +107,16 @@ export interface VectorConfigOptions {
  * Vector's `directory` secret backend (SECRET[files.name], replaced after interpolation), which works
  * either way.
  */
-export const VECTOR_SECRETS = { kafkaPassword: "kafka_password", metricsPassword: "metrics_password" } as const;
+export const VECTOR_SECRETS = { kafkaPassword: "kafka_password", metricsPassword: "metrics_password", archiveAccessKey: "archive_access_key", archiveSecretKey: "archive_secret_key" } as const;
+
+/** Seconds the raw archive collects a batch before writing it (an object per minute and hour prefix at most). */
+export const ARCHIVE_BATCH_SECONDS = 60;
+
+/** Where the raw archive's objects go in its bucket (Vector's strftime, UTC receive time); the replay reads the same layout. */
+export const RAW_ARCHIVE_PREFIX = "raw/dt=%Y-%m-%d/hr=%H/";
+
+/** One archive line per event as received: the request's envelope and the record's own JSON. */
+export const ARCHIVE_RECORD_VRL = `. = {"event_id": .event_id, "recv_time": .recv_time, "ip": .ip, "user_agent": .user_agent, "project": .project, "record": .raw, "timestamp": from_unix_timestamp!(to_int(.recv_time) ?? 0, unit: "milliseconds")}`;
 const secretRef = (name: string) => `SECRET[files.${name}]`;
 
 export function renderVectorConfig(o: VectorConfigOptions): string {
@@ -159,6 +182,9 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
         inputs: ["sensors_decode"],
         route: { valid: "!exists(._reason)", invalid: "exists(._reason)" },
       },
+      // The record as received travels only to the archive (and, for a rejected one, the dead-letter).
+      events_out: { type: "remap", inputs: ["sensors_route.valid"], source: "del(.raw)" },
+      ...(o.archive ? { archive_records: { type: "remap", inputs: ["sensors_decode"], source: ARCHIVE_RECORD_VRL } } : {}),
       nginx_responses: {
         type: "remap",
         inputs: ["nginx_log"],
@@ -183,7 +209,30 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
       },
     },
     sinks: {
-      events_kafka: { ...kafka, inputs: ["sensors_route.valid"], topic: o.eventsTopic, key_field: "distinct_id" },
+      events_kafka: { ...kafka, inputs: ["events_out"], topic: o.eventsTopic, key_field: "distinct_id" },
+      ...(o.archive
+        ? {
+            raw_archive: {
+              type: "aws_s3",
+              inputs: ["archive_records"],
+              bucket: o.archive.bucket,
+              region: o.archive.region,
+              ...(o.archive.endpoint ? { endpoint: o.archive.endpoint, force_path_style: true } : {}),
+              auth: { access_key_id: secretRef(VECTOR_SECRETS.archiveAccessKey), secret_access_key: secretRef(VECTOR_SECRETS.archiveSecretKey) },
+              key_prefix: RAW_ARCHIVE_PREFIX,
+              filename_extension: "ndjson.gz",
+              compression: "gzip",
+              encoding: { codec: "json" },
+              framing: { method: "newline_delimited" },
+              batch: { max_bytes: 10 * 1024 * 1024, timeout_secs: o.archive.batchSeconds },
+              acknowledgements: { enabled: true },
+              // Object storage down for long: new lines are dropped here and counted
+              // (buffer_discarded_events_total); a dropped event does not fail the request, so the
+              // Kafka path goes on (Vector's finalizers: Dropped leaves a batch Delivered).
+              buffer: { type: "disk", max_size: o.archive.bufferBytes, when_full: "drop_newest" },
+            },
+          }
+        : {}),
       dead_letter_kafka: { ...kafka, inputs: ["request_dead_letter", "event_dead_letter", "sensors_route._unmatched"], topic: o.deadLetterTopic },
       metrics: {
         type: "prometheus_exporter",
@@ -199,7 +248,11 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
   return text;
 }
 
-/** Two Kafka sinks share the data volume; a tenth of it is left for Vector's own state. */
-export function bufferBytesPerSink(volumeGiB: number): number {
-  return Math.floor((volumeGiB * 1024 ** 3 * 0.9) / 2);
+/**
+ * The disk buffers on Vector's data volume: a tenth is left for Vector's own state; with the raw
+ * archive, it takes a fifth and each Kafka sink 35 %, otherwise the Kafka sinks share the rest.
+ */
+export function diskBuffers(volumeGiB: number, archive: boolean): { kafka: number; archive: number } {
+  const bytes = volumeGiB * 1024 ** 3;
+  return archive ? { kafka: Math.floor(bytes * 0.35), archive: Math.floor(bytes * 0.2) } : { kafka: Math.floor((bytes * 0.9) / 2), archive: 0 };
 }

@@ -3,6 +3,12 @@ import { BackupPolicy, backupPolicyProblems, DEFAULT_BACKUP_POLICY } from "./bac
 import { DEFAULT_LAKEHOUSE, lakehousePolicyProblems, LakehousePolicy, resolveLakehouse } from "./lakehousePolicy";
 import { collectorLimitProblems, CollectorLimits, DEFAULT_COLLECTOR_LIMITS } from "./collectorLimits";
 import { GeoipSetting, resolveGeoip } from "./geoip";
+
+/** The smallest Vector volume whose archive buffer (a fifth) Vector accepts (256 MiB minimum). */
+const MIN_VECTOR_VOLUME_GIB = 2;
+
+/** How long the raw archive keeps events unless rtdw:collector.archiveDays says otherwise (the design's 30 days). */
+export const DEFAULT_ARCHIVE_DAYS = 30;
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { PublishedPortKey, resolveHostPorts } from "./hostPorts";
@@ -77,6 +83,8 @@ export interface StackConfig {
   readonly collector: CollectorLimits;
   /** The collector's GeoIP database (rtdw:collector.geoip), or off. */
   readonly geoip: GeoipSetting;
+  /** Days the collector's raw archive keeps every event as received (rtdw:collector.archiveDays). */
+  readonly archiveDays: number;
   /** PostgreSQL's WAL archive and base backups (components/services/pgbackrest.ts). */
   readonly postgresBackups: BackupPolicy;
   /** Partition expiry, snapshot retention, consumer expiry and orphan-file removal (components/config/lakehousePolicy.ts). */
@@ -240,6 +248,8 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     const o = raw.volumes?.[v];
     volumesGiB[v] = o !== undefined ? Math.ceil(parseMemoryMiB(o)! / 1024) : DEFAULT_VOLUME_GIB[p][v];
   }
+  // Vector's three disk buffers (two Kafka sinks, the raw archive) share its volume, and Vector refuses one under 256 MiB.
+  if (volumesGiB.vector < MIN_VECTOR_VOLUME_GIB) problems.push(`${key("volumes.vector")}: ${volumesGiB.vector}Gi cannot hold Vector's disk buffers (the raw archive's fifth of it must be at least 256Mi, Vector's minimum); use at least ${MIN_VECTOR_VOLUME_GIB}Gi`);
 
   const hostPorts = resolveHostPorts(raw.hostPorts);
   problems.push(...hostPorts.problems.map((m) => `${key("hostPorts")}: ${m}`));
@@ -319,6 +329,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     kafkaTopics,
     collector,
     geoip: geoip.setting,
+    archiveDays: c.archiveDays ?? DEFAULT_ARCHIVE_DAYS,
     postgresBackups,
     lakehouse,
     jobBackend: raw.jobBackend ?? "sql-gateway",

@@ -159,6 +159,7 @@ export const rawConfigSchema = z.strictObject({
       requestsPerSecond: z.number().int().min(1).max(1000000).optional(),
       burst: z.number().int().min(0).max(1000000).optional(),
       connectionsPerClient: z.number().int().min(1).max(100000).optional(),
+      archiveDays: z.number().int().min(1, { message: "expected at least 1 day" }).max(3650).optional(),
       // "off", or the City database: read as an object so a wrong field is named, not the whole union.
       geoip: z
         .preprocess(

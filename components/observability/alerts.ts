@@ -180,6 +180,30 @@ export const ALERTS: readonly AlertDef[] = [
     healthy: { series: [{ series: 'kafka_topic_partition_current_offset{topic="tracking.dead-letter",partition="0"}', values: "0+6x30" }], at: "20m" },
   },
   {
+    name: "TrackingArchiveFailing",
+    action:
+      "Vector cannot write the raw archive to object storage (the archive user's keys, the bucket, the network policy to MinIO/S3): lines wait in its disk buffer and are retried; Kafka and the pipeline are unaffected. Read Vector's log for raw_archive errors. When the buffer fills, new events are dropped from the archive (TrackingArchiveDropping); see docs/pipelines.md.",
+    expr: 'sum(rate(vector_component_errors_total{component_id="raw_archive"}[5m])) > 0',
+    for: "15m",
+    severity: "warning",
+    team: "ops",
+    summary: "The raw archive has failed to write for 15 minutes ({{ $value }} errors/s)",
+    fires: { series: [{ series: 'vector_component_errors_total{component_id="raw_archive",error_type="request_failed",stage="sending"}', values: "0+6x30" }], at: "20m", summary: "The raw archive has failed to write for 15 minutes (0.1 errors/s)" },
+    healthy: { series: [{ series: 'vector_component_errors_total{component_id="raw_archive",error_type="request_failed",stage="sending"}', values: "0x30" }], at: "20m" },
+  },
+  {
+    name: "TrackingArchiveDropping",
+    action:
+      "The raw archive's disk buffer is full (object storage unreachable for long, see TrackingArchiveFailing): new events are dropped from the archive, so that window cannot be replayed from it. Kafka, ODS and the requests are unaffected. Fix the write path; the dropped count is vector_buffer_discarded_events_total{component_id=\"raw_archive\"}.",
+    expr: 'sum(increase(vector_buffer_discarded_events_total{component_id="raw_archive"}[10m])) > 0',
+    for: "1m",
+    severity: "critical",
+    team: "ops",
+    summary: "The raw archive dropped {{ $value }} events in 10 minutes (its buffer is full)",
+    fires: { series: [{ series: 'vector_buffer_discarded_events_total{component_id="raw_archive",intentional="true"}', values: "0 0 0 100 200 300 400 500 600 700 800 900 1000" }], at: "10m", summary: "The raw archive dropped 1000 events in 10 minutes (its buffer is full)" },
+    healthy: { series: [{ series: 'vector_buffer_discarded_events_total{component_id="raw_archive",intentional="true"}', values: "0x20" }], at: "15m" },
+  },
+  {
     name: "TrackingCollectorRefusing",
     action:
       "refused_by tells who: rate_limit or connection_limit is one client (an address, or a carrier NAT) past rtdw:collector's limits, abuse or a misbehaving app, see limit_req/limit_conn in Nginx's access log; upstream means Vector could not take the requests (its health, Kafka). SDKs retry 503s, so nothing is lost yet, but devices are holding batches.",

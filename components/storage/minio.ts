@@ -3,7 +3,7 @@ import { Workload } from "../config";
 import { Target, portOf, revisionOf, ServiceSpec } from "../platform/service";
 import { password } from "../config/secrets";
 import { minioMetricsToken } from "../platform/metricsAuth";
-import { APP_BUCKETS, bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
+import { APP_BUCKETS, archiveReaderStatements, archiveWriterStatements, bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface MinioArgs {
   /** The server's image and sizing. */
@@ -18,13 +18,15 @@ export interface MinioArgs {
   readonly bucketPrefix: string;
   /** Days a deleted checkpoint or savepoint stays recoverable as a noncurrent version. */
   readonly savepointRetentionDays: number;
+  /** Days the collector's raw archive keeps an event (rtdw:collector.archiveDays). */
+  readonly archiveDays: number;
   /** Where the server and its bootstrap task run. */
   readonly target: Target;
 }
 
 const BOOTSTRAP = `#!/bin/sh
 # Idempotent: buckets, versioning where it serves recovery, the lifecycle rules, and one least-privilege
-# user per client (the application; PostgreSQL's backups).
+# user per client (the application; PostgreSQL's backups; the collector's archive writer).
 set -eu
 n=0
 until mc alias set rtdw "$MINIO_URL" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null; do
@@ -47,6 +49,9 @@ mc admin policy attach rtdw rtdw-app --user "$APP_ACCESS_KEY" 2>/dev/null || tru
 mc admin policy create rtdw rtdw-backup /bootstrap/backup-policy.json
 mc admin user add rtdw "$BACKUP_ACCESS_KEY" "$BACKUP_SECRET_KEY"
 mc admin policy attach rtdw rtdw-backup --user "$BACKUP_ACCESS_KEY" 2>/dev/null || true
+mc admin policy create rtdw rtdw-archive /bootstrap/archive-policy.json
+mc admin user add rtdw "$ARCHIVE_ACCESS_KEY" "$ARCHIVE_SECRET_KEY"
+mc admin policy attach rtdw rtdw-archive --user "$ARCHIVE_ACCESS_KEY" 2>/dev/null || true
 echo "minio bootstrap done: $VERSIONED_BUCKETS (versioned) $UNVERSIONED_BUCKETS"
 `;
 
@@ -66,6 +71,8 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
     const appAccessKey = `rtdw-app-${args.stack}`;
     const backupSecret = password(`${name}-backup-secret`, this);
     const backupAccessKey = `rtdw-backup-${args.stack}`;
+    const archiveSecret = password(`${name}-archive-secret`, this);
+    const archiveAccessKey = `rtdw-archive-${args.stack}`;
     const buckets = bucketNames(args.bucketPrefix);
 
     const spec: ServiceSpec = {
@@ -91,23 +98,25 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
 
     const allBuckets = Object.values(buckets);
     const policyFor = (roles: readonly BucketRole[]) => JSON.stringify({ Version: "2012-10-17", Statement: bucketAccessStatements(roles.map((r) => `arn:aws:s3:::${buckets[r]}`)) });
-    const policy = policyFor(APP_BUCKETS);
+    const archiveArn = `arn:aws:s3:::${buckets.archive}`;
+    const policy = JSON.stringify({ Version: "2012-10-17", Statement: [...bucketAccessStatements(APP_BUCKETS.map((r) => `arn:aws:s3:::${buckets[r]}`)), ...archiveReaderStatements(archiveArn)] });
     const backupPolicy = policyFor(["backups"]);
+    const archivePolicy = JSON.stringify({ Version: "2012-10-17", Statement: archiveWriterStatements(archiveArn) });
     const roles = Object.keys(buckets) as BucketRole[];
-    const lifecycles = Object.fromEntries(roles.map((role) => [`lifecycle-${buckets[role]}.json`, JSON.stringify({ Rules: lifecycleRules(role, args.savepointRetentionDays) })]));
+    const lifecycles = Object.fromEntries(roles.map((role) => [`lifecycle-${buckets[role]}.json`, JSON.stringify({ Rules: lifecycleRules(role, args.savepointRetentionDays, args.archiveDays) })]));
     const bootstrap = args.target.runTask(
       {
         name: "minio-bootstrap",
-        revision: revisionOf(BOOTSTRAP, policy, backupPolicy, JSON.stringify(lifecycles), allBuckets),
+        revision: revisionOf(BOOTSTRAP, policy, backupPolicy, archivePolicy, JSON.stringify(lifecycles), allBuckets),
         image: args.clientImage,
         command: ["/bin/sh", "/bootstrap/bootstrap.sh"],
         env: {
           MINIO_URL: url,
           VERSIONED_BUCKETS: roles.filter(isVersioned).map((r) => buckets[r]).join(" "),
           UNVERSIONED_BUCKETS: roles.filter((r) => !isVersioned(r)).map((r) => buckets[r]).join(" "),
-          APP_ACCESS_KEY: appAccessKey, BACKUP_ACCESS_KEY: backupAccessKey, MINIO_ROOT_USER: rootUser, MC_CONFIG_DIR: "/tmp/mc" },
-        secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword, APP_SECRET_KEY: appSecret, BACKUP_SECRET_KEY: backupSecret },
-        configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sh": BOOTSTRAP, "policy.json": policy, "backup-policy.json": backupPolicy, ...lifecycles } }],
+          APP_ACCESS_KEY: appAccessKey, BACKUP_ACCESS_KEY: backupAccessKey, ARCHIVE_ACCESS_KEY: archiveAccessKey, MINIO_ROOT_USER: rootUser, MC_CONFIG_DIR: "/tmp/mc" },
+        secretEnv: { MINIO_ROOT_PASSWORD: this.rootPassword, APP_SECRET_KEY: appSecret, BACKUP_SECRET_KEY: backupSecret, ARCHIVE_SECRET_KEY: archiveSecret },
+        configFiles: [{ dir: "/bootstrap", files: { "bootstrap.sh": BOOTSTRAP, "policy.json": policy, "backup-policy.json": backupPolicy, "archive-policy.json": archivePolicy, ...lifecycles } }],
         security: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true, scratchDirs: ["/tmp"] },
         connectsTo: [this.peer],
       },
@@ -126,6 +135,8 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
       secretKey: afterBootstrap(appSecret),
       backupAccessKey: afterBootstrap(backupAccessKey),
       backupSecretKey: afterBootstrap(backupSecret),
+      archiveAccessKey: afterBootstrap(archiveAccessKey),
+      archiveSecretKey: afterBootstrap(archiveSecret),
       buckets: pulumi.output(buckets),
     };
     this.registerOutputs({ connection: this.connection });

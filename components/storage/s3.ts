@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_BUCKETS, bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
+import { APP_BUCKETS, archiveReaderStatements, archiveWriterStatements, bucketAccessStatements, bucketNames, BucketRole, Connection, isVersioned, lifecycleRules, ObjectStore, ObjectStoreEndpoint } from "./types";
 
 export interface S3StoreArgs {
   /** The stack's name: tags every bucket and names the IAM users. */
@@ -11,6 +11,8 @@ export interface S3StoreArgs {
   readonly bucketPrefix: string;
   /** Days a deleted checkpoint or savepoint stays recoverable as a noncurrent version. */
   readonly savepointRetentionDays: number;
+  /** Days the collector's raw archive keeps an event (rtdw:collector.archiveDays). */
+  readonly archiveDays: number;
   /** protect + retainOnDelete on the buckets (rtdw:protectStateful). */
   readonly protect: boolean;
 }
@@ -50,13 +52,13 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
       }, o);
       new aws.s3.BucketLifecycleConfiguration(`${name}-${role}-lifecycle`, {
         bucket: bucket.id,
-        rules: lifecycleRules(role, args.savepointRetentionDays).map((r) => ({
+        rules: lifecycleRules(role, args.savepointRetentionDays, args.archiveDays).map((r) => ({
           id: r.ID,
           status: r.Status,
-          filter: {},
-          noncurrentVersionExpiration: { noncurrentDays: r.NoncurrentVersionExpiration.NoncurrentDays },
-          expiration: { expiredObjectDeleteMarker: r.Expiration.ExpiredObjectDeleteMarker },
-          abortIncompleteMultipartUpload: { daysAfterInitiation: r.AbortIncompleteMultipartUpload.DaysAfterInitiation },
+          filter: r.Filter.Prefix === undefined ? {} : { prefix: r.Filter.Prefix },
+          ...(r.NoncurrentVersionExpiration ? { noncurrentVersionExpiration: { noncurrentDays: r.NoncurrentVersionExpiration.NoncurrentDays } } : {}),
+          ...(r.Expiration ? { expiration: { expiredObjectDeleteMarker: r.Expiration.ExpiredObjectDeleteMarker, days: r.Expiration.Days } } : {}),
+          ...(r.AbortIncompleteMultipartUpload ? { abortIncompleteMultipartUpload: { daysAfterInitiation: r.AbortIncompleteMultipartUpload.DaysAfterInitiation } } : {}),
         })),
       }, o);
       return bucket;
@@ -65,15 +67,17 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
     const roles = Object.keys(names) as BucketRole[];
     const arnsOf = (which: readonly BucketRole[]) => which.map((r) => buckets[roles.indexOf(r)].arn);
     // One IAM user per client: the application (Flink, Paimon, StarRocks) and PostgreSQL's backups.
-    const identity = (suffix: string, which: readonly BucketRole[]) => {
+    const archiveArn = buckets[roles.indexOf("archive")].arn;
+    const identity = (suffix: string, which: readonly BucketRole[], archive?: "read" | "write") => {
       const user = new aws.iam.User(`${name}-${suffix}`, { name: `rtdw-${args.stack}-${suffix}`, tags: { "rtdw:stack": args.stack } }, { parent: this, provider });
       new aws.iam.UserPolicy(`${name}-${suffix}-policy`, {
         user: user.name,
-        policy: pulumi.all(arnsOf(which)).apply((arns) =>
+        policy: pulumi.all([pulumi.all(arnsOf(which)), archiveArn]).apply(([arns, archiveBucket]) =>
           JSON.stringify({
             Version: "2012-10-17",
             Statement: [
-              ...bucketAccessStatements(arns),
+              ...(arns.length ? bucketAccessStatements(arns) : []),
+              ...(archive === "read" ? archiveReaderStatements(archiveBucket) : archive === "write" ? archiveWriterStatements(archiveBucket) : []),
               { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*", Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
             ],
           }),
@@ -81,8 +85,9 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
       }, { parent: this, provider });
       return new aws.iam.AccessKey(`${name}-${suffix}-key`, { user: user.name }, { parent: this, provider, additionalSecretOutputs: ["secret"] });
     };
-    const key = identity("app", APP_BUCKETS);
+    const key = identity("app", APP_BUCKETS, "read");
     const backupKey = identity("backup", ["backups"]);
+    const archiveKey = identity("archive", [], "write");
 
     this.connection = {
       kind: pulumi.output("s3" as const),
@@ -93,7 +98,9 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
       secretKey: pulumi.secret(key.secret),
       backupAccessKey: backupKey.id,
       backupSecretKey: pulumi.secret(backupKey.secret),
-      buckets: pulumi.all(buckets.map((b) => b.bucket)).apply(([warehouse, checkpoints, starrocks, backups]) => ({ warehouse, checkpoints, starrocks, backups })),
+      archiveAccessKey: archiveKey.id,
+      archiveSecretKey: pulumi.secret(archiveKey.secret),
+      buckets: pulumi.all(buckets.map((b) => b.bucket)).apply(([warehouse, checkpoints, starrocks, backups, archive]) => ({ warehouse, checkpoints, starrocks, backups, archive })),
     };
     this.registerOutputs({ endpoint: this.connection.endpoint, buckets: this.connection.buckets });
   }

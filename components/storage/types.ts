@@ -11,6 +11,8 @@ export interface Buckets {
   readonly starrocks: string;
   /** PostgreSQL's base backups and WAL archive (pgBackRest's repository, encrypted). */
   readonly backups: string;
+  /** The collector's raw archive: every event as received, under raw/dt=/hr=, expired after rtdw:collector.archiveDays. */
+  readonly archive: string;
 }
 
 /** How every consumer (Flink, Paimon, StarRocks, the sandbox) reaches object storage. */
@@ -27,6 +29,9 @@ export interface ObjectStoreEndpoint {
   /** PostgreSQL's backups alone use this identity: the backups bucket and nothing else. */
   readonly backupAccessKey: string;
   readonly backupSecretKey: string;
+  /** The collector's archive writer: put objects under the archive bucket's raw/ and nothing else. */
+  readonly archiveAccessKey: string;
+  readonly archiveSecretKey: string;
   readonly buckets: Buckets;
 }
 
@@ -49,7 +54,23 @@ export function paimonWarehouse(warehouseBucket: string): string {
 }
 
 export function bucketNames(prefix: string): Buckets {
-  return { warehouse: `${prefix}-warehouse`, checkpoints: `${prefix}-checkpoints`, starrocks: `${prefix}-starrocks`, backups: `${prefix}-backups` };
+  return { warehouse: `${prefix}-warehouse`, checkpoints: `${prefix}-checkpoints`, starrocks: `${prefix}-starrocks`, backups: `${prefix}-backups`, archive: `${prefix}-archive` };
+}
+
+/** The archive writer (Vector's aws_s3 sink: a HeadBucket health check, then PutObject): new objects under raw/, nothing else. */
+export function archiveWriterStatements(bucketArn: string) {
+  return [
+    { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [bucketArn] },
+    { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${bucketArn}/raw/*`] },
+  ];
+}
+
+/** The application reads the archive (a replay), never writes or deletes it: the lifecycle expires it. */
+export function archiveReaderStatements(bucketArn: string) {
+  return [
+    { Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [bucketArn] },
+    { Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${bucketArn}/*`] },
+  ];
 }
 
 /** What the application identity may do, on MinIO and S3 alike: read and write objects of its buckets. */
@@ -78,8 +99,18 @@ export const APP_BUCKETS: readonly BucketRole[] = ["warehouse", "checkpoints", "
 export const VERSIONED_BUCKETS: readonly BucketRole[] = ["checkpoints"];
 export const isVersioned = (role: BucketRole) => VERSIONED_BUCKETS.includes(role);
 
-/** The lifecycle rules of a bucket (S3 API field names, as MinIO's `mc ilm import` reads them too). */
-export function lifecycleRules(role: BucketRole, retentionDays: number) {
+/** One lifecycle rule, S3 API field names (MinIO's `mc ilm import` reads them too). */
+export interface LifecycleRule {
+  readonly ID: string;
+  readonly Status: "Enabled";
+  readonly Filter: { readonly Prefix?: string };
+  readonly NoncurrentVersionExpiration?: { readonly NoncurrentDays: number };
+  readonly Expiration?: { readonly ExpiredObjectDeleteMarker?: boolean; readonly Days?: number };
+  readonly AbortIncompleteMultipartUpload?: { readonly DaysAfterInitiation: number };
+}
+
+/** The lifecycle rules of a bucket; the archive's raw events expire after `archiveDays`. */
+export function lifecycleRules(role: BucketRole, retentionDays: number, archiveDays: number): LifecycleRule[] {
   return [
     {
       ID: isVersioned(role) ? "expire-noncurrent" : "purge-versions-kept-before-suspension",
@@ -90,5 +121,6 @@ export function lifecycleRules(role: BucketRole, retentionDays: number) {
       Expiration: { ExpiredObjectDeleteMarker: true },
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
     },
+    ...(role === "archive" ? [{ ID: "expire-raw-archive", Status: "Enabled" as const, Filter: { Prefix: "raw/" }, Expiration: { Days: archiveDays } }] : []),
   ];
 }

@@ -1,10 +1,11 @@
-import { VERSIONED_BUCKETS } from "../../components/storage/types";
+import { lifecycleRules, VERSIONED_BUCKETS } from "../../components/storage/types";
+import { DEFAULT_ARCHIVE_DAYS } from "../../components/config";
 import { ensureDir } from "../paths";
 import { MINIO_BIN } from "../install";
 import { httpGet } from "./clients";
 import { BUCKETS, MINIO_ROOT_USER, SandboxService, ServiceContext, STATE_BUCKET } from "./types";
 
-/** MinIO: the warehouse, checkpoint and StarRocks buckets. */
+/** MinIO: the warehouse, checkpoint, StarRocks, backups and raw archive buckets. */
 export function minioService({ p, s, dir }: ServiceContext): SandboxService {
   return {
     name: "minio",
@@ -32,6 +33,9 @@ export function minioService({ p, s, dir }: ServiceContext): SandboxService {
         if (!(await client.bucketExists(b))) await client.makeBucket(b, "us-east-1");
         await client.setBucketVersioning(b, { Status: versioned.has(b) ? "Enabled" : "Suspended" });
       }
+      // The archive's expiry, as the stacks set it: the rule MinIO accepts is the rule the stacks ship.
+      const expiry = lifecycleRules("archive", 1, DEFAULT_ARCHIVE_DAYS).filter((r) => r.Filter.Prefix === "raw/");
+      await client.setBucketLifecycle(BUCKETS.archive, { Rule: expiry.map((r) => ({ ID: r.ID, Status: r.Status, Filter: { Prefix: r.Filter.Prefix }, Expiration: { Days: r.Expiration!.Days } })) } as never);
     },
   };
 }

@@ -50,7 +50,7 @@ export function serviceContext(): ServiceContext {
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-export const BUCKETS = { warehouse: "rtdw-sandbox-warehouse", checkpoints: "rtdw-sandbox-checkpoints", starrocks: "rtdw-sandbox-starrocks", backups: "rtdw-sandbox-backups" };
+export const BUCKETS = { warehouse: "rtdw-sandbox-warehouse", checkpoints: "rtdw-sandbox-checkpoints", starrocks: "rtdw-sandbox-starrocks", backups: "rtdw-sandbox-backups", archive: "rtdw-sandbox-archive" };
 /** The local stack's Pulumi state (a DIY backend, versioned like the stacks' state buckets). */
 export const STATE_BUCKET = "rtdw-sandbox-pulumi-state";
 /** MinIO's root user; its password is generated (secrets.json). */

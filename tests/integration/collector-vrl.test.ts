@@ -8,14 +8,15 @@ import { VrlResult, VrlRunner, vectorPipeline } from "../../sandbox/collector";
  * The collector's VRL, executed for real by the VRL crate Vector 0.48 embeds (vrl 0.25.0, built by
  * the sandbox install from tests/vrl): the same compiler and standard library as production, so a
  * program that does not type-check or a function that behaves differently fails here. Only Vector's
- * enrichment-table lookup is provided by the harness (exact-match rows; GeoIP ranges are not modelled).
+ * enrichment-table lookup is provided by the harness (exact-match rows here; its geoip table over a real City
+ * database is exercised end to end in tracking-pipeline).
  */
 describe("collector VRL (real VRL 0.25 runtime of Vector 0.48)", () => {
   const pipeline = vectorPipeline({ eventsTopic: "tracking.events", deadLetterTopic: "tracking.dead-letter" });
-  const DECODE = 0, REQUEST_DL = 1, EVENT_DL = 2, DECODE_GEOIP = 3;
+  const DECODE = 0, REQUEST_DL = 1, EVENT_DL = 2, DECODE_GEOIP = 3, EVENTS_OUT = 4;
   let vrl: VrlRunner;
   beforeAll(() => {
-    vrl = new VrlRunner(VRL_HARNESS_BIN, [pipeline.programs.decode, pipeline.programs.requestDeadLetter, pipeline.programs.eventDeadLetter, sensorsVrl(true)]);
+    vrl = new VrlRunner(VRL_HARNESS_BIN, [pipeline.programs.decode, pipeline.programs.requestDeadLetter, pipeline.programs.eventDeadLetter, sensorsVrl(true), pipeline.programs.eventsOut]);
   });
   afterAll(() => vrl?.close());
 
@@ -45,9 +46,24 @@ describe("collector VRL (real VRL 0.25 runtime of Vector 0.48)", () => {
       lib: "js", lib_version: "1.15.26", properties: { product_id: "p-7", price: 99.5 }, ip: "203.0.113.9",
       user_agent: "Mozilla/5.0", recv_time: Math.round(now), project: "default", is_core: false,
     });
-    expect(e.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    // Without Nginx's request id (never in the stacks) the request gets a random one; the event's place follows.
+    expect(e.event_id).toMatch(/^[0-9a-f]{32}-0$/);
     expect(e).not.toHaveProperty("_reason");
-    expect(e).not.toHaveProperty("raw");
+    // The record as received rides along for the archive; events_out takes it off before Kafka.
+    expect(JSON.parse(String(e.raw))).toEqual(track());
+    const [out] = await vrl.run(EVENTS_OUT, [e as never]);
+    expect("output" in out && out.output).toEqual(Object.fromEntries(Object.entries(e).filter(([k]) => k !== "raw")));
+  });
+
+  it("an event's id is the request's id and its place in the batch: the same request read again gives the same ids", async () => {
+    const body = form({ data_list: b64([track(), track({ distinct_id: "u-2" }), { type: "nope" }]) });
+    const id = "0123456789abcdef0123456789abcdef";
+    const once = events(await decode(body, { "X-Request-Id": id }));
+    const again = events(await decode(body, { "X-Request-Id": id }));
+    expect(once.map((e) => e.event_id)).toEqual([`${id}-0`, `${id}-1`, `${id}-2`]);
+    expect(again.map((e) => e.event_id)).toEqual(once.map((e) => e.event_id));
+    // A header that is not Nginx's 32 hex digits is not trusted as an id.
+    expect(events(await decode(body, { "X-Request-Id": "x'; DROP" }))[0].event_id).toMatch(/^[0-9a-f]{32}-0$/);
   });
 
   it("decodes a gzip=1 data_list batch, splits it, and marks CORE users from the whitelist", async () => {

@@ -49,6 +49,10 @@ describe("stack config", () => {
     expect(() => parse("dev", { collector: JSON.stringify({ maxBody: "128Mi" }) })).toThrow("rtdw:collector.maxBody: expected a body size from 64Ki to 64Mi");
     expect(() => parse("dev", { collector: JSON.stringify({ maxBody: "lots" }) })).toThrow('rtdw:collector.maxBody: expected a memory quantity such as "512Mi" or "2Gi"');
     expect(() => parse("dev", { collector: JSON.stringify({ ratePerSecond: 5 }) })).toThrow("rtdw:collector.ratePerSecond: unknown setting");
+    expect(parse("dev", { collector: JSON.stringify({ archiveDays: 7 }) }).archiveDays).toBe(7);
+    expect(parse("dev", {}).archiveDays).toBe(30);
+    expect(() => parse("dev", { collector: JSON.stringify({ archiveDays: 0 }) })).toThrow("rtdw:collector.archiveDays: expected at least 1 day");
+    expect(() => parse("dev", { volumes: JSON.stringify({ vector: "1Gi" }) })).toThrow("rtdw:volumes.vector: 1Gi cannot hold Vector's disk buffers");
   });
 
   it("applies sizing overrides given as Kubernetes quantities", () => {

@@ -17,6 +17,8 @@ const cfg = (stack: string) =>
       "rtdw:sourcePassword": "source-password-0001",
       "rtdw:alertWebhooks": '{"ops": "https://hooks.example.com/ops", "business": "https://hooks.example.com/b", "data": "https://hooks.example.com/d", "infra": "https://hooks.example.com/i"}',
       ...(stack === "dev" ? {} : { "rtdw:imageRegistry": "registry.example.com/rtdw", "rtdw:source": '{"host":"mysql","database":"shop","user":"rtdw_cdc"}' }),
+      // Sizing does not depend on GeoIP, which prod otherwise requires.
+      ...(stack === "prod" ? { "rtdw:collector": '{"geoip": "off"}' } : {}),
     },
     new Set(["rtdw:sourcePassword", "rtdw:alertWebhooks"]),
   );

@@ -168,13 +168,15 @@ describe("prod protects stateful resources and uses S3", () => {
     run = await runStack("prod", { objectStore: "s3", awsRegion: "eu-central-1", bucketPrefix: "acme-rtdw", imageRegistry: "registry.example.com/rtdw" });
   });
 
-  it("creates four encrypted, private buckets; versioning only where it serves recovery (checkpoints), delete markers and old versions expire", () => {
+  it("creates five encrypted, private buckets; versioning only where it serves recovery (checkpoints), delete markers and old versions expire, the raw archive after 30 days", () => {
     const buckets = ofType(run.registered, "aws:s3/bucket:Bucket").map((b) => b.inputs.bucket).sort();
-    expect(buckets).toEqual(["acme-rtdw-backups", "acme-rtdw-checkpoints", "acme-rtdw-starrocks", "acme-rtdw-warehouse"]);
+    expect(buckets).toEqual(["acme-rtdw-archive", "acme-rtdw-backups", "acme-rtdw-checkpoints", "acme-rtdw-starrocks", "acme-rtdw-warehouse"]);
     const versioning = Object.fromEntries(ofType(run.registered, "aws:s3/bucketVersioning:BucketVersioning").map((v) => [v.name, v.inputs.versioningConfiguration.status]));
     // pgBackRest expires its own backups and WAL by retention: versions would only keep what it deleted.
-    expect(versioning).toEqual({ "objectstore-checkpoints-versioning": "Enabled", "objectstore-warehouse-versioning": "Suspended", "objectstore-starrocks-versioning": "Suspended", "objectstore-backups-versioning": "Suspended" });
-    expect(ofType(run.registered, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).toHaveLength(4);
+    expect(versioning).toEqual({ "objectstore-checkpoints-versioning": "Enabled", "objectstore-warehouse-versioning": "Suspended", "objectstore-starrocks-versioning": "Suspended", "objectstore-backups-versioning": "Suspended", "objectstore-archive-versioning": "Suspended" });
+    expect(ofType(run.registered, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")).toHaveLength(5);
+    const archiveRules = ofType(run.registered, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").find((l) => l.name === "objectstore-archive-lifecycle")!.inputs.rules;
+    expect(archiveRules[1]).toEqual({ id: "expire-raw-archive", status: "Enabled", filter: { prefix: "raw/" }, expiration: { days: 30 } });
     expect(ofType(run.registered, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").every((b) => b.inputs.restrictPublicBuckets)).toBe(true);
     const rules = Object.fromEntries(ofType(run.registered, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").map((l) => [l.name, l.inputs.rules[0]]));
     expect(rules["objectstore-checkpoints-lifecycle"].noncurrentVersionExpiration.noncurrentDays).toBe(30);
@@ -183,12 +185,18 @@ describe("prod protects stateful resources and uses S3", () => {
     expect(run.endpoints.objectStore).toMatchObject({ kind: "s3", region: "eu-central-1", pathStyle: false, endpoint: "https://s3.eu-central-1.amazonaws.com" });
   });
 
-  it("gives the application and PostgreSQL's backups each an IAM identity limited to their buckets", () => {
+  it("gives the application, PostgreSQL's backups and the collector's archive writer each an IAM identity limited to their buckets", () => {
     const policies = Object.fromEntries(ofType(run.registered, "aws:iam/userPolicy:UserPolicy").map((p) => [p.name, JSON.parse(p.inputs.policy)]));
     const buckets = (name: string) => [...new Set(policies[name].Statement.flatMap((s: any) => [].concat(s.Resource)).filter((r: string) => r !== "*").map((r: string) => r.replace(/\/\*$/, "")))].sort();
     // Mock ARNs are the bucket resources' names.
-    expect(buckets("objectstore-app-policy")).toEqual(["arn:aws:s3:::acme-rtdw-checkpoints", "arn:aws:s3:::acme-rtdw-starrocks", "arn:aws:s3:::acme-rtdw-warehouse"]);
+    expect(buckets("objectstore-app-policy")).toEqual(["arn:aws:s3:::acme-rtdw-archive", "arn:aws:s3:::acme-rtdw-checkpoints", "arn:aws:s3:::acme-rtdw-starrocks", "arn:aws:s3:::acme-rtdw-warehouse"]);
+    // The application only reads the archive (a replay); the lifecycle, not a client, deletes it.
+    const onArchive = (name: string) => policies[name].Statement.filter((s: any) => [].concat(s.Resource).some((r: string) => r.startsWith("arn:aws:s3:::acme-rtdw-archive"))).flatMap((s: any) => s.Action).sort();
+    expect(onArchive("objectstore-app-policy")).toEqual(["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"]);
     expect(buckets("objectstore-backup-policy")).toEqual(["arn:aws:s3:::acme-rtdw-backups"]);
+    // Vector writes new objects under raw/ and can neither read, overwrite elsewhere nor delete.
+    expect(policies["objectstore-archive-policy"].Statement.filter((s: any) => s.Action.includes("s3:PutObject")).map((s: any) => s.Resource)).toEqual([["arn:aws:s3:::acme-rtdw-archive/raw/*"]]);
+    expect(onArchive("objectstore-archive-policy")).toEqual(["s3:GetBucketLocation", "s3:ListBucket", "s3:PutObject"]);
     for (const p of Object.values(policies)) expect(p.Statement.flatMap((s: any) => s.Action)).not.toContain("s3:*");
     expect(run.credentials.objectStore.secretKey).toBe("aws-secret-objectstore-app-key");
   });

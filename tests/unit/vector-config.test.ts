@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { IMAGES } from "../../components/config/services";
-import { bufferBytesPerSink } from "../../components/collector/vector";
+import { ARCHIVE_BATCH_SECONDS, diskBuffers, RAW_ARCHIVE_PREFIX } from "../../components/collector/vector";
 import { vectorInterpolate } from "../../sandbox/vectorRules";
 import { ofType, runStack } from "../helpers/mocks";
 
@@ -54,9 +54,36 @@ describe("Vector config: starts on the deployed Vector and on newer ones, creden
     expect(mounts).toEqual([expect.objectContaining({ name: claims[0].metadata.name })]);
     const cfg = YAML.parse(text);
     expect(cfg.data_dir).toBe("/var/lib/vector");
-    const buffers = [cfg.sinks.events_kafka.buffer, cfg.sinks.dead_letter_kafka.buffer];
-    for (const b of buffers) expect(b).toEqual({ type: "disk", max_size: bufferBytesPerSink(run.cfg.volumesGiB.vector), when_full: "block" });
-    expect(buffers.reduce((a, b) => a + b.max_size, 0)).toBeLessThan(run.cfg.volumesGiB.vector * 1024 ** 3);
+    const sizes = diskBuffers(run.cfg.volumesGiB.vector, true);
+    const kafka = [cfg.sinks.events_kafka.buffer, cfg.sinks.dead_letter_kafka.buffer];
+    for (const b of kafka) expect(b).toEqual({ type: "disk", max_size: sizes.kafka, when_full: "block" });
+    // The archive's buffer drops when full: object storage away for long never blocks the Kafka path.
+    expect(cfg.sinks.raw_archive.buffer).toEqual({ type: "disk", max_size: sizes.archive, when_full: "drop_newest" });
+    // Vector refuses a disk buffer under 256 MiB.
+    for (const b of [...kafka, cfg.sinks.raw_archive.buffer]) expect(b.max_size).toBeGreaterThanOrEqual(256 * 1024 ** 2);
+    expect([...kafka, cfg.sinks.raw_archive.buffer].reduce((a, b) => a + b.max_size, 0)).toBeLessThan(run.cfg.volumesGiB.vector * 1024 ** 3 * 0.95);
+  });
+
+  it("the raw archive: every decoded event as received, gzipped NDJSON under raw/dt=/hr= of the archive bucket, written with the archive identity's keys from the secret backend", () => {
+    const cfg = YAML.parse(text);
+    expect(cfg.transforms.archive_records.inputs).toEqual(["sensors_decode"]);
+    expect(cfg.sinks.raw_archive).toMatchObject({
+      type: "aws_s3",
+      inputs: ["archive_records"],
+      bucket: run.cfg.objectStore.bucketPrefix + "-archive",
+      endpoint: "http://minio.rtdw-test.svc.cluster.local:9000",
+      force_path_style: true,
+      key_prefix: RAW_ARCHIVE_PREFIX,
+      compression: "gzip",
+      encoding: { codec: "json" },
+      framing: { method: "newline_delimited" },
+      batch: { timeout_secs: ARCHIVE_BATCH_SECONDS },
+      auth: { access_key_id: "SECRET[files.archive_access_key]", secret_access_key: "SECRET[files.archive_secret_key]" },
+    });
+    // The record as received goes to the archive (and a rejected one's to the dead-letter), not to Kafka.
+    expect(cfg.sinks.events_kafka.inputs).toEqual(["events_out"]);
+    expect(cfg.transforms.events_out).toEqual({ type: "remap", inputs: ["sensors_route.valid"], source: "del(.raw)" });
+    expect(text).not.toContain(run.credentials.objectStore.secretKey);
   });
 
   it("the VRL harness runs the VRL Vector 0.48.0 ships: vrl 0.25.0 from crates.io, the checksum in Vector v0.48.0's Cargo.lock", () => {
