@@ -13,9 +13,8 @@
  * as it would be for the stacks' archive user.
  */
 import { randomUUID } from "crypto";
-import * as fs from "fs";
-import * as path from "path";
 import * as zlib from "zlib";
+import { DiskBuffer } from "./diskBuffer";
 
 export interface ArchiveSinkConfig {
   readonly bucket: string;
@@ -54,40 +53,23 @@ type Put = (bucket: string, key: string, body: Buffer) => Promise<void>;
 /** The archive's disk buffer (append-only file, acknowledged offset) and its batching writer. */
 export class ArchiveSink {
   readonly counters: ArchiveCounters = { written: 0, dropped: 0, errors: 0 };
-  private readonly file: string;
-  private readonly ackFile: string;
-  private acked: number;
+  private readonly buffer: DiskBuffer;
   private stopping = false;
   private readonly running: Promise<void>;
 
   constructor(dir: string, private readonly config: ArchiveSinkConfig, private readonly put: Put) {
-    fs.mkdirSync(dir, { recursive: true });
-    this.file = path.join(dir, "archive.ndjson");
-    this.ackFile = path.join(dir, "archive.acked");
-    if (!fs.existsSync(this.file)) fs.writeFileSync(this.file, "");
-    this.acked = fs.existsSync(this.ackFile) ? Number(fs.readFileSync(this.ackFile, "utf8")) || 0 : 0;
+    this.buffer = new DiskBuffer(dir, "archive");
     this.running = this.run();
-  }
-
-  private pending(): number {
-    return fs.statSync(this.file).size - this.acked;
   }
 
   /** Appends the lines, synced; when they do not fit, drops them (drop_newest) and counts them. */
   append(lines: readonly string[]): void {
     if (!lines.length) return;
-    const data = lines.map((l) => l + "\n").join("");
-    if (this.pending() + Buffer.byteLength(data) > this.config.buffer.max_size) {
+    if (this.buffer.pending() + Buffer.byteLength(lines.map((l) => l + "\n").join("")) > this.config.buffer.max_size) {
       this.counters.dropped += lines.length;
       return;
     }
-    const fd = fs.openSync(this.file, "a");
-    try {
-      fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    this.buffer.write(lines);
   }
 
   /** Writes batches as they fill or time out; a failed write is retried, the lines kept. */
@@ -95,7 +77,7 @@ export class ArchiveSink {
     let firstSeen: number | undefined;
     let delay = 500;
     while (!this.stopping) {
-      const { lines, end, bytes } = this.read(this.config.batch.max_bytes);
+      const { lines, end, bytes } = this.buffer.next(Number.MAX_SAFE_INTEGER, this.config.batch.max_bytes);
       if (!lines.length) {
         firstSeen = undefined;
         await sleep(200);
@@ -120,7 +102,7 @@ export class ArchiveSink {
           await this.put(this.config.bucket, key, zlib.gzipSync(group.map((l) => l + "\n").join("")));
         }
         this.counters.written += lines.length;
-        this.ack(end);
+        this.buffer.ack(end);
         firstSeen = undefined;
         delay = 500;
       } catch (e) {
@@ -130,38 +112,6 @@ export class ArchiveSink {
         delay = Math.min(delay * 2, 10_000);
       }
     }
-  }
-
-  private read(maxBytes: number): { lines: string[]; end: number; bytes: number } {
-    const size = fs.statSync(this.file).size;
-    if (size <= this.acked) return { lines: [], end: this.acked, bytes: 0 };
-    const fd = fs.openSync(this.file, "r");
-    try {
-      const buf = Buffer.alloc(Math.min(size - this.acked, maxBytes + 1024 * 1024));
-      const n = fs.readSync(fd, buf, 0, buf.length, this.acked);
-      const text = buf.subarray(0, n).toString("utf8");
-      const lines: string[] = [];
-      let at = 0;
-      let bytes = 0;
-      for (let nl = text.indexOf("\n"); nl >= 0 && bytes < maxBytes; nl = text.indexOf("\n", at)) {
-        const line = text.slice(at, nl);
-        lines.push(line);
-        bytes += Buffer.byteLength(line) + 1;
-        at = nl + 1;
-      }
-      return { lines, end: this.acked + Buffer.byteLength(text.slice(0, at)), bytes };
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  private ack(end: number): void {
-    this.acked = end;
-    if (this.acked >= fs.statSync(this.file).size) {
-      fs.writeFileSync(this.file, "");
-      this.acked = 0;
-    }
-    fs.writeFileSync(this.ackFile, String(this.acked));
   }
 
   async close(): Promise<void> {

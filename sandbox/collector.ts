@@ -28,6 +28,7 @@ import * as YAML from "yaml";
 import { renderVectorConfig } from "../components/collector/vector";
 import { vectorInterpolate } from "./vectorRules";
 import { ArchiveSink, ArchiveSinkConfig } from "./archive";
+import { DiskBuffer } from "./diskBuffer";
 import { archiveWriterStatements } from "../components/storage/types";
 
 /**
@@ -185,74 +186,16 @@ export function httpServerEvent(src: HttpSourceConfig, url: URL, headers: http.I
   return e;
 }
 
-/**
- * The sinks' disk buffer as Vector keeps it for the stand-in: records appended and synced before the
- * request is answered, delivered in order from an acknowledged offset that survives restarts.
- */
-class DiskBuffer {
-  private readonly file: string;
-  private readonly ackFile: string;
-  private acked: number;
-
-  constructor(dir: string, private readonly capacity: number) {
-    fs.mkdirSync(dir, { recursive: true });
-    this.file = path.join(dir, "buffer.ndjson");
-    this.ackFile = path.join(dir, "buffer.acked");
-    if (!fs.existsSync(this.file)) fs.writeFileSync(this.file, "");
-    this.acked = fs.existsSync(this.ackFile) ? Number(fs.readFileSync(this.ackFile, "utf8")) || 0 : 0;
-  }
-
-  pending(): number {
-    return fs.statSync(this.file).size - this.acked;
-  }
-
-  /** Waits for room like `when_full: block`; false when the request went away meanwhile (nothing written). */
-  async append(lines: string[], gone: () => boolean): Promise<boolean> {
-    const data = lines.map((l) => l + "\n").join("");
-    while (this.pending() > 0 && this.pending() + data.length > this.capacity) {
-      if (gone()) return false;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+/** `when_full: block`: waits for room; false when the request went away meanwhile (nothing written). */
+async function appendBlocking(buffer: DiskBuffer, capacity: number, lines: readonly string[], gone: () => boolean): Promise<boolean> {
+  const bytes = Buffer.byteLength(lines.map((l) => l + "\n").join(""));
+  while (buffer.pending() > 0 && buffer.pending() + bytes > capacity) {
     if (gone()) return false;
-    const fd = fs.openSync(this.file, "a");
-    try {
-      fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    return true;
+    await new Promise((r) => setTimeout(r, 100));
   }
-
-  /** Up to `max` whole records after the acknowledged offset, and the offset after them. */
-  next(max: number): { lines: string[]; end: number } {
-    const size = fs.statSync(this.file).size;
-    if (size <= this.acked) return { lines: [], end: this.acked };
-    const fd = fs.openSync(this.file, "r");
-    try {
-      const buf = Buffer.alloc(Math.min(size - this.acked, 4 * 1024 * 1024));
-      const n = fs.readSync(fd, buf, 0, buf.length, this.acked);
-      const text = buf.subarray(0, n).toString("utf8");
-      const lines: string[] = [];
-      let at = 0;
-      for (let nl = text.indexOf("\n"); nl >= 0 && lines.length < max; nl = text.indexOf("\n", at)) {
-        lines.push(text.slice(at, nl));
-        at = nl + 1;
-      }
-      return { lines, end: this.acked + Buffer.byteLength(text.slice(0, at)) };
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  ack(end: number): void {
-    this.acked = end;
-    if (this.acked >= fs.statSync(this.file).size && this.acked > 16 * 1024 * 1024) {
-      fs.writeFileSync(this.file, "");
-      this.acked = 0;
-    }
-    fs.writeFileSync(this.ackFile, String(this.acked));
-  }
+  if (gone()) return false;
+  buffer.write(lines);
+  return true;
 }
 
 /** Vector's http_server source decompresses by Content-Encoding: 415 for an unknown one, 400 when it fails. */
@@ -284,7 +227,7 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
     logLevel: logLevel.NOTHING,
     retry: { retries: 2 },
   }).producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
-  const buffer = new DiskBuffer(o.dataDir, o.bufferBytes);
+  const buffer = new DiskBuffer(o.dataDir);
 
   // Delivery: in order, from the buffer, retried while Kafka is down; Vector starts without Kafka.
   let stopping = false;
@@ -385,7 +328,7 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
       ...messages(good, "distinct_id").map((m) => JSON.stringify({ topic: o.eventsTopic, ...m })),
       ...messages(bad).map((m) => JSON.stringify({ topic: o.deadLetterTopic, ...m })),
     ];
-    if (lines.length && !(await buffer.append(lines, gone))) return 0;
+    if (lines.length && !(await appendBlocking(buffer, o.bufferBytes, lines, gone))) return 0;
     // The archive sink gets every decoded event (valid or not) as received; a full archive buffer drops, never blocks.
     if (archive && events.length) {
       const records = await vrl.run(4, events);
