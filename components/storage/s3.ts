@@ -66,7 +66,8 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
 
     const roles = Object.keys(names) as BucketRole[];
     const arnsOf = (which: readonly BucketRole[]) => which.map((r) => buckets[roles.indexOf(r)].arn);
-    // One IAM user per client: the application (Flink, Paimon, StarRocks) and PostgreSQL's backups.
+    // One IAM user per client: the application (Flink, Paimon, StarRocks; it reads the archive for a replay),
+    // PostgreSQL's backups, and the collector's archive writer (new objects under raw/ only).
     const archiveArn = buckets[roles.indexOf("archive")].arn;
     const identity = (suffix: string, which: readonly BucketRole[], archive?: "read" | "write") => {
       const user = new aws.iam.User(`${name}-${suffix}`, { name: `rtdw-${args.stack}-${suffix}`, tags: { "rtdw:stack": args.stack } }, { parent: this, provider });
