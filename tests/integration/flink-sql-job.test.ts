@@ -235,12 +235,23 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
 
   it("a version whose checkpoints never complete runs, but fails the upgrade gate: rolled back, nothing lost", async () => {
     // Its tasks all run; every checkpoint expires (10 ms), and after the cluster's tolerable 3 failures Flink fails it over.
+    // Rows flow meanwhile: a checkpoint then flushes the Paimon writer's files to MinIO, which takes longer
+    // than 10 ms (an idle job's checkpoint can finish within it, and the version would pass: seen in a full run).
     const slow = script("v5", { parallelism: 2 });
     const failing = inputs({ script: { ...slow, config: { ...slow.config, "execution.checkpointing.timeout": "10 ms" } }, restartNonce: 1 });
+    let updating = true;
+    const feeding = (async () => {
+      while (updating) {
+        await send(5);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
     const err = await updateJob(lifecycleDeps, state, failing).then(
       () => undefined,
       (e: Error & { properties?: FlinkSqlJobOutputs }) => e,
     );
+    updating = false;
+    await feeding;
     // Seen by the gate as the failover happens (RESTARTING) or after it (a restart counted), with Flink's reason.
     expect(err?.message).toMatch(
       /the new version did not start: provider-test-\w+ \(job \w+\) failed the upgrade gate: it (is RESTARTING after \d+ s|restarted \d+ time\(s\) within \d+ s of its start); Flink's root exception: org.apache.flink.util.FlinkRuntimeException: Exceeded checkpoint tolerable failure threshold/,
