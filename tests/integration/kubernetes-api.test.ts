@@ -384,12 +384,13 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     deny("jobs -> Kafka internal listener", tm, pods("kafka"), 9094),
     deny("Vector -> Kafka internal listener", pods("vector"), pods("kafka"), 9094),
     deny("exporter -> Kafka internal listener", pods("kafka-exporter"), pods("kafka"), 9094),
-    deny("Vector -> Internet", pods("vector"), internet, 443),
+    // Where object storage is S3 (outside the cluster), Vector's raw archive needs HTTPS out, as Flink does.
+    ...(objectStore === "minio" ? [deny("Vector -> Internet", pods("vector"), internet, 443)] : [allow("Vector -> S3 (HTTPS, the raw archive)", pods("vector"), internet, 443)]),
     deny("Nginx -> Internet", pods("nginx"), internet, 443),
     deny("TaskManager -> another namespace's pods on other ports", tm, otherNs, 8080),
     deny("Internet -> Grafana", internet, pods("grafana"), 3000),
     deny("Internet -> StarRocks FE query", internet, fe, STARROCKS_PORTS.feQuery),
-    ...(objectStore === "minio" ? [deny("Flink -> MinIO console", tm, pods("minio"), 9001), deny("Vector -> MinIO", pods("vector"), pods("minio"), 9000)] : []),
+    ...(objectStore === "minio" ? [deny("Flink -> MinIO console", tm, pods("minio"), 9001), allow("Vector -> MinIO (the raw archive)", pods("vector"), pods("minio"), 9000), deny("Vector -> MinIO console", pods("vector"), pods("minio"), 9001)] : []),
     deny("JobManager HA pod -> SQL Gateway", jm, gw, FLINK_PORTS.sqlGateway),
   ];
   return cases;
