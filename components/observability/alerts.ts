@@ -200,7 +200,7 @@ export const ALERTS: readonly AlertDef[] = [
     severity: "critical",
     team: "ops",
     summary: "The raw archive dropped {{ $value }} events in 10 minutes (its buffer is full)",
-    fires: { series: [{ series: 'vector_buffer_discarded_events_total{component_id="raw_archive",intentional="true"}', values: "0 0 0 100 200 300 400 500 600 700 800 900 1000" }], at: "10m", summary: "The raw archive dropped 1000 events in 10 minutes (its buffer is full)" },
+    fires: { series: [{ series: 'vector_buffer_discarded_events_total{component_id="raw_archive",intentional="true"}', values: "0 0 0 100 200 300 400 500 600 700 800 900 1000" }], at: "10m", summary: "The raw archive dropped 800 events in 10 minutes (its buffer is full)" },
     healthy: { series: [{ series: 'vector_buffer_discarded_events_total{component_id="raw_archive",intentional="true"}', values: "0x20" }], at: "15m" },
   },
   {
