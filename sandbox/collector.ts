@@ -61,6 +61,8 @@ export interface CollectorOptions {
   readonly redisPassword: string;
   readonly eventsTopic: string;
   readonly deadLetterTopic: string;
+  /** Where a replay's events go (components/pipelines/replay.ts). */
+  readonly replayTopic: string;
   readonly harnessBin: string;
   /** Where the disk buffer lives (Vector's data_dir). */
   readonly dataDir: string;
@@ -76,13 +78,14 @@ interface RemapConfig { source: string }
 interface HttpSourceConfig { query_parameters: string[]; headers: string[] }
 
 /** The parts of the real Vector config the stand-in executes, taken from the rendered config itself. */
-export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLetterTopic" | "geoipDatabase" | "archive">) {
+export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLetterTopic" | "replayTopic" | "geoipDatabase" | "archive">) {
   // Read as Vector 0.48 reads it: environment variables interpolated over the whole text first.
   const rendered = renderVectorConfig({
     kafkaBootstrap: "-",
     kafkaUser: "-",
     eventsTopic: o.eventsTopic,
     deadLetterTopic: o.deadLetterTopic,
+    replayTopic: o.replayTopic,
     redisHost: "-",
     redisPort: 0,
     dataDir: "-",
@@ -106,7 +109,7 @@ export function vectorPipeline(o: Pick<CollectorOptions, "eventsTopic" | "deadLe
     },
     geoip: geoip && { path: geoip.path, locale: geoip.locale },
     source: config.sources.sensors_http as HttpSourceConfig,
-    programs: { decode: t.sensors_decode.source, requestDeadLetter: t.request_dead_letter.source, eventDeadLetter: t.event_dead_letter.source, eventsOut: t.events_out.source, archiveRecord: t.archive_records?.source },
+    programs: { decode: t.sensors_decode.source, requestDeadLetter: t.request_dead_letter.source, eventDeadLetter: t.event_dead_letter.source, eventsOut: t.events_out.source, replayOut: t.replay_out.source, archiveRecord: t.archive_records?.source },
     archiveSink: config.sinks.raw_archive as ArchiveSinkConfig | undefined,
   };
 }
@@ -218,7 +221,7 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
   const { Kafka, logLevel } = await import("kafkajs");
   const pipeline = vectorPipeline(o);
   const { programs } = pipeline;
-  const vrl = new VrlRunner(o.harnessBin, [programs.decode, programs.requestDeadLetter, programs.eventDeadLetter, programs.eventsOut, programs.archiveRecord ?? "."], pipeline.geoip);
+  const vrl = new VrlRunner(o.harnessBin, [programs.decode, programs.requestDeadLetter, programs.eventDeadLetter, programs.eventsOut, programs.archiveRecord ?? ".", programs.replayOut], pipeline.geoip);
   const archive = pipeline.archiveSink && o.archive ? await archiveSink(o.archive, pipeline.archiveSink, path.join(o.dataDir, "archive")) : undefined;
   const producer = new Kafka({
     clientId: "rtdw-vector-standin",
@@ -303,6 +306,7 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
     const [decoded] = await vrl.run(0, [event], { core_users: whitelist });
     const good: Json[] = [];
     const bad: Json[] = [];
+    const replayed: Json[] = [];
     let events: Json[] = [];
     if ("error" in decoded) {
       const meta = { vector: { dropped: { reason: decoded.abort ? "abort" : "error", message: decoded.error, component_id: "sensors_decode", component_type: "remap" } } };
@@ -311,8 +315,15 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
       bad.push(dl.output);
     } else {
       const out = decoded.output;
-      events = Array.isArray(out) ? out : [out];
-      const invalid = events.filter((e) => e && typeof e === "object" && !Array.isArray(e) && "_reason" in e);
+      const all = Array.isArray(out) ? out : [out];
+      const has = (e: Json, field: string) => !!e && typeof e === "object" && !Array.isArray(e) && field in e;
+      // sensors_route: a replayed event goes to the replay topic only (not the archive, not the dead-letter).
+      for (const r of await vrl.run(5, all.filter((e) => has(e, "replay_id")))) {
+        if ("error" in r) throw new Error(`replay_out failed: ${r.error}`);
+        replayed.push(r.output);
+      }
+      events = all.filter((e) => !has(e, "replay_id"));
+      const invalid = events.filter((e) => has(e, "_reason"));
       for (const r of await vrl.run(3, events.filter((e) => !invalid.includes(e)))) {
         if ("error" in r) throw new Error(`events_out failed: ${r.error}`);
         good.push(r.output);
@@ -327,6 +338,7 @@ export async function startCollector(o: CollectorOptions): Promise<{ close(): Pr
     const lines = [
       ...messages(good, "distinct_id").map((m) => JSON.stringify({ topic: o.eventsTopic, ...m })),
       ...messages(bad).map((m) => JSON.stringify({ topic: o.deadLetterTopic, ...m })),
+      ...messages(replayed, "distinct_id").map((m) => JSON.stringify({ topic: o.replayTopic, ...m })),
     ];
     if (lines.length && !(await appendBlocking(buffer, o.bufferBytes, lines, gone))) return 0;
     // The archive sink gets every decoded event (valid or not) as received; a full archive buffer drops, never blocks.
@@ -384,6 +396,7 @@ if (require.main === module) {
     redisPassword: env("REDISCLI_AUTH"),
     eventsTopic: env("EVENTS_TOPIC"),
     deadLetterTopic: env("DEAD_LETTER_TOPIC"),
+    replayTopic: env("REPLAY_TOPIC"),
     harnessBin: env("VRL_HARNESS_BIN"),
     dataDir: env("VECTOR_DATA_DIR"),
     bufferBytes: Number(env("VECTOR_BUFFER_BYTES")),

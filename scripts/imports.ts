@@ -120,7 +120,7 @@ export const FOLDER_PURPOSE: Readonly<Record<string, string>> = {
   streampark: "the StreamPark console: schema, admin password",
   jobs: "the Flink SQL jobs as dynamic resources: rendering, scripts, lineage, the lifecycle, the SQL Gateway and StreamPark backends",
   lakehouse: "the Paimon databases and tables as resources (diffed by schema, altered in place or refused at preview, never dropped); upkeep: expiry and orphan-file removal beside the SQL Gateway",
-  pipelines: "Kafka topics and each client's ACLs, derived from the jobs' lineage",
+  pipelines: "Kafka topics and each client's ACLs, derived from the jobs' lineage; the raw archive's replay (requests rebuilt, the batch job derived from rt-trk-ods)",
   collector: "Nginx /sa and Vector (VRL) of the tracking collector",
   observability: "alerts (written once), Prometheus, Alertmanager, Grafana, exporters, dashboards' provisioning",
   ".": "the composition root: stack.ts slices the stack config into each component's own Args and wires them; the existing-platform variant (target sandbox) and its file",

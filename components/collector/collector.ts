@@ -78,6 +78,7 @@ export class Collector extends pulumi.ComponentResource {
           kafkaCaFile: args.kafka.caCertificate === undefined ? undefined : "/etc/vector/kafka-ca.crt",
           eventsTopic: "tracking.events",
           deadLetterTopic: "tracking.dead-letter",
+          replayTopic: "tracking.replay",
           redisHost,
           redisPort,
           dataDir: "/var/lib/vector",

@@ -49,6 +49,7 @@ export function renderNginxConf(o: NginxConfigOptions): string {
       proxy_set_header X-Request-Time $msec;
       proxy_set_header X-Request-Id $request_id;
       proxy_set_header X-Rtdw-Rejected "${r.marker}";
+      proxy_set_header X-Rtdw-Replay "";
       proxy_connect_timeout 2s;
       proxy_read_timeout 5s;
       proxy_pass http://vector;
@@ -171,6 +172,8 @@ ${o.trustedProxies.map((c) => `  set_real_ip_from ${c};`).join("\n")}
       proxy_set_header X-Request-Id $request_id;
       # Only Nginx may say a request was rejected.
       proxy_set_header X-Rtdw-Rejected "";
+      # Only a replay of the raw archive, sent to Vector directly, is marked as one.
+      proxy_set_header X-Rtdw-Replay "";
       # The SDKs compress inside the body (gzip=1); a Content-Encoding header would make Vector
       # decompress the body itself and refuse it (400/415) when that fails.
       proxy_set_header Content-Encoding "";

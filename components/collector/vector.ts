@@ -60,6 +60,8 @@ export interface VectorConfigOptions {
   readonly kafkaCaFile?: string;
   readonly eventsTopic: string;
   readonly deadLetterTopic: string;
+  /** Where a replay's events go (valid or not, marked with the replay's id): the replay job reads them. */
+  readonly replayTopic: string;
   readonly redisHost: string;
   readonly redisPort: number;
   /** Path of a GeoLite2-City database, or undefined to run without GeoIP. */
@@ -117,6 +119,15 @@ export const RAW_ARCHIVE_PREFIX = "raw/dt=%Y-%m-%d/hr=%H/";
 
 /** One archive line per event as received: the request's envelope and the record's own JSON. */
 export const ARCHIVE_RECORD_VRL = `. = {"event_id": .event_id, "recv_time": .recv_time, "ip": .ip, "user_agent": .user_agent, "project": .project, "record": .raw, "timestamp": from_unix_timestamp!(to_int(.recv_time) ?? 0, unit: "milliseconds")}`;
+/** The header that marks a request as a replay of the raw archive (its value: the replay's id); Nginx clears it. */
+export const REPLAY_HEADER = "X-Rtdw-Replay";
+
+/** The replay sink's memory buffer: a full one holds the replay's next request back. */
+export const REPLAY_BUFFER_EVENTS = 2000;
+
+/** A replayed event on its way to the replay topic: a valid one as the tracking topic gets it. */
+export const REPLAY_OUT_VRL = "if !exists(._reason) { del(.raw) }";
+
 const secretRef = (name: string) => `SECRET[files.${name}]`;
 
 export function renderVectorConfig(o: VectorConfigOptions): string {
@@ -148,7 +159,7 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
         address: "0.0.0.0:8687",
         decoding: { codec: "bytes" },
         query_parameters: ["data", "data_list", "gzip", "ext", "project", "token"],
-        headers: ["X-Real-IP", "X-Request-Time", "X-Request-Id", "User-Agent", "Content-Type", "X-Rtdw-Rejected"],
+        headers: ["X-Real-IP", "X-Request-Time", "X-Request-Id", "User-Agent", "Content-Type", "X-Rtdw-Rejected", REPLAY_HEADER],
         strict_path: false,
         path: "/",
       },
@@ -180,11 +191,20 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
       sensors_route: {
         type: "route",
         inputs: ["sensors_decode"],
-        route: { valid: "!exists(._reason)", invalid: "exists(._reason)" },
+        // An event goes to every route whose condition holds: a live one to valid or invalid and to
+        // live (the archive), a replayed one to replay only.
+        route: {
+          valid: "!exists(._reason) && !exists(.replay_id)",
+          invalid: "exists(._reason) && !exists(.replay_id)",
+          replay: "exists(.replay_id)",
+          live: "!exists(.replay_id)",
+        },
       },
       // The record as received travels only to the archive (and, for a rejected one, the dead-letter).
       events_out: { type: "remap", inputs: ["sensors_route.valid"], source: "del(.raw)" },
-      ...(o.archive ? { archive_records: { type: "remap", inputs: ["sensors_decode"], source: ARCHIVE_RECORD_VRL } } : {}),
+      // A replay's rejected events keep theirs, with the reason: the replay reports them.
+      replay_out: { type: "remap", inputs: ["sensors_route.replay"], source: REPLAY_OUT_VRL },
+      ...(o.archive ? { archive_records: { type: "remap", inputs: ["sensors_route.live"], source: ARCHIVE_RECORD_VRL } } : {}),
       nginx_responses: {
         type: "remap",
         inputs: ["nginx_log"],
@@ -210,6 +230,9 @@ export function renderVectorConfig(o: VectorConfigOptions): string {
     },
     sinks: {
       events_kafka: { ...kafka, inputs: ["events_out"], topic: o.eventsTopic, key_field: "distinct_id" },
+      // In memory: a replay checks that its events reached the topic and is run again when they did
+      // not (it is idempotent), so it needs no share of the persistent volume.
+      replay_kafka: { ...kafka, inputs: ["replay_out"], topic: o.replayTopic, key_field: "distinct_id", buffer: { type: "memory", max_events: REPLAY_BUFFER_EVENTS, when_full: "block" } },
       ...(o.archive
         ? {
             raw_archive: {

@@ -46,24 +46,39 @@ function kafkaClient(env: JobEnvironment): Record<string, string> {
   };
 }
 
+/** A raw Kafka table's columns (${kafka.rawColumns}): the record, and where it came from. */
+export const KAFKA_RAW_COLUMNS: readonly (readonly [string, string])[] = [
+  ["payload", "STRING"],
+  ["src_partition", "INT METADATA FROM 'partition' VIRTUAL"],
+  ["src_offset", "BIGINT METADATA FROM 'offset' VIRTUAL"],
+  ["src_ts", "TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"],
+];
+
+function rawSource(env: JobEnvironment, topic: string, group: string): Record<string, string> {
+  return {
+    connector: "kafka",
+    topic,
+    ...kafkaClient(env),
+    "properties.group.id": group,
+    // Only what the CDC job's Kafka transactions committed.
+    "properties.isolation.level": "read_committed",
+    "scan.startup.mode": "group-offsets",
+    "properties.auto.offset.reset": "earliest",
+    format: "raw",
+  };
+}
+
 type Fragment = (env: JobEnvironment, args: string[]) => string;
 
 const FRAGMENTS: Record<string, Fragment> = {
   // The raw record plus where it came from; parsing happens in SQL so bad records can be kept.
-  "kafka.rawColumns": () =>
-    "payload STRING, src_partition INT METADATA FROM 'partition' VIRTUAL, src_offset BIGINT METADATA FROM 'offset' VIRTUAL, src_ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL",
-  "kafka.rawSource": (env, [topic, group]) =>
-    options({
-      connector: "kafka",
-      topic,
-      ...kafkaClient(env),
-      "properties.group.id": group,
-      // Only what the CDC job's Kafka transactions committed.
-      "properties.isolation.level": "read_committed",
-      "scan.startup.mode": "group-offsets",
-      "properties.auto.offset.reset": "earliest",
-      format: "raw",
-    }),
+  "kafka.rawColumns": () => KAFKA_RAW_COLUMNS.map(([name, type]) => `${name} ${type}`).join(", "),
+  "kafka.rawSource": (env, [topic, group]) => options(rawSource(env, topic, group)),
+  // A batch read of a topic as it stands: from the first record to the last one present at the start.
+  "kafka.boundedSource": (env, [topic, group]) => {
+    const { "properties.auto.offset.reset": _reset, ...o } = rawSource(env, topic, group);
+    return options({ ...o, "scan.startup.mode": "earliest-offset", "scan.bounded.mode": "latest-offset" });
+  },
   // The change events of a raw CDC topic: one row per record with its change kind. An update is
   // two debezium-json records, the old image ("op": "d", row_kind -U) and the new one ("op": "c",
   // row_kind +U); the old image is dropped here (op 'before'), as the previous change already holds it.

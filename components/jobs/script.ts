@@ -41,10 +41,11 @@ export function jobConfig(job: JobSpec, env: Pick<JobEnvironment, "timeZone">, o
   };
 }
 
-export function jobScript(job: JobSpec, env: JobEnvironment, o: JobOverrides = {}): JobScript {
+/** `sql`: the job's SQL text (its file's unless given: the archive replay runs a derived text). */
+export function jobScript(job: JobSpec, env: JobEnvironment, o: JobOverrides = {}, sql = readJobSql(job)): JobScript {
   const statements = [
     ...["catalog.sql"].flatMap((f) => splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, f), "utf8"), env, f))),
-    ...splitStatements(renderSql(readJobSql(job), env, job.sql)),
+    ...splitStatements(renderSql(sql, env, job.sql)),
   ];
   const last = statements[statements.length - 1] ?? "";
   if (!/^(EXECUTE\s+STATEMENT\s+SET|INSERT\s|CALL\s+sys\.compact)/i.test(last)) {

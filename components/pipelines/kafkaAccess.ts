@@ -1,6 +1,7 @@
 import { kafkaUserOfJob } from "../jobs/environment";
 import { JobLineage } from "../jobs/lineage";
 import { TOPICS } from "./topics";
+import { REPLAY_CLIENT, REPLAY_TOPIC } from "./replay";
 
 /**
  * Who may do what on Kafka, derived (not declared a second time) from what already says it: each
@@ -73,6 +74,14 @@ export function kafkaClients(lineage: readonly JobLineage[]): KafkaClient[] {
       user: COLLECTOR_KAFKA_USER,
       does: "the event collector (Vector)",
       acls: trackingTopics.map((name) => ({ resourceType: "topic", patternType: "literal", name, operation: "Write" })),
+    },
+    {
+      user: REPLAY_CLIENT,
+      does: "the raw archive's replay (a batch job run by npm run replay)",
+      acls: [
+        { resourceType: "topic", patternType: "literal", name: REPLAY_TOPIC, operation: "Read" },
+        { resourceType: "group", patternType: "literal", name: REPLAY_CLIENT, operation: "Read" },
+      ],
     },
     {
       user: EXPORTER_KAFKA_USER,

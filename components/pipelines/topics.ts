@@ -16,4 +16,6 @@ export const TOPICS: readonly TopicSpec[] = [
   ...SOURCE_TABLES.map((t) => ({ name: `cdc.shop.${t}`, class: "cdc" as const, cleanupPolicy: "delete" as const })),
   { name: "tracking.events", class: "tracking", cleanupPolicy: "delete" },
   { name: "tracking.dead-letter", class: "deadLetter", cleanupPolicy: "delete" },
+  // A replay of the raw archive: the collector's re-parse of it, read by the replay job (components/pipelines/replay.ts).
+  { name: "tracking.replay", class: "tracking", cleanupPolicy: "delete" },
 ];

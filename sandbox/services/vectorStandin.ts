@@ -37,6 +37,7 @@ export function vectorStandinService({ p, s, dir }: ServiceContext): SandboxServ
         REDISCLI_AUTH: s.redis,
         EVENTS_TOPIC: "tracking.events",
         DEAD_LETTER_TOPIC: "tracking.dead-letter",
+        REPLAY_TOPIC: "tracking.replay",
         VRL_HARNESS_BIN,
         GEOIP_DATABASE: GEOIP_TEST_DATABASE,
         ARCHIVE_BUCKET: BUCKETS.archive,

@@ -266,10 +266,15 @@ describe("collector: nginx (stack config) answers the SDK contract whatever the 
     expect(seen.map((x) => [x.url, x.headers["x-rtdw-rejected"], x.body])).toEqual([["/rejected", "uri_too_long", `rtdw_rejected=uri_too_long&limit=${64 * 1024}`]]);
   });
 
-  it("keeps a client from faking the rejection header", async () => {
+  it("keeps a client from faking the rejection or the replay header (on every path to Vector)", async () => {
     seen.length = 0;
-    await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=x", headers: { ...FORM, "x-rtdw-rejected": "body_too_large", "x-forwarded-for": "203.0.113.63" } });
+    const forged = { "x-rtdw-rejected": "body_too_large", "x-rtdw-replay": "r1" };
+    await call(`http://127.0.0.1:${port}/sa?project=p`, { method: "POST", body: "data=x", headers: { ...FORM, ...forged, "x-forwarded-for": "203.0.113.63" } });
     expect(seen[0].headers["x-rtdw-rejected"]).toBeUndefined();
+    expect(seen[0].headers["x-rtdw-replay"]).toBeUndefined();
+    seen.length = 0;
+    await call(`http://127.0.0.1:${port}/sa.gif?project=p&data=${"B".repeat(80 * 1024)}`, { headers: { ...forged, "x-forwarded-for": "203.0.113.64" } });
+    expect(seen.map((x) => [x.headers["x-rtdw-rejected"], x.headers["x-rtdw-replay"]])).toEqual([["uri_too_long", undefined]]);
   });
 
   it("refuses a client past its request rate and burst with 503 + Retry-After, and no other client", async () => {

@@ -12,7 +12,7 @@ import { VrlResult, VrlRunner, vectorPipeline } from "../../sandbox/collector";
  * database is exercised end to end in tracking-pipeline).
  */
 describe("collector VRL (real VRL 0.25 runtime of Vector 0.48)", () => {
-  const pipeline = vectorPipeline({ eventsTopic: "tracking.events", deadLetterTopic: "tracking.dead-letter" });
+  const pipeline = vectorPipeline({ eventsTopic: "tracking.events", deadLetterTopic: "tracking.dead-letter", replayTopic: "tracking.replay" });
   const DECODE = 0, REQUEST_DL = 1, EVENT_DL = 2, DECODE_GEOIP = 3, EVENTS_OUT = 4;
   let vrl: VrlRunner;
   beforeAll(() => {
@@ -64,6 +64,15 @@ describe("collector VRL (real VRL 0.25 runtime of Vector 0.48)", () => {
     expect(again.map((e) => e.event_id)).toEqual(once.map((e) => e.event_id));
     // A header that is not Nginx's 32 hex digits is not trusted as an id.
     expect(events(await decode(body, { "X-Request-Id": "x'; DROP" }))[0].event_id).toMatch(/^[0-9a-f]{32}-0$/);
+  });
+
+  it("a replay's events carry its id (valid and rejected alike); a header value that is not an id is ignored", async () => {
+    const body = form({ data_list: b64([track(), { type: "nope" }]) });
+    const replayed = events(await decode(body, { "X-Rtdw-Replay": "r20261206-1" }));
+    expect(replayed.map((e) => [e.replay_id, "_reason" in e])).toEqual([["r20261206-1", false], ["r20261206-1", true]]);
+    for (const bad of [null, "", "R1", "r1'; DROP", "-r", "r".repeat(65)]) {
+      for (const e of events(await decode(body, { "X-Rtdw-Replay": bad }))) expect(e).not.toHaveProperty("replay_id");
+    }
   });
 
   it("decodes a gzip=1 data_list batch, splits it, and marks CORE users from the whitelist", async () => {

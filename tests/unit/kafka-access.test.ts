@@ -16,6 +16,7 @@ describe("Kafka users and ACLs derived from the lineage", () => {
       "rt-dw-cdc-ingestion",
       "rt-dw-ods-processing",
       "rt-trk-ods",
+      "rt-trk-replay",
       COLLECTOR_KAFKA_USER,
       EXPORTER_KAFKA_USER,
     ].sort((a, b) => a.localeCompare(b)));
@@ -35,8 +36,9 @@ describe("Kafka users and ACLs derived from the lineage", () => {
     expect(acl("rt-dw-ods-processing").some((a) => a.endsWith("Write"))).toBe(false);
   });
 
-  it("the collector writes the tracking topics only; the exporter only describes", () => {
-    expect(acl(COLLECTOR_KAFKA_USER)).toEqual(["topic literal tracking.dead-letter Write", "topic literal tracking.events Write"]);
+  it("the collector writes the tracking topics only; the replay reads its topic only; the exporter only describes", () => {
+    expect(acl(COLLECTOR_KAFKA_USER)).toEqual(["topic literal tracking.dead-letter Write", "topic literal tracking.events Write", "topic literal tracking.replay Write"]);
+    expect(acl("rt-trk-replay")).toEqual(["group literal rt-trk-replay Read", "topic literal tracking.replay Read"]);
     expect(of(EXPORTER_KAFKA_USER).acls.every((a) => a.operation === "Describe")).toBe(true);
   });
 

@@ -2,7 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { IMAGES } from "../../components/config/services";
-import { ARCHIVE_BATCH_SECONDS, diskBuffers, RAW_ARCHIVE_PREFIX } from "../../components/collector/vector";
+import { ARCHIVE_BATCH_SECONDS, diskBuffers, RAW_ARCHIVE_PREFIX, REPLAY_BUFFER_EVENTS, REPLAY_HEADER, REPLAY_OUT_VRL } from "../../components/collector/vector";
+import { REPLAY_TOPIC } from "../../components/pipelines/replay";
+import { TOPICS } from "../../components/pipelines/topics";
 import { vectorInterpolate } from "../../sandbox/vectorRules";
 import { ofType, runStack } from "../helpers/mocks";
 
@@ -66,7 +68,8 @@ describe("Vector config: starts on the deployed Vector and on newer ones, creden
 
   it("the raw archive: every decoded event as received, gzipped NDJSON under raw/dt=/hr= of the archive bucket, written with the archive identity's keys from the secret backend", () => {
     const cfg = YAML.parse(text);
-    expect(cfg.transforms.archive_records.inputs).toEqual(["sensors_decode"]);
+    // Live events only: a replay's events are in the archive already.
+    expect(cfg.transforms.archive_records.inputs).toEqual(["sensors_route.live"]);
     expect(cfg.sinks.raw_archive).toMatchObject({
       type: "aws_s3",
       inputs: ["archive_records"],
@@ -84,6 +87,26 @@ describe("Vector config: starts on the deployed Vector and on newer ones, creden
     expect(cfg.sinks.events_kafka.inputs).toEqual(["events_out"]);
     expect(cfg.transforms.events_out).toEqual({ type: "remap", inputs: ["sensors_route.valid"], source: "del(.raw)" });
     expect(text).not.toContain(run.credentials.objectStore.secretKey);
+  });
+
+  it("a replay (marked by the header only Vector's own port can be sent: Nginx clears it) goes to the replay topic, not to the live topic, the dead-letter or the archive", () => {
+    const cfg = YAML.parse(text);
+    expect(cfg.sources.sensors_http.headers).toContain(REPLAY_HEADER);
+    expect(cfg.transforms.sensors_route.route).toEqual({
+      valid: "!exists(._reason) && !exists(.replay_id)",
+      invalid: "exists(._reason) && !exists(.replay_id)",
+      replay: "exists(.replay_id)",
+      live: "!exists(.replay_id)",
+    });
+    expect(cfg.transforms.replay_out).toEqual({ type: "remap", inputs: ["sensors_route.replay"], source: REPLAY_OUT_VRL });
+    expect(cfg.sinks.replay_kafka).toMatchObject({ type: "kafka", inputs: ["replay_out"], topic: REPLAY_TOPIC, key_field: "distinct_id", buffer: { type: "memory", max_events: REPLAY_BUFFER_EVENTS, when_full: "block" } });
+    // Every topic Vector writes is one the stack creates (Kafka's automatic creation is off).
+    const written = Object.values(cfg.sinks as Record<string, { type: string; topic?: string }>).filter((k) => k.type === "kafka").map((k) => k.topic);
+    expect(written.sort()).toEqual(TOPICS.filter((t) => t.class === "tracking" || t.class === "deadLetter").map((t) => t.name).sort());
+    const nginx = ofType(run.registered, "kubernetes:core/v1:ConfigMap").map((c) => c.inputs.data?.["nginx.conf"]).find(Boolean) as string;
+    const proxies = nginx.split("proxy_pass http://vector;").length - 1;
+    expect(proxies).toBeGreaterThan(1);
+    expect(nginx.split(`proxy_set_header ${REPLAY_HEADER} "";`).length - 1).toBe(proxies);
   });
 
   it("the VRL harness runs the VRL Vector 0.48.0 ships: vrl 0.25.0 from crates.io, the checksum in Vector v0.48.0's Cargo.lock", () => {
