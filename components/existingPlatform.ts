@@ -3,6 +3,7 @@ import { StackConfig } from "./config";
 import { FlinkJobs } from "./jobs/jobs";
 import { catalogEnvironment } from "./jobs/environment";
 import { LakeTables } from "./lakehouse/tables";
+import { DwsTables } from "./starrocks/dwsTable";
 import { JobLineage, jobLineage } from "./jobs/lineage";
 import { ALERTS, renderPrometheusRules } from "./observability/alerts";
 import { PrometheusRuleFile } from "./observability/ruleFile";
@@ -25,6 +26,7 @@ export interface OnExistingPlatformArgs {
 export class OnExistingPlatform extends pulumi.ComponentResource {
   readonly topics: KafkaTopics;
   readonly lake: LakeTables;
+  readonly dws?: DwsTables;
   readonly jobs: FlinkJobs;
   readonly rules: PrometheusRuleFile;
   readonly lineage: readonly JobLineage[];
@@ -59,6 +61,14 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const dwsAdmin = p.dws.admin;
+    if (dwsAdmin) {
+      this.dws = new DwsTables(
+        "dws",
+        { address: p.dws.jdbcUrl.replace(/^jdbc:mysql:/, "mysql:").replace(/\/[^/]*$/, ""), user: dwsAdmin.user, password: pulumi.secret(dwsAdmin.password), server: p.dws.kind === "starrocks" ? "starrocks" : "mysql" },
+        { parent: this },
+      );
+    }
     this.jobs = new FlinkJobs(
       "jobs",
       {
@@ -68,6 +78,7 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
         restartNonces: cfg.jobRestartNonces,
         lakehouse: cfg.lakehouse,
         tables: this.lake.tables,
+        dwsTables: this.dws?.tables,
         catalog: this.lake.databases,
         // The running platform's jobs go through its SQL Gateway (the backend below).
         endpoints,

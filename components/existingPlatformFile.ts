@@ -38,10 +38,14 @@ export const existingPlatformSchema = z.strictObject({
   flink: z.strictObject({ restUrl: url, sqlGatewayUrl: url }),
   paimon: z.strictObject({ jdbcUrl: jdbc, ...login }),
   quality: z.strictObject({ jdbcUrl: jdbc, ...login }),
-  /** Where the DWS tables are: StarRocks, or a MySQL-protocol database with the same tables (a stand-in). */
+  /**
+   * Where the DWS tables are: StarRocks, or a MySQL-protocol database with the same tables (a stand-in).
+   * `admin`, the schema's owner, lets the stack manage the tables (created, altered in place, diffed in
+   * preview); without it they are the platform's to keep in step with sql/starrocks/10_dws.sql.
+   */
   dws: z.discriminatedUnion("kind", [
-    z.strictObject({ kind: z.literal("starrocks"), jdbcUrl: jdbc, loadUrl: z.string().min(1), database: z.string().min(1), ...login }),
-    z.strictObject({ kind: z.literal("jdbc"), jdbcUrl: jdbc, ...login }),
+    z.strictObject({ kind: z.literal("starrocks"), jdbcUrl: jdbc, loadUrl: z.string().min(1), database: z.string().min(1), ...login, admin: z.strictObject(login).optional() }),
+    z.strictObject({ kind: z.literal("jdbc"), jdbcUrl: jdbc, ...login, admin: z.strictObject(login).optional() }),
   ]),
   /** The business MySQL the CDC job captures. */
   source: z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535), database: z.string().regex(/^\w+$/), ...login }),

@@ -11,6 +11,7 @@ import { FlinkCluster } from "./flink/cluster";
 import { FLINK_PORTS } from "./flink/properties";
 import { StreamPark, STREAMPARK_FLINK_HOME } from "./streampark/streampark";
 import { StarRocks } from "./starrocks/starrocks";
+import { DwsTables } from "./starrocks/dwsTable";
 import { Collector } from "./collector/collector";
 import { JobLineage, jobLineage } from "./jobs/lineage";
 import { FlinkJobs } from "./jobs/jobs";
@@ -291,6 +292,19 @@ export class Platform extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [flink, postgres] },
     );
+    // The DWS tables as resources (schema diffed in preview, altered in place), after the bootstrap
+    // that created the database and its users; owned by root, like the rest of the schema.
+    const dws = new DwsTables(
+      "dws",
+      {
+        address: local(starrocks.jdbcUrl.apply((u) => u.replace(/^jdbc:mysql:/, "mysql:"))),
+        tunnel,
+        user: "root",
+        password: starrocks.rootPassword,
+        server: "starrocks",
+      },
+      { parent: this, dependsOn: [starrocks] },
+    );
     const jobs = new FlinkJobs(
       "jobs",
       {
@@ -300,6 +314,7 @@ export class Platform extends pulumi.ComponentResource {
         restartNonces: cfg.jobRestartNonces,
         lakehouse: cfg.lakehouse,
         tables: lake.tables,
+        dwsTables: dws.tables,
         catalog: lake.databases,
         endpoints,
         credentials,

@@ -110,7 +110,8 @@ export function platformDescription(): ExistingPlatform {
     paimon: { jdbcUrl: e.postgres.databases.paimon.jdbcUrl, user: e.postgres.databases.paimon.user, password: c.postgres.paimon.password },
     quality: { jdbcUrl: e.postgres.databases.quality.jdbcUrl, user: e.postgres.databases.quality.user, password: c.postgres.quality.password },
     // StarRocks cannot run here: MariaDB holds the DWS tables with StarRocks' columns and keys.
-    dws: { kind: "jdbc", jdbcUrl: `jdbc:mysql://${e.mysql.host}:${e.mysql.port}/${e.mysql.dwsDatabase}`, user: e.mysql.dwsUser, password: c.mysql.dwsPassword },
+    // rtdw_app owns the stand-in's dws database (as root owns StarRocks' on the stacks): the stack manages its tables.
+    dws: { kind: "jdbc", jdbcUrl: `jdbc:mysql://${e.mysql.host}:${e.mysql.port}/${e.mysql.dwsDatabase}`, user: e.mysql.dwsUser, password: c.mysql.dwsPassword, admin: { user: e.mysql.user, password: c.mysql.password } },
     source: { host: e.mysql.host, port: e.mysql.port, database: e.mysql.database, user: e.mysql.cdcUser, password: c.mysql.cdcPassword },
     prometheus: { url: e.prometheus.url, user: e.prometheus.username, password: c.prometheus.password, rulesDir: PROMETHEUS_RULES_DIR },
   };

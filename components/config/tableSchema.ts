@@ -183,6 +183,72 @@ export function widens(from: string, to: string): boolean {
   return false;
 }
 
+/** Whose ALTER TABLE the plan is written in: Flink SQL (the Paimon catalog), or MySQL's (StarRocks, and its stand-in). */
+export type SqlDialect = "flink" | "mysql";
+
+/**
+ * A StarRocks CREATE TABLE as sql/starrocks writes them: columns, then `PRIMARY KEY (…)` and
+ * `DISTRIBUTED BY HASH (…)` (kept as the partition keys: changing either is refused, as it moves
+ * every row). Other StarRocks clauses are not used by the DWS files and are refused, so none is
+ * silently ignored.
+ */
+export function parseStarRocksCreateTable(stmt: string, database: string): TableDecl {
+  const head = /^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(`[^`]+`|\w+)\s*\(/i.exec(stmt);
+  if (!head) throw new Error(`not a CREATE TABLE statement: ${stmt.trim().slice(0, 80)}`);
+  const name = `${database}.${unquote(head[1])}`;
+  const body = group(stmt, head[0].length - 1);
+  let tail = stmt.slice(body.end).trim().replace(/;$/, "");
+  const pk = /^PRIMARY\s+KEY\s*\(([^)]*)\)/i.exec(tail);
+  if (!pk) throw new Error(`${name}: a DWS table is a primary-key table (PRIMARY KEY (…) after the columns)`);
+  tail = tail.slice(pk[0].length).trim();
+  const dist = /^DISTRIBUTED\s+BY\s+HASH\s*\(([^)]*)\)/i.exec(tail);
+  if (!dist) throw new Error(`${name}: expected DISTRIBUTED BY HASH (…) after the primary key`);
+  tail = tail.slice(dist[0].length).trim();
+  if (tail) throw new Error(`${name}: cannot read "${tail.slice(0, 60)}" after the distribution`);
+  const columns = splitTop(body.inner, ",").map((el): ColumnDecl => {
+    const col = /^(`(?:[^`]|``)+`|\w+)\s+([\s\S]+)$/.exec(el);
+    if (!col) throw new Error(`${name}: cannot read the column definition "${el}"`);
+    let rest = col[2].trim();
+    let comment: string | undefined;
+    const cm = /\s+COMMENT\s+('(?:[^']|'')*')\s*$/i.exec(rest);
+    if (cm) {
+      comment = literal(cm[1]);
+      rest = rest.slice(0, cm.index).trim();
+    }
+    const notNull = /\s+NOT\s+NULL$/i.test(rest);
+    rest = rest.replace(/\s+(?:NOT\s+)?NULL$/i, "");
+    return { name: unquote(col[1]), type: normalizeType(rest), notNull, ...(comment === undefined ? {} : { comment }) };
+  });
+  const primaryKey = pk[1].split(",").map(unquote);
+  const partitionKeys = dist[1].split(",").map(unquote);
+  for (const k of [...primaryKey, ...partitionKeys]) if (!columns.some((c) => c.name === k)) throw new Error(`${name}: key column ${k} is not a column`);
+  return { name, columns: columns.map((c) => (primaryKey.includes(c.name) ? { ...c, notNull: true } : c)), primaryKey, partitionKeys, options: {} };
+}
+
+/** A column as information_schema.columns describes it (MySQL, MariaDB and StarRocks answer the same columns). */
+export interface InformationSchemaColumn {
+  readonly COLUMN_NAME: string;
+  readonly DATA_TYPE: string;
+  readonly IS_NULLABLE: string;
+  readonly COLUMN_KEY: string;
+  readonly CHARACTER_MAXIMUM_LENGTH: number | string | null;
+  readonly NUMERIC_PRECISION: number | string | null;
+  readonly NUMERIC_SCALE: number | string | null;
+  readonly COLUMN_COMMENT?: string | null;
+}
+
+/** A table as information_schema.columns answers it, in ORDINAL_POSITION order; the distribution is not in it and is taken from `distributedBy`. */
+export function tableFromInformationSchema(name: string, rows: readonly InformationSchemaColumn[], distributedBy: readonly string[]): TableDecl {
+  const type = (r: InformationSchemaColumn) => {
+    const t = r.DATA_TYPE.toLowerCase();
+    if (t === "varchar" || t === "char") return `${t.toUpperCase()}(${r.CHARACTER_MAXIMUM_LENGTH})`;
+    if (t === "decimal") return `DECIMAL(${r.NUMERIC_PRECISION}, ${r.NUMERIC_SCALE})`;
+    return normalizeType(t);
+  };
+  const columns = rows.map((r): ColumnDecl => ({ name: r.COLUMN_NAME, type: type(r), notNull: r.IS_NULLABLE.toUpperCase() === "NO", ...(r.COLUMN_COMMENT ? { comment: r.COLUMN_COMMENT } : {}) }));
+  return { name, columns, primaryKey: rows.filter((r) => r.COLUMN_KEY === "PRI").map((r) => r.COLUMN_NAME), partitionKeys: [...distributedBy], options: {} };
+}
+
 export interface SchemaPlan {
   /** ALTER TABLE statements (Flink SQL, qualified by `catalog`) that bring the table to the desired schema, in order. */
   readonly statements: readonly string[];
@@ -201,9 +267,13 @@ const show = (t: string) => t.replace(/VARCHAR\(2147483647\)/g, "STRING");
  * `declaredBefore`, when known, tells a column removed from the files (refused) from one never in
  * them (drift); without it every extra column counts as removed.
  */
-export function planSchemaChange(current: TableDecl, desired: TableDecl, catalog: string, declaredBefore?: TableDecl): SchemaPlan {
+export function planSchemaChange(current: TableDecl, desired: TableDecl, catalog: string, declaredBefore?: TableDecl, dialect: SqlDialect = "flink"): SchemaPlan {
   const t = desired.name;
-  const target = `${catalog}.${t.split(".").map(quoteId).join(".")}`;
+  const mysql = dialect === "mysql";
+  const target = mysql ? t.split(".").map(quoteId).join(".") : `${catalog}.${t.split(".").map(quoteId).join(".")}`;
+  // MySQL's MODIFY restates the whole column: without NOT NULL it would make the column nullable.
+  const add = (def: string, position: string) => (mysql ? `ALTER TABLE ${target} ADD COLUMN ${def} ${position}` : `ALTER TABLE ${target} ADD (${def} ${position})`);
+  const modify = (def: string, notNull: boolean) => (mysql ? `ALTER TABLE ${target} MODIFY COLUMN ${def}${notNull ? " NOT NULL" : ""}` : `ALTER TABLE ${target} MODIFY (${def})`);
   const statements: string[] = [];
   const changes: string[] = [];
   const refused: string[] = [];
@@ -230,7 +300,7 @@ export function planSchemaChange(current: TableDecl, desired: TableDecl, catalog
     refused.push(`${t}: the primary key changes (${current.primaryKey.join(", ") || "none"} -> ${desired.primaryKey.join(", ") || "none"}): refused, it changes how every row is stored and merged; rebuild the table by hand (docs/operations.md)`);
   }
   if (desired.partitionKeys.join(",") !== current.partitionKeys.join(",")) {
-    refused.push(`${t}: the partitioning changes (${current.partitionKeys.join(", ") || "none"} -> ${desired.partitionKeys.join(", ") || "none"}): refused, every file would move; rebuild the table by hand (docs/operations.md)`);
+    refused.push(`${t}: the ${mysql ? "distribution" : "partitioning"} changes (${current.partitionKeys.join(", ") || "none"} -> ${desired.partitionKeys.join(", ") || "none"}): refused, every ${mysql ? "row" : "file"} would move; rebuild the table by hand (docs/operations.md)`);
   }
 
   let previous: string | undefined;
@@ -242,7 +312,7 @@ export function planSchemaChange(current: TableDecl, desired: TableDecl, catalog
     if (!old) {
       if (c.notNull) refused.push(`${t}.${c.name}: a new column must be nullable (rows written before it have no value); drop NOT NULL`);
       else {
-        statements.push(`ALTER TABLE ${target} ADD (${def} ${position})`);
+        statements.push(add(def, position));
         changes.push(`add column ${c.name} ${show(c.type)} ${position.toLowerCase().replace(/`/g, "")}`);
       }
       continue;
@@ -252,17 +322,17 @@ export function planSchemaChange(current: TableDecl, desired: TableDecl, catalog
       if (key) refused.push(`${t}.${c.name}: the type of a key column cannot change (${show(old.type)} -> ${show(c.type)})`);
       else if (!widens(old.type, c.type)) refused.push(`${t}.${c.name}: ${show(old.type)} -> ${show(c.type)} is not a widening; refused (values written before may not fit); add a new column instead`);
       else {
-        statements.push(`ALTER TABLE ${target} MODIFY (${def})`);
+        statements.push(modify(def, c.notNull));
         changes.push(`widen column ${c.name} ${show(old.type)} -> ${show(c.type)}`);
       }
     } else if ((old.comment ?? "") !== (c.comment ?? "")) {
-      statements.push(`ALTER TABLE ${target} MODIFY (${def})`);
+      statements.push(modify(def, c.notNull));
       changes.push(`comment of column ${c.name}`);
     }
     if (!key && old.notNull !== c.notNull) {
       if (c.notNull) refused.push(`${t}.${c.name}: NOT NULL cannot be imposed on a column that may hold NULLs`);
       else {
-        statements.push(`ALTER TABLE ${target} MODIFY (${quoteId(c.name)} ${c.type}${c.comment === undefined ? "" : ` COMMENT ${quoteLiteral(c.comment)}`})`);
+        statements.push(modify(`${quoteId(c.name)} ${c.type}${c.comment === undefined ? "" : ` COMMENT ${quoteLiteral(c.comment)}`}`, false));
         changes.push(`column ${c.name} becomes nullable`);
       }
     }
@@ -270,6 +340,7 @@ export function planSchemaChange(current: TableDecl, desired: TableDecl, catalog
 
   // Options: the declared ones are set; one declared before and no longer is reset. Options the
   // catalog adds itself (path, catalog defaults) are not the files' business.
+  if (mysql) return { statements, changes, refused, drift };
   const set = Object.entries(desired.options).filter(([k, v]) => current.options[k] !== v);
   if (set.length) {
     statements.push(`ALTER TABLE ${target} SET (${set.map(([k, v]) => `${quoteLiteral(k)} = ${quoteLiteral(v)}`).join(", ")})`);

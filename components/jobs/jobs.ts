@@ -25,6 +25,11 @@ export interface FlinkJobsArgs {
    */
   readonly tables: Readonly<Record<string, pulumi.Resource>>;
   /**
+   * The DWS tables by dws.<table> (components/starrocks/dwsTable.ts), where the stack manages them:
+   * a job that loads one waits for it, so a column is added before the job that fills it is upgraded.
+   */
+  readonly dwsTables?: Readonly<Record<string, pulumi.Resource>>;
+  /**
    * What initializes the Paimon catalog (its databases): every job's script creates the catalog, and
    * the first creation on a fresh metastore must not race another (PostgreSQL's CREATE TABLE IF NOT
    * EXISTS is not safe against a concurrent twin), so every job waits for it, a job without lake tables too.
@@ -93,7 +98,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           startTimeoutSeconds: START_TIMEOUT_SECONDS,
           secrets: pulumi.secret(secretsOf(job.name)),
         },
-        { parent: this, dependsOn: [args.catalog, ...tablesOf(lineage.get(job.name)!, args.tables, job.name)] },
+        { parent: this, dependsOn: [args.catalog, ...tablesOf(lineage.get(job.name)!, args.tables, job.name), ...dwsTablesOf(lineage.get(job.name)!, args.dwsTables, job.name)] },
       );
     }
     this.jobs = jobs;
@@ -107,6 +112,15 @@ function tablesOf(l: { reads: readonly string[]; writes: readonly string[]; main
   const missing = names.filter((n) => !tables[n]);
   if (missing.length) throw new Error(`job ${job} uses ${missing.join(", ")}, which no tables.sql of the stack's pipelines declares`);
   return names.sort().map((n) => tables[n]);
+}
+
+/** The DWS tables a job loads, by its lineage (none where the stack does not manage them). */
+function dwsTablesOf(l: { writes: readonly string[] }, tables: Readonly<Record<string, pulumi.Resource>> | undefined, job: string): pulumi.Resource[] {
+  if (!tables) return [];
+  const names = [...new Set(l.writes.filter((t) => t.startsWith("starrocks:")).map((t) => t.slice("starrocks:".length)))].sort();
+  const missing = names.filter((n) => !tables[n]);
+  if (missing.length) throw new Error(`job ${job} loads ${missing.join(", ")}, which sql/starrocks/10_dws.sql does not declare`);
+  return names.map((n) => tables[n]);
 }
 
 /** A job whose SQL ends in a Paimon procedure that starts it (CALL sys.compact…), not an INSERT. */

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { SQL_DIR } from "../config/jobTable";
+import { DWS_DATABASE, dwsTableDeclarations } from "../config/dwsTables";
 
 /**
  * Where the jobs' `${sink:<table>}` tables write. In the stacks the DWS tables are StarRocks
@@ -11,8 +12,7 @@ import { SQL_DIR } from "../config/jobTable";
 
 /** The StarRocks tables the DWS SQL creates: the connector's targets. */
 export function starrocksDwsTables(): string[] {
-  const ddl = fs.readFileSync(path.join(SQL_DIR, "starrocks", "10_dws.sql"), "utf8");
-  return [...ddl.matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map((m) => m[1]);
+  return dwsTableDeclarations().map((t) => t.name.slice(`${DWS_DATABASE}.`.length));
 }
 
 /** Every `${sink:<table>}` the job SQL references. */
@@ -95,10 +95,7 @@ export function stackSinks(sr: StarRocksSinkEndpoint, quality: Omit<JdbcSinkEndp
  * database with these tables receives exactly the rows the StarRocks connector would upsert.
  */
 export function starrocksDwsAsMysql(): string[] {
-  const ddl = fs.readFileSync(path.join(SQL_DIR, "starrocks", "10_dws.sql"), "utf8");
-  return [...ddl.matchAll(/CREATE TABLE IF NOT EXISTS (\w+) \(([\s\S]*?)\) PRIMARY KEY \(([^)]*)\) DISTRIBUTED BY HASH \([^)]*\);/g)].map(
-    (m) => `CREATE TABLE IF NOT EXISTS ${m[1]} (${m[2].trim()}, PRIMARY KEY (${m[3]}))`,
-  );
+  return dwsTableDeclarations().map((t) => t.createMysql);
 }
 
 /**

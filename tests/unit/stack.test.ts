@@ -468,7 +468,7 @@ describe("a Kubernetes stack that needs neither the random nor the docker plugin
     const run = await runStack("test", config, ["credentialSeed"]);
     const types = new Set(run.registered.map((r) => r.type));
     expect([...types].filter((t) => t.startsWith("random:") || t.startsWith("docker:") || t.startsWith("aws:"))).toEqual([]);
-    expect([...types].filter((t) => /FlinkSqlJob|PaimonTable|GrafanaProvisioning/.test(t))).toEqual([]);
+    expect([...types].filter((t) => /FlinkSqlJob|PaimonTable|DwsTable|GrafanaProvisioning/.test(t))).toEqual([]);
     const jm = ofType(run.registered, K8S.deploy).find((d) => d.inputs.metadata.name === "flink-jobmanager")!;
     expect(jm.inputs.spec.template.spec.containers[0].image).toBe(digest("flink"));
     // The same seed gives the same passwords on a fresh state (another run of the program): nothing regenerated.

@@ -1,0 +1,35 @@
+import * as fs from "fs";
+import * as path from "path";
+import { SQL_DIR } from "./jobTable";
+import { parseStarRocksCreateTable, TableDecl } from "./tableSchema";
+
+/** The file that declares the DWS tables, and their database. */
+export const DWS_FILE = path.join("starrocks", "10_dws.sql");
+export const DWS_DATABASE = "dws";
+
+/** One DWS table as sql/starrocks/10_dws.sql declares it. */
+export interface DwsTableDeclaration {
+  /** dws.<table> */
+  readonly name: string;
+  /** Its CREATE TABLE IF NOT EXISTS as written (StarRocks). */
+  readonly create: string;
+  /**
+   * The same table in plain MySQL DDL (names, columns, types, keys; no StarRocks table model): where
+   * StarRocks cannot run, a MySQL-protocol database with these tables receives exactly the rows the
+   * StarRocks connector would upsert.
+   */
+  readonly createMysql: string;
+  readonly declared: TableDecl;
+}
+
+const CREATE = /CREATE TABLE IF NOT EXISTS (\w+) \(([\s\S]*?)\) PRIMARY KEY \(([^)]*)\) DISTRIBUTED BY HASH \([^)]*\);/g;
+
+/** Every DWS table, in file order; the file is the one source of truth for them. */
+export function dwsTableDeclarations(text = fs.readFileSync(path.join(SQL_DIR, DWS_FILE), "utf8")): DwsTableDeclaration[] {
+  return [...text.matchAll(CREATE)].map((m) => ({
+    name: `${DWS_DATABASE}.${m[1]}`,
+    create: m[0].replace(/;$/, ""),
+    createMysql: `CREATE TABLE IF NOT EXISTS ${m[1]} (${m[2].trim()}, PRIMARY KEY (${m[3]}))`,
+    declared: parseStarRocksCreateTable(m[0], DWS_DATABASE),
+  }));
+}

@@ -1,0 +1,194 @@
+import * as pulumi from "@pulumi/pulumi";
+import { InformationSchemaColumn, planSchemaChange, SchemaPlan, TableDecl, tableFromInformationSchema } from "../config/tableSchema";
+import { withApiAccess } from "../platform/tunnel";
+import { DWS_FILE, dwsTableDeclarations } from "../config/dwsTables";
+
+/**
+ * One DWS table (sql/starrocks/10_dws.sql) as a resource, the way PaimonTable is one lake table: its
+ * desired schema is its CREATE TABLE in the file, its actual one what information_schema.columns
+ * answers over the MySQL protocol (StarRocks' FE, or the MySQL-protocol stand-in where StarRocks
+ * cannot run). `up` creates it if absent and otherwise adds columns and widens types in place
+ * (ALTER TABLE … ADD COLUMN / MODIFY COLUMN); preview names the ALTERs and fails on a dropped or
+ * renamed column, a narrowed type or a changed key or distribution, naming table and column, before
+ * anything is created. A refresh that finds a column added by hand reports it (kept). Never dropped.
+ *
+ * StarRocks itself cannot run here: on StarRocks the statements are the ones rendered (unit-tested),
+ * not run; the same resource runs them on the sandbox's MariaDB stand-in.
+ */
+export interface DwsTableInputs {
+  /** mysql://host:port of the FE's query port (a cluster-internal name is reached through the tunnel). */
+  readonly address: string;
+  readonly tunnel?: { readonly context?: string };
+  /** The user that owns the DWS schema (StarRocks' root on the stacks; never a loader). */
+  readonly user: string;
+  readonly password: string;
+  /** The table's CREATE TABLE IF NOT EXISTS in the dialect of the server it runs on. */
+  readonly create: string;
+  /** The statement in the file, read: what preview compares. */
+  readonly declared: TableDecl;
+  /** The file that declares it, for messages. */
+  readonly file: string;
+  /** The table as a refresh found it, where it differs from `declared`; only read() sets it. */
+  readonly observed?: TableDecl;
+  /** What `up` will do; set by check() so the preview shows it. */
+  readonly plannedAction?: string;
+}
+
+export interface DwsTableOutputs extends DwsTableInputs {
+  readonly actual?: TableDecl;
+  readonly applied?: readonly string[];
+}
+
+/** Waiting for a server that may be created in the same `up`. */
+const CONNECT_ATTEMPTS = 30;
+/** A value the engine does not know yet (a preview before the platform exists). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+type Query = (sql: string, values?: unknown[]) => Promise<unknown[]>;
+
+async function connected<T>(i: DwsTableInputs, fn: (q: Query) => Promise<T>): Promise<T> {
+  const url = i.address.replace(/^mysql:/, "http:");
+  return withApiAccess([url], i.tunnel, async (reach) => {
+    const u = new URL(reach(url));
+    const mysql = require("mysql2/promise") as typeof import("mysql2/promise");
+    let conn: import("mysql2/promise").Connection | undefined;
+    for (let attempt = 1; !conn; attempt++) {
+      try {
+        conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port), user: i.user, password: i.password, connectTimeout: 5000 });
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        // A wrong password is not going to get better; a server still starting may.
+        if (attempt >= CONNECT_ATTEMPTS || code === "ER_ACCESS_DENIED_ERROR") throw new Error(`${i.file}: ${i.declared.name}: cannot log in to ${i.address} as ${i.user}: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 10000)));
+      }
+    }
+    try {
+      return await fn(async (sql, values) => (await conn!.query(sql, values))[0] as unknown[]);
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  });
+}
+
+async function actualTable(i: DwsTableInputs, q: Query, distributedBy: readonly string[]): Promise<TableDecl | undefined> {
+  const [db, table] = i.declared.name.split(".");
+  const rows = (await q(
+    "SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE, COLUMN_KEY, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, COLUMN_COMMENT FROM information_schema.columns WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+    [db, table],
+  )) as InformationSchemaColumn[];
+  return rows.length ? tableFromInformationSchema(i.declared.name, rows, distributedBy) : undefined;
+}
+
+const refusal = (i: DwsTableInputs, plan: SchemaPlan) => new Error(`${i.file}: ${i.declared.name} cannot be changed that way — ${plan.refused.join("; ")}. Nothing was changed.`);
+
+async function reconcile(i: DwsTableInputs, declaredBefore: TableDecl | undefined): Promise<DwsTableOutputs> {
+  return connected(i, async (q) => {
+    const [db] = i.declared.name.split(".");
+    // information_schema does not say how a table is distributed: it is taken to be as declared before.
+    const distributedBy = (declaredBefore ?? i.declared).partitionKeys;
+    let actual = await actualTable(i, q, distributedBy);
+    if (!actual) {
+      await q(`CREATE DATABASE IF NOT EXISTS \`${db}\``);
+      await q(`USE \`${db}\``);
+      await q(i.create);
+      return { ...i, observed: undefined, plannedAction: undefined, actual: await actualTable(i, q, i.declared.partitionKeys), applied: [] };
+    }
+    const plan = planSchemaChange(actual, i.declared, "", declaredBefore ?? i.declared, "mysql");
+    if (plan.refused.length) throw refusal(i, plan);
+    for (const s of plan.statements) await q(s);
+    if (plan.statements.length) actual = await actualTable(i, q, distributedBy);
+    return { ...i, observed: undefined, plannedAction: undefined, actual, applied: plan.statements };
+  });
+}
+
+const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** What preview says `up` will do, from the previous declaration (or the server's table as last refreshed). */
+export function plannedDwsAction(olds: DwsTableInputs | undefined, news: DwsTableInputs): { action: string; plan?: SchemaPlan } {
+  if (!olds?.declared) return { action: `create ${news.declared.name} if absent (an existing table is brought to the declared schema in place)` };
+  const plan = planSchemaChange(olds.observed ?? olds.declared, news.declared, "", olds.declared, "mysql");
+  const parts = [...(plan.changes.length ? [`ALTER in place: ${plan.changes.join("; ")}`] : []), ...(plan.drift.length ? [`drift (kept): ${plan.drift.join("; ")}`] : [])];
+  return { action: parts.join(" | ") || "no change", plan };
+}
+
+export const dwsTableProvider: pulumi.dynamic.ResourceProvider<DwsTableInputs, DwsTableOutputs> = {
+  async check(olds, news) {
+    const { action, plan } = plannedDwsAction(olds?.declared ? olds : undefined, news);
+    const failures = (plan?.refused ?? []).map((reason) => ({ property: "declared", reason: `${news.file}: ${reason}` }));
+    return { inputs: plain({ ...news, observed: undefined, plannedAction: action }), failures };
+  },
+  async diff(_id, olds, news) {
+    const declared = JSON.stringify(olds.declared) !== JSON.stringify(news.declared);
+    const moved = olds.address !== news.address && !news.address.includes(UNKNOWN);
+    return { changes: declared || olds.observed !== undefined || moved || olds.user !== news.user };
+  },
+  async create(inputs) {
+    return { id: inputs.declared.name, outs: plain(await reconcile(inputs, undefined)) };
+  },
+  async update(_id, olds, news) {
+    return { outs: plain(await reconcile(news, olds.declared)) };
+  },
+  async read(id, props) {
+    const p = props as DwsTableOutputs;
+    const actual = await connected(p, (q) => actualTable(p, q, p.declared.partitionKeys));
+    if (!actual) return {};
+    const same = planSchemaChange(actual, p.declared, "", p.declared, "mysql");
+    const observed = same.statements.length || same.drift.length || same.refused.length ? actual : undefined;
+    const inputs = plain({ ...p, actual: undefined, applied: undefined, observed });
+    return { id, props: plain({ ...p, actual, observed }), inputs: inputs as unknown as DwsTableOutputs };
+  },
+  // A DWS table holds the dashboards' data: never dropped by Pulumi.
+  async delete() {},
+};
+
+export type DwsTableArgs = { readonly [K in keyof Omit<DwsTableInputs, "plannedAction" | "observed">]: pulumi.Input<DwsTableInputs[K]> };
+
+export class DwsTable extends pulumi.dynamic.Resource {
+  declare readonly actual: pulumi.Output<TableDecl | undefined>;
+  declare readonly applied: pulumi.Output<string[]>;
+  declare readonly plannedAction: pulumi.Output<string>;
+
+  constructor(name: string, args: DwsTableArgs, opts?: pulumi.CustomResourceOptions) {
+    super(dwsTableProvider, name, { ...args, observed: undefined, plannedAction: undefined, actual: undefined, applied: undefined }, { retainOnDelete: true, ...opts, additionalSecretOutputs: ["password"] }, "rtdw", "DwsTable");
+  }
+}
+
+export interface DwsTablesArgs {
+  /** mysql://host:port of the server's query port, as the deploying machine reaches it. */
+  readonly address: pulumi.Input<string>;
+  /** Set on Kubernetes stacks: the address is reached through the API server. */
+  readonly tunnel?: { readonly context?: string };
+  /** The schema's owner (StarRocks' root on the stacks); never a loader or a reader. */
+  readonly user: pulumi.Input<string>;
+  readonly password: pulumi.Input<string>;
+  /** Which CREATE TABLE runs: StarRocks' own, or the MySQL form on a stand-in (the sandbox). */
+  readonly server: "starrocks" | "mysql";
+}
+
+/** One DwsTable per table of sql/starrocks/10_dws.sql, by dws.<table>: the DWS jobs wait for theirs. */
+export class DwsTables extends pulumi.ComponentResource {
+  readonly tables: Readonly<Record<string, DwsTable>>;
+
+  constructor(name: string, args: DwsTablesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rtdw:starrocks:DwsTables", name, {}, opts);
+    this.tables = Object.fromEntries(
+      dwsTableDeclarations().map((t) => [
+        t.name,
+        new DwsTable(
+          `${name}-${t.name.replace(/\./g, "-").replace(/_/g, "-")}`,
+          {
+            address: args.address,
+            tunnel: args.tunnel,
+            user: args.user,
+            password: pulumi.secret(args.password),
+            create: args.server === "starrocks" ? t.create : t.createMysql,
+            declared: t.declared,
+            file: `sql/${DWS_FILE}`,
+          },
+          { parent: this },
+        ),
+      ]),
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,82 @@
+import { dwsTableDeclarations } from "../../components/config/dwsTables";
+import { InformationSchemaColumn, planSchemaChange, tableFromInformationSchema } from "../../components/config/tableSchema";
+import { dwsTableProvider, DwsTableInputs } from "../../components/starrocks/dwsTable";
+import { ofType, runStack } from "../helpers/mocks";
+
+/** What MariaDB 10.11.19 (the sandbox's StarRocks stand-in) answered from information_schema.columns for dws.dws_trade_daily, 2026-12-06. */
+const MARIADB_TRADE_DAILY: InformationSchemaColumn[] = [
+  { COLUMN_NAME: "dt", DATA_TYPE: "varchar", IS_NULLABLE: "NO", COLUMN_KEY: "PRI", CHARACTER_MAXIMUM_LENGTH: 10, NUMERIC_PRECISION: null, NUMERIC_SCALE: null, COLUMN_COMMENT: "" },
+  ...["order_count", "paid_order_count", "cancelled_order_count"].map((c) => ({ COLUMN_NAME: c, DATA_TYPE: "bigint", IS_NULLABLE: "YES", COLUMN_KEY: "", CHARACTER_MAXIMUM_LENGTH: null, NUMERIC_PRECISION: 19, NUMERIC_SCALE: 0, COLUMN_COMMENT: "" })),
+  ...["gmv", "paid_amount"].map((c) => ({ COLUMN_NAME: c, DATA_TYPE: "decimal", IS_NULLABLE: "YES", COLUMN_KEY: "", CHARACTER_MAXIMUM_LENGTH: null, NUMERIC_PRECISION: 18, NUMERIC_SCALE: 2, COLUMN_COMMENT: "" })),
+  { COLUMN_NAME: "buyer_count", DATA_TYPE: "bigint", IS_NULLABLE: "YES", COLUMN_KEY: "", CHARACTER_MAXIMUM_LENGTH: null, NUMERIC_PRECISION: 19, NUMERIC_SCALE: 0, COLUMN_COMMENT: "" },
+];
+
+describe("DWS tables as resources: sql/starrocks/10_dws.sql read as schemas, changes planned in MySQL's ALTER (StarRocks and its stand-in)", () => {
+  const decls = dwsTableDeclarations();
+  const trade = decls.find((d) => d.name === "dws.dws_trade_daily")!;
+  const edit = (from: string, to: string) => {
+    if (!trade.create.includes(from)) throw new Error(`test edit: ${from} not found`);
+    return dwsTableDeclarations(`${trade.create.replace(from, to)};`)[0].declared;
+  };
+
+  it("reads every DWS table of the file: columns, primary key, distribution; the MySQL form for the stand-in", () => {
+    expect(decls.map((d) => d.name)).toEqual(["dws.dws_trade_daily", "dws.dws_product_daily", "dws.dws_trk_event_hourly", "dws.dws_trk_event_daily", "dws.dws_trk_funnel_daily"]);
+    expect(trade.declared.primaryKey).toEqual(["dt"]);
+    expect(trade.declared.partitionKeys).toEqual(["dt"]);
+    expect(trade.declared.columns.slice(0, 2)).toEqual([{ name: "dt", type: "VARCHAR(10)", notNull: true }, { name: "order_count", type: "BIGINT", notNull: false }]);
+    expect(decls.find((d) => d.name === "dws.dws_trk_event_hourly")!.declared.partitionKeys).toEqual(["event"]);
+    expect(trade.createMysql).toMatch(/^CREATE TABLE IF NOT EXISTS dws_trade_daily \(dt VARCHAR\(10\) NOT NULL, [\s\S]*, PRIMARY KEY \(dt\)\)$/);
+  });
+
+  it("the stand-in's answer for a table created from the file reads as the file's declaration: nothing to do", () => {
+    const actual = tableFromInformationSchema("dws.dws_trade_daily", MARIADB_TRADE_DAILY, ["dt"]);
+    expect(actual).toEqual(trade.declared);
+    expect(planSchemaChange(actual, trade.declared, "", trade.declared, "mysql")).toEqual({ statements: [], changes: [], refused: [], drift: [] });
+  });
+
+  it("a column added and a type widened: ALTERs in place, in MySQL's syntax (NOT NULL kept on MODIFY)", () => {
+    const next = edit("buyer_count BIGINT", "buyer_count BIGINT, refund_amount DECIMAL(18, 2)");
+    expect(planSchemaChange(trade.declared, next, "", trade.declared, "mysql")).toMatchObject({
+      statements: ["ALTER TABLE `dws`.`dws_trade_daily` ADD COLUMN `refund_amount` DECIMAL(18, 2) AFTER `buyer_count`"],
+      changes: ["add column refund_amount DECIMAL(18, 2) after buyer_count"],
+      refused: [],
+    });
+    const wider = edit("gmv DECIMAL(18, 2)", "gmv DECIMAL(20, 2)");
+    expect(planSchemaChange(trade.declared, wider, "", trade.declared, "mysql").statements).toEqual(["ALTER TABLE `dws`.`dws_trade_daily` MODIFY COLUMN `gmv` DECIMAL(20, 2)"]);
+    const hourly = decls.find((d) => d.name === "dws.dws_trk_event_hourly")!;
+    const longer = dwsTableDeclarations(`${hourly.create.replace("event VARCHAR(100) NOT NULL", "event VARCHAR(200) NOT NULL")};`)[0].declared;
+    // A key column's type is StarRocks' sort key: refused like Paimon's.
+    expect(planSchemaChange(hourly.declared, longer, "", hourly.declared, "mysql").refused).toEqual([expect.stringContaining("dws.dws_trk_event_hourly.event: the type of a key column cannot change")]);
+  });
+
+  it("refuses at preview, naming table and column: a dropped column, a narrowed type, a changed key or distribution", () => {
+    const refused = (next: ReturnType<typeof edit>) => planSchemaChange(trade.declared, next, "", trade.declared, "mysql").refused;
+    expect(refused(edit(", buyer_count BIGINT", ""))).toEqual([expect.stringContaining("dws.dws_trade_daily.buyer_count: dropping or renaming a column is refused")]);
+    expect(refused(edit("gmv DECIMAL(18, 2)", "gmv DECIMAL(10, 2)"))).toEqual([expect.stringContaining("dws.dws_trade_daily.gmv: DECIMAL(18, 2) -> DECIMAL(10, 2) is not a widening")]);
+    expect(refused(edit("DISTRIBUTED BY HASH (dt)", "DISTRIBUTED BY HASH (order_count)"))).toEqual([expect.stringContaining("dws.dws_trade_daily: the distribution changes (dt -> order_count): refused, every row would move")]);
+    expect(refused(edit("buyer_count BIGINT", "buyer_count BIGINT, x BIGINT NOT NULL"))).toEqual([expect.stringContaining("dws.dws_trade_daily.x: a new column must be nullable")]);
+  });
+
+  it("preview: check() states the ALTER, or fails naming the file, table and column", async () => {
+    const base: DwsTableInputs = { address: "mysql://fe:9030", user: "root", password: "p", create: trade.create, declared: trade.declared, file: "sql/starrocks/10_dws.sql" };
+    const added = await dwsTableProvider.check!(base, { ...base, declared: edit("buyer_count BIGINT", "buyer_count BIGINT, refund_amount DECIMAL(18, 2)") });
+    expect(added.failures).toEqual([]);
+    expect(added.inputs?.plannedAction).toBe("ALTER in place: add column refund_amount DECIMAL(18, 2) after buyer_count");
+    const dropped = await dwsTableProvider.check!(base, { ...base, declared: edit(", buyer_count BIGINT", "") });
+    expect(dropped.failures).toEqual([{ property: "declared", reason: expect.stringMatching(/^sql\/starrocks\/10_dws\.sql: dws\.dws_trade_daily\.buyer_count: dropping or renaming/) }]);
+    // A column added by hand and found by refresh: reported, kept.
+    const observed = { ...trade.declared, columns: [...trade.declared.columns, { name: "note", type: "VARCHAR(20)", notNull: false }] };
+    expect((await dwsTableProvider.check!({ ...base, observed }, base)).inputs?.plannedAction).toBe("drift (kept): dws.dws_trade_daily.note VARCHAR(20): in the catalog, not in the SQL files (added outside the stack); kept — declare it or drop it by hand");
+  });
+
+  it("the stacks register one DwsTable per table, as root through the tunnel after StarRocks; the local stand-in's as the schema owner", async () => {
+    const run = await runStack("prod", { namespace: "rtdw-prod", imageRegistry: "registry.example.com/rtdw" });
+    const tables = ofType(run.registered, "pulumi-nodejs:dynamic/rtdw:DwsTable");
+    expect(tables.map((t) => t.inputs.declared.name).sort()).toEqual(decls.map((d) => d.name).sort());
+    for (const t of tables) {
+      expect(t.inputs).toMatchObject({ address: "mysql://starrocks-fe.rtdw-prod.svc.cluster.local:9030", user: "root", tunnel: {}, file: "sql/starrocks/10_dws.sql" });
+      expect(t.inputs.create).toMatch(/DISTRIBUTED BY HASH/);
+      expect(t.secretPaths).toContain("password");
+    }
+  });
+});
