@@ -106,11 +106,11 @@ export function downstreamOf(job: string, s: Surroundings): { tables: string[]; 
   };
 }
 
-/** Who writes and reads a lake table (db.table), and what its readers reach downstream. */
+/** Who writes and reads a table (db.table, in the lake or DWS), and what its readers reach downstream. */
 export function readersOf(table: string, s: Surroundings): { writers: string[]; readers: string[]; tables: string[]; jobs: string[]; dashboards: string[]; alerts: string[] } {
-  const ref = `paimon:${table}`;
-  const writers = s.lineage.filter((l) => l.writes.includes(ref)).map((l) => l.job);
-  const readers = s.lineage.filter((l) => l.reads.includes(ref)).map((l) => l.job);
+  const refs = [`paimon:${table}`, `starrocks:${table}`];
+  const writers = s.lineage.filter((l) => refs.some((r) => l.writes.includes(r))).map((l) => l.job);
+  const readers = s.lineage.filter((l) => refs.some((r) => l.reads.includes(r))).map((l) => l.job);
   const reached = readers.map((r) => downstreamOf(r, s));
   const union = (k: "tables" | "jobs" | "dashboards" | "alerts") => [...new Set(reached.flatMap((d) => d[k]))].sort();
   const short = table.slice(table.indexOf(".") + 1);
@@ -124,7 +124,7 @@ export function readersOf(table: string, s: Surroundings): { writers: string[]; 
   };
 }
 
-const isTableStep = (st: PreviewStep) => st.urn.includes("rtdw:PaimonTable") || typeof (st.newState?.inputs ?? st.oldState?.inputs)?.declared === "object";
+const isTableStep = (st: PreviewStep) => st.urn.includes("rtdw:PaimonTable") || st.urn.includes("rtdw:DwsTable") || typeof (st.newState?.inputs ?? st.oldState?.inputs)?.declared === "object";
 
 function verdictLine(c: StateCheck | undefined, upgradeMode: unknown): string {
   if (upgradeMode === "stateless") return "stateless job: starts empty by design";
@@ -174,7 +174,7 @@ export function renderPreviewReport(stack: string, preview: PreviewJson, s: Surr
   }
 
   const changedTables = tableSteps.filter((st) => st.op !== "same");
-  out.push(`### Lake tables (${changedTables.length} change)`, "");
+  out.push(`### Tables, lake and DWS (${changedTables.length} change)`, "");
   if (!changedTables.length) out.push("No table changes.", "");
   for (const st of changedTables) {
     const news = st.newState?.inputs ?? {};

@@ -54,7 +54,7 @@ describe("the preview report a reviewer reads", () => {
     const report = renderPreviewReport("prod", { steps: [tableStep] }, surroundings());
     const readers = surroundings().lineage.filter((l) => l.reads.includes("paimon:dwd.orders")).map((l) => l.job);
     expect(readers.length).toBeGreaterThan(0);
-    expect(report).toContain("### Lake tables (1 change)");
+    expect(report).toContain("### Tables, lake and DWS (1 change)");
     expect(report).toContain("#### `dwd.orders` — update");
     expect(report).toContain("| planned action | ALTER in place: add column channel STRING after status |");
     expect(report).toContain("| written by | rt-dw-dwd-transform |");
@@ -62,6 +62,22 @@ describe("the preview report a reviewer reads", () => {
     expect(report).toMatch(/\| downstream tables \| .*`starrocks:dws\.dws_/);
     expect(report).toMatch(/\| alerts \| .*FlinkJobRestarting/);
     expect(report).toContain("### Other resources (0 change)");
+  });
+
+  it("a DWS table's schema change: the ALTER, the job that loads it and the dashboards that read it", () => {
+    const step = {
+      op: "update",
+      urn: "urn:pulumi:prod::rtdw::rtdw:index:Platform$rtdw:starrocks:DwsTables$pulumi-nodejs:dynamic/rtdw:DwsTable::dws-dws-dws-trk-event-daily",
+      type: "pulumi-nodejs:dynamic/rtdw:DwsTable",
+      newState: { inputs: { declared: { name: "dws.dws_trk_event_daily" }, plannedAction: "ALTER in place: add column new_users BIGINT after core_pv" } },
+    };
+    const report = renderPreviewReport("prod", { steps: [step] }, surroundings());
+    expect(report).toContain("#### `dws.dws_trk_event_daily` — update");
+    expect(report).toContain("| planned action | ALTER in place: add column new_users BIGINT after core_pv |");
+    expect(report).toContain("| written by | rt-trk-dws |");
+    const readers = surroundings().dashboards.filter((d) => d.text.includes("dws_trk_event_daily")).map((d) => d.title);
+    expect(readers.length).toBeGreaterThan(0);
+    expect(report).toContain(`| dashboards | ${[...readers].sort().join(", ")} |`);
   });
 
   it("a change upstream reaches the jobs, tables and dashboards after it", () => {
