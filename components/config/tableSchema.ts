@@ -99,6 +99,23 @@ export function normalizeType(t: string): string {
   return s;
 }
 
+/** One column definition: name, type (normalized), NOT NULL, COMMENT; computed and metadata columns refused. */
+function parseColumn(table: string, el: string): ColumnDecl {
+  const col = /^(`(?:[^`]|``)+`|[\w$]+)\s+([\s\S]+)$/.exec(el);
+  if (!col) throw new Error(`${table}: cannot read the column definition "${el}"`);
+  let rest = col[2].trim();
+  if (/\bMETADATA\b|^AS\s/i.test(rest)) throw new Error(`${table}.${unquote(col[1])}: a lake or DWS table holds physical columns only`);
+  let comment: string | undefined;
+  const cm = /\s+COMMENT\s+('(?:[^']|'')*')\s*$/i.exec(rest);
+  if (cm) {
+    comment = literal(cm[1]);
+    rest = rest.slice(0, cm.index).trim();
+  }
+  const notNull = /\s+NOT\s+NULL$/i.test(rest);
+  rest = rest.replace(/\s+(?:NOT\s+)?NULL$/i, "");
+  return { name: unquote(col[1]), type: normalizeType(rest), notNull, ...(comment === undefined ? {} : { comment }) };
+}
+
 /** Parses one CREATE TABLE statement (Flink SQL, as tables.sql writes it or SHOW CREATE TABLE answers it). */
 export function parseCreateTable(stmt: string): TableDecl {
   const head = /^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?((?:`[^`]+`|[\w$]+)(?:\s*\.\s*(?:`[^`]+`|[\w$]+))*)\s*\(/i.exec(stmt);
@@ -115,19 +132,7 @@ export function parseCreateTable(stmt: string): TableDecl {
       continue;
     }
     if (/^WATERMARK\s/i.test(el)) throw new Error(`${name}: a watermark belongs to the job that reads the table, not to the lake table`);
-    const col = /^(`(?:[^`]|``)+`|[\w$]+)\s+([\s\S]+)$/.exec(el);
-    if (!col) throw new Error(`${name}: cannot read the column definition "${el}"`);
-    let rest = col[2].trim();
-    if (/\bMETADATA\b|^AS\s/i.test(rest)) throw new Error(`${name}.${unquote(col[1])}: a lake table holds physical columns only`);
-    let comment: string | undefined;
-    const cm = /\s+COMMENT\s+('(?:[^']|'')*')\s*$/i.exec(rest);
-    if (cm) {
-      comment = literal(cm[1]);
-      rest = rest.slice(0, cm.index).trim();
-    }
-    const notNull = /\s+NOT\s+NULL$/i.test(rest);
-    rest = rest.replace(/\s+(?:NOT\s+)?NULL$/i, "");
-    columns.push({ name: unquote(col[1]), type: normalizeType(rest), notNull, ...(comment === undefined ? {} : { comment }) });
+    columns.push(parseColumn(name, el));
   }
   if (!columns.length) throw new Error(`${name}: no columns`);
   let tail = stmt.slice(body.end);
@@ -205,20 +210,7 @@ export function parseStarRocksCreateTable(stmt: string, database: string): Table
   if (!dist) throw new Error(`${name}: expected DISTRIBUTED BY HASH (…) after the primary key`);
   tail = tail.slice(dist[0].length).trim();
   if (tail) throw new Error(`${name}: cannot read "${tail.slice(0, 60)}" after the distribution`);
-  const columns = splitTop(body.inner, ",").map((el): ColumnDecl => {
-    const col = /^(`(?:[^`]|``)+`|\w+)\s+([\s\S]+)$/.exec(el);
-    if (!col) throw new Error(`${name}: cannot read the column definition "${el}"`);
-    let rest = col[2].trim();
-    let comment: string | undefined;
-    const cm = /\s+COMMENT\s+('(?:[^']|'')*')\s*$/i.exec(rest);
-    if (cm) {
-      comment = literal(cm[1]);
-      rest = rest.slice(0, cm.index).trim();
-    }
-    const notNull = /\s+NOT\s+NULL$/i.test(rest);
-    rest = rest.replace(/\s+(?:NOT\s+)?NULL$/i, "");
-    return { name: unquote(col[1]), type: normalizeType(rest), notNull, ...(comment === undefined ? {} : { comment }) };
-  });
+  const columns = splitTop(body.inner, ",").map((el) => parseColumn(name, el));
   const primaryKey = pk[1].split(",").map(unquote);
   const partitionKeys = dist[1].split(",").map(unquote);
   for (const k of [...primaryKey, ...partitionKeys]) if (!columns.some((c) => c.name === k)) throw new Error(`${name}: key column ${k} is not a column`);
@@ -352,4 +344,15 @@ export function planSchemaChange(current: TableDecl, desired: TableDecl, catalog
     changes.push(...reset.map((k) => `option ${k} reset`));
   }
   return { statements, changes, refused, drift };
+}
+
+/**
+ * What preview says `up` will do to a table resource: from its previous declaration (or the server's
+ * table as the last refresh found it) to the new one; undefined before: created if absent.
+ */
+export function plannedSchemaAction(before: { readonly declared: TableDecl; readonly observed?: TableDecl } | undefined, declared: TableDecl, catalog: string, dialect: SqlDialect = "flink"): { action: string; plan?: SchemaPlan } {
+  if (!before) return { action: `create ${declared.name} if absent (an existing table is brought to the declared schema in place)` };
+  const plan = planSchemaChange(before.observed ?? before.declared, declared, catalog, before.declared, dialect);
+  const parts = [...(plan.changes.length ? [`ALTER in place: ${plan.changes.join("; ")}`] : []), ...(plan.drift.length ? [`drift (kept): ${plan.drift.join("; ")}`] : [])];
+  return { action: parts.join(" | ") || "no change", plan };
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SqlGatewayClient } from "../flink/sqlGateway";
 import { withApiAccess } from "../platform/tunnel";
 import { SecretName, withSecrets } from "../jobs/render";
-import { parseCreateTable, planSchemaChange, SchemaPlan, TableDecl } from "../config/tableSchema";
+import { parseCreateTable, planSchemaChange, plannedSchemaAction, SchemaPlan, TableDecl } from "../config/tableSchema";
 
 /**
  * One Paimon table as a resource: its desired schema is its CREATE TABLE in the pipeline's
@@ -119,13 +119,7 @@ const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** What preview says `up` will do, from the previous declaration (or the catalog as last refreshed). */
 export function plannedTableAction(olds: PaimonTableInputs | undefined, news: PaimonTableInputs): { action: string; plan?: SchemaPlan } {
-  if (!olds?.declared) return { action: `create ${news.declared.name} if absent (an existing table is brought to the declared schema in place)` };
-  const plan = planSchemaChange(olds.observed ?? olds.declared, news.declared, news.catalogName, olds.declared);
-  const parts = [
-    ...(plan.changes.length ? [`ALTER in place: ${plan.changes.join("; ")}`] : []),
-    ...(plan.drift.length ? [`drift (kept): ${plan.drift.join("; ")}`] : []),
-  ];
-  return { action: parts.join(" | ") || "no change", plan };
+  return plannedSchemaAction(olds?.declared ? olds : undefined, news.declared, news.catalogName);
 }
 
 export const paimonTableProvider: pulumi.dynamic.ResourceProvider<PaimonTableInputs, PaimonTableOutputs> = {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { InformationSchemaColumn, planSchemaChange, SchemaPlan, TableDecl, tableFromInformationSchema } from "../config/tableSchema";
+import { InformationSchemaColumn, planSchemaChange, plannedSchemaAction, SchemaPlan, TableDecl, tableFromInformationSchema } from "../config/tableSchema";
 import { withApiAccess } from "../platform/tunnel";
 import { DWS_FILE, dwsTableDeclarations } from "../config/dwsTables";
 
@@ -105,10 +105,7 @@ const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** What preview says `up` will do, from the previous declaration (or the server's table as last refreshed). */
 export function plannedDwsAction(olds: DwsTableInputs | undefined, news: DwsTableInputs): { action: string; plan?: SchemaPlan } {
-  if (!olds?.declared) return { action: `create ${news.declared.name} if absent (an existing table is brought to the declared schema in place)` };
-  const plan = planSchemaChange(olds.observed ?? olds.declared, news.declared, "", olds.declared, "mysql");
-  const parts = [...(plan.changes.length ? [`ALTER in place: ${plan.changes.join("; ")}`] : []), ...(plan.drift.length ? [`drift (kept): ${plan.drift.join("; ")}`] : [])];
-  return { action: parts.join(" | ") || "no change", plan };
+  return plannedSchemaAction(olds?.declared ? olds : undefined, news.declared, "", "mysql");
 }
 
 export const dwsTableProvider: pulumi.dynamic.ResourceProvider<DwsTableInputs, DwsTableOutputs> = {

@@ -37,7 +37,7 @@ describe("a lake table's schema, read from its CREATE TABLE", () => {
 
   it("unreadable declarations are errors that name the table", () => {
     expect(() => parseCreateTable("CREATE TABLE ods.x (a INT, WATERMARK FOR a AS a)")).toThrow(/ods.x: a watermark/);
-    expect(() => parseCreateTable("CREATE TABLE ods.x (a INT, b AS a + 1)")).toThrow(/ods.x.b: a lake table holds physical columns only/);
+    expect(() => parseCreateTable("CREATE TABLE ods.x (a INT, b AS a + 1)")).toThrow(/ods.x.b: a lake or DWS table holds physical columns only/);
     expect(() => parseCreateTable("CREATE TABLE ods.x (a INT) PARTITIONED BY (dt)")).toThrow(/ods.x: key column dt is not a column/);
     expect(() => parseCreateTable("SELECT 1")).toThrow(/not a CREATE TABLE/);
   });
