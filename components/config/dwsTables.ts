@@ -33,3 +33,19 @@ export function dwsTableDeclarations(text = fs.readFileSync(path.join(SQL_DIR, D
     declared: parseStarRocksCreateTable(m[0], DWS_DATABASE),
   }));
 }
+
+/** One DWS view as sql/starrocks/10_dws.sql declares it: its query is the one source of its definition. */
+export interface DwsViewDeclaration {
+  /** dws.<view> */
+  readonly name: string;
+  /** The SELECT after AS, as written. */
+  readonly query: string;
+}
+
+const VIEW = /CREATE VIEW IF NOT EXISTS (\w+) AS\s+([\s\S]*?);/g;
+
+/** Every DWS view (not the materialized views: StarRocks' own, refreshed by it, they stay with the bootstrap). */
+export function dwsViewDeclarations(text = fs.readFileSync(path.join(SQL_DIR, DWS_FILE), "utf8")): DwsViewDeclaration[] {
+  const code = text.replace(/^\s*--.*$/gm, "");
+  return [...code.matchAll(VIEW)].map((m) => ({ name: `${DWS_DATABASE}.${m[1]}`, query: m[2].trim() }));
+}

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { InformationSchemaColumn, planSchemaChange, plannedSchemaAction, SchemaPlan, TableDecl, tableFromInformationSchema } from "../config/tableSchema";
 import { withApiAccess } from "../platform/tunnel";
-import { DWS_FILE, dwsTableDeclarations } from "../config/dwsTables";
+import { DWS_FILE, dwsTableDeclarations, dwsViewDeclarations } from "../config/dwsTables";
 
 /**
  * One DWS table (sql/starrocks/10_dws.sql) as a resource, the way PaimonTable is one lake table: its
@@ -46,7 +46,10 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 type Query = (sql: string, values?: unknown[]) => Promise<unknown[]>;
 
-async function connected<T>(i: DwsTableInputs, fn: (q: Query) => Promise<T>): Promise<T> {
+/** Where and as whom a DWS object is reached. */
+type Login = Pick<DwsTableInputs, "address" | "tunnel" | "user" | "password">;
+
+async function connected<T>(i: Login, what: string, fn: (q: Query) => Promise<T>): Promise<T> {
   const url = i.address.replace(/^mysql:/, "http:");
   return withApiAccess([url], i.tunnel, async (reach) => {
     const u = new URL(reach(url));
@@ -58,7 +61,7 @@ async function connected<T>(i: DwsTableInputs, fn: (q: Query) => Promise<T>): Pr
       } catch (e) {
         const code = (e as { code?: string }).code;
         // A wrong password is not going to get better; a server still starting may.
-        if (attempt >= CONNECT_ATTEMPTS || code === "ER_ACCESS_DENIED_ERROR") throw new Error(`${i.file}: ${i.declared.name}: cannot log in to ${i.address} as ${i.user}: ${(e as Error).message}`);
+        if (attempt >= CONNECT_ATTEMPTS || code === "ER_ACCESS_DENIED_ERROR") throw new Error(`${what}: cannot log in to ${i.address} as ${i.user}: ${(e as Error).message}`);
         await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 10000)));
       }
     }
@@ -82,7 +85,7 @@ async function actualTable(i: DwsTableInputs, q: Query, distributedBy: readonly 
 const refusal = (i: DwsTableInputs, plan: SchemaPlan) => new Error(`${i.file}: ${i.declared.name} cannot be changed that way — ${plan.refused.join("; ")}. Nothing was changed.`);
 
 async function reconcile(i: DwsTableInputs, declaredBefore: TableDecl | undefined): Promise<DwsTableOutputs> {
-  return connected(i, async (q) => {
+  return connected(i, `${i.file}: ${i.declared.name}`, async (q) => {
     const [db] = i.declared.name.split(".");
     // information_schema does not say how a table is distributed: it is taken to be as declared before.
     const distributedBy = (declaredBefore ?? i.declared).partitionKeys;
@@ -127,7 +130,7 @@ export const dwsTableProvider: pulumi.dynamic.ResourceProvider<DwsTableInputs, D
   },
   async read(id, props) {
     const p = props as DwsTableOutputs;
-    const actual = await connected(p, (q) => actualTable(p, q, p.declared.partitionKeys));
+    const actual = await connected(p, `${p.file}: ${p.declared.name}`, (q) => actualTable(p, q, p.declared.partitionKeys));
     if (!actual) return {};
     const same = planSchemaChange(actual, p.declared, "", p.declared, "mysql");
     const observed = same.statements.length || same.drift.length || same.refused.length ? actual : undefined;
@@ -162,9 +165,10 @@ export interface DwsTablesArgs {
   readonly server: "starrocks" | "mysql";
 }
 
-/** One DwsTable per table of sql/starrocks/10_dws.sql, by dws.<table>: the DWS jobs wait for theirs. */
+/** One DwsTable per table of sql/starrocks/10_dws.sql, by dws.<table> (the DWS jobs wait for theirs), and one DwsView per view. */
 export class DwsTables extends pulumi.ComponentResource {
   readonly tables: Readonly<Record<string, DwsTable>>;
+  readonly views: Readonly<Record<string, DwsView>>;
 
   constructor(name: string, args: DwsTablesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rtdw:starrocks:DwsTables", name, {}, opts);
@@ -186,6 +190,83 @@ export class DwsTables extends pulumi.ComponentResource {
         ),
       ]),
     );
+    // Views read the tables: defined after them.
+    this.views = Object.fromEntries(
+      dwsViewDeclarations().map((v) => [
+        v.name,
+        new DwsView(
+          `${name}-${v.name.replace(/\./g, "-").replace(/_/g, "-")}`,
+          { address: args.address, tunnel: args.tunnel, user: args.user, password: pulumi.secret(args.password), name: v.name, query: v.query, file: `sql/${DWS_FILE}` },
+          { parent: this, dependsOn: Object.values(this.tables) },
+        ),
+      ]),
+    );
     this.registerOutputs({});
+  }
+}
+
+/**
+ * One DWS view (sql/starrocks/10_dws.sql) as a resource: a changed query in the file is an
+ * `ALTER VIEW … AS <query>` at `up` (the bootstrap's CREATE VIEW IF NOT EXISTS would leave the old one
+ * in place, silently), shown in preview. A view holds no data; removed from the file it is kept all the
+ * same, since dashboards may query it.
+ */
+export interface DwsViewInputs {
+  readonly address: string;
+  readonly tunnel?: { readonly context?: string };
+  readonly user: string;
+  readonly password: string;
+  /** dws.<view> */
+  readonly name: string;
+  readonly query: string;
+  readonly file: string;
+  /** What `up` will do; set by check(). */
+  readonly plannedAction?: string;
+}
+
+const sameQuery = (a: string, b: string) => a.replace(/\s+/g, " ").trim() === b.replace(/\s+/g, " ").trim();
+const qualifiedView = (name: string) => name.split(".").map((p) => `\`${p}\``).join(".");
+
+async function viewExists(i: DwsViewInputs, q: Query): Promise<boolean> {
+  const [db, view] = i.name.split(".");
+  return (await q("SELECT TABLE_NAME FROM information_schema.views WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", [db, view])).length > 0;
+}
+
+async function defineView(i: DwsViewInputs): Promise<DwsViewInputs> {
+  await connected(i, `${i.file}: ${i.name}`, async (q) => {
+    // Present already (the bootstrap's, or a rebuild's): brought to the file's query all the same.
+    await q(`${(await viewExists(i, q)) ? "ALTER" : "CREATE"} VIEW ${qualifiedView(i.name)} AS ${i.query}`);
+  });
+  return { ...i, plannedAction: undefined };
+}
+
+export const dwsViewProvider: pulumi.dynamic.ResourceProvider<DwsViewInputs, DwsViewInputs> = {
+  async check(olds, news) {
+    const action = !olds?.query ? `create ${news.name} (or redefine it as the file says)` : sameQuery(olds.query, news.query) ? "no change" : `ALTER VIEW ${news.name}: its query changed`;
+    return { inputs: plain({ ...news, plannedAction: action }) };
+  },
+  async diff(_id, olds, news) {
+    const moved = olds.address !== news.address && !news.address.includes(UNKNOWN);
+    return { changes: !sameQuery(olds.query, news.query) || moved || olds.user !== news.user };
+  },
+  async create(inputs) {
+    return { id: inputs.name, outs: plain(await defineView(inputs)) };
+  },
+  async update(_id, _olds, news) {
+    return { outs: plain(await defineView(news)) };
+  },
+  async read(id, props) {
+    const p = props as DwsViewInputs;
+    // Dropped by hand: gone from the state, so the next `up` creates it again.
+    return (await connected(p, `${p.file}: ${p.name}`, (q) => viewExists(p, q))) ? { id, props: p } : {};
+  },
+  async delete() {},
+};
+
+export class DwsView extends pulumi.dynamic.Resource {
+  declare readonly plannedAction: pulumi.Output<string>;
+
+  constructor(name: string, args: { readonly [K in keyof Omit<DwsViewInputs, "plannedAction">]: pulumi.Input<DwsViewInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+    super(dwsViewProvider, name, { ...args, plannedAction: undefined }, { retainOnDelete: true, ...opts, additionalSecretOutputs: ["password"] }, "rtdw", "DwsView");
   }
 }

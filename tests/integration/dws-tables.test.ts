@@ -1,6 +1,6 @@
 import * as mysql from "mysql2/promise";
 import { dwsTableDeclarations } from "../../components/config/dwsTables";
-import { dwsTableProvider, DwsTableInputs, DwsTableOutputs } from "../../components/starrocks/dwsTable";
+import { dwsTableProvider, DwsTableInputs, DwsTableOutputs, dwsViewProvider, DwsViewInputs } from "../../components/starrocks/dwsTable";
 import { sandbox } from "../helpers/sandbox";
 
 /**
@@ -27,6 +27,7 @@ describe("DWS tables as resources on the MySQL-protocol stand-in: created, alter
     conn = await mysql.createConnection({ host: e.mysql.host, port: e.mysql.port, user: e.mysql.user, password: c.mysql.password, database: e.mysql.dwsDatabase });
   });
   afterAll(async () => {
+    await conn.query(`DROP VIEW IF EXISTS ${table}_kpi`);
     await conn.query(`DROP TABLE IF EXISTS ${table}`);
     await conn.end();
   });
@@ -67,6 +68,16 @@ describe("DWS tables as resources on the MySQL-protocol stand-in: created, alter
     expect((await dwsTableProvider.diff!(created.id, refreshed, again.inputs)).changes).toBe(true);
     await dwsTableProvider.update!(created.id, refreshed, again.inputs);
     expect(await columns()).toContain("note varchar(20)");
+
+    // A view over it: created, then its changed query applied (the bootstrap's IF NOT EXISTS would keep the old one).
+    const view: DwsViewInputs = { address: v1.address, user: v1.user, password: v1.password, name: `dws.${table}_kpi`, query: `SELECT dt, gmv / NULLIF(order_count, 0) AS avg_order_value FROM ${table}`, file: v1.file };
+    await dwsViewProvider.create!(view);
+    expect((await conn.query(`SELECT * FROM ${table}_kpi`))[0]).toEqual([{ dt: "2026-12-01", avg_order_value: "10.166667" }]);
+    const changed = { ...view, query: `SELECT dt, gmv / NULLIF(order_count, 0) AS avg_order_value, refund_amount FROM ${table}` };
+    expect((await dwsViewProvider.diff!(view.name, view, changed)).changes).toBe(true);
+    await dwsViewProvider.update!(view.name, view, changed);
+    expect((await conn.query(`SELECT * FROM ${table}_kpi`))[0]).toEqual([{ dt: "2026-12-01", avg_order_value: "10.166667", refund_amount: null }]);
+    expect(await dwsViewProvider.read!(view.name, changed)).toEqual({ id: view.name, props: changed });
 
     // Removed from the files (or the stack destroyed): the table and its rows stay.
     await dwsTableProvider.delete!(created.id, refreshed);

@@ -1,6 +1,6 @@
-import { dwsTableDeclarations } from "../../components/config/dwsTables";
+import { dwsTableDeclarations, dwsViewDeclarations } from "../../components/config/dwsTables";
 import { InformationSchemaColumn, planSchemaChange, tableFromInformationSchema } from "../../components/config/tableSchema";
-import { dwsTableProvider, DwsTableInputs } from "../../components/starrocks/dwsTable";
+import { dwsTableProvider, DwsTableInputs, dwsViewProvider } from "../../components/starrocks/dwsTable";
 import { ofType, runStack } from "../helpers/mocks";
 
 /** What MariaDB 10.11.19 (the sandbox's StarRocks stand-in) answered from information_schema.columns for dws.dws_trade_daily, 2026-12-06. */
@@ -69,6 +69,18 @@ describe("DWS tables as resources: sql/starrocks/10_dws.sql read as schemas, cha
     expect((await dwsTableProvider.check!({ ...base, observed }, base)).inputs?.plannedAction).toBe("drift (kept): dws.dws_trade_daily.note VARCHAR(20): in the catalog, not in the SQL files (added outside the stack); kept — declare it or drop it by hand");
   });
 
+  it("views: read from the file (materialized views stay with the bootstrap); a changed query is an ALTER VIEW, whitespace is not a change", async () => {
+    const views = dwsViewDeclarations();
+    expect(views.map((v) => v.name)).toEqual(["dws.v_trk_funnel_conversion", "dws.v_trade_daily_kpi"]);
+    expect(views[1].query).toMatch(/^SELECT dt, gmv, paid_amount, order_count, gmv \/ NULLIF\(order_count, 0\) AS avg_order_value[\s\S]*FROM dws_trade_daily$/);
+    const base = { address: "mysql://fe:9030", user: "root", password: "p", name: views[1].name, query: views[1].query, file: "sql/starrocks/10_dws.sql" };
+    expect((await dwsViewProvider.check!(base, { ...base, query: base.query.replace(/\n/g, "\n   ") })).inputs?.plannedAction).toBe("no change");
+    expect((await dwsViewProvider.diff!("x", base, { ...base, query: base.query.replace(/\n/g, "  \n") })).changes).toBe(false);
+    const changed = { ...base, query: base.query.replace("AS paid_share", "AS paid_ratio") };
+    expect((await dwsViewProvider.check!(base, changed)).inputs?.plannedAction).toBe("ALTER VIEW dws.v_trade_daily_kpi: its query changed");
+    expect((await dwsViewProvider.diff!("x", base, changed)).changes).toBe(true);
+  });
+
   it("the stacks register one DwsTable per table, as root through the tunnel after StarRocks; the local stand-in's as the schema owner", async () => {
     const run = await runStack("prod", { namespace: "rtdw-prod", imageRegistry: "registry.example.com/rtdw" });
     const tables = ofType(run.registered, "pulumi-nodejs:dynamic/rtdw:DwsTable");
@@ -78,5 +90,7 @@ describe("DWS tables as resources: sql/starrocks/10_dws.sql read as schemas, cha
       expect(t.inputs.create).toMatch(/DISTRIBUTED BY HASH/);
       expect(t.secretPaths).toContain("password");
     }
+    const views = ofType(run.registered, "pulumi-nodejs:dynamic/rtdw:DwsView");
+    expect(views.map((v) => v.inputs.name).sort()).toEqual(dwsViewDeclarations().map((v) => v.name).sort());
   });
 });
