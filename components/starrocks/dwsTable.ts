@@ -234,6 +234,8 @@ async function viewExists(i: DwsViewInputs, q: Query): Promise<boolean> {
 
 async function defineView(i: DwsViewInputs): Promise<DwsViewInputs> {
   await connected(i, `${i.file}: ${i.name}`, async (q) => {
+    // The query names its tables without a database, as the file does.
+    await q(`USE \`${i.name.split(".")[0]}\``);
     // Present already (the bootstrap's, or a rebuild's): brought to the file's query all the same.
     await q(`${(await viewExists(i, q)) ? "ALTER" : "CREATE"} VIEW ${qualifiedView(i.name)} AS ${i.query}`);
   });
