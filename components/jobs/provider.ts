@@ -227,6 +227,9 @@ function checkpointIntervalMs(script: Pick<JobScript, "config">): number {
   return parseDurationMs(script.config["execution.checkpointing.interval"] ?? "") ?? 60_000;
 }
 
+/** How often the gate asks for the exception of a version that failed it, `pollMs` apart. */
+const CAUSE_ATTEMPTS = 6;
+
 /**
  * The gate: a started version counts only once it has completed GATE_CHECKPOINTS checkpoints without
  * a restart, and its sinks committed what reached them: once rows are seen entering the tasks that
@@ -245,7 +248,14 @@ export async function passGate(b: JobBackend, ref: JobRef, inputs: Pick<FlinkSql
   const quietMs = metricsLagMs ?? Math.max(NO_ROWS_MIN_MS, METRICS_LAG_MS, 2 * checkpointIntervalMs(inputs.script));
   const timeoutMs = gateTimeoutMs(inputs.script, inputs.gateTimeoutSeconds);
   const failed = async (what: string) => {
-    const cause = await b.failureCause(ref).catch(() => undefined);
+    // The JobManager serves a job's exceptions from a graph it caches for a few seconds
+    // (web.refresh-interval), while the restart count is already there: asked at once, it can
+    // answer none (seen in a full run). Asked again for a while before the message goes without it.
+    let cause: string | undefined;
+    for (let attempt = 0; attempt < CAUSE_ATTEMPTS && !cause; attempt++) {
+      if (attempt) await new Promise((r) => setTimeout(r, pollMs));
+      cause = await b.failureCause(ref).catch(() => undefined);
+    }
     return new Error(`${inputs.name} (job ${ref.jobId}) failed the upgrade gate: it ${what}${cause ? `; Flink's root exception: ${cause}` : ""}`);
   };
   // The checkpoint count when rows were first seen at the sinks, and when the checkpoints were first enough.
