@@ -179,7 +179,8 @@ END`;
 
   const { "execution.checkpointing.interval": _i, "execution.checkpointing.mode": _m, "execution.checkpointing.timeout": _t, "execution.checkpointing.min-pause": _p, "execution.checkpointing.externalized-checkpoint-retention": _r, ...config } = base.config;
   return {
-    script: { job: `${REPLAY_CLIENT}-${o.replayId}`, config: { ...config, "pipeline.name": `${REPLAY_CLIENT}-${o.replayId}`, "execution.runtime-mode": "batch" }, statements },
+    // One slot: a batch job shares it across its stages, and the cluster keeps a few spare (flinkSizing's spareSlots).
+    script: { job: `${REPLAY_CLIENT}-${o.replayId}`, config: { ...config, "pipeline.name": `${REPLAY_CLIENT}-${o.replayId}`, "execution.runtime-mode": "batch", "parallelism.default": "1" }, statements },
     topicTable,
     eventsView: table,
     inserts: ods.map((i) => ({ table: i.table, query: i.query })),

@@ -62,6 +62,8 @@ describe("the raw archive's replay: requests rebuilt from the archive, and the b
       expect(text).toContain("JSON_VALUE(payload, '$.replay_id') = 'r1' AND JSON_VALUE(payload, '$._reason') IS NULL");
       expect(text).toMatch(/ROW_NUMBER\(\) OVER \(PARTITION BY JSON_VALUE\(payload, '\$\.event_id'\)/);
       expect(r.script.config["execution.runtime-mode"]).toBe("batch");
+      // One of the cluster's spare slots, not the live job's parallelism.
+      expect(r.script.config["parallelism.default"]).toBe("1");
       expect(Object.keys(r.script.config).filter((k) => k.startsWith("execution.checkpointing"))).toEqual([]);
     });
 
