@@ -141,23 +141,24 @@ describe("replay of the raw archive: ODS gets exactly the archived events it lac
 
   it("a whole hour of its own (archive objects as the writer lays them out): the first replay puts it into ODS, the next reproduces the same rows with no duplicate", async () => {
     // An hour on a day no other suite uses; the collector judges event times against the archived receive time.
+    // Its users (<run>h-…) are not the window test's (<run>-…).
     const hour = Date.UTC(2001, 0, 1) + (Date.now() % 3000) * 86_400_000 + 5 * 3_600_000;
     const at = new Date(hour).toISOString();
     const prefix = `raw/dt=${at.slice(0, 10)}/hr=${at.slice(11, 13)}/`;
     const requests = [randomBytes(16).toString("hex"), randomBytes(16).toString("hex")];
-    const ev = (id: string, minute: number, track: number) => ({ type: "track", event: "ViewProduct", distinct_id: `${run}-hour-${id}`, time: hour + minute * 60_000, _track_id: track, properties: { price: track } });
+    const ev = (id: string, minute: number, track: number) => ({ type: "track", event: "ViewProduct", distinct_id: `${run}h-${id}`, time: hour + minute * 60_000, _track_id: track, properties: { price: track } });
     const lines = [
       { event_id: `${requests[0]}-0`, recv_time: hour + 600_000, ip: "203.0.113.200", record: JSON.stringify(ev("x", 9, 1)) },
       { event_id: `${requests[0]}-1`, recv_time: hour + 600_000, ip: "203.0.113.200", record: JSON.stringify(ev("x", 9, 2)) },
       { event_id: `${requests[1]}-0`, recv_time: hour + 3_000_000, ip: "10.1.2.3", record: JSON.stringify(ev("y", 49, 3)) },
-      { event_id: `${requests[1]}-1`, recv_time: hour + 3_000_000, ip: "10.1.2.3", record: JSON.stringify({ type: "track", distinct_id: `${run}-hour-y` }) },
+      { event_id: `${requests[1]}-1`, recv_time: hour + 3_000_000, ip: "10.1.2.3", record: JSON.stringify({ type: "track", distinct_id: `${run}h-y` }) },
     ].map((l) => ({ ...l, user_agent: "ua", project: "shop", timestamp: new Date(l.recv_time).toISOString() }));
     // Two objects, the first request's lines in both (a batch cut between them), as the sink may write.
     for (const part of [[lines[0], lines[2]], [lines[1], lines[3]]]) {
       const body = zlib.gzipSync(part.map((l) => JSON.stringify(l)).join("\n") + "\n");
       await objects.client.putObject(BUCKETS.archive, `${prefix}${Math.floor(part[0].recv_time / 1000)}-${randomUUID()}.ndjson.gz`, body, body.length);
     }
-    const hourRows = () => paimon.rows(`SELECT event_id, distinct_id, track_id, ip, city, dt, hr FROM ods.tracking_events WHERE distinct_id LIKE '${run}-hour-%' ORDER BY event_id`);
+    const hourRows = () => paimon.rows(`SELECT event_id, distinct_id, track_id, ip, city, dt, hr FROM ods.tracking_events WHERE distinct_id LIKE '${run}h-%' ORDER BY event_id`);
     const h = at.slice(0, 13);
     const first = replay("--from", h, "--id", `${run}-h1`);
     expect(first).toMatchObject({ objects: 2, archivedLines: 4, requests: 2, eventsSent: 4, placeholders: 0, inTopic: 4 });
@@ -165,9 +166,9 @@ describe("replay of the raw archive: ODS gets exactly the archived events it lac
     expect(first.tables["ods.tracking_events"]).toEqual({ replayed: 3, absent: 3 });
     const local = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString();
     const want = [
-      [`${requests[0]}-0`, `${run}-hour-x`, 1, "203.0.113.200", "杭州", local(hour + 540_000)],
-      [`${requests[0]}-1`, `${run}-hour-x`, 2, "203.0.113.200", "杭州", local(hour + 540_000)],
-      [`${requests[1]}-0`, `${run}-hour-y`, 3, "10.1.2.3", null, local(hour + 2_940_000)],
+      [`${requests[0]}-0`, `${run}h-x`, 1, "203.0.113.200", "杭州", local(hour + 540_000)],
+      [`${requests[0]}-1`, `${run}h-x`, 2, "203.0.113.200", "杭州", local(hour + 540_000)],
+      [`${requests[1]}-0`, `${run}h-y`, 3, "10.1.2.3", null, local(hour + 2_940_000)],
     ]
       .map(([event_id, distinct_id, track_id, ip, city, t]) => ({ event_id, distinct_id, track_id, ip, city, dt: String(t).slice(0, 10), hr: String(t).slice(11, 13) }))
       .sort((a, b) => String(a.event_id).localeCompare(String(b.event_id)));
