@@ -176,7 +176,7 @@ export class DwsTables extends pulumi.ComponentResource {
       dwsTableDeclarations().map((t) => [
         t.name,
         new DwsTable(
-          `${name}-${t.name.replace(/\./g, "-").replace(/_/g, "-")}`,
+          `${name}-${t.name.split(".")[1].replace(/_/g, "-")}`,
           {
             address: args.address,
             tunnel: args.tunnel,
@@ -195,7 +195,7 @@ export class DwsTables extends pulumi.ComponentResource {
       dwsViewDeclarations().map((v) => [
         v.name,
         new DwsView(
-          `${name}-${v.name.replace(/\./g, "-").replace(/_/g, "-")}`,
+          `${name}-${v.name.split(".")[1].replace(/_/g, "-")}`,
           { address: args.address, tunnel: args.tunnel, user: args.user, password: pulumi.secret(args.password), name: v.name, query: v.query, file: `sql/${DWS_FILE}` },
           { parent: this, dependsOn: Object.values(this.tables) },
         ),

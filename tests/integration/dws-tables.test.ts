@@ -40,7 +40,8 @@ describe("DWS tables as resources on the MySQL-protocol stand-in: created, alter
     await conn.query(`INSERT INTO ${table} (dt, order_count, gmv) VALUES ('2026-12-01', 3, 30.50)`);
 
     // A column added and a type widened in the file: preview states the ALTERs; up makes them in place.
-    const v2 = inputs(trade.create.replace("gmv DECIMAL(18, 2)", "gmv DECIMAL(20, 2)").replace("buyer_count BIGINT", "buyer_count BIGINT, refund_amount DECIMAL(18, 2)"));
+    const v2Sql = trade.create.replace("gmv DECIMAL(18, 2)", "gmv DECIMAL(20, 2)").replace("buyer_count BIGINT", "buyer_count BIGINT, refund_amount DECIMAL(18, 2)");
+    const v2 = inputs(v2Sql);
     const checked = (await dwsTableProvider.check!(created.outs, v2)) as { inputs: DwsTableInputs; failures: unknown[] };
     expect(checked.failures).toEqual([]);
     expect(checked.inputs.plannedAction).toBe("ALTER in place: widen column gmv DECIMAL(18, 2) -> DECIMAL(20, 2); add column refund_amount DECIMAL(18, 2) after buyer_count");
@@ -53,7 +54,7 @@ describe("DWS tables as resources on the MySQL-protocol stand-in: created, alter
     expect((await conn.query(`SELECT dt, order_count, gmv, refund_amount FROM ${table}`))[0]).toEqual([{ dt: "2026-12-01", order_count: 3, gmv: "30.50", refund_amount: null }]);
 
     // A dropped column fails preview naming the table and column; up would change nothing.
-    const v3 = inputs(trade.create.replace(", buyer_count BIGINT", ""));
+    const v3 = inputs(v2Sql.replace(", buyer_count BIGINT", ""));
     expect((await dwsTableProvider.check!(updated, v3)).failures).toEqual([{ property: "declared", reason: expect.stringContaining(`dws.${table}.buyer_count: dropping or renaming a column is refused`) }]);
     await expect(dwsTableProvider.update!(created.id, updated, { ...v3, plannedAction: undefined })).rejects.toThrow(`dws.${table}.buyer_count: dropping or renaming a column is refused`);
     expect(await columns()).toContain("buyer_count bigint(20)");

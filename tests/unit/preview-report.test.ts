@@ -67,7 +67,7 @@ describe("the preview report a reviewer reads", () => {
   it("a DWS table's schema change: the ALTER, the job that loads it and the dashboards that read it", () => {
     const step = {
       op: "update",
-      urn: "urn:pulumi:prod::rtdw::rtdw:index:Platform$rtdw:starrocks:DwsTables$pulumi-nodejs:dynamic/rtdw:DwsTable::dws-dws-dws-trk-event-daily",
+      urn: "urn:pulumi:prod::rtdw::rtdw:index:Platform$rtdw:starrocks:DwsTables$pulumi-nodejs:dynamic/rtdw:DwsTable::dws-dws-trk-event-daily",
       type: "pulumi-nodejs:dynamic/rtdw:DwsTable",
       newState: { inputs: { declared: { name: "dws.dws_trk_event_daily" }, plannedAction: "ALTER in place: add column new_users BIGINT after core_pv" } },
     };
