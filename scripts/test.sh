@@ -31,6 +31,21 @@ node -e '
     passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; skipped += r.numPendingTests + r.numTodoTests;
   }
   if (passed === 0) failed++;
+  // The failures last, one line each: CI keeps only the tail of what this prints.
+  for (const f of process.argv.slice(1)) {
+    if (!fs.existsSync(f)) continue;
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    for (const s of r.testResults) {
+      const file = s.name.replace(process.cwd() + "/", "");
+      if (s.status === "failed" && !s.assertionResults.some((a) => a.status === "failed")) {
+        console.log(`FAILED ${file}: ${String(s.message).replace(/\u001b\[[0-9;]*m/g, "").split("\n").find((l) => l.trim()) ?? "suite failed"}`.slice(0, 400));
+      }
+      for (const a of s.assertionResults.filter((a) => a.status === "failed")) {
+        const why = (a.failureMessages[0] ?? "").replace(/\u001b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 2).join(" | ");
+        console.log(`FAILED ${file} › ${a.fullName} (${Math.round((a.duration ?? 0) / 1000)} s): ${why}`.slice(0, 400));
+      }
+    }
+  }
   console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
   process.exit(failed ? 1 : 0);
 ' "$reports/unit.json" "$reports/integration.json" || status=1
