@@ -4,6 +4,7 @@ import { SqlGatewayClient } from "../flink/sqlGateway";
 import { submitJobScript } from "./submit";
 import { SecretName } from "./render";
 import { JobScript } from "./script";
+import type { SessionCluster } from "./provider";
 
 /**
  * What FlinkSqlJob needs from wherever jobs run. Two implementations, chosen by stack config: the
@@ -88,6 +89,8 @@ export async function waitUntilReady(what: string, probe: () => Promise<unknown>
 export interface SqlGatewayEndpoints {
   readonly sqlGatewayUrl: string;
   readonly jobManagerUrl: string;
+  /** The job's session cluster as the gateway reaches it; unset, the gateway's own. */
+  readonly cluster?: SessionCluster;
 }
 
 /** Jobs submitted as SQL scripts through the SQL Gateway; lifecycle through the JobManager REST API. */
@@ -113,7 +116,7 @@ export class SqlGatewayBackend implements JobBackend {
   async submit(req: SubmitRequest): Promise<JobRef> {
     const t0 = Date.now();
     try {
-      const jobId = await submitJobScript(this.gw, req.script, req.secrets, { savepointPath: req.restorePath, allowNonRestoredState: req.allowNonRestoredState, checkpointDir: req.checkpointDir });
+      const jobId = await submitJobScript(this.gw, req.script, req.secrets, { savepointPath: req.restorePath, allowNonRestoredState: req.allowNonRestoredState, checkpointDir: req.checkpointDir, cluster: this.endpoints.cluster });
       return { jobId };
     } catch (e) {
       // The submission may have gone through although its answer was lost: look before anyone sends it again.

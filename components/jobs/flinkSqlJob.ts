@@ -5,7 +5,7 @@ import { explainJobScript } from "./submit";
 import { StreamParkBackend } from "./streampark";
 import { withApiAccess } from "../platform/tunnel";
 import {
-  BackendConfig, changedFields, GateResult, checkState, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, needsStateCheck, ObjectStoreConfig, observeJob, planRestore, readJob, RestorePlan, restoreRequested, SavepointVersion, StateCheck, updateJob, isUpgradeFailed, validate, VersionRecord,
+  BackendConfig, changedFields, movesCluster, GateResult, checkState, createJob, deleteJob, describeAction, FlinkSqlJobInputs, FlinkSqlJobOutputs, isActive, LifecycleDeps, needsStateCheck, ObjectStoreConfig, observeJob, planRestore, readJob, RestorePlan, restoreRequested, SavepointVersion, StateCheck, updateJob, isUpgradeFailed, validate, VersionRecord,
 } from "./provider";
 
 function s3Client(store: ObjectStoreConfig, secretKey: string) {
@@ -73,7 +73,7 @@ export const lifecycleDeps: LifecycleDeps = {
   readVersion,
   backend: (cfg: BackendConfig, secrets): JobBackend =>
     cfg.kind === "sql-gateway"
-      ? new SqlGatewayBackend({ sqlGatewayUrl: cfg.sqlGatewayUrl, jobManagerUrl: cfg.jobManagerUrl })
+      ? new SqlGatewayBackend({ sqlGatewayUrl: cfg.sqlGatewayUrl, jobManagerUrl: cfg.jobManagerUrl, cluster: cfg.cluster })
       : new StreamParkBackend(cfg, secrets["streampark.password"] ?? ""),
   deletePrefix,
   listSavepoints,
@@ -133,7 +133,8 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
     // Is it running now? A job that failed after its restarts (or was cancelled) is resumed by this up.
     let live: FlinkSqlJobInputs["live"] | "unknown" = "unknown";
     if (previous && known(news.backend) && known(news.secrets) && known(news.objectStore)) {
-      live = await reachable(news, (n) => observeJob(lifecycleDeps, n)).catch((): "unknown" => "unknown");
+      // Where it runs now: on the cluster it is moving from, if it moves.
+      live = await reachable(movesCluster(previous, news) ? { ...news, backend: previous.backend } : news, (n) => observeJob(lifecycleDeps, n)).catch((): "unknown" => "unknown");
     }
     const checked = plain({ ...news, stateCheck, restore, live: live === "unknown" ? undefined : live });
     // What runs now outranks what the last refresh recorded.
@@ -175,15 +176,19 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
   async update(_id, olds, news) {
     const stoppedNow = news.live !== undefined && !isActive(news.live.status);
     if (!changedFields(olds, news).length && isActive(olds.status) && !restoreRequested(olds, news) && !stoppedNow) return { outs: plain({ ...olds, ...news, live: undefined }) };
+    // A job moving to another cluster is stopped through the one it runs on: both are reached.
+    const moved = movesCluster(olds, news);
     try {
-      const outs = await reachable(news, (n) => updateJob(lifecycleDeps, { ...olds, backend: n.backend, objectStore: n.objectStore }, n));
+      const outs = await reachable(news, (n) =>
+        moved ? reachable({ ...n, backend: olds.backend }, (o) => updateJob(lifecycleDeps, { ...olds, backend: o.backend, objectStore: n.objectStore }, n)) : updateJob(lifecycleDeps, { ...olds, backend: n.backend, objectStore: n.objectStore }, n),
+      );
       return { outs: plain({ ...outs, backend: news.backend, objectStore: news.objectStore }) };
     } catch (e) {
       // Keep what runs now (and the savepoint taken) in the state; the dynamic-provider host needs its
       // own __provider among the recorded outputs to serve this resource again.
       if (isUpgradeFailed(e)) {
         const provider = (news as unknown as Record<string, unknown>).__provider;
-        throw Object.assign(e, { properties: plain({ ...e.properties, backend: news.backend, objectStore: news.objectStore, __provider: provider }) });
+        throw Object.assign(e, { properties: plain({ ...e.properties, backend: e.onPreviousCluster ? olds.backend : news.backend, objectStore: news.objectStore, __provider: provider }) });
       }
       throw e;
     }

@@ -26,8 +26,25 @@ import type { StreamParkConfig } from "./streampark";
 import { METRICS_FETCH_INTERVAL_MS } from "../flink/properties";
 import { parseDurationMs } from "../config/quantities";
 
+/**
+ * The session cluster a job runs on, as the SQL Gateway reaches it: the gateway session's
+ * `rest.address`/`rest.port`, so one gateway submits each job to its own cluster (measured on Flink
+ * 1.20.3, ../shared/reference/flink-per-job-clusters.md).
+ */
+export interface SessionCluster {
+  readonly address: string;
+  readonly port: number;
+}
+
 export type BackendConfig =
-  | { readonly kind: "sql-gateway"; readonly sqlGatewayUrl: string; readonly jobManagerUrl: string }
+  | {
+      readonly kind: "sql-gateway";
+      readonly sqlGatewayUrl: string;
+      /** The REST API of the cluster the job runs on, as the deploying machine reaches it (stop, savepoints, checkpoints). */
+      readonly jobManagerUrl: string;
+      /** The cluster the job runs on, as the gateway reaches it; unset, the gateway's own. */
+      readonly cluster?: SessionCluster;
+    }
   | ({ readonly kind: "streampark" } & StreamParkConfig);
 
 export interface ObjectStoreConfig {
@@ -314,9 +331,16 @@ export function changedFields(olds: Partial<FlinkSqlJobInputs>, news: FlinkSqlJo
     const n = news.script.config;
     const keys = [...new Set([...Object.keys(o), ...Object.keys(n)])].filter((k) => o[k] !== n[k]);
     const parts = [...keys, ...(same(olds.script.statements, news.script.statements) ? [] : ["sql"])];
-    return fields.map((f) => (f === "script" ? `script (${parts.join(", ")})` : f));
+    return fields.map((f) => (f === "script" ? `script (${parts.join(", ")})` : f === "backend" ? backendChange(olds, news) : f));
   }
-  return fields;
+  return fields.map((f) => (f === "backend" ? backendChange(olds, news) : f));
+}
+
+/** A backend change as a reviewer reads it: a move names both clusters. */
+function backendChange(olds: Partial<FlinkSqlJobInputs>, news: FlinkSqlJobInputs): string {
+  if (!movesCluster(olds, news) || olds.backend?.kind !== "sql-gateway" || news.backend.kind !== "sql-gateway") return "backend";
+  const at = (c: SessionCluster | undefined) => (c ? `${c.address}:${c.port}` : "the gateway's own cluster");
+  return `cluster (moves from ${at(olds.backend.cluster)} to ${at(news.backend.cluster)})`;
 }
 
 export function describeAction(olds: Partial<FlinkSqlJobInputs> | undefined, news: FlinkSqlJobInputs): string {
@@ -407,11 +431,24 @@ export interface UpgradeFailed extends Error {
   readonly id: string;
   readonly properties: FlinkSqlJobOutputs;
   readonly reasons: string[];
+  /** A move to another cluster failed and the version that ran was put back on its old cluster. */
+  readonly onPreviousCluster?: boolean;
 }
 
 /** Made with Object.assign on a plain Error: a subclass of Error loses its message in a serialized provider. */
 export function upgradeFailed(message: string, id: string, properties: FlinkSqlJobOutputs): UpgradeFailed {
   return Object.assign(new Error(message), { name: "UpgradeFailed", id, properties, reasons: [message] });
+}
+
+/**
+ * Whether an update moves the job to another session cluster (both on the SQL Gateway backend; a
+ * cluster is its address as the gateway reaches it, unset for the gateway's own): the old version is
+ * stopped through the old cluster's REST API, the new one submitted to the new cluster.
+ */
+export function movesCluster(olds: Partial<Pick<FlinkSqlJobInputs, "backend">>, news: Pick<FlinkSqlJobInputs, "backend">): boolean {
+  const o = olds.backend;
+  const n = news.backend;
+  return o?.kind === "sql-gateway" && n.kind === "sql-gateway" && !same(o.cluster ?? null, n.cluster ?? null);
 }
 
 export function isUpgradeFailed(e: unknown): e is UpgradeFailed {
@@ -598,29 +635,34 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
   const startEmpty = verdict?.kind === "compared" && verdict.incompatible.length > 0;
   // Sinks re-created in a savepoint upgrade: their (committed) state is the only state Flink may skip.
   const skipSinks = verdict?.kind === "compared" && verdict.restorable && verdict.sinksRecreated.length > 0 && news.upgradeMode === "savepoint";
+  // A job moving to another session cluster stops on the one it runs on and starts on its new one; a
+  // failed start puts the version that ran back where it ran.
+  const moved = movesCluster(olds, news);
+  const from = moved ? deps.backend(olds.backend, news.secrets) : b;
+  if (moved) await from.ready(news.readyTimeoutSeconds * 1000);
   let current: JobRef | undefined = { jobId: olds.jobId, ref: olds.ref };
-  const state = await b.state(current);
-  if (state !== "RUNNING" && state !== "RESTARTING") current = await b.findActive(olds.name, current);
+  const state = await from.state(current);
+  if (state !== "RUNNING" && state !== "RESTARTING") current = await from.findActive(olds.name, current);
   const savepoints = [...(olds.savepoints ?? [])];
   const versions = [...(olds.savepointVersions ?? [])];
   let restorePath: string | undefined;
   if (current && news.upgradeMode === "savepoint") {
-    const taken = await takeSavepoint(deps, b, current, news, olds.script);
+    const taken = await takeSavepoint(deps, from, current, news, olds.script);
     restorePath = taken.path;
     savepoints.push(taken.path);
     versions.push(taken);
   } else if (current && news.upgradeMode === "last-state") {
     // Cancelled first, then asked: a checkpoint that completes between a read and the cancel would be
     // missed, and the sinks would get again what it had committed. Flink retains the last one on cancel.
-    await b.cancel(current);
-    restorePath = await b.latestCheckpoint(current);
+    await from.cancel(current);
+    restorePath = await from.latestCheckpoint(current);
   } else if (current) {
-    await b.cancel(current);
+    await from.cancel(current);
   } else if (news.upgradeMode !== "stateless") {
     // Nothing running (failed or cancelled outside Pulumi): resume from the newest state there is, the
     // last job's latest retained checkpoint (it ran past the state it started from), else a savepoint
     // of this job kept in object storage (one a failed upgrade took), else the state it started from.
-    restorePath = await newestRetainedState(deps, b, { ...olds, savepoints });
+    restorePath = await newestRetainedState(deps, from, { ...olds, savepoints });
   }
 
   let ref: JobRef;
@@ -631,17 +673,19 @@ export async function updateJob(deps: LifecycleDeps, olds: FlinkSqlJobOutputs, n
     const restored = news.upgradeMode === "stateless" ? undefined : restorePath;
     let back: string;
     let now: FlinkSqlJobOutputs;
+    const where = moved ? " on the cluster it ran on" : "";
+    const previous = { ...news, script: olds.script, ...(moved ? { backend: olds.backend } : {}) };
     try {
-      const prev = await startVersion(deps, b, { ...news, script: olds.script }, restored, current, true);
-      back = `the previous version was resubmitted${restored ? ` from ${restored}` : ""} and runs as job ${prev.jobId}`;
-      now = { ...news, script: olds.script, ...prev, status: "RUNNING", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: restored };
+      const prev = await startVersion(deps, from, previous, restored, current, true);
+      back = `the previous version was resubmitted${where}${restored ? ` from ${restored}` : ""} and runs as job ${prev.jobId}`;
+      now = { ...previous, ...prev, status: "RUNNING", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: restored };
     } catch (e2) {
       const { jobId: ran, ref: ranRef } = e2 as { jobId?: string; ref?: JobRef["ref"] };
-      back = ran ? `the previous version was resubmitted${restored ? ` from ${restored}` : ""}: ${(e2 as Error).message}` : `resubmitting the previous version failed as well: ${(e2 as Error).message}`;
-      now = { ...news, script: olds.script, jobId: ran ?? olds.jobId, ref: ran ? ranRef : olds.ref, status: ran ? "RESTARTING" : "FAILED", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: restored };
+      back = ran ? `the previous version was resubmitted${where}${restored ? ` from ${restored}` : ""}: ${(e2 as Error).message}` : `resubmitting the previous version failed as well: ${(e2 as Error).message}`;
+      now = { ...previous, jobId: ran ?? olds.jobId, ref: ran ? ranRef : olds.ref, status: ran ? "RESTARTING" : "FAILED", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: restored };
     }
     const kept = restorePath ? ` Its state is kept at ${restorePath}.` : "";
-    throw upgradeFailed(`${news.name}: the new version did not start: ${why}; ${back}.${kept}`, news.name, now);
+    throw Object.assign(upgradeFailed(`${news.name}: the new version did not start: ${why}; ${back}.${kept}`, news.name, now), { onPreviousCluster: moved });
   }
 
   const restoredFrom = news.upgradeMode === "stateless" || startEmpty ? undefined : restorePath;
@@ -663,12 +707,15 @@ async function restoreJob(deps: LifecycleDeps, b: JobBackend, olds: FlinkSqlJobO
   if (verdict?.kind === "compared" && !verdict.restorable && !news.allowNonRestoredState) {
     throw new Error(`${news.name}: the current SQL would not restore ${plan.from} (${describeVerdict(verdict)}). Nothing was changed: the job runs as before. To accept that loss, set allowNonRestoredState: true on its row in sql/jobs.yaml.`);
   }
+  // Moving to another cluster as well: the version that runs is stopped where it runs.
+  const moved = movesCluster(olds, news);
+  const from = moved ? deps.backend(olds.backend, news.secrets) : b;
   let current: JobRef | undefined = { jobId: olds.jobId, ref: olds.ref };
-  const state = await b.state(current);
-  if (state !== "RUNNING" && state !== "RESTARTING") current = await b.findActive(olds.name, current);
+  const state = await from.state(current);
+  if (state !== "RUNNING" && state !== "RESTARTING") current = await from.findActive(olds.name, current);
   const savepoints = [...(olds.savepoints ?? [])];
   const versions = [...(olds.savepointVersions ?? [])];
-  const taken = current ? await takeSavepoint(deps, b, current, news, olds.script) : undefined;
+  const taken = current ? await takeSavepoint(deps, from, current, news, olds.script) : undefined;
   if (taken) {
     savepoints.push(taken.path);
     versions.push(taken);
@@ -680,16 +727,17 @@ async function restoreJob(deps: LifecycleDeps, b: JobBackend, olds: FlinkSqlJobO
     const why = (e as Error).message;
     let back: string;
     let now: FlinkSqlJobOutputs;
+    const previous = { ...news, restoreFrom: olds.restoreFrom, script: olds.script, ...(moved ? { backend: olds.backend } : {}) };
     try {
-      const prev = await startVersion(deps, b, { ...news, script: olds.script }, taken?.path, current, true);
+      const prev = await startVersion(deps, from, previous, taken?.path, current, true);
       back = `the version that ran was resubmitted${taken ? ` from ${taken.path}` : ""} and runs as job ${prev.jobId}`;
-      now = { ...news, restoreFrom: olds.restoreFrom, script: olds.script, ...prev, status: "RUNNING", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: taken?.path };
+      now = { ...previous, ...prev, status: "RUNNING", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: taken?.path };
     } catch (e2) {
       const { jobId: ran, ref: ranRef } = e2 as { jobId?: string; ref?: JobRef["ref"] };
       back = ran ? `the version that ran was resubmitted${taken ? ` from ${taken.path}` : ""}: ${(e2 as Error).message}` : `resubmitting the version that ran failed as well: ${(e2 as Error).message}`;
-      now = { ...news, restoreFrom: olds.restoreFrom, script: olds.script, jobId: ran ?? olds.jobId, ref: ran ? ranRef : olds.ref, status: ran ? "RESTARTING" : "FAILED", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: taken?.path };
+      now = { ...previous, jobId: ran ?? olds.jobId, ref: ran ? ranRef : olds.ref, status: ran ? "RESTARTING" : "FAILED", savepoints, savepointVersions: versions, sqlVersion: sqlVersion(olds.script), restoredFrom: taken?.path };
     }
-    throw upgradeFailed(`${news.name}: the restore from ${plan.from} did not start: ${why}; ${back}.`, news.name, now);
+    throw Object.assign(upgradeFailed(`${news.name}: the restore from ${plan.from} did not start: ${why}; ${back}.`, news.name, now), { onPreviousCluster: moved });
   }
   return { ...news, ...ref, status: "RUNNING", ...(await retain(deps, news, savepoints, versions, plan.from)), sqlVersion: sqlVersion(news.script), restoredFrom: plan.from };
 }

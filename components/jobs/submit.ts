@@ -1,6 +1,7 @@
 import { JobScript } from "./script";
 import { SecretName, withSecrets } from "./render";
 import { SqlGatewayClient, sqlGatewayError } from "../flink/sqlGateway";
+import type { SessionCluster } from "./provider";
 
 export interface SubmitOptions {
   /** Restore from this savepoint or retained checkpoint. */
@@ -9,6 +10,8 @@ export interface SubmitOptions {
   readonly allowNonRestoredState?: boolean;
   /** execution.checkpointing.dir of this job (by job name, so a rebuild finds its checkpoints). */
   readonly checkpointDir?: string;
+  /** The session cluster to run on, as the gateway reaches it; unset, the gateway's own. */
+  readonly cluster?: SessionCluster;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface SubmitOptions {
  * statement by its first line with the secret placeholders still in place.
  */
 export async function submitJobScript(gw: SqlGatewayClient, script: JobScript, secrets: Partial<Record<SecretName, string>>, o: SubmitOptions = {}): Promise<string> {
-  const config: Record<string, string> = { ...script.config, ...(o.checkpointDir ? { "execution.checkpointing.dir": o.checkpointDir } : {}) };
+  const config: Record<string, string> = { ...script.config, ...(o.checkpointDir ? { "execution.checkpointing.dir": o.checkpointDir } : {}), ...clusterProperties(o.cluster) };
   if (o.savepointPath) {
     config["execution.state-recovery.path"] = o.savepointPath;
     config["execution.state-recovery.ignore-unclaimed-state"] = String(o.allowNonRestoredState ?? false);
@@ -40,6 +43,11 @@ export async function submitJobScript(gw: SqlGatewayClient, script: JobScript, s
   } finally {
     await gw.closeSession(session).catch(() => undefined);
   }
+}
+
+/** The gateway session's properties that send its jobs to `cluster` (the gateway's own cluster without one). */
+export function clusterProperties(cluster: SessionCluster | undefined): Record<string, string> {
+  return cluster ? { "rest.address": cluster.address, "rest.port": String(cluster.port) } : {};
 }
 
 // Flink echoes options in some errors; no secret value may reach a message.

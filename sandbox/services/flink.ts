@@ -2,11 +2,11 @@ import * as path from "path";
 import { SandboxSecrets, writePrivate } from "../credentials";
 import { FLINK_HOME } from "../install";
 import { CONF, DATA, ensureDir, PortName } from "../paths";
-import { logFile, ProcessSpec, run } from "../process";
+import { freePort, logFile, ProcessSpec, run, start, stop, waitHealthy } from "../process";
 import { FLINK_VERSION } from "../versions";
 import { flinkProperties } from "../../components/flink/properties";
 import { httpGet } from "./clients";
-import { BUCKETS, SandboxService, ServiceContext } from "./types";
+import { BUCKETS, SandboxService, ServiceContext, serviceContext } from "./types";
 
 /** Java 17 needs these for Flink 1.20 (what Flink's own scripts pass in env.java.opts.all). */
 const JAVA17_OPENS = [
@@ -18,28 +18,51 @@ const JAVA17_OPENS = [
     "java.util.concurrent", "java.util.concurrent.atomic", "java.util.concurrent.locks"].map((p) => `--add-opens=java.base/${p}=ALL-UNNAMED`),
 ];
 
-/** Flink 1.20 as a standalone session cluster: the JobManager, one TaskManager (16 slots) and the SQL Gateway. */
-export function flinkServices({ p, s, dir }: ServiceContext): SandboxService[] {
-  const flinkConf = path.join(CONF, "flink");
-  const flinkJava = (name: string, jvm: string[], cls: string, args: string[], extraCp = ""): ProcessSpec => ({
+const LOG4J =
+  "rootLogger.level = INFO\nrootLogger.appenderRef.console.ref = ConsoleAppender\nappender.console.name = ConsoleAppender\nappender.console.type = CONSOLE\nappender.console.layout.type = PatternLayout\nappender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n\nlogger.akka.name = org.apache.pekko\nlogger.akka.level = WARN\nlogger.kafka.name = org.apache.kafka\nlogger.kafka.level = WARN\nlogger.hadoop.name = org.apache.hadoop\nlogger.hadoop.level = WARN\n";
+
+/** A Flink process of the sandbox, configured from `confDir`. */
+function flinkJava(confDir: string, name: string, jvm: string[], cls: string, args: string[], extraCp = ""): ProcessSpec {
+  return {
     name,
     command: "java",
     args: [
       ...jvm, ...JAVA17_OPENS,
-      `-Dlog.file=${logFile(name)}`, `-Dlog4j.configurationFile=file:${path.join(flinkConf, "log4j-console.properties")}`,
+      `-Dlog.file=${logFile(name)}`, `-Dlog4j.configurationFile=file:${path.join(confDir, "log4j-console.properties")}`,
       "-cp", `${FLINK_HOME}/lib/*${extraCp}`, cls, ...args,
     ],
-    env: { FLINK_CONF_DIR: flinkConf, FLINK_PLUGINS_DIR: path.join(FLINK_HOME, "plugins"), FLINK_LIB_DIR: path.join(FLINK_HOME, "lib") },
-  });
-  /** JVM flags and dynamic config Flink's own scripts compute with BashJavaUtils. */
-  const resourceParams = (kind: "JM" | "TM") => {
-    const out = run("java", ["-cp", `${FLINK_HOME}/bin/bash-java-utils.jar:${FLINK_HOME}/lib/flink-dist-${FLINK_VERSION}.jar`, "org.apache.flink.runtime.util.bash.BashJavaUtils", `GET_${kind}_RESOURCE_PARAMS`, "--configDir", flinkConf]);
-    const results = out.split("\n").filter((l) => l.startsWith("BASH_JAVA_UTILS_EXEC_RESULT:")).map((l) => l.slice("BASH_JAVA_UTILS_EXEC_RESULT:".length).trim());
-    if (!results.length) throw new Error(`BashJavaUtils GET_${kind}_RESOURCE_PARAMS printed no result:\n${out.slice(-2000)}`);
-    const jvm = results[0].split(/\s+/).filter(Boolean);
-    const dynamic = (results[1] ?? "").split(/\s+/).filter(Boolean);
-    return { jvm, dynamic };
+    env: { FLINK_CONF_DIR: confDir, FLINK_PLUGINS_DIR: path.join(FLINK_HOME, "plugins"), FLINK_LIB_DIR: path.join(FLINK_HOME, "lib") },
   };
+}
+
+/** JVM flags and dynamic config Flink's own scripts compute with BashJavaUtils. */
+function resourceParams(confDir: string, kind: "JM" | "TM") {
+  const out = run("java", ["-cp", `${FLINK_HOME}/bin/bash-java-utils.jar:${FLINK_HOME}/lib/flink-dist-${FLINK_VERSION}.jar`, "org.apache.flink.runtime.util.bash.BashJavaUtils", `GET_${kind}_RESOURCE_PARAMS`, "--configDir", confDir]);
+  const results = out.split("\n").filter((l) => l.startsWith("BASH_JAVA_UTILS_EXEC_RESULT:")).map((l) => l.slice("BASH_JAVA_UTILS_EXEC_RESULT:".length).trim());
+  if (!results.length) throw new Error(`BashJavaUtils GET_${kind}_RESOURCE_PARAMS printed no result:\n${out.slice(-2000)}`);
+  const jvm = results[0].split(/\s+/).filter(Boolean);
+  const dynamic = (results[1] ?? "").split(/\s+/).filter(Boolean);
+  return { jvm, dynamic };
+}
+
+/** The processes of one standalone session cluster whose config.yaml is in `confDir`. */
+function sessionClusterProcesses(confDir: string, names: { jobManager: string; taskManager: string }, metrics: { jobManager: number; taskManager: number }) {
+  return {
+    jobManager: (): ProcessSpec => {
+      const r = resourceParams(confDir, "JM");
+      return flinkJava(confDir, names.jobManager, r.jvm, "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", ["--configDir", confDir, ...r.dynamic, "-D", `metrics.reporter.prom.port=${metrics.jobManager}`]);
+    },
+    taskManager: (): ProcessSpec => {
+      const r = resourceParams(confDir, "TM");
+      return flinkJava(confDir, names.taskManager, r.jvm, "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", ["--configDir", confDir, ...r.dynamic, "-D", `metrics.reporter.prom.port=${metrics.taskManager}`]);
+    },
+  };
+}
+
+/** Flink 1.20 as a standalone session cluster: the JobManager, one TaskManager (16 slots) and the SQL Gateway. */
+export function flinkServices({ p, s, dir }: ServiceContext): SandboxService[] {
+  const flinkConf = path.join(CONF, "flink");
+  const processes = sessionClusterProcesses(flinkConf, { jobManager: "flink-jobmanager", taskManager: "flink-taskmanager" }, { jobManager: p.flinkJmMetrics, taskManager: p.flinkTmMetrics });
   const flinkRestHealthy = async () => (await httpGet(`http://127.0.0.1:${p.flinkRest}/config`)).status === 200;
 
   const flinkJobManager: SandboxService = {
@@ -50,17 +73,10 @@ export function flinkServices({ p, s, dir }: ServiceContext): SandboxService[] {
     prepare() {
       ensureDir(flinkConf);
       writePrivate(path.join(flinkConf, "config.yaml"), flinkConfig(p, s));
-      writePrivate(
-        path.join(flinkConf, "log4j-console.properties"),
-        "rootLogger.level = INFO\nrootLogger.appenderRef.console.ref = ConsoleAppender\nappender.console.name = ConsoleAppender\nappender.console.type = CONSOLE\nappender.console.layout.type = PatternLayout\nappender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n\nlogger.akka.name = org.apache.pekko\nlogger.akka.level = WARN\nlogger.kafka.name = org.apache.kafka\nlogger.kafka.level = WARN\nlogger.hadoop.name = org.apache.hadoop\nlogger.hadoop.level = WARN\n",
-        0o644,
-      );
+      writePrivate(path.join(flinkConf, "log4j-console.properties"), LOG4J, 0o644);
       ensureDir(dir("flink"));
     },
-    process() {
-      const r = resourceParams("JM");
-      return flinkJava("flink-jobmanager", r.jvm, "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", ["--configDir", flinkConf, ...r.dynamic, "-D", `metrics.reporter.prom.port=${p.flinkJmMetrics}`]);
-    },
+    process: processes.jobManager,
     healthy: flinkRestHealthy,
   };
 
@@ -70,10 +86,7 @@ export function flinkServices({ p, s, dir }: ServiceContext): SandboxService[] {
     after: ["flink-jobmanager"],
     startupSeconds: 90,
     prepare() {},
-    process() {
-      const r = resourceParams("TM");
-      return flinkJava("flink-taskmanager", r.jvm, "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", ["--configDir", flinkConf, ...r.dynamic, "-D", `metrics.reporter.prom.port=${p.flinkTmMetrics}`]);
-    },
+    process: processes.taskManager,
     async healthy() {
       const r = await httpGet(`http://127.0.0.1:${p.flinkRest}/overview`);
       return r.status === 200 && JSON.parse(r.body).taskmanagers >= 1;
@@ -86,7 +99,7 @@ export function flinkServices({ p, s, dir }: ServiceContext): SandboxService[] {
     after: ["flink-jobmanager"],
     startupSeconds: 90,
     prepare() {},
-    process: () => flinkJava("flink-sql-gateway", ["-Xms256m", "-Xmx768m"], "org.apache.flink.table.gateway.SqlGateway", [], `:${FLINK_HOME}/opt/flink-sql-gateway-${FLINK_VERSION}.jar`),
+    process: () => flinkJava(flinkConf, "flink-sql-gateway", ["-Xms256m", "-Xmx768m"], "org.apache.flink.table.gateway.SqlGateway", [], `:${FLINK_HOME}/opt/flink-sql-gateway-${FLINK_VERSION}.jar`),
     async healthy() {
       return (await httpGet(`http://127.0.0.1:${p.sqlGateway}/v1/info`)).status === 200;
     },
@@ -94,25 +107,78 @@ export function flinkServices({ p, s, dir }: ServiceContext): SandboxService[] {
   return [flinkJobManager, flinkTaskManager, sqlGateway];
 }
 
+/** What tells one of the sandbox's session clusters from another: its size and, beside the first, its ports. */
+export interface SessionClusterShape {
+  readonly jobManagerMemoryMiB: number;
+  readonly taskManagerMemoryMiB: number;
+  readonly slots: number;
+  readonly restPort?: number;
+  readonly rpcPort?: number;
+}
+
+const SANDBOX_CLUSTER: SessionClusterShape = { jobManagerMemoryMiB: 1024, taskManagerMemoryMiB: 4096, slots: 16 };
+
+/** A session cluster started beside the sandbox's own, as its callers reach it. */
+export interface ExtraSessionCluster {
+  /** Its REST API, as this machine reaches it. */
+  readonly restUrl: string;
+  /** What a SQL Gateway session names to submit to it (rest.address, rest.port). */
+  readonly address: string;
+  readonly port: number;
+  /** The process names (pid files, logs/<name>.log). */
+  readonly processes: { readonly jobManager: string; readonly taskManager: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * A second standalone session cluster (one JobManager, one TaskManager) beside the sandbox's own, on
+ * free ports, with the same configuration but its own size: what a job on a cluster of its own runs
+ * on, submitted through the sandbox's one SQL Gateway by rest.address/rest.port. Its caller stops it.
+ */
+export async function startSessionCluster(id: string, shape: Omit<SessionClusterShape, "restPort" | "rpcPort">): Promise<ExtraSessionCluster> {
+  const { p, s } = serviceContext();
+  const [restPort, rpcPort, jmMetrics, tmMetrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const confDir = ensureDir(path.join(CONF, `flink-${id}`));
+  writePrivate(path.join(confDir, "config.yaml"), flinkConfig(p, s, { ...shape, restPort, rpcPort }));
+  writePrivate(path.join(confDir, "log4j-console.properties"), LOG4J, 0o644);
+  const names = { jobManager: `flink-${id}-jobmanager`, taskManager: `flink-${id}-taskmanager` };
+  const processes = sessionClusterProcesses(confDir, names, { jobManager: jmMetrics, taskManager: tmMetrics });
+  const restUrl = `http://127.0.0.1:${restPort}`;
+  const stopAll = async () => {
+    await stop(names.taskManager);
+    await stop(names.jobManager);
+  };
+  try {
+    const jm = start(processes.jobManager());
+    await waitHealthy(names.jobManager, async () => (await httpGet(`${restUrl}/config`)).status === 200, 180_000, jm);
+    const tm = start(processes.taskManager());
+    await waitHealthy(names.taskManager, async () => { const r = await httpGet(`${restUrl}/overview`); return r.status === 200 && JSON.parse(r.body).taskmanagers >= 1; }, 180_000, tm);
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+  return { restUrl, address: "127.0.0.1", port: restPort, processes: names, stop: stopAll };
+}
+
 /**
  * The deployed clusters' config.yaml (components/flink/properties.ts), with what the sandbox must do
  * differently, each for a named reason. Holds the MinIO key, so it is written 0600.
  */
-export function flinkConfig(p: Record<PortName, number>, s: SandboxSecrets): string {
+export function flinkConfig(p: Record<PortName, number>, s: SandboxSecrets, cluster: SessionClusterShape = SANDBOX_CLUSTER): string {
   const deployed = flinkProperties(
-    { jobManagerMemoryMiB: 1024, taskManagerMemoryMiB: 4096, slotsPerTaskManager: 16 },
+    { jobManagerMemoryMiB: cluster.jobManagerMemoryMiB, taskManagerMemoryMiB: cluster.taskManagerMemoryMiB, slotsPerTaskManager: cluster.slots },
     { checkpointsBucket: BUCKETS.checkpoints, s3Endpoint: `http://127.0.0.1:${p.minio}`, pathStyle: true },
   );
   const sandbox: Record<string, string | undefined> = {
     // Local processes on one host: everything on loopback, on the sandbox's own ports.
     "jobmanager.rpc.address": "127.0.0.1",
-    "jobmanager.rpc.port": String(p.flinkRpc),
+    "jobmanager.rpc.port": String(cluster.rpcPort ?? p.flinkRpc),
     "jobmanager.bind-host": "127.0.0.1",
     "taskmanager.bind-host": "127.0.0.1",
     "taskmanager.host": "127.0.0.1",
     "rest.address": "127.0.0.1",
     "rest.bind-address": "127.0.0.1",
-    "rest.port": String(p.flinkRest),
+    "rest.port": String(cluster.restPort ?? p.flinkRest),
     "sql-gateway.endpoint.rest.address": "127.0.0.1",
     "sql-gateway.endpoint.rest.bind-address": "127.0.0.1",
     "sql-gateway.endpoint.rest.port": String(p.sqlGateway),

@@ -1,0 +1,146 @@
+import * as fs from "fs";
+import * as path from "path";
+import { JobManagerClient } from "../../components/flink/jobManager";
+import { flinkSqlJobProvider, lifecycleDeps } from "../../components/jobs/flinkSqlJob";
+import { BackendConfig, createJob, FlinkSqlJobInputs, FlinkSqlJobOutputs, updateJob } from "../../components/jobs/provider";
+import { renderSql, splitStatements } from "../../components/jobs/render";
+import { JobScript } from "../../components/jobs/script";
+import { SQL_DIR } from "../../components/config/jobTable";
+import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
+import { ExtraSessionCluster, startSessionCluster } from "../../sandbox/services/flink";
+import { eventually, PaimonReader } from "../helpers/pipelines";
+import { kafkaClient, kafkaSqlOptions, sandbox } from "../helpers/sandbox";
+
+/**
+ * One SQL Gateway, jobs on more than one session cluster (the seeds' job model: each job on its own
+ * cluster, sized by its row): the sandbox's cluster and a second real one started here, both Flink
+ * 1.20.3. The FlinkSqlJob provider moves a job from the sandbox's cluster to the second with a
+ * savepoint, upgrades it there, and a TaskManager lost on one cluster does not restart the other's jobs.
+ * The job reads its topic from the earliest offset: a version that started without the savepoint's
+ * state would read every record again, so exact rows prove the state went along.
+ */
+describe("session clusters: one SQL Gateway submits each job to its own cluster", () => {
+  const run = `sc${Date.now().toString(36)}`;
+  const topic = `clusters.test.${run}`;
+  const table = `provtest.clusters_${run}`;
+  const name = `cluster-test-${run}`;
+  const { endpoints, credentials } = sandbox();
+  const home = new JobManagerClient(endpoints.flink.restUrl);
+  const paimon = new PaimonReader();
+  let second: ExtraSessionCluster;
+  let own: JobManagerClient;
+  let sent = 0;
+  let state: FlinkSqlJobOutputs;
+
+  const script = (tag: string): JobScript => {
+    const catalog = splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, "catalog.sql"), "utf8"), sandboxJobEnvironment(), "catalog.sql"));
+    return {
+      job: name,
+      config: { "pipeline.name": name, "parallelism.default": "1", "execution.checkpointing.interval": "2 s", "table.dml-sync": "false" },
+      statements: [
+        ...catalog,
+        "CREATE DATABASE IF NOT EXISTS provtest",
+        `CREATE TABLE IF NOT EXISTS ${table} (id BIGINT, tag STRING)`,
+        `CREATE TEMPORARY TABLE src (id BIGINT) WITH ('connector' = 'kafka', 'topic' = '${topic}', ${kafkaSqlOptions({ placeholder: true })}, 'properties.group.id' = '${run}', 'scan.startup.mode' = 'earliest-offset', 'format' = 'json')`,
+        `INSERT INTO ${table} SELECT id, '${tag}' FROM src`,
+      ],
+    };
+  };
+  const gatewayOwn: BackendConfig = { kind: "sql-gateway", sqlGatewayUrl: endpoints.flink.sqlGatewayUrl, jobManagerUrl: endpoints.flink.restUrl };
+  const onSecond = (): BackendConfig => ({ kind: "sql-gateway", sqlGatewayUrl: endpoints.flink.sqlGatewayUrl, jobManagerUrl: second.restUrl, cluster: { address: second.address, port: second.port } });
+  const inputs = (over: Partial<FlinkSqlJobInputs> = {}): FlinkSqlJobInputs => ({
+    name,
+    script: script("v1"),
+    upgradeMode: "savepoint",
+    restartNonce: 0,
+    backend: gatewayOwn,
+    savepointDir: `s3://${endpoints.objectStore.buckets.checkpoints}/savepoints/${run}`,
+    savepointsToKeep: 3,
+    objectStore: { endpoint: endpoints.objectStore.endpoint, region: endpoints.objectStore.region, accessKey: credentials.objectStore.accessKey },
+    readyTimeoutSeconds: 30,
+    startTimeoutSeconds: 120,
+    secrets: { ...sandboxJobSecrets(), "kafka.password": credentials.kafka.adminPassword },
+    ...over,
+  });
+  const send = async (n: number) => {
+    const producer = kafkaClient().producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ value: JSON.stringify({ id: sent + i }) })) });
+    await producer.disconnect();
+    sent += n;
+  };
+  const exactlyAllSent = async () => {
+    const counts = () => paimon.rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM ${table}`).then((r) => ({ n: Number(r[0].n), d: Number(r[0].d) }));
+    const c = await eventually("every id once in the output", counts, (x) => x.n >= sent, 120_000, 2000);
+    expect(c).toEqual({ n: sent, d: sent });
+  };
+  const running = async (jm: JobManagerClient) => (await jm.jobs()).filter((j) => j.name === name && j.state === "RUNNING").map((j) => j.jid);
+
+  beforeAll(async () => {
+    const admin = kafkaClient().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    await paimon.open();
+    // The size a job-table row of parallelism 1 gets: one slot, 1 GiB TaskManager, 768 MiB JobManager.
+    second = await startSessionCluster(run, { slots: 1, taskManagerMemoryMiB: 1024, jobManagerMemoryMiB: 768 });
+    own = new JobManagerClient(second.restUrl);
+  }, 420_000);
+  afterAll(async () => {
+    for (const jm of [home, own]) for (const jid of jm ? await running(jm).catch(() => []) : []) await jm.cancel(jid).catch(() => undefined);
+    await second?.stop();
+    await paimon.close();
+  });
+
+  it("a job on the gateway's own cluster moves to its own cluster with a savepoint: preview names the move, no row lost or read twice", async () => {
+    state = (await createJob(lifecycleDeps, inputs())).outs;
+    expect(await running(home)).toEqual([state.jobId]);
+    await send(100);
+    await exactlyAllSent();
+
+    const news = inputs({ backend: onSecond() });
+    const check = (await flinkSqlJobProvider.check!(state, news)).inputs!;
+    expect(check.plannedAction).toBe(`savepoint upgrade: stop with a savepoint, resubmit from it (changed: cluster (moves from the gateway's own cluster to 127.0.0.1:${second.port}))`);
+    const before = state.jobId;
+    await send(50); // in flight while the job moves
+    state = await updateJob(lifecycleDeps, state, check);
+    // Stopped where it ran, started on the second cluster from that savepoint; none of it left on the first.
+    expect(await home.state(before)).toBe("FINISHED");
+    expect(await running(home)).toEqual([]);
+    expect(await running(own)).toEqual([state.jobId]);
+    expect(state.restoredFrom).toBe(state.savepoints[0]);
+    expect((await own.checkpoints(state.jobId)).restored?.path).toBe(state.savepoints[0]);
+    await send(100);
+    await exactlyAllSent();
+  }, 600_000);
+
+  it("a SQL change of the job on its own cluster is a savepoint upgrade there, judged on the one gateway", async () => {
+    const news = inputs({ backend: onSecond(), script: script("v2") });
+    const check = (await flinkSqlJobProvider.check!(state, news)).inputs!;
+    expect(check.plannedAction).toBe("savepoint upgrade: stop with a savepoint, resubmit from it (changed: script (sql)); state restorable");
+    const before = state.jobId;
+    state = await updateJob(lifecycleDeps, state, check);
+    expect(await own.state(before)).toBe("FINISHED");
+    expect(await running(own)).toEqual([state.jobId]);
+    expect(await running(home)).toEqual([]);
+    await send(100);
+    await exactlyAllSent();
+    expect(await paimon.rows(`SELECT DISTINCT tag FROM ${table} ORDER BY tag`)).toEqual([{ tag: "v1" }, { tag: "v2" }]);
+  }, 600_000);
+
+  it("a TaskManager lost on one cluster restarts that cluster's job only: the other cluster's jobs keep their restart count", async () => {
+    // The sandbox's own jobs (the local stack's) run on the first cluster.
+    const others = await home.jobs().then((js) => js.filter((j) => j.state === "RUNNING").map((j) => j.jid));
+    expect(others.length).toBeGreaterThan(0);
+    const restartsBefore = Object.fromEntries(await Promise.all(others.map(async (j) => [j, await home.restarts(j)] as const)));
+    const { runningPid } = await import("../../sandbox/process");
+    const pid = runningPid(second.processes.taskManager);
+    expect(pid).toBeDefined();
+    process.kill(pid!, "SIGKILL");
+    // The job on the second cluster loses its slot: it restarts (and waits for a TaskManager).
+    await eventually("the second cluster's job restarts", async () => ({ restarts: await own.restarts(state.jobId), state: await own.state(state.jobId) }), (x) => x.restarts > 0 || x.state !== "RUNNING", 120_000, 1000);
+    const restartsAfter = Object.fromEntries(await Promise.all(others.map(async (j) => [j, await home.restarts(j)] as const)));
+    expect(restartsAfter).toEqual(restartsBefore);
+    expect(await home.jobs().then((js) => js.filter((j) => others.includes(j.jid)).map((j) => j.state))).toEqual(others.map(() => "RUNNING"));
+  }, 300_000);
+});
