@@ -21,7 +21,15 @@ export interface PlatformEndpoints {
   readonly redis: { readonly host: string; readonly port: number };
   /** Clients log in with SCRAM, each as its own user (components/pipelines/kafkaAccess.ts). */
   readonly kafka: { readonly bootstrapServers: string; readonly securityProtocol: "SASL_PLAINTEXT" | "SASL_SSL"; readonly saslMechanism: "SCRAM-SHA-512"; readonly users: readonly string[]; readonly replicationFactor: number };
-  readonly flink: { readonly restUrl: string; readonly sqlGatewayUrl: string; readonly image: string; readonly slots: number };
+  readonly flink: {
+    /** The shared session cluster's REST API; with a cluster per job there is none (see `clusters`). */
+    readonly restUrl?: string;
+    /** Each job's own session cluster's REST API, by job name (a cluster per job). */
+    readonly clusters?: Readonly<Record<string, string>>;
+    readonly sqlGatewayUrl: string;
+    readonly image: string;
+    readonly slots: number;
+  };
   readonly streampark: { readonly url: string };
   readonly starrocks: { readonly jdbcUrl: string; readonly loadUrl: string; readonly user: string };
   readonly collector: { readonly url: string };

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { imageBuilds, StackConfig, sizingTotals, suppliedSecret, workload } from "./config";
+import { imageBuilds, podGroups, StackConfig, sizingTotals, suppliedSecret, workload } from "./config";
 import { PlatformCredentials, PlatformEndpoints } from "./contracts";
 import { COLLECTOR_KAFKA_USER, KAFKA_SCRAM_MECHANISM } from "./pipelines/kafkaAccess";
 import { createTarget } from "./platform/targets";
@@ -93,14 +93,20 @@ export class Platform extends pulumi.ComponentResource {
     // What the jobs' SQL reaches (sql/jobs.yaml): catalog and quality databases, topics, warehouse,
     // StarRocks (Stream Load on the FE, redirected to a compute node) and the business MySQL.
     const catalogPeers: Peer[] = [objectStore.peer, { service: "postgres", port: "postgres" }];
-    const jobPeers: Peer[] = [
-      ...catalogPeers,
-      { service: "kafka", port: "kafka" },
+    const kafkaPeers: Peer[] = [{ service: "kafka", port: "kafka" }];
+    const starrocksPeers: Peer[] = [
       { service: "starrocks-fe", port: "query" },
       { service: "starrocks-fe", port: "http" },
       { service: "starrocks-cn", port: "http" },
-      { outside: "business MySQL", ports: [cfg.source.port] },
     ];
+    const sourcePeers: Peer[] = [{ outside: "business MySQL", ports: [cfg.source.port] }];
+    // A job's own cluster reaches what its SQL reads and writes (the lineage), the catalog and object store always.
+    const lineage = new Map(jobLineage(cfg.jobs).map((l) => [l.job, l]));
+    const jobPeers = (job?: string): Peer[] => {
+      const l = job === undefined ? undefined : lineage.get(job);
+      const uses = (system: string) => !l || [...l.reads, ...l.writes, ...l.maintains].some((t) => t.startsWith(`${system}:`));
+      return [...catalogPeers, ...(uses("kafka") ? kafkaPeers : []), ...(uses("starrocks") ? starrocksPeers : []), ...(uses("mysql") ? sourcePeers : [])];
+    };
     const flink = new FlinkCluster("flink", {
         baseImage: cfg.images.flink,
         images: imageBuilds(cfg),
@@ -120,7 +126,7 @@ export class Platform extends pulumi.ComponentResource {
         images: imageBuilds(cfg),
         target,
         flinkImage: flink.image,
-        flinkRestUrl: flink.restUrl,
+        flinkJobManagers: cfg.flink.jobClusters.length ? cfg.flink.jobClusters.map((c) => `${c.name}-jobmanager`) : ["flink-jobmanager"],
         postgres: { host: postgres.host, port: postgres.port, credentials: postgres.databases.streampark },
       },
       { parent: this },
@@ -217,7 +223,13 @@ export class Platform extends pulumi.ComponentResource {
       },
       redis: { host: redis.host, port: redis.port },
       kafka: { bootstrapServers: kafka.bootstrapServers, securityProtocol: kafka.securityProtocol, saslMechanism: KAFKA_SCRAM_MECHANISM, users: kafka.clients.map((c) => c.user), replicationFactor: kafka.replicationFactor },
-      flink: { restUrl: flink.restUrl, sqlGatewayUrl: flink.sqlGatewayUrl, image: flink.image, slots: flink.slots },
+      flink: {
+        restUrl: flink.restUrl,
+        clusters: cfg.flink.jobClusters.length ? pulumi.output(Object.fromEntries(Object.entries(flink.jobClusters).map(([job, c]) => [job, c.restUrl]))) : undefined,
+        sqlGatewayUrl: flink.sqlGatewayUrl,
+        image: flink.image,
+        slots: flink.slots,
+      },
       streampark: { url: streampark.url },
       observability: { prometheusUrl: observability.prometheusUrl, alertmanagerUrl: observability.alertmanagerUrl, grafanaUrl: observability.grafanaUrl },
       starrocks: { jdbcUrl: starrocks.jdbcUrl, loadUrl: starrocks.loadUrl, user: "root" },
@@ -232,7 +244,7 @@ export class Platform extends pulumi.ComponentResource {
       starrocks: { rootPassword: starrocks.rootPassword },
       observability: { prometheusPassword: observability.prometheusPassword, grafanaAdminPassword: observability.grafanaAdminPassword },
     });
-    this.sizing = sizingTotals(cfg.sizing);
+    this.sizing = sizingTotals(podGroups(cfg));
     this.lineage = jobLineage(cfg.jobs);
     this.registerOutputs({ endpoints: this.endpoints, credentials: this.credentials });
   }
@@ -280,6 +292,15 @@ export class Platform extends pulumi.ComponentResource {
         "quality.password": v.quality.password,
       }));
     const tunnel = target.kind === "kubernetes" ? { context: cfg.kubernetesContext } : undefined;
+    // Each job on its own cluster (rest.address/rest.port of its gateway sessions), or all on the shared one.
+    const sharedRest = flink.restUrl ?? pulumi.output("");
+    const gatewayBackend = (job: string) => {
+      const own = flink.jobClusters[job];
+      if (cfg.flink.jobClusters.length && !own) throw new Error(`job ${job} has no session cluster of its own`);
+      return own
+        ? pulumi.all([local(flink.sqlGatewayUrl), local(own.restUrl), own.address]).apply(([sqlGatewayUrl, jobManagerUrl, address]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl, cluster: { address, port: own.port } }))
+        : pulumi.all([local(flink.sqlGatewayUrl), local(sharedRest)]).apply(([sqlGatewayUrl, jobManagerUrl]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl }));
+    };
     const lake = new LakeTables(
       "lake",
       {
@@ -320,11 +341,11 @@ export class Platform extends pulumi.ComponentResource {
         credentials,
         kafkaPasswords: kafka.userPasswords,
         streamparkPassword: streampark.adminPassword,
-        gatewayBackend: pulumi.all([local(flink.sqlGatewayUrl), local(flink.restUrl)]).apply(([sqlGatewayUrl, jobManagerUrl]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl })),
-        backend:
+        gatewayBackend: gatewayBackend,
+        backend: (job) =>
           cfg.jobBackend === "sql-gateway"
-            ? pulumi.all([local(flink.sqlGatewayUrl), local(flink.restUrl)]).apply(([sqlGatewayUrl, jobManagerUrl]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl }))
-            : pulumi.all([local(streampark.url), flink.restUrl, local(flink.restUrl)]).apply(([url, clusterAddress, jobManagerUrl]) => ({
+            ? gatewayBackend(job)
+            : pulumi.all([local(streampark.url), sharedRest, local(sharedRest)]).apply(([url, clusterAddress, jobManagerUrl]) => ({
                 kind: "streampark" as const,
                 url,
                 user: "admin",

@@ -15,7 +15,8 @@ import { PublishedPortKey, resolveHostPorts } from "./hostPorts";
 import { imagePinProblems, topologyProblems } from "./topology";
 import { formatMemory, parseCpu, parseMemoryMiB } from "./quantities";
 import { RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
-import { flinkSizing, FlinkScaling, FlinkSizing } from "./flinkSizing";
+import { flinkSizing, FlinkScaling, FlinkSizing, JobCluster, jobClusters, jobClusterSizing } from "./flinkSizing";
+import { PodGroup, serviceGroups } from "./nodePool";
 import { JobSpec, loadJobTable } from "./jobTable";
 import { TEAMS } from "./teams";
 import {
@@ -77,7 +78,10 @@ export interface StackConfig {
   readonly imageRegistry?: string;
   /** The job table (sql/jobs.yaml) and how this stack sizes the Flink cluster from it. */
   readonly jobs: readonly JobSpec[];
-  readonly flink: FlinkScaling & FlinkSizing;
+  readonly flink: FlinkScaling & FlinkSizing & {
+    /** Each job's own session cluster (flink.clusters "per-job"); none with one shared cluster. */
+    readonly jobClusters: readonly JobCluster[];
+  };
   readonly kafkaTopics: Readonly<Record<TopicClass, TopicSettings>>;
   /** The public collector's limits and what happens past each (components/config/collectorLimits.ts). */
   readonly collector: CollectorLimits;
@@ -229,11 +233,18 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     }
   }
   const scaling: FlinkScaling = { ...DEFAULT_FLINK_SCALING[p], ...raw.flink };
-  const flink = { ...scaling, ...flinkSizing(jobs, scaling) };
-  if (target === "docker" && flink.taskManagers > 1) {
+  const perJob = scaling.clusters === "per-job";
+  const flink = { ...scaling, ...flinkSizing(jobs, scaling), jobClusters: perJob ? jobClusters(jobs, scaling) : [] };
+  if (target === "docker" && perJob) {
+    problems.push(`${key("flink.clusters")}: "per-job" needs the kubernetes target; the docker target runs one shared session cluster (use "shared")`);
+  } else if (target === "docker" && flink.taskManagers > 1) {
     problems.push(`${key("flink.slotsPerTaskManager")}: the docker target runs one TaskManager, which needs ${flink.requiredSlots + scaling.spareSlots} slots; raise slotsPerTaskManager or lower maxParallelism`);
   }
-  sizing.flinkTaskManager = { ...sizing.flinkTaskManager, replicas: flink.taskManagers, memoryMiB: flink.taskManagerMemoryMiB };
+  if (perJob && raw.jobBackend === "streampark") {
+    problems.push(`${key("jobBackend")}: "streampark" with a cluster per job is not built yet (StreamPark would need each job's cluster registered as a remote cluster); use "sql-gateway", or ${key("flink.clusters")} "shared"`);
+  }
+  // With a cluster per job the TaskManagers are the clusters' (podGroups); the shared pool has none.
+  sizing.flinkTaskManager = perJob ? { ...sizing.flinkTaskManager, replicas: 0, memoryMiB: 0 } : { ...sizing.flinkTaskManager, replicas: flink.taskManagers, memoryMiB: flink.taskManagerMemoryMiB };
   if (target === "kubernetes" && !raw.imageRegistry && BUILT_IMAGES.some((b) => !raw.prebuiltImages?.[b])) {
     problems.push(`${key("imageRegistry")}: required on kubernetes: the stack builds its Flink and StreamPark images and pushes them there (e.g. "registry.example.com/rtdw")`);
   }
@@ -361,12 +372,32 @@ export function suppliedSecret(key: SecretKey): pulumi.Output<string> | undefine
   return new pulumi.Config().getSecret(key);
 }
 
+/**
+ * Every pod of the stack, in groups of like pods: one per service, and with a cluster per job each
+ * job's JobManagers, TaskManagers and job exporter in place of the shared cluster's.
+ */
+export function podGroups(cfg: Pick<StackConfig, "sizing" | "flink">): PodGroup[] {
+  const services = serviceGroups(cfg.sizing);
+  if (!cfg.flink.jobClusters.length) return services;
+  const clusters = cfg.flink.jobClusters.flatMap((c): PodGroup[] => {
+    const s = jobClusterSizing(c, { jobManager: cfg.sizing.flinkJobManager, taskManager: cfg.sizing.flinkTaskManager }, cfg.flink);
+    return [
+      { name: `${c.name}-jobmanager`, service: "flinkJobManager", sizing: s.jobManager },
+      { name: `${c.name}-taskmanager`, service: "flinkTaskManager", sizing: s.taskManager },
+      { name: `${c.name}-job-exporter`, service: "flinkJobExporter", sizing: cfg.sizing.flinkJobExporter },
+    ];
+  });
+  const perCluster = new Set<ServiceName>(["flinkJobManager", "flinkTaskManager", "flinkJobExporter"]);
+  return [...services.filter((g) => !perCluster.has(g.service)), ...clusters];
+}
+
 /** Total memory limit and CPU request of a stack, counting every replica. */
-export function sizingTotals(sizing: Readonly<Record<ServiceName, Sizing>>) {
+export function sizingTotals(workloads: Readonly<Record<ServiceName, Sizing>> | readonly PodGroup[]) {
   let memoryMiB = 0;
   let cpuRequest = 0;
   let cpuLimit = 0;
-  for (const s of Object.values(sizing)) {
+  const all = Array.isArray(workloads) ? (workloads as readonly PodGroup[]).map((g) => g.sizing) : Object.values(workloads as Readonly<Record<ServiceName, Sizing>>);
+  for (const s of all) {
     memoryMiB += s.replicas * s.memoryMiB;
     cpuRequest += s.replicas * s.cpuRequest;
     cpuLimit += s.replicas * s.cpuLimit;

@@ -31,26 +31,42 @@ const HEADROOM = 0.1;
 export interface NodePool {
   readonly shape: NodeShape;
   readonly nodes: number;
-  /** Requests of every pod, per pod: what the scheduler places. */
-  readonly pods: readonly { readonly service: ServiceName; readonly cpu: number; readonly memoryMiB: number }[];
+  /** Requests of every pod, per pod: what the scheduler places (by its group's name). */
+  readonly pods: readonly { readonly service: string; readonly cpu: number; readonly memoryMiB: number }[];
 }
 
-export function nodePool(sizing: Readonly<Record<ServiceName, Sizing>>, profile: Exclude<Profile, "dev">): NodePool {
+/**
+ * Pods of one kind: a service, or (with a cluster per job) one job's JobManagers or TaskManagers. Its
+ * replicas are kept on different nodes; pods of different groups may share one.
+ */
+export interface PodGroup {
+  readonly name: string;
+  readonly service: ServiceName;
+  readonly sizing: Sizing;
+}
+
+/** A stack's sizing as one group per service. */
+export function serviceGroups(sizing: Readonly<Record<ServiceName, Sizing>>): PodGroup[] {
+  return (Object.entries(sizing) as [ServiceName, Sizing][]).map(([service, s]) => ({ name: service, service, sizing: s }));
+}
+
+export function nodePool(workloads: Readonly<Record<ServiceName, Sizing>> | readonly PodGroup[], profile: Exclude<Profile, "dev">): NodePool {
+  const groups = Array.isArray(workloads) ? (workloads as readonly PodGroup[]) : serviceGroups(workloads as Readonly<Record<ServiceName, Sizing>>);
   const shape = NODE_SHAPES[profile];
   const room = { cpu: (shape.cpu - NODE_RESERVED.cpu) * (1 - HEADROOM), memoryMiB: (shape.memoryGiB - NODE_RESERVED.memoryGiB) * 1024 * (1 - HEADROOM) };
-  const pods: { service: ServiceName; cpu: number; memoryMiB: number }[] = [];
-  for (const [service, s] of Object.entries(sizing) as [ServiceName, Sizing][]) {
-    if (SIDECAR_OF[service]) continue;
-    const sidecars = (Object.entries(SIDECAR_OF) as [ServiceName, ServiceName][]).filter(([, host]) => host === service).map(([sc]) => sizing[sc]);
-    for (let i = 0; i < s.replicas; i++) {
-      pods.push({ service, cpu: s.cpuRequest + sidecars.reduce((a, x) => a + x.cpuRequest, 0), memoryMiB: s.memoryMiB + sidecars.reduce((a, x) => a + x.memoryMiB, 0) });
+  const pods: { service: string; cpu: number; memoryMiB: number }[] = [];
+  for (const g of groups) {
+    if (SIDECAR_OF[g.service]) continue;
+    const sidecars = groups.filter((x) => SIDECAR_OF[x.service] === g.service).map((x) => x.sizing);
+    for (let i = 0; i < g.sizing.replicas; i++) {
+      pods.push({ service: g.name, cpu: g.sizing.cpuRequest + sidecars.reduce((a, x) => a + x.cpuRequest, 0), memoryMiB: g.sizing.memoryMiB + sidecars.reduce((a, x) => a + x.memoryMiB, 0) });
     }
   }
   const tooBig = pods.find((p) => p.cpu > room.cpu || p.memoryMiB > room.memoryMiB);
   if (tooBig) throw new Error(`a ${tooBig.service} pod (${tooBig.cpu} CPU, ${formatMemory(tooBig.memoryMiB)}) does not fit a ${profile} node (${shape.cpu} CPU, ${shape.memoryGiB} GiB less reserve and headroom)`);
   const byLoad = [...pods].sort((a, b) => b.memoryMiB / room.memoryMiB + b.cpu / room.cpu - (a.memoryMiB / room.memoryMiB + a.cpu / room.cpu));
-  for (let nodes = Math.max(1, ...Object.values(sizing).map((s) => s.replicas)); ; nodes++) {
-    const free = Array.from({ length: nodes }, () => ({ ...room, services: new Set<ServiceName>() }));
+  for (let nodes = Math.max(1, ...groups.map((g) => g.sizing.replicas)); ; nodes++) {
+    const free = Array.from({ length: nodes }, () => ({ ...room, services: new Set<string>() }));
     const placed = byLoad.every((p) => {
       const n = free.find((f) => f.cpu >= p.cpu && f.memoryMiB >= p.memoryMiB && !f.services.has(p.service));
       if (!n) return false;

@@ -126,6 +126,7 @@ export const rawConfigSchema = z.strictObject({
       slotsPerTaskManager: z.number().int().min(1).max(64).optional(),
       spareSlots: z.number().int().min(0).max(256).optional(),
       checkpointIntervalMs: z.number().int().min(1000, { message: "expected at least 1000 ms" }).max(3600000).optional(),
+      clusters: z.enum(["per-job", "shared"], { message: 'expected "per-job" (a session cluster for each job) or "shared" (one for all)' }).optional(),
     })
     .optional(),
   postgresBackups: z

@@ -128,7 +128,8 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     postgresBackup: [1, 0.05, 0.5, 192],
     redis: [1, 0.1, 0.5, 256],
     kafka: [3, 0.5, 1, 1536],
-    flinkJobManager: [2, 0.5, 1, 1024],
+    // A JobManager per job (replicas: per cluster, HA): it schedules and coordinates checkpoints, little CPU; its memory is the job's row's.
+    flinkJobManager: [2, 0.2, 1, 1024],
     flinkTaskManager: [0, 1, 2, 0],
     sqlGateway: [1, 0.25, 0.5, 1024],
     lakehouseUpkeep: [1, 0.01, 0.1, 32],
@@ -152,7 +153,8 @@ export const DEFAULT_SIZING: Record<Profile, Record<ServiceName, Sizing>> = {
     postgresBackup: [1, 0.1, 1, 256],
     redis: [1, 0.25, 1, 1024],
     kafka: [3, 2, 4, 8192],
-    flinkJobManager: [2, 1, 2, 2048],
+    // A JobManager per job (replicas: per cluster, HA); its memory is the job's row's.
+    flinkJobManager: [2, 0.25, 1, 2048],
     flinkTaskManager: [0, 2, 4, 0],
     sqlGateway: [1, 0.5, 1, 2048],
     lakehouseUpkeep: [1, 0.01, 0.1, 32],
@@ -232,9 +234,11 @@ export const DEFAULT_TOPICS: Record<Profile, Record<TopicClass, TopicSettings>> 
 };
 
 /** How each profile scales the job table onto the Flink session cluster (see components/config/flinkSizing.ts). */
-export const DEFAULT_FLINK_SCALING: Record<Profile, { maxParallelism?: number; memoryScale: number; slotsPerTaskManager: number; spareSlots: number }> = {
-  // A laptop: every job at parallelism 1, one TaskManager holding all the slots.
-  dev: { maxParallelism: 1, memoryScale: 0.2, slotsPerTaskManager: 10, spareSlots: 0 },
-  test: { maxParallelism: 2, memoryScale: 0.5, slotsPerTaskManager: 4, spareSlots: 2 },
-  prod: { memoryScale: 1, slotsPerTaskManager: 4, spareSlots: 4 },
+export const DEFAULT_FLINK_SCALING: Record<Profile, { maxParallelism?: number; memoryScale: number; slotsPerTaskManager: number; spareSlots: number; clusters: "per-job" | "shared" }> = {
+  // A laptop: every job at parallelism 1, one shared session cluster whose one TaskManager holds all the slots.
+  dev: { maxParallelism: 1, memoryScale: 0.2, slotsPerTaskManager: 10, spareSlots: 0, clusters: "shared" },
+  // A cluster per job (the seeds' model), each with exactly the slots its parallelism needs: a job's
+  // restart reuses its own slots, so no spare is kept.
+  test: { maxParallelism: 2, memoryScale: 0.5, slotsPerTaskManager: 4, spareSlots: 0, clusters: "per-job" },
+  prod: { memoryScale: 1, slotsPerTaskManager: 4, spareSlots: 0, clusters: "per-job" },
 };

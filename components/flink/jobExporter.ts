@@ -16,9 +16,10 @@ export const JOB_EXPORTER_CLASS = "rtdw.flink.JobFailureExporter";
  * rtdw_flink_job_exception_info, which the job alerts look up by job_name. It runs from the stack's
  * Flink image with only the project's functions jar on its class path (the class needs nothing else).
  */
-export function jobExporterSpec(o: { image: pulumi.Input<string>; sizing: Sizing; restUrl: pulumi.Input<string>; scrapeUser: string; scrapePassword: pulumi.Input<string> }): ServiceSpec {
+export function jobExporterSpec(o: { image: pulumi.Input<string>; sizing: Sizing; restUrl: pulumi.Input<string>; scrapeUser: string; scrapePassword: pulumi.Input<string>; cluster?: string }): ServiceSpec {
+  const prefix = o.cluster ?? "flink";
   return {
-    name: "flink-job-exporter",
+    name: `${prefix}-job-exporter`,
     image: o.image,
     command: ["java"],
     args: [...jobExporterJvmFlags(o.sizing.memoryMiB), "-cp", `/opt/flink/lib/${FUNCTIONS_JAR}`, JOB_EXPORTER_CLASS],
@@ -29,7 +30,7 @@ export function jobExporterSpec(o: { image: pulumi.Input<string>; sizing: Sizing
     readiness: { tcp: { port: JOB_EXPORTER_PORT } },
     metrics: { port: "metrics", auth: { basic: { username: o.scrapeUser, password: o.scrapePassword } } },
     security: { runAsUser: 9999, runAsGroup: 9999, runAsNonRoot: true, readOnlyRootFilesystem: true },
-    connectsTo: [{ service: "flink-jobmanager", port: "rest" }],
+    connectsTo: [{ service: `${prefix}-jobmanager`, port: "rest" }],
   };
 }
 

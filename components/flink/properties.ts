@@ -15,18 +15,26 @@ export const METRICS_FETCH_INTERVAL_MS = 2000;
 /** The cluster's config.yaml keys, shared by the JobManager, the TaskManagers and the gateway. */
 export function flinkProperties(
   c: { readonly jobManagerMemoryMiB: number; readonly taskManagerMemoryMiB: number; readonly slotsPerTaskManager: number },
-  o: { readonly checkpointsBucket: string; readonly s3Endpoint: string; readonly pathStyle: boolean; readonly ha?: { readonly clusterId: string; readonly namespace: string } },
+  o: {
+    readonly checkpointsBucket: string;
+    readonly s3Endpoint: string;
+    readonly pathStyle: boolean;
+    readonly ha?: { readonly clusterId: string; readonly namespace: string };
+    /** The JobManager's Service: flink-jobmanager, or a job's own cluster's. */
+    readonly jobManagerHost?: string;
+  },
 ): Record<string, string> {
   const base = `s3://${o.checkpointsBucket}`;
+  const jobManager = o.jobManagerHost ?? "flink-jobmanager";
   return {
-    "jobmanager.rpc.address": "flink-jobmanager",
+    "jobmanager.rpc.address": jobManager,
     "jobmanager.rpc.port": String(FLINK_PORTS.rpc),
     "blob.server.port": String(FLINK_PORTS.blob),
     "taskmanager.rpc.port": String(FLINK_PORTS.taskRpc),
     "taskmanager.data.port": String(FLINK_PORTS.taskData),
     "metrics.internal.query-service.port": String(FLINK_PORTS.queryService),
     "rest.port": String(FLINK_PORTS.rest),
-    "rest.address": "flink-jobmanager",
+    "rest.address": jobManager,
     // The REST API has no authentication upstream: no jar upload or run through it (jobs arrive as SQL).
     "web.submit.enable": "false",
     "jobmanager.memory.process.size": `${c.jobManagerMemoryMiB}m`,

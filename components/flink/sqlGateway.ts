@@ -119,3 +119,18 @@ function procedureJobId(rows: unknown[][]): string | undefined {
   const m = rows.length === 1 && typeof rows[0][0] === "string" ? /^JobID=([0-9a-f]{32})$/.exec(rows[0][0]) : null;
   return m ? m[1] : undefined;
 }
+
+/**
+ * The session cluster a job runs on, as the SQL Gateway reaches it: the gateway session's
+ * `rest.address`/`rest.port`, so one gateway submits each job to its own cluster (measured on Flink
+ * 1.20.3, ../shared/reference/flink-per-job-clusters.md).
+ */
+export interface SessionCluster {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** The gateway session's properties that send its jobs to `cluster` (the gateway's own cluster without one). */
+export function clusterProperties(cluster: SessionCluster | undefined): Record<string, string> {
+  return cluster ? { "rest.address": cluster.address, "rest.port": String(cluster.port) } : {};
+}

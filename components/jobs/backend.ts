@@ -4,7 +4,7 @@ import { SqlGatewayClient } from "../flink/sqlGateway";
 import { submitJobScript } from "./submit";
 import { SecretName } from "./render";
 import { JobScript } from "./script";
-import type { SessionCluster } from "./provider";
+import type { SessionCluster } from "../flink/sqlGateway";
 
 /**
  * What FlinkSqlJob needs from wherever jobs run. Two implementations, chosen by stack config: the

@@ -43,13 +43,13 @@ export interface FlinkJobsArgs {
   readonly kafkaPasswords: pulumi.Input<KafkaPasswords>;
   /** StreamPark's admin password, with the streampark backend. */
   readonly streamparkPassword?: pulumi.Input<string>;
-  /** Where jobs are submitted; its URLs as the deploying machine reaches them. */
-  readonly backend: pulumi.Input<BackendConfig>;
+  /** Where a job is submitted (and, with a cluster per job, which cluster it runs on); URLs as the deploying machine reaches them. */
+  readonly backend: (job: string) => pulumi.Input<BackendConfig>;
   /**
-   * The SQL Gateway backend, for the jobs StreamPark cannot submit: a compaction job's script ends in
-   * a Paimon procedure (CALL), which StreamPark 2.1's SQL parser has no command for.
+   * A job's SQL Gateway backend, for the jobs StreamPark cannot submit: a compaction job's script ends
+   * in a Paimon procedure (CALL), which StreamPark 2.1's SQL parser has no command for.
    */
-  readonly gatewayBackend: pulumi.Input<BackendConfig & { readonly kind: "sql-gateway" }>;
+  readonly gatewayBackend: (job: string) => pulumi.Input<BackendConfig & { readonly kind: "sql-gateway" }>;
   /** Tunnel cluster-internal URLs through the Kubernetes API (kubernetes target). */
   readonly tunnel?: { readonly context?: string };
   /** The checkpoints bucket; savepoints go under savepoints/<job>. */
@@ -88,7 +88,7 @@ export class FlinkJobs extends pulumi.ComponentResource {
           gateTimeoutSeconds: job.gateTimeoutMs === undefined ? undefined : job.gateTimeoutMs / 1000,
           restoreFrom: job.restoreFrom,
           restartNonce: args.restartNonces[job.name] ?? 0,
-          backend: submitsByProcedure(job) ? args.gatewayBackend : args.backend,
+          backend: submitsByProcedure(job) ? args.gatewayBackend(job.name) : args.backend(job.name),
           tunnel: args.tunnel,
           savepointDir: pulumi.interpolate`s3://${args.checkpointsBucket}/savepoints/${job.name}`,
           checkpointDir: pulumi.interpolate`s3://${args.checkpointsBucket}/checkpoints/${job.name}`,

@@ -23,18 +23,9 @@ import { compareState, describeVerdict, executionPlan, StateVerdict, verdictFor 
  */
 
 import type { StreamParkConfig } from "./streampark";
+import type { SessionCluster } from "../flink/sqlGateway";
 import { METRICS_FETCH_INTERVAL_MS } from "../flink/properties";
 import { parseDurationMs } from "../config/quantities";
-
-/**
- * The session cluster a job runs on, as the SQL Gateway reaches it: the gateway session's
- * `rest.address`/`rest.port`, so one gateway submits each job to its own cluster (measured on Flink
- * 1.20.3, ../shared/reference/flink-per-job-clusters.md).
- */
-export interface SessionCluster {
-  readonly address: string;
-  readonly port: number;
-}
 
 export type BackendConfig =
   | {

@@ -1,7 +1,6 @@
 import { JobScript } from "./script";
 import { SecretName, withSecrets } from "./render";
-import { SqlGatewayClient, sqlGatewayError } from "../flink/sqlGateway";
-import type { SessionCluster } from "./provider";
+import { clusterProperties, SessionCluster, SqlGatewayClient, sqlGatewayError } from "../flink/sqlGateway";
 
 export interface SubmitOptions {
   /** Restore from this savepoint or retained checkpoint. */
@@ -43,11 +42,6 @@ export async function submitJobScript(gw: SqlGatewayClient, script: JobScript, s
   } finally {
     await gw.closeSession(session).catch(() => undefined);
   }
-}
-
-/** The gateway session's properties that send its jobs to `cluster` (the gateway's own cluster without one). */
-export function clusterProperties(cluster: SessionCluster | undefined): Record<string, string> {
-  return cluster ? { "rest.address": cluster.address, "rest.port": String(cluster.port) } : {};
 }
 
 // Flink echoes options in some errors; no secret value may reach a message.

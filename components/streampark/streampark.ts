@@ -19,8 +19,8 @@ export interface StreamParkArgs {
   readonly target: Target;
   /** The stack's Flink image: its /opt/flink becomes StreamPark's Flink home. */
   readonly flinkImage: pulumi.Input<string>;
-  /** JobManager REST URL of the session cluster to register. */
-  readonly flinkRestUrl: pulumi.Input<string>;
+  /** The JobManager Services of the session clusters the console reaches (their REST ports). */
+  readonly flinkJobManagers: readonly string[];
   /** PostgreSQL address and StreamPark's database role. */
   readonly postgres: { readonly host: pulumi.Input<string>; readonly port: pulumi.Input<number>; readonly credentials: pulumi.Input<DatabaseCredentials> };
 }
@@ -98,7 +98,7 @@ streampark:
       security: { ...unprivileged, readOnlyRootFilesystem: false },
       connectsTo: [
         { service: "postgres", port: "postgres" },
-        { service: "flink-jobmanager", port: "rest" },
+        ...args.flinkJobManagers.map((service) => ({ service, port: "rest" })),
       ],
     };
     // The console starts only once its schema exists.

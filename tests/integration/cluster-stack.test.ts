@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
 import type * as K8s from "@kubernetes/client-node";
-import { parseStackConfig } from "../../components/config";
+import { parseStackConfig, podGroups } from "../../components/config";
 import { nodePool, NODE_RESERVED } from "../../components/config/nodePool";
 import { LOGS } from "../../sandbox/paths";
 import { chownR, freePort, run as runCommand, start, stop } from "../../sandbox/process";
@@ -81,7 +81,7 @@ describe("test's topology through the real engine and pulumi-kubernetes on a sim
   };
 
   const cfg = parseStackConfig("rtdw", STACK, { ...Object.fromEntries(Object.entries(stackFileConfig(STACK)).map(([k, v]) => [`rtdw:${k}`, v])), "rtdw:sourcePassword": "x".repeat(16), "rtdw:credentialSeed": "y".repeat(32) }, new Set(["rtdw:sourcePassword", "rtdw:credentialSeed"]));
-  const pool = nodePool(cfg.sizing, "test");
+  const pool = nodePool(podGroups(cfg), "test");
   let nodeNames: string[] = [];
 
   const runId = Date.now().toString(36);

@@ -2,7 +2,7 @@ import { FLINK_PORTS } from "../../components/flink/properties";
 import { JOB_EXPORTER_PORT } from "../../components/flink/jobExporter";
 import { STARROCKS_PORTS } from "../../components/starrocks/starrocks";
 import type * as K8s from "@kubernetes/client-node";
-import { StackConfig } from "../../components/config";
+import { podGroups, StackConfig } from "../../components/config";
 import { nodePool, NODE_RESERVED } from "../../components/config/nodePool";
 import { NETPOL_JUDGE_BIN } from "../../sandbox/install";
 import { kubeAccess } from "../../sandbox/services/kubernetes";
@@ -185,7 +185,7 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then 
   });
 
   it("schedules every pod on the node pool the README documents: the real scheduler, replicas apart as rendered", async () => {
-    const pool = nodePool(cfg.sizing, stack as "test" | "prod");
+    const pool = nodePool(podGroups(cfg), stack as "test" | "prod");
     const claims = objects.filter((o) => o.kind === "PersistentVolumeClaim").length;
     const nodes = await createNodePool(api, pool, NODE_RESERVED, poolLabel, claims);
     const replicas = objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet").reduce((n, o) => n + ((o as { spec?: { replicas?: number } }).spec?.replicas ?? 1), 0);

@@ -1,6 +1,6 @@
 import type { JobBackend } from "../../components/jobs/backend";
 import { BackendConfig, describeAction, FlinkSqlJobOutputs, GATE_CHECKPOINTS, isUpgradeFailed, LifecycleDeps, movesCluster, updateJob } from "../../components/jobs/provider";
-import { clusterProperties } from "../../components/jobs/submit";
+import { clusterProperties } from "../../components/flink/sqlGateway";
 import { jobInputs } from "../helpers/jobInputs";
 
 /**

@@ -6,7 +6,7 @@ import { rawConfigSchema } from "../../components/config/schema";
 import { renderBackupPolicyDoc } from "../../components/config/backupPolicy";
 import { renderCollectorLimitsDoc } from "../../components/config/collectorLimits";
 import { renderLakehouseDoc } from "../../components/config/lakehousePolicy";
-import { CONFIGURATION_DOC, OPERATIONS_DOC, README, renderSizingDoc, withGenerated } from "../../scripts/docs";
+import { CONFIGURATION_DOC, OPERATIONS_DOC, README, renderJobClustersDoc, renderSizingDoc, withGenerated } from "../../scripts/docs";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const documents = ["README.md", "sql/README.md", "dashboards/README.md", ...fs.readdirSync(path.join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)].filter((f) =>
@@ -48,6 +48,7 @@ describe("documentation", () => {
     ["README.md", README, "collector-limits", renderCollectorLimitsDoc, "| `maxEventsPerBatch` (1000) | the request becomes one dead-letter record |"],
     ["docs/configuration.md", CONFIGURATION_DOC, "lakehouse", renderLakehouseDoc, "| `retention.ods` | `7 d` | `14 d` | `90 d` |"],
     ["docs/configuration.md", CONFIGURATION_DOC, "backups", renderBackupPolicyDoc, "| prod | 4 | 7 | 6 | 60 |"],
+    ["docs/configuration.md", CONFIGURATION_DOC, "job-clusters", renderJobClustersDoc, "| prod | rt-dw-dwd-transform | `flink-dw-dwd-transform` | 4 | 4 | 1 × 12 GiB (4 slots) | 2 × 1 GiB |"],
   ])("%s's %s table is what the code's defaults say (npm run docs)", (_, file, block, render, row) => {
     const doc = fs.readFileSync(file, "utf8");
     expect(doc).toBe(withGenerated(doc, block, render()));

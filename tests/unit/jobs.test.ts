@@ -38,7 +38,7 @@ describe("the job table drives Flink sizing", () => {
     });
   });
 
-  it.each(["dev", "test", "prod"])("%s: slots and TaskManager memory equal what the table requires", (stack) => {
+  it.each(["dev"])("%s (one shared cluster): slots and TaskManager memory equal what the table requires", (stack) => {
     const c = cfg(stack);
     const need = jobs.reduce((n, j) => n + Math.min(j.parallelism, c.flink.maxParallelism ?? j.parallelism), 0);
     expect(c.flink.requiredSlots).toBe(need);
@@ -48,6 +48,21 @@ describe("the job table drives Flink sizing", () => {
     expect(c.flink.taskManagerMemoryMiB).toBeGreaterThanOrEqual(perSlot * c.flink.slotsPerTaskManager);
     expect(c.flink.taskManagerMemoryMiB).toBeLessThan(perSlot * c.flink.slotsPerTaskManager + 128);
     expect(c.sizing.flinkTaskManager).toMatchObject({ replicas: c.flink.taskManagers, memoryMiB: c.flink.taskManagerMemoryMiB });
+  });
+
+  it.each(["test", "prod"])("%s (a cluster per job): each job's slots, TaskManager and JobManager memory are its row's, scaled", (stack) => {
+    const c = cfg(stack);
+    expect(c.flink.clusters).toBe("per-job");
+    expect(c.flink.jobClusters.map((x) => x.job)).toEqual(jobs.map((j) => j.name));
+    for (const j of jobs) {
+      const x = c.flink.jobClusters.find((y) => y.job === j.name)!;
+      const parallelism = Math.min(j.parallelism, c.flink.maxParallelism ?? j.parallelism);
+      expect({ job: j.name, parallelism: x.parallelism, enough: x.slots >= parallelism + c.flink.spareSlots, tight: x.slots - x.slotsPerTaskManager < parallelism + c.flink.spareSlots }).toEqual({ job: j.name, parallelism, enough: true, tight: true });
+      expect(x.taskManagerMemoryMiB).toBe(Math.max(1024, Math.ceil((j.taskManagerMemoryMiB * c.flink.memoryScale * x.slotsPerTaskManager) / 128) * 128));
+      expect(x.jobManagerMemoryMiB).toBe(Math.max(768, Math.ceil((j.jobManagerMemoryMiB * c.flink.memoryScale) / 128) * 128));
+    }
+    // The shared pool has no TaskManager of its own: every one belongs to a job's cluster.
+    expect(c.sizing.flinkTaskManager.replicas).toBe(0);
   });
 
   it("prod runs every job at the documented parallelism; dev caps it at 1 and stays within its budget", () => {

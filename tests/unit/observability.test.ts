@@ -40,8 +40,10 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
 
   it("Prometheus scrapes every service of the stack that serves metrics, and only those", () => {
     const jobs = prometheus.scrape_configs.map((c: any) => c.job_name).sort();
+    // The shared Flink cluster (dev), or each job's own (test, prod): its JobManager, TaskManagers and exporter.
+    const flink = (run.cfg.flink.jobClusters.length ? run.cfg.flink.jobClusters.map((c) => c.name) : ["flink"]).flatMap((n) => [`${n}-job-exporter`, `${n}-jobmanager`, `${n}-taskmanager`]);
     const expected = [
-      "alertmanager", "flink-job-exporter", "flink-jobmanager", "flink-taskmanager", "grafana", "kafka-exporter", "nginx-exporter", "postgres-exporter", "prometheus",
+      ...flink, "alertmanager", "grafana", "kafka-exporter", "nginx-exporter", "postgres-exporter", "prometheus",
       "redis-exporter", "starrocks-cn", "starrocks-fe", "vector",
       // MinIO only where the stack runs it (prod keeps its data in S3); cAdvisor where there are nodes.
       ...(stack === "prod" ? [] : ["minio"]),
@@ -51,11 +53,12 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
     const byJob = Object.fromEntries(prometheus.scrape_configs.map((c: any) => [c.job_name, c]));
     if (stack !== "prod") expect(byJob.minio).toMatchObject({ metrics_path: "/minio/v2/metrics/cluster", authorization: { type: "Bearer", credentials_file: "/etc/prometheus/secrets/minio.secret" } });
     expect(byJob["postgres-exporter"].basic_auth).toEqual({ username: "prometheus", password_file: "/etc/prometheus/secrets/postgres-exporter.secret" });
-    expect(byJob["flink-job-exporter"].basic_auth).toEqual({ username: "prometheus", password_file: "/etc/prometheus/secrets/flink-job-exporter.secret" });
+    const exporter = flink[0];
+    expect(byJob[exporter].basic_auth).toEqual({ username: "prometheus", password_file: `/etc/prometheus/secrets/${exporter}.secret` });
     if (stack === "dev") {
       expect(byJob["flink-taskmanager"].dns_sd_configs).toEqual([{ names: ["flink-taskmanager"], type: "A", port: 9249, refresh_interval: "30s" }]);
     } else {
-      expect(byJob["flink-taskmanager"].kubernetes_sd_configs[0].selectors).toEqual([{ role: "pod", label: "app.kubernetes.io/name=flink-taskmanager" }]);
+      expect(byJob[flink[2]].kubernetes_sd_configs[0].selectors).toEqual([{ role: "pod", label: `app.kubernetes.io/name=${flink[2]}` }]);
       expect(byJob["starrocks-cn"].relabel_configs[0]).toEqual({ source_labels: ["__meta_kubernetes_pod_container_port_number"], regex: "8040", action: "keep" });
       // Container CPU and memory of this stack's namespace only (nodes are shared).
       expect(byJob["kubelet-cadvisor"].metric_relabel_configs).toEqual([{ source_labels: ["namespace"], regex: stack === "test" ? "rtdw-test" : "rtdw", action: "keep" }]);
@@ -78,7 +81,7 @@ describe.each(STACKS)("observability on the %s stack (Pulumi mocks)", (stack, co
   it("every credential Prometheus presents is a file from a Secret, never in its configuration", () => {
     const authed = prometheus.scrape_configs.filter((c: any) => c.basic_auth || (c.authorization && c.job_name !== "kubelet-cadvisor"));
     expect(authed.map((c: any) => c.job_name).sort()).toEqual(
-      ["alertmanager", "flink-job-exporter", "grafana", "kafka-exporter", ...(stack === "prod" ? [] : ["minio"]), "nginx-exporter", "postgres-exporter", "prometheus", "redis-exporter", "vector"],
+      ["alertmanager", ...(run.cfg.flink.jobClusters.length ? run.cfg.flink.jobClusters.map((c) => `${c.name}-job-exporter`) : ["flink-job-exporter"]), "grafana", "kafka-exporter", ...(stack === "prod" ? [] : ["minio"]), "nginx-exporter", "postgres-exporter", "prometheus", "redis-exporter", "vector"].sort(),
     );
     for (const c of authed) {
       const file = c.basic_auth?.password_file ?? c.authorization.credentials_file;

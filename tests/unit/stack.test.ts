@@ -65,7 +65,10 @@ describe.each(["test", "prod"])("%s stack on Kubernetes", (stack) => {
       expect(s.inputs.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
     }
     const deploys = ofType(run.registered, K8S.deploy).map((r) => r.inputs.metadata.name).sort();
-    expect(deploys).toEqual(["flink-job-exporter", "flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "kafka-exporter", "nginx", "nginx-exporter", "postgres-exporter", "redis-exporter", "streampark"]);
+    // A session cluster per job (its JobManager(s), TaskManagers and exporter), one SQL Gateway for all.
+    const clusters = run.cfg.flink.jobClusters.flatMap((c) => [`${c.name}-job-exporter`, `${c.name}-jobmanager`, `${c.name}-taskmanager`]);
+    expect(clusters).toHaveLength(3 * run.cfg.jobs.length);
+    expect(deploys).toEqual([...clusters, "flink-sql-gateway", "kafka-exporter", "nginx", "nginx-exporter", "postgres-exporter", "redis-exporter", "streampark"].sort());
     expect(ofType(run.registered, K8S.svc).map((r) => r.inputs.metadata.name).sort()).toEqual([...sts, ...deploys].sort());
   });
 
@@ -414,23 +417,24 @@ describe("streaming and analytics services on prod", () => {
     expect(envOf(topics.inputs.spec.template.spec.containers[0]).REPLICATION_FACTOR).toBe("3");
   });
 
-  it("Flink: TaskManagers from the job table, JobManager HA with RBAC on ConfigMaps only, S3 keys as secrets", () => {
-    const tm = byName(run.registered, K8S.deploy, "flink-taskmanager-deploy").inputs.spec;
-    expect(tm.replicas).toBe(run.cfg.flink.taskManagers);
+  it("Flink: each job's cluster from its row, JobManager HA with RBAC on ConfigMaps only, S3 keys as secrets", () => {
+    const c = run.cfg.flink.jobClusters.find((x) => x.job === "rt-dw-dwd-transform")!;
+    const tm = byName(run.registered, K8S.deploy, `${c.name}-taskmanager-deploy`).inputs.spec;
+    expect(tm.replicas).toBe(c.taskManagers);
     const props: string = envOf(tm.template.spec.containers[0]).FLINK_PROPERTIES;
-    expect(props).toContain(`taskmanager.numberOfTaskSlots: ${run.cfg.flink.slotsPerTaskManager}`);
-    expect(props).toContain(`taskmanager.memory.process.size: ${run.cfg.flink.taskManagerMemoryMiB}m`);
+    expect(props).toContain(`taskmanager.numberOfTaskSlots: ${c.slotsPerTaskManager}`);
+    expect(props).toContain(`taskmanager.memory.process.size: ${c.taskManagerMemoryMiB}m`);
     expect(props).toContain("execution.checkpointing.savepoint-dir: s3://rtdw-prod-checkpoints/savepoints");
     expect(props).toContain("metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
-    const jm = byName(run.registered, K8S.deploy, "flink-jobmanager-deploy").inputs.spec;
+    const jm = byName(run.registered, K8S.deploy, `${c.name}-jobmanager-deploy`).inputs.spec;
     expect(jm.replicas).toBe(2);
     expect(envOf(jm.template.spec.containers[0]).FLINK_PROPERTIES).toContain("high-availability.type: kubernetes");
     expect(jm.template.spec.containers[0].args).toEqual(["jobmanager", "$(POD_IP)"]);
     expect(jm.template.spec.automountServiceAccountToken).toBe(true);
-    const role = byName(run.registered, "kubernetes:rbac.authorization.k8s.io/v1:Role", "flink-jobmanager-role").inputs;
+    const role = byName(run.registered, "kubernetes:rbac.authorization.k8s.io/v1:Role", `${c.name}-jobmanager-role`).inputs;
     expect(role.rules).toEqual([{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] }]);
-    expect(envOf(container("flink-taskmanager")).AWS_SECRET_ACCESS_KEY.secretKeyRef).toBeDefined();
-    expect(container("flink-taskmanager").image).toMatch(/^registry\.example\.com\/rtdw\/flink@sha256:/);
+    expect(envOf(container(`${c.name}-taskmanager`)).AWS_SECRET_ACCESS_KEY.secretKeyRef).toBeDefined();
+    expect(container(`${c.name}-taskmanager`).image).toMatch(/^registry\.example\.com\/rtdw\/flink@sha256:/);
   });
 
   it("StarRocks: 3 FE and the configured CNs, shared-data config, every CN registered by the bootstrap", () => {
@@ -469,7 +473,7 @@ describe("a Kubernetes stack that needs neither the random nor the docker plugin
     const types = new Set(run.registered.map((r) => r.type));
     expect([...types].filter((t) => t.startsWith("random:") || t.startsWith("docker:") || t.startsWith("aws:"))).toEqual([]);
     expect([...types].filter((t) => /FlinkSqlJob|PaimonTable|DwsTable|GrafanaProvisioning/.test(t))).toEqual([]);
-    const jm = ofType(run.registered, K8S.deploy).find((d) => d.inputs.metadata.name === "flink-jobmanager")!;
+    const jm = ofType(run.registered, K8S.deploy).find((d) => d.inputs.metadata.name === `${run.cfg.flink.jobClusters[0].name}-jobmanager`)!;
     expect(jm.inputs.spec.template.spec.containers[0].image).toBe(digest("flink"));
     // The same seed gives the same passwords on a fresh state (another run of the program): nothing regenerated.
     const again = await runStack("test", config, ["credentialSeed"]);
