@@ -4,6 +4,7 @@ import { STARROCKS_PORTS } from "../../components/starrocks/starrocks";
 import type * as K8s from "@kubernetes/client-node";
 import { podGroups, StackConfig } from "../../components/config";
 import { nodePool, NODE_RESERVED } from "../../components/config/nodePool";
+import { jobClusterName } from "../../components/config/flinkSizing";
 import { NETPOL_JUDGE_BIN } from "../../sandbox/install";
 import { kubeAccess } from "../../sandbox/services/kubernetes";
 import { serviceContext } from "../../sandbox/services/types";
@@ -70,13 +71,13 @@ function battery(ns: string): AccessQuestion[] {
 const key = (q: AccessQuestion) => formatQuestion(q);
 
 /** What each ServiceAccount's pods need, per verb and resource; every other question of the battery must be denied. */
-function needs(ns: string): Record<string, AccessQuestion[]> {
+function needs(ns: string, clusters: readonly string[]): Record<string, AccessQuestion[]> {
   const cm = (verbs: string[]) => verbs.map((verb) => ({ verb, resource: "configmaps", namespace: ns }));
   return {
-    // Flink Kubernetes HA: the JobManagers elect a leader by editing ConfigMaps ...
-    "flink-jobmanager": cm(["get", "list", "watch", "create", "update", "patch", "delete"]),
+    // Flink Kubernetes HA (each job's cluster): the JobManagers elect a leader by editing ConfigMaps ...
+    ...Object.fromEntries(clusters.map((c) => [`${c}-jobmanager`, cm(["get", "list", "watch", "create", "update", "patch", "delete"])])),
     // ... TaskManagers and the SQL Gateway's client find the leader by reading and watching them.
-    "flink-taskmanager": cm(["get", "list", "watch"]),
+    ...Object.fromEntries(clusters.map((c) => [`${c}-taskmanager`, cm(["get", "list", "watch"])])),
     "flink-sql-gateway": cm(["get", "list", "watch"]),
     // Prometheus: discovers the platform's pods, lists nodes and reads each kubelet's /metrics/cadvisor.
     prometheus: [
@@ -100,6 +101,9 @@ async function rbacProblems(api: ApiServer, sa: { namespace: string; name: strin
   }
   return problems;
 }
+
+/** The job clusters the flow matrix names (each job's own, test and prod). */
+const FLINK = { cdc: jobClusterName("rt-dw-cdc-ingestion"), dws: jobClusterName("rt-dw-dws-aggregate"), trk: jobClusterName("rt-trk-ods") };
 
 interface FlowCase {
   readonly what: string;
@@ -146,7 +150,7 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then 
       return labels;
     };
     pods = (name) => ({ pod: labelsOf(name), namespace: ns });
-    cases = flowMatrix(pods, run.cfg.source.port, run.cfg.objectStore.kind);
+    cases = flowMatrix(pods, run.cfg.source.port, run.cfg.objectStore.kind, FLINK);
   });
 
   afterAll(async () => {
@@ -173,7 +177,7 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then 
   });
 
   it("refuses a pod that runs as root: the admission check fails on a broken pod", async () => {
-    const tm = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "flink-taskmanager")!;
+    const tm = objects.find((o) => o.kind === "Deployment" && o.metadata.name === `${FLINK.cdc}-taskmanager`)!;
     const broken = JSON.parse(JSON.stringify(tm)) as Manifest & { spec: { template: { spec: { securityContext: Record<string, unknown>; containers: { securityContext: Record<string, unknown> }[] } } } };
     broken.spec.template.spec.securityContext = { ...broken.spec.template.spec.securityContext, runAsNonRoot: false, runAsUser: 0 };
     broken.spec.template.spec.containers[0].securityContext = { ...broken.spec.template.spec.containers[0].securityContext, allowPrivilegeEscalation: true };
@@ -198,7 +202,7 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then 
     const why = (p: K8s.V1Pod) => p.status?.conditions?.find((c) => c.type === "PodScheduled")?.message ?? "not scheduled";
     expect(pods.filter((p) => !nodes.includes(p.spec?.nodeName ?? "")).map((p) => `${p.metadata?.name}: ${why(p)}`)).toEqual([]);
     expect(pods.length).toBe(replicas);
-    for (const service of ["kafka", "starrocks-fe", "flink-jobmanager"]) {
+    for (const service of ["kafka", "starrocks-fe", ...cfg.flink.jobClusters.map((c) => `${c.name}-jobmanager`)]) {
       const on = pods.filter((p) => p.metadata?.labels?.["app.kubernetes.io/name"] === service).map((p) => p.spec?.nodeName);
       expect({ service, distinct: new Set(on).size }).toEqual({ service, distinct: on.length });
     }
@@ -208,13 +212,14 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then 
   it("grants each ServiceAccount what its pods need and nothing more (SubjectAccessReview per verb and resource)", async () => {
     const accounts = objects.filter((o) => o.kind === "ServiceAccount");
     const owners = accounts.map((sa) => sa.metadata.labels?.["app.kubernetes.io/name"]).sort();
-    expect(owners).toEqual(["flink-jobmanager", "flink-sql-gateway", "flink-taskmanager", "prometheus"]);
+    const clusters = cfg.flink.jobClusters.map((c) => c.name);
+    expect(owners).toEqual([...clusters.flatMap((c) => [`${c}-jobmanager`, `${c}-taskmanager`]), "flink-sql-gateway", "prometheus"].sort());
     // Pods get a token only where they call the API.
     for (const w of objects.filter((o) => WORKLOAD_KINDS.includes(o.kind))) {
       const spec = (w as unknown as { spec: { template: { spec: { serviceAccountName?: string; automountServiceAccountToken?: boolean } } } }).spec.template.spec;
       expect({ workload: w.metadata.name, token: spec.automountServiceAccountToken }).toEqual({ workload: w.metadata.name, token: !!spec.serviceAccountName });
     }
-    const need = needs(ns);
+    const need = needs(ns, clusters);
     const problems: string[] = [];
     for (const sa of accounts) problems.push(...(await rbacProblems(api, { namespace: ns, name: sa.metadata.name }, need[sa.metadata.labels!["app.kubernetes.io/name"]])));
     problems.push(...(await rbacProblems(api, { namespace: ns, name: "default" }, need.default)));
@@ -232,7 +237,7 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then 
     ] as Manifest[]) {
       expect((await apply(api, o)).accepted).toBe(true);
     }
-    const clusterPart = needs(ns).prometheus.filter((q) => !q.namespace);
+    const clusterPart = needs(ns, []).prometheus.filter((q) => !q.namespace);
     const problems = await rbacProblems(api, { namespace: ns, name }, clusterPart);
     expect(problems).toEqual([`${name} may get nodes/proxy (cluster), which its pods do not need`]);
   });
@@ -247,7 +252,7 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then 
   it("catches a broken policy: the matrix fails when TaskManagers lose their data port or the JobManager is opened to all", () => {
     const policies = objects.filter((o) => o.kind === "NetworkPolicy");
     const noData = policies.map((p) => {
-      if (p.metadata.name !== "flink-taskmanager-ingress") return p;
+      if (p.metadata.name !== `${FLINK.cdc}-taskmanager-ingress`) return p;
       const q = JSON.parse(JSON.stringify(p)) as Manifest & { spec: { ingress: { ports: { port: number }[] }[] } };
       q.spec.ingress = q.spec.ingress.filter((r) => !r.ports.some((x) => x.port === FLINK_PORTS.taskData));
       return q;
@@ -255,7 +260,7 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then 
     expect(flowProblems(NETPOL_JUDGE_BIN, noData, cases)).toEqual(["TaskManager -> TaskManager data: expected allowed, denied on ingress"]);
     const openJm = [
       ...policies,
-      { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "allow-all-to-jobmanager", namespace: ns }, spec: { podSelector: { matchLabels: { "app.kubernetes.io/name": "flink-jobmanager" } }, policyTypes: ["Ingress"], ingress: [{}] } } as Manifest,
+      { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "allow-all-to-jobmanager", namespace: ns }, spec: { podSelector: { matchLabels: { "app.kubernetes.io/name": `${FLINK.cdc}-jobmanager` } }, policyTypes: ["Ingress"], ingress: [{}] } } as Manifest,
     ];
     // Nginx and Vector stay shut out by their own egress policies; everything beyond the namespace gets in.
     expect(flowProblems(NETPOL_JUDGE_BIN, openJm, cases)).toEqual([
@@ -269,11 +274,15 @@ describe.each(["test", "prod"])("%s stack in a real Kubernetes API server, then 
  * The flow matrix the README's table shows: what must work and what must not, written down here
  * independently of the services' own declarations (from which the policies are rendered).
  */
-function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectStore: "minio" | "s3"): FlowCase[] {
+function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectStore: "minio" | "s3", flink: typeof FLINK): FlowCase[] {
   const allow = (what: string, from: FlowEnd, to: FlowEnd, port: number, protocol: "TCP" | "UDP" = "TCP"): FlowCase => ({ what, flow: { from, to, port, protocol }, allowed: true });
   const deny = (what: string, from: FlowEnd, to: FlowEnd, port: number): FlowCase => ({ what, flow: { from, to, port }, allowed: false });
-  const jm = pods("flink-jobmanager");
-  const tm = pods("flink-taskmanager");
+  // Each job on its own cluster: the CDC job's stands for one, the tracking ODS and DWS jobs' for the others.
+  const jm = pods(`${flink.cdc}-jobmanager`);
+  const tm = pods(`${flink.cdc}-taskmanager`);
+  const trkJm = pods(`${flink.trk}-jobmanager`);
+  const trkTm = pods(`${flink.trk}-taskmanager`);
+  const dwsTm = pods(`${flink.dws}-taskmanager`);
   const gw = pods("flink-sql-gateway");
   const sp = pods("streampark");
   const fe = pods("starrocks-fe");
@@ -294,6 +303,8 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     allow("TaskManager -> JobManager RPC", tm, jm, FLINK_PORTS.rpc),
     allow("TaskManager -> JobManager blob", tm, jm, FLINK_PORTS.blob),
     allow("SQL Gateway -> JobManager REST", gw, jm, FLINK_PORTS.rest),
+    allow("SQL Gateway -> another job's JobManager REST", gw, trkJm, FLINK_PORTS.rest),
+    allow("tracking jobs (TaskManager) -> Kafka", trkTm, pods("kafka"), 9092),
     allow("StreamPark -> JobManager REST", sp, jm, FLINK_PORTS.rest),
     allow("jobs (TaskManager) -> Kafka", tm, pods("kafka"), 9092),
     allow("jobs (JobManager: split enumerators) -> Kafka", jm, pods("kafka"), 9092),
@@ -303,9 +314,9 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     allow("PostgreSQL (WAL archive, backups) -> object store", pods("postgres"), objectStoreEnd, objectStorePort),
     allow("jobs -> PostgreSQL (Paimon catalog, quality)", tm, pods("postgres"), 5432),
     allow("SQL Gateway -> PostgreSQL (Paimon catalog)", gw, pods("postgres"), 5432),
-    allow("jobs -> StarRocks FE Stream Load", tm, fe, STARROCKS_PORTS.feHttp),
-    allow("jobs -> StarRocks FE query", tm, fe, STARROCKS_PORTS.feQuery),
-    allow("jobs -> StarRocks CN Stream Load (redirect)", tm, cn, STARROCKS_PORTS.cnHttp),
+    allow("DWS jobs -> StarRocks FE Stream Load", dwsTm, fe, STARROCKS_PORTS.feHttp),
+    allow("DWS jobs -> StarRocks FE query", dwsTm, fe, STARROCKS_PORTS.feQuery),
+    allow("DWS jobs -> StarRocks CN Stream Load (redirect)", dwsTm, cn, STARROCKS_PORTS.cnHttp),
     allow("jobs -> business MySQL (beyond the cluster)", tm, businessMysql, mysqlPort),
     allow("CDC enumerator (JobManager) -> business MySQL", jm, businessMysql, mysqlPort),
     allow("jobs -> business MySQL (another namespace)", tm, businessMysqlInCluster, mysqlPort),
@@ -337,11 +348,11 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     allow("exporters -> Redis", pods("redis-exporter"), pods("redis"), 6379),
     allow("exporters -> Kafka", pods("kafka-exporter"), pods("kafka"), 9092),
     allow("exporters -> Nginx status", pods("nginx-exporter"), pods("nginx"), 8081),
-    allow("exporters -> Flink REST", pods("flink-job-exporter"), pods("flink-jobmanager"), FLINK_PORTS.rest),
+    allow("exporters -> Flink REST", pods(`${flink.cdc}-job-exporter`), jm, FLINK_PORTS.rest),
     // Every metrics port Prometheus scrapes.
     ...[
-      ["flink-jobmanager", FLINK_PORTS.metrics],
-      ["flink-taskmanager", FLINK_PORTS.metrics],
+      [`${flink.cdc}-jobmanager`, FLINK_PORTS.metrics],
+      [`${flink.cdc}-taskmanager`, FLINK_PORTS.metrics],
       ["starrocks-fe", STARROCKS_PORTS.feHttp],
       ["starrocks-cn", STARROCKS_PORTS.cnHttp],
       ["vector", 9598],
@@ -351,7 +362,7 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
       ["redis-exporter", 9121],
       ["kafka-exporter", 9308],
       ["nginx-exporter", 9113],
-      ["flink-job-exporter", JOB_EXPORTER_PORT],
+      [`${flink.cdc}-job-exporter`, JOB_EXPORTER_PORT],
       ...(objectStore === "minio" ? [["minio", 9000]] : []),
     ].map(([svc, port]) => allow(`Prometheus -> ${svc} metrics`, pods("prometheus"), pods(svc as string), port as number)),
     // Tasks reach what they set up.
@@ -360,7 +371,7 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     allow("kafka-access -> Kafka internal listener", pods("kafka-access"), pods("kafka"), 9094),
     allow("starrocks-bootstrap -> StarRocks FE query", pods("starrocks-bootstrap"), fe, STARROCKS_PORTS.feQuery),
     // DNS for everyone.
-    ...["flink-taskmanager", "vector", "nginx", "grafana", "prometheus", "starrocks-cn", "kafka-topics"].map((svc) => allow(`${svc} -> DNS`, pods(svc), dns, 53, "UDP")),
+    ...[`${flink.cdc}-taskmanager`, "vector", "nginx", "grafana", "prometheus", "starrocks-cn", "kafka-topics"].map((svc) => allow(`${svc} -> DNS`, pods(svc), dns, 53, "UDP")),
 
     // What must not work.
     ...(
@@ -392,6 +403,14 @@ function flowMatrix(pods: (name: string) => FlowEnd, mysqlPort: number, objectSt
     deny("Internet -> StarRocks FE query", internet, fe, STARROCKS_PORTS.feQuery),
     ...(objectStore === "minio" ? [deny("Flink -> MinIO console", tm, pods("minio"), 9001), allow("Vector -> MinIO (the raw archive)", pods("vector"), pods("minio"), 9000), deny("Vector -> MinIO console", pods("vector"), pods("minio"), 9001)] : []),
     deny("JobManager HA pod -> SQL Gateway", jm, gw, FLINK_PORTS.sqlGateway),
+    // One job's cluster is not another's: no RPC, data or REST across, and each reaches only what its SQL does.
+    deny("a job's TaskManager -> another job's JobManager RPC", trkTm, jm, FLINK_PORTS.rpc),
+    deny("a job's TaskManager -> another job's TaskManager data", trkTm, tm, FLINK_PORTS.taskData),
+    deny("a job's JobManager -> another job's TaskManager RPC", trkJm, tm, FLINK_PORTS.taskRpc),
+    deny("a job's exporter -> another job's JobManager REST", pods(`${flink.trk}-job-exporter`), jm, FLINK_PORTS.rest),
+    deny("tracking jobs -> business MySQL", trkTm, businessMysql, mysqlPort),
+    deny("tracking ODS job -> StarRocks FE query", trkTm, fe, STARROCKS_PORTS.feQuery),
+    deny("CDC job -> StarRocks FE Stream Load", tm, fe, STARROCKS_PORTS.feHttp),
   ];
   return cases;
 }
