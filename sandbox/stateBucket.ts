@@ -99,3 +99,35 @@ export async function removeStackLocks(b: S3Backend, project: string, stack: str
   for (const n of names) await c.removeObject(b.bucket, n);
   return names.length;
 }
+
+/**
+ * Keeps the newest `keep` versions of each stack file (`.pulumi/stacks/…`: the state and its .bak)
+ * and removes the older ones. Every `pulumi up` writes the state many times, each a version of a few
+ * MB: unpruned, the sandbox's versioned bucket grew to 50 GB and MinIO refused writes (its disk-full
+ * threshold), checkpoints included. A page at a time (see stateVersions: minio-js cannot page further).
+ * Returns how many versions it removed.
+ */
+export async function pruneStateVersions(b: S3Backend, accessKey: string, secretKey: string, keep: number, alsoKeys: readonly string[] = []): Promise<number> {
+  const c = client(b, accessKey, secretKey);
+  // A stack whose state was removed (its newest version a delete marker) lists no current object: its
+  // older versions are found through `alsoKeys` (the sandbox reads them off MinIO's own directory).
+  const keys = new Set(alsoKeys);
+  for await (const o of c.listObjects(b.bucket, `${b.prefix}.pulumi/stacks/`, true) as AsyncIterable<{ name?: string }>) if (o.name) keys.add(o.name);
+  let removed = 0;
+  for (const key of keys) {
+    for (;;) {
+      const page: { versionId: string; lastModified: Date }[] = [];
+      let read = 0;
+      for await (const o of c.listObjects(b.bucket, key, false, { IncludeVersion: true }) as AsyncIterable<{ name?: string; versionId?: string | null; lastModified?: Date }>) {
+        if (o.name === key && o.versionId) page.push({ versionId: o.versionId, lastModified: o.lastModified ?? new Date(0) });
+        if (++read >= PAGE) break;
+      }
+      const old = page.sort((x, y) => y.lastModified.getTime() - x.lastModified.getTime()).slice(keep);
+      if (!old.length) break;
+      await c.removeObjects(b.bucket, old.map((v) => ({ name: key, versionId: v.versionId })));
+      removed += old.length;
+      if (read < PAGE) break;
+    }
+  }
+  return removed;
+}
