@@ -183,7 +183,8 @@ export class FlinkCluster extends pulumi.ComponentResource {
     // One gateway for every cluster: a session names its job's cluster (rest.address/rest.port). With a
     // cluster per job it has no cluster of its own, and runs only what needs none (DDL, EXPLAIN, the upkeep's procedures).
     const gw: ServiceSpec = {
-      ...common(properties({ jobManagerMemoryMiB: args.sizing.jobManager.memoryMiB, taskManagerMemoryMiB: args.flink.taskManagerMemoryMiB || MIN_TASK_MANAGER_MIB, slotsPerTaskManager: args.flink.slotsPerTaskManager, jobManagerHost: jobManagers[0], clusterId: args.clusterId })),
+      // With a cluster per job nothing of a job's row reaches the gateway's config: one job's change restarts no other pod.
+      ...common(properties({ jobManagerMemoryMiB: args.sizing.jobManager.memoryMiB, taskManagerMemoryMiB: perJob.length ? MIN_TASK_MANAGER_MIB : args.flink.taskManagerMemoryMiB, slotsPerTaskManager: args.flink.slotsPerTaskManager, jobManagerHost: jobManagers[0], clusterId: args.clusterId })),
       name: "flink-sql-gateway",
       command: ["/opt/flink/bin/sql-gateway.sh"],
       args: [
