@@ -5,13 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { JobManagerClient } from "../../components/flink/jobManager";
 import { flinkSqlJobProvider, lifecycleDeps } from "../../components/jobs/flinkSqlJob";
 import { createJob, deleteJob, FlinkSqlJobInputs, FlinkSqlJobOutputs, readJob, updateJob } from "../../components/jobs/provider";
-import { renderSql, splitStatements } from "../../components/jobs/render";
-import { JobScript } from "../../components/jobs/script";
-import { SQL_DIR } from "../../components/config/jobTable";
-import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
+import { sandboxJobSecrets } from "../../sandbox/jobs";
 import { RUN } from "../../sandbox/paths";
-import { eventually, PaimonReader } from "../helpers/pipelines";
-import { kafkaClient, kafkaSqlOptions, sandbox } from "../helpers/sandbox";
+import { PaimonReader } from "../helpers/pipelines";
+import { providerTestJob } from "../helpers/providerJob";
+import { kafkaClient, sandbox } from "../helpers/sandbox";
 
 /**
  * The FlinkSqlJob provider's own functions against the sandbox's real SQL Gateway and JobManager,
@@ -26,49 +24,9 @@ describe("FlinkSqlJob lifecycle on the real SQL Gateway + JobManager (sandbox)",
   const jm = new JobManagerClient(endpoints.flink.restUrl);
   const paimon = new PaimonReader();
   const savepointRoot = `s3://${endpoints.objectStore.buckets.checkpoints}/savepoints/${run}`;
-  let sent = 0;
-
-  const script = (tag: string, o: { parallelism?: number; select?: string } = {}): JobScript => {
-    const catalog = splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, "catalog.sql"), "utf8"), sandboxJobEnvironment(), "catalog.sql"));
-    const kafka = kafkaSqlOptions({ placeholder: true });
-    return {
-      job: `provider-test-${run}`,
-      config: { "pipeline.name": `provider-test-${run}`, "parallelism.default": String(o.parallelism ?? 1), "execution.checkpointing.interval": "2 s", "table.dml-sync": "false" },
-      statements: [
-        ...catalog,
-        "CREATE DATABASE IF NOT EXISTS provtest",
-        `CREATE TABLE IF NOT EXISTS ${table} (id BIGINT, tag STRING)`,
-        `CREATE TEMPORARY TABLE src (id BIGINT) WITH ('connector' = 'kafka', 'topic' = '${topic}', ${kafka}, 'properties.group.id' = '${run}', 'scan.startup.mode' = 'group-offsets', 'properties.auto.offset.reset' = 'earliest', 'format' = 'json')`,
-        `INSERT INTO ${table} ${o.select ?? `SELECT id, '${tag}' FROM src`}`,
-      ],
-    };
-  };
-  const inputs = (over: Partial<FlinkSqlJobInputs> = {}): FlinkSqlJobInputs => ({
-    name: `provider-test-${run}`,
-    script: script("v1"),
-    upgradeMode: "savepoint",
-    restartNonce: 0,
-    backend: { kind: "sql-gateway", sqlGatewayUrl: endpoints.flink.sqlGatewayUrl, jobManagerUrl: endpoints.flink.restUrl },
-    savepointDir: savepointRoot,
-    savepointsToKeep: 3,
-    objectStore: { endpoint: endpoints.objectStore.endpoint, region: endpoints.objectStore.region, accessKey: credentials.objectStore.accessKey },
-    readyTimeoutSeconds: 30,
-    startTimeoutSeconds: 120,
-    secrets: { ...sandboxJobSecrets(), "kafka.password": credentials.kafka.adminPassword },
-    ...over,
-  });
-  const send = async (n: number) => {
-    const producer = kafkaClient().producer();
-    await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ value: JSON.stringify({ id: sent + i }) })) });
-    await producer.disconnect();
-    sent += n;
-  };
-  const counts = () => paimon.rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM ${table}`).then((r) => ({ n: Number(r[0].n), d: Number(r[0].d) }));
-  const exactlyAllSent = async () => {
-    const c = await eventually("every id once in the output", counts, (x) => x.n >= sent, 120000, 2000);
-    expect(c).toEqual({ n: sent, d: sent });
-  };
+  const job = providerTestJob({ name: `provider-test-${run}`, topic, table, group: run, startup: "group-offsets", savepointDir: savepointRoot });
+  const { script, inputs, send } = job;
+  const exactlyAllSent = () => job.exactlyAllSent(paimon);
   const objectsUnder = async (uri: string) => {
     const Minio = await import("minio");
     const u = new URL(endpoints.objectStore.endpoint);

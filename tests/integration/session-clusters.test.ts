@@ -1,15 +1,10 @@
-import * as fs from "fs";
-import * as path from "path";
 import { JobManagerClient } from "../../components/flink/jobManager";
 import { flinkSqlJobProvider, lifecycleDeps } from "../../components/jobs/flinkSqlJob";
-import { BackendConfig, createJob, FlinkSqlJobInputs, FlinkSqlJobOutputs, updateJob } from "../../components/jobs/provider";
-import { renderSql, splitStatements } from "../../components/jobs/render";
-import { JobScript } from "../../components/jobs/script";
-import { SQL_DIR } from "../../components/config/jobTable";
-import { sandboxJobEnvironment, sandboxJobSecrets } from "../../sandbox/jobs";
+import { BackendConfig, createJob, FlinkSqlJobOutputs, updateJob } from "../../components/jobs/provider";
 import { ExtraSessionCluster, startSessionCluster } from "../../sandbox/services/flink";
 import { eventually, PaimonReader } from "../helpers/pipelines";
-import { kafkaClient, kafkaSqlOptions, sandbox } from "../helpers/sandbox";
+import { providerTestJob } from "../helpers/providerJob";
+import { kafkaClient, sandbox } from "../helpers/sandbox";
 
 /**
  * One SQL Gateway, jobs on more than one session cluster (the seeds' job model: each job on its own
@@ -24,56 +19,18 @@ describe("session clusters: one SQL Gateway submits each job to its own cluster"
   const topic = `clusters.test.${run}`;
   const table = `provtest.clusters_${run}`;
   const name = `cluster-test-${run}`;
-  const { endpoints, credentials } = sandbox();
+  const { endpoints } = sandbox();
   const home = new JobManagerClient(endpoints.flink.restUrl);
   const paimon = new PaimonReader();
   let second: ExtraSessionCluster;
   let own: JobManagerClient;
-  let sent = 0;
   let state: FlinkSqlJobOutputs;
 
-  const script = (tag: string): JobScript => {
-    const catalog = splitStatements(renderSql(fs.readFileSync(path.join(SQL_DIR, "catalog.sql"), "utf8"), sandboxJobEnvironment(), "catalog.sql"));
-    return {
-      job: name,
-      config: { "pipeline.name": name, "parallelism.default": "1", "execution.checkpointing.interval": "2 s", "table.dml-sync": "false" },
-      statements: [
-        ...catalog,
-        "CREATE DATABASE IF NOT EXISTS provtest",
-        `CREATE TABLE IF NOT EXISTS ${table} (id BIGINT, tag STRING)`,
-        `CREATE TEMPORARY TABLE src (id BIGINT) WITH ('connector' = 'kafka', 'topic' = '${topic}', ${kafkaSqlOptions({ placeholder: true })}, 'properties.group.id' = '${run}', 'scan.startup.mode' = 'earliest-offset', 'format' = 'json')`,
-        `INSERT INTO ${table} SELECT id, '${tag}' FROM src`,
-      ],
-    };
-  };
-  const gatewayOwn: BackendConfig = { kind: "sql-gateway", sqlGatewayUrl: endpoints.flink.sqlGatewayUrl, jobManagerUrl: endpoints.flink.restUrl };
+  const job = providerTestJob({ name, topic, table, group: run, startup: "earliest-offset", savepointDir: `s3://${endpoints.objectStore.buckets.checkpoints}/savepoints/${run}` });
+  // Created on the sandbox's own cluster (the gateway's), moved to the second by its backend's cluster.
+  const { script, send, inputs } = job;
   const onSecond = (): BackendConfig => ({ kind: "sql-gateway", sqlGatewayUrl: endpoints.flink.sqlGatewayUrl, jobManagerUrl: second.restUrl, cluster: { address: second.address, port: second.port } });
-  const inputs = (over: Partial<FlinkSqlJobInputs> = {}): FlinkSqlJobInputs => ({
-    name,
-    script: script("v1"),
-    upgradeMode: "savepoint",
-    restartNonce: 0,
-    backend: gatewayOwn,
-    savepointDir: `s3://${endpoints.objectStore.buckets.checkpoints}/savepoints/${run}`,
-    savepointsToKeep: 3,
-    objectStore: { endpoint: endpoints.objectStore.endpoint, region: endpoints.objectStore.region, accessKey: credentials.objectStore.accessKey },
-    readyTimeoutSeconds: 30,
-    startTimeoutSeconds: 120,
-    secrets: { ...sandboxJobSecrets(), "kafka.password": credentials.kafka.adminPassword },
-    ...over,
-  });
-  const send = async (n: number) => {
-    const producer = kafkaClient().producer();
-    await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ value: JSON.stringify({ id: sent + i }) })) });
-    await producer.disconnect();
-    sent += n;
-  };
-  const exactlyAllSent = async () => {
-    const counts = () => paimon.rows(`SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM ${table}`).then((r) => ({ n: Number(r[0].n), d: Number(r[0].d) }));
-    const c = await eventually("every id once in the output", counts, (x) => x.n >= sent, 120_000, 2000);
-    expect(c).toEqual({ n: sent, d: sent });
-  };
+  const exactlyAllSent = () => job.exactlyAllSent(paimon);
   const running = async (jm: JobManagerClient) => (await jm.jobs()).filter((j) => j.name === name && j.state === "RUNNING").map((j) => j.jid);
 
   beforeAll(async () => {
