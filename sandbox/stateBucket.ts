@@ -118,8 +118,9 @@ export async function pruneStateVersions(b: S3Backend, accessKey: string, secret
     for (;;) {
       const page: { versionId: string; lastModified: Date }[] = [];
       let read = 0;
-      for await (const o of c.listObjects(b.bucket, key, false, { IncludeVersion: true }) as AsyncIterable<{ name?: string; versionId?: string | null; lastModified?: Date }>) {
-        if (o.name === key && o.versionId) page.push({ versionId: o.versionId, lastModified: o.lastModified ?? new Date(0) });
+      for await (const o of c.listObjects(b.bucket, key, false, { IncludeVersion: true }) as AsyncIterable<{ name?: string; versionId?: string | null; lastModified?: Date; isDeleteMarker?: boolean }>) {
+        // Delete markers stay: removing the newest would bring a removed stack back.
+        if (o.name === key && o.versionId && !o.isDeleteMarker) page.push({ versionId: o.versionId, lastModified: o.lastModified ?? new Date(0) });
         if (++read >= PAGE) break;
       }
       const old = page.sort((x, y) => y.lastModified.getTime() - x.lastModified.getTime()).slice(keep);
