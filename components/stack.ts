@@ -10,6 +10,7 @@ import { Kafka } from "./services/kafka";
 import { FlinkCluster } from "./flink/cluster";
 import { FLINK_PORTS } from "./flink/properties";
 import { StreamPark, STREAMPARK_FLINK_HOME } from "./streampark/streampark";
+import { jobClusterName } from "./config/flinkSizing";
 import { StarRocks } from "./starrocks/starrocks";
 import { DwsTables } from "./starrocks/dwsTable";
 import { Collector } from "./collector/collector";
@@ -301,6 +302,25 @@ export class Platform extends pulumi.ComponentResource {
         ? pulumi.all([local(flink.sqlGatewayUrl), local(own.restUrl), own.address]).apply(([sqlGatewayUrl, jobManagerUrl, address]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl, cluster: { address, port: own.port } }))
         : pulumi.all([local(flink.sqlGatewayUrl), local(sharedRest)]).apply(([sqlGatewayUrl, jobManagerUrl]) => ({ kind: "sql-gateway" as const, sqlGatewayUrl, jobManagerUrl }));
     };
+    // Through StreamPark each job's cluster is registered in the console as a remote cluster of its
+    // own, named as its Deployments are, so the console shows every job on the cluster it runs on.
+    const streamparkBackend = (job: string) => {
+      const own = flink.jobClusters[job];
+      if (cfg.flink.jobClusters.length && !own) throw new Error(`job ${job} has no session cluster of its own`);
+      const rest = own ? own.restUrl : sharedRest;
+      return pulumi.all([local(streampark.url), rest, local(rest), local(flink.sqlGatewayUrl)]).apply(([url, clusterAddress, jobManagerUrl, sqlGatewayUrl]) => ({
+        kind: "streampark" as const,
+        url,
+        user: "admin",
+        teamId: "100000",
+        clusterName: own ? `rtdw-${cfg.stack}-${jobClusterName(job)}` : `rtdw-${cfg.stack}`,
+        clusterAddress,
+        flinkEnvName: "flink-1.20",
+        flinkHome: STREAMPARK_FLINK_HOME,
+        jobManagerUrl,
+        sqlGatewayUrl,
+      }));
+    };
     const lake = new LakeTables(
       "lake",
       {
@@ -342,20 +362,7 @@ export class Platform extends pulumi.ComponentResource {
         kafkaPasswords: kafka.userPasswords,
         streamparkPassword: streampark.adminPassword,
         gatewayBackend: gatewayBackend,
-        backend: (job) =>
-          cfg.jobBackend === "sql-gateway"
-            ? gatewayBackend(job)
-            : pulumi.all([local(streampark.url), sharedRest, local(sharedRest)]).apply(([url, clusterAddress, jobManagerUrl]) => ({
-                kind: "streampark" as const,
-                url,
-                user: "admin",
-                teamId: "100000",
-                clusterName: `rtdw-${cfg.stack}`,
-                clusterAddress,
-                flinkEnvName: "flink-1.20",
-                flinkHome: STREAMPARK_FLINK_HOME,
-                jobManagerUrl,
-              })),
+        backend: (job) => (cfg.jobBackend === "sql-gateway" ? gatewayBackend(job) : streamparkBackend(job)),
         tunnel,
         checkpointsBucket: os.buckets.apply((b) => b.checkpoints),
         objectStore: pulumi.all([local(os.endpoint), os.region, os.accessKey]).apply(([endpoint, region, accessKey]) => ({ endpoint, region, accessKey })),

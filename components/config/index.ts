@@ -240,8 +240,11 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
   } else if (target === "docker" && flink.taskManagers > 1) {
     problems.push(`${key("flink.slotsPerTaskManager")}: the docker target runs one TaskManager, which needs ${flink.requiredSlots + scaling.spareSlots} slots; raise slotsPerTaskManager or lower maxParallelism`);
   }
-  if (perJob && raw.jobBackend === "streampark") {
-    problems.push(`${key("jobBackend")}: "streampark" with a cluster per job is not built yet (StreamPark would need each job's cluster registered as a remote cluster); use "sql-gateway", or ${key("flink.clusters")} "shared"`);
+  // The seeds operate the jobs from StreamPark's console; where the stack deploys StreamPark beside
+  // Kubernetes clusters that is the default. A sandbox platform has no StreamPark.
+  const jobBackend = raw.jobBackend ?? (target === "kubernetes" && p !== "dev" ? "streampark" : "sql-gateway");
+  if (target === "sandbox" && raw.jobBackend === "streampark") {
+    problems.push(`${key("jobBackend")}: "streampark" needs the StreamPark the stack deploys; the sandbox's platform has none (use "sql-gateway")`);
   }
   // With a cluster per job the TaskManagers are the clusters' (podGroups); the shared pool has none.
   sizing.flinkTaskManager = perJob ? { ...sizing.flinkTaskManager, replicas: 0, memoryMiB: 0 } : { ...sizing.flinkTaskManager, replicas: flink.taskManagers, memoryMiB: flink.taskManagerMemoryMiB };
@@ -343,7 +346,7 @@ function withDefaults(project: string, stack: string, raw: RawConfig, jobs: read
     archiveDays: c.archiveDays ?? DEFAULT_ARCHIVE_DAYS,
     postgresBackups,
     lakehouse,
-    jobBackend: raw.jobBackend ?? "sql-gateway",
+    jobBackend,
     alertEvaluator: raw.alertEvaluator ?? "prometheus",
     timeZone: raw.timeZone ?? "Asia/Shanghai",
     source: { ...source!, port: source!.port ?? 3306 },

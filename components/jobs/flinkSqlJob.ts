@@ -86,11 +86,15 @@ export const lifecycleDeps: LifecycleDeps = {
 /** Runs `fn` with the backend and object-store URLs as this machine reaches them (tunnel.ts). */
 function reachable<I extends FlinkSqlJobInputs, T>(inputs: I, fn: (i: I) => Promise<T>): Promise<T> {
   const b = inputs.backend;
-  const urls = [...(b.kind === "sql-gateway" ? [b.sqlGatewayUrl, b.jobManagerUrl] : [b.url]), inputs.objectStore.endpoint];
+  // StreamPark's own clusterAddress is how StreamPark reaches the cluster, not this machine: never rewritten.
+  const urls = [...(b.kind === "sql-gateway" ? [b.sqlGatewayUrl, b.jobManagerUrl] : [b.url, b.jobManagerUrl, ...(b.sqlGatewayUrl ? [b.sqlGatewayUrl] : [])]), inputs.objectStore.endpoint];
   return withApiAccess(urls, inputs.tunnel, (reach) =>
     fn({
       ...inputs,
-      backend: b.kind === "sql-gateway" ? { ...b, sqlGatewayUrl: reach(b.sqlGatewayUrl), jobManagerUrl: reach(b.jobManagerUrl) } : { ...b, url: reach(b.url) },
+      backend:
+        b.kind === "sql-gateway"
+          ? { ...b, sqlGatewayUrl: reach(b.sqlGatewayUrl), jobManagerUrl: reach(b.jobManagerUrl) }
+          : { ...b, url: reach(b.url), jobManagerUrl: reach(b.jobManagerUrl), ...(b.sqlGatewayUrl ? { sqlGatewayUrl: reach(b.sqlGatewayUrl) } : {}) },
       objectStore: { ...inputs.objectStore, endpoint: reach(inputs.objectStore.endpoint) },
     }),
   );
@@ -143,7 +147,8 @@ export const flinkSqlJobProvider: pulumi.dynamic.ResourceProvider<FlinkSqlJobInp
   },
   async diff(_id, olds, news) {
     const upgrade = changedFields(olds, news).length > 0;
-    const settings = SETTINGS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    // A backend reached at another URL is recorded without touching the job (changedFields leaves it out).
+    const settings = [...SETTINGS, "backend" as const].some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     // `olds` are the outputs: after a refresh, a job that is not running is a change that `up` makes (it resumes the job).
     const stopped = (olds.status !== undefined && !isActive(olds.status)) || (news.live !== undefined && !isActive(news.live.status));
     // restoreFrom set or changed restores; removed, it is recorded (so setting it again restores again).

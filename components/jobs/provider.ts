@@ -315,7 +315,8 @@ export function isActive(status: string | undefined): boolean {
 
 export function changedFields(olds: Partial<FlinkSqlJobInputs>, news: FlinkSqlJobInputs): string[] {
   // Refreshed inputs carry no credentials (read() leaves them out): nothing to compare them with.
-  const fields = UPGRADE_FIELDS.filter((f) => !(f === "secrets" && olds.secrets === undefined) && !same(olds[f], news[f])).map(String);
+  // A backend that changed only in how this machine reaches it (a URL) runs the same job: not an upgrade.
+  const fields = UPGRADE_FIELDS.filter((f) => !(f === "secrets" && olds.secrets === undefined) && !same(olds[f], news[f]) && (f !== "backend" || movesCluster(olds, news))).map(String);
   // Name the part of the script that changed: the reviewer of a preview wants to know.
   if (fields.includes("script") && olds.script) {
     const o = olds.script.config;
@@ -329,9 +330,14 @@ export function changedFields(olds: Partial<FlinkSqlJobInputs>, news: FlinkSqlJo
 
 /** A backend change as a reviewer reads it: a move names both clusters. */
 function backendChange(olds: Partial<FlinkSqlJobInputs>, news: FlinkSqlJobInputs): string {
-  if (!movesCluster(olds, news) || olds.backend?.kind !== "sql-gateway" || news.backend.kind !== "sql-gateway") return "backend";
-  const at = (c: SessionCluster | undefined) => (c ? `${c.address}:${c.port}` : "the gateway's own cluster");
-  return `cluster (moves from ${at(olds.backend.cluster)} to ${at(news.backend.cluster)})`;
+  if (!olds.backend || !movesCluster(olds, news)) return "backend";
+  return `cluster (moves from ${clusterOf(olds.backend)} to ${clusterOf(news.backend)})`;
+}
+
+/** Where a backend runs its job, as a reviewer reads it; the same text means the same cluster and the same controller. */
+export function clusterOf(b: BackendConfig): string {
+  if (b.kind === "streampark") return `StreamPark's cluster ${b.clusterName} (${b.clusterAddress})`;
+  return b.cluster ? `${b.cluster.address}:${b.cluster.port}` : "the gateway's own cluster";
 }
 
 export function describeAction(olds: Partial<FlinkSqlJobInputs> | undefined, news: FlinkSqlJobInputs): string {
@@ -348,7 +354,10 @@ export function describeAction(olds: Partial<FlinkSqlJobInputs> | undefined, new
     const from = news.upgradeMode === "stateless" || !stopped.resumeFrom ? "resubmit with empty state" : `resume from ${stopped.resumeFrom}`;
     return `${from} (job was ${stopped.status})${changed.length ? ` with the new version (changed: ${changed.join("; ")})` : ""}`;
   }
-  if (!changed.length) return olds.restoreFrom !== undefined && news.restoreFrom === undefined ? "no change to the job (restoreFrom removed from the job table)" : "no change";
+  if (!changed.length) {
+    if (olds.restoreFrom !== undefined && news.restoreFrom === undefined) return "no change to the job (restoreFrom removed from the job table)";
+    return olds.backend && !same(olds.backend, news.backend) ? "no change to the job (only how the stack reaches it changed)" : "no change";
+  }
   const how = {
     savepoint: "stop with a savepoint, resubmit from it",
     "last-state": "cancel, resubmit from the latest checkpoint",
@@ -375,9 +384,12 @@ export function needsStateCheck(olds: Partial<FlinkSqlJobInputs> | undefined, ne
 
 /** Compiles the old and the new script and compares their stateful operators; never throws. */
 export async function checkState(deps: LifecycleDeps, olds: Pick<FlinkSqlJobInputs, "script">, news: FlinkSqlJobInputs): Promise<StateCheck> {
-  if (!deps.explain || news.backend.kind !== "sql-gateway") return { kind: "unknown", reason: "only the SQL Gateway backend compiles plans" };
+  // StreamPark compiles no plans: its jobs are judged on the stack's SQL Gateway, which submits nothing for an EXPLAIN.
+  const b = news.backend;
+  const gateway = b.sqlGatewayUrl;
+  if (!deps.explain || !gateway) return { kind: "unknown", reason: "no SQL Gateway to compile the plans on" };
   try {
-    const cfg = news.backend;
+    const cfg = b.kind === "sql-gateway" ? b : { kind: "sql-gateway" as const, sqlGatewayUrl: gateway, jobManagerUrl: b.jobManagerUrl };
     const [before, after] = await Promise.all([deps.explain(cfg, olds.script, news.secrets), deps.explain(cfg, news.script, news.secrets)]);
     return { kind: "compared", ...verdictFor(compareState(executionPlan(before), executionPlan(after)), news.upgradeMode) };
   } catch (e) {
@@ -432,14 +444,16 @@ export function upgradeFailed(message: string, id: string, properties: FlinkSqlJ
 }
 
 /**
- * Whether an update moves the job to another session cluster (both on the SQL Gateway backend; a
- * cluster is its address as the gateway reaches it, unset for the gateway's own): the old version is
- * stopped through the old cluster's REST API, the new one submitted to the new cluster.
+ * Whether an update moves the job to another session cluster, or hands it from the SQL Gateway to
+ * StreamPark or back: the old version is stopped through the old backend and cluster, the new one
+ * submitted through the new, from the savepoint the stop wrote.
  */
 export function movesCluster(olds: Partial<Pick<FlinkSqlJobInputs, "backend">>, news: Pick<FlinkSqlJobInputs, "backend">): boolean {
-  const o = olds.backend;
-  const n = news.backend;
-  return o?.kind === "sql-gateway" && n.kind === "sql-gateway" && !same(o.cluster ?? null, n.cluster ?? null);
+  // The URLs the deploying machine uses may change from run to run (a tunnel's local port); where the
+  // job runs and what starts it do not. A change of either is a move: stopped by the old, started by the new.
+  // Another StreamPark console is another controller: its apps are its own.
+  const controller = (b: BackendConfig) => `${clusterOf(b)} ${b.kind === "streampark" ? b.url : ""}`;
+  return olds.backend !== undefined && controller(olds.backend) !== controller(news.backend);
 }
 
 export function isUpgradeFailed(e: unknown): e is UpgradeFailed {

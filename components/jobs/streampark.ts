@@ -39,6 +39,8 @@ export interface StreamParkConfig {
   readonly flinkHome: string;
   /** The same JobManager as the deploying machine reaches it: the upgrade gate reads its checkpoints and restarts there. */
   readonly jobManagerUrl: string;
+  /** The stack's SQL Gateway as the deploying machine reaches it: StreamPark compiles no plans, so the state verdict's EXPLAINs run there. */
+  readonly sqlGatewayUrl?: string;
 }
 
 /** FlinkAppState codes of StreamPark 2.1.5 (console core/enums/FlinkAppState.java). */

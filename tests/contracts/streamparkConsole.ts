@@ -31,6 +31,8 @@ import { AddressInfo } from "net";
  *  - `/flink/env/create` needs a flinkHome that exists in the console's container ("requirement
  *    failed: [StreamPark] flinkHome must be exists"); `/flink/cluster/create` accepts unreachable
  *    addresses, duplicate names and unknown version ids (answers `true`, lists them as STARTED).
+ *  - [source] `/flink/app/update` sets `flinkClusterId` of a REMOTE app (ApplicationServiceImpl.update,
+ *    2.1 line): an app moves to another registered cluster at its next start.
  *  - [source] a call without a valid token: HTTP 401 `{"status":"error","code":"401","message":"Unauthenticated."}`.
  *
  * Each asynchronous step moves on one look at a time (the console's own timers are seconds), so a
@@ -52,6 +54,8 @@ interface App {
   sqlId: string;
   flinkSql: string;
   candidateSql?: string;
+  /** The remote cluster it runs on; [source] `/flink/app/update` sets it for REMOTE apps like any other field. */
+  flinkClusterId: string;
   dynamicProperties: string;
   /** looks of /flink/app/get left before the start settles */
   starting?: number;
@@ -145,7 +149,7 @@ export class StreamParkConsoleContract {
       }
       case "flink/app/create": {
         const sqlId = this.next();
-        this.apps.push({ id: this.next(), jobName: f.jobName, state: 0, jobId: "", sqlId, flinkSql: f.flinkSql, dynamicProperties: f.dynamicProperties ?? "", runs: 0 });
+        this.apps.push({ id: this.next(), jobName: f.jobName, state: 0, jobId: "", sqlId, flinkSql: f.flinkSql, flinkClusterId: f.flinkClusterId, dynamicProperties: f.dynamicProperties ?? "", runs: 0 });
         return ok(true);
       }
       case "flink/app/update": {
@@ -154,6 +158,7 @@ export class StreamParkConsoleContract {
         if (!f.sqlId) return error("501", "Flink sql is null, update flink sql job failed.");
         a.candidateSql = f.flinkSql;
         a.dynamicProperties = f.dynamicProperties ?? a.dynamicProperties;
+        if (Number(f.executionMode) === 1) a.flinkClusterId = f.flinkClusterId;
         return ok(true);
       }
       case "flink/app/get": {
@@ -247,6 +252,6 @@ export class StreamParkConsoleContract {
   }
 
   private view(a: App) {
-    return { id: a.id, jobName: a.jobName, state: a.state, jobId: a.jobId, sqlId: a.sqlId, teamId: "100000", executionMode: 1, jobType: 2, appControl: { allowStart: false, allowStop: a.state === 5, allowBuild: true } };
+    return { id: a.id, jobName: a.jobName, state: a.state, jobId: a.jobId, sqlId: a.sqlId, flinkClusterId: a.flinkClusterId, teamId: "100000", executionMode: 1, jobType: 2, appControl: { allowStart: false, allowStop: a.state === 5, allowBuild: true } };
   }
 }

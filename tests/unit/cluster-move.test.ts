@@ -1,5 +1,5 @@
 import type { JobBackend } from "../../components/jobs/backend";
-import { BackendConfig, describeAction, FlinkSqlJobOutputs, GATE_CHECKPOINTS, isUpgradeFailed, LifecycleDeps, movesCluster, updateJob } from "../../components/jobs/provider";
+import { BackendConfig, changedFields, checkState, describeAction, FlinkSqlJobOutputs, GATE_CHECKPOINTS, isUpgradeFailed, LifecycleDeps, movesCluster, updateJob } from "../../components/jobs/provider";
 import { clusterProperties } from "../../components/flink/sqlGateway";
 import { jobInputs } from "../helpers/jobInputs";
 
@@ -77,5 +77,26 @@ describe("a job moving to its own session cluster", () => {
   it("a gateway session is sent to a cluster by rest.address and rest.port, and left to the gateway's own without one", () => {
     expect(clusterProperties({ address: "flink-jm-rt-trk-dws", port: 8081 })).toEqual({ "rest.address": "flink-jm-rt-trk-dws", "rest.port": "8081" });
     expect(clusterProperties(undefined)).toEqual({});
+  });
+
+  it("a backend reached at another URL runs the same job: recorded, not an upgrade; another console or backend kind is a move", () => {
+    const reached = { backend: { ...own, sqlGatewayUrl: "http://gw-2:8083", jobManagerUrl: "http://127.0.0.1:28081" } };
+    const running = { ...jobInputs({ backend: own }), jobId: "j1", status: "RUNNING", savepoints: [] } as FlinkSqlJobOutputs;
+    expect(changedFields(running, jobInputs(reached))).toEqual([]);
+    expect(describeAction(running, jobInputs(reached))).toBe("no change to the job (only how the stack reaches it changed)");
+    const sp = (url: string): BackendConfig => ({ kind: "streampark", url, user: "admin", teamId: "100000", clusterName: "rtdw-test-flink-trk-dws", clusterAddress: "http://flink-trk-dws-jobmanager:8081", flinkEnvName: "flink-1.20", flinkHome: "/opt/flink", jobManagerUrl: "http://jm-b:8081" });
+    expect(movesCluster({ backend: sp("http://streampark:10000") }, { backend: sp("http://streampark-2:10000") })).toBe(true);
+    expect(movesCluster({ backend: own }, { backend: sp("http://streampark:10000") })).toBe(true);
+    expect(describeAction(running, jobInputs({ backend: sp("http://streampark:10000") }))).toMatch(/changed: cluster \(moves from flink-jm-rt-trk-dws:8081 to StreamPark's cluster rtdw-test-flink-trk-dws \(http:\/\/flink-trk-dws-jobmanager:8081\)\)/);
+  });
+
+  it("a StreamPark job's state verdict is compiled on the stack's SQL Gateway (StreamPark compiles none); without one it is unknown", async () => {
+    const sp: BackendConfig = { kind: "streampark", url: "http://streampark:10000", user: "admin", teamId: "100000", clusterName: "c", clusterAddress: "http://jm:8081", flinkEnvName: "flink-1.20", flinkHome: "/opt/flink", jobManagerUrl: "http://jm:8081" };
+    const compiledOn: string[] = [];
+    const deps = { ...clusters().deps, explain: async (cfg: { sqlGatewayUrl: string }) => (compiledOn.push(cfg.sqlGatewayUrl), "{}") } as LifecycleDeps;
+    const script = { job: "rt-trk-dws", config: {}, statements: ["INSERT INTO a SELECT 2"] };
+    await checkState(deps, { script }, jobInputs({ backend: { ...sp, sqlGatewayUrl: "http://gw:8083" } }));
+    expect(compiledOn).toEqual(["http://gw:8083", "http://gw:8083"]);
+    expect(await checkState(deps, { script }, jobInputs({ backend: sp }))).toEqual({ kind: "unknown", reason: "no SQL Gateway to compile the plans on" });
   });
 });

@@ -64,6 +64,7 @@ describe("stack config", () => {
   // Each documented config error, with the message it promises (README "Config errors").
   const cases: [string, string, Record<string, string>, RegExp][] = [
     ["unknown target", "dev", { target: "swarm" }, /rtdw:target: expected "docker" \(local Docker engine\), "kubernetes" or "sandbox"/],
+    ["StreamPark on the sandbox, which has none", "dev", { target: "sandbox", jobBackend: "streampark" }, /rtdw:jobBackend: "streampark" needs the StreamPark the stack deploys; the sandbox's platform has none/],
     ["unknown profile for a custom stack", "staging", {}, /rtdw:profile: stack "staging" is not one of dev, test, prod/],
     ["bad memory quantity", "dev", { sizing: JSON.stringify({ kafka: { memory: "12 gigs" } }) }, /rtdw:sizing\.kafka\.memory: expected a memory quantity such as "512Mi" or "2Gi"/],
     ["bad cpu quantity", "dev", { sizing: JSON.stringify({ redis: { cpuLimit: "fast" } }) }, /rtdw:sizing\.redis\.cpuLimit: expected a CPU quantity/],

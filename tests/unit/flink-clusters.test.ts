@@ -48,14 +48,23 @@ describe.each(["test", "prod"] as const)("%s: a Flink session cluster per job, s
     expect(deployment("flink-jobmanager")).toBeUndefined();
   });
 
-  it("each FlinkSqlJob is submitted through the one SQL Gateway to its own cluster", () => {
+  it("each FlinkSqlJob runs on its own cluster: through StreamPark, registered there under the cluster's name (the compaction jobs, which StreamPark cannot parse, through the one SQL Gateway)", () => {
     const jobs = ofType(run.registered, "pulumi-nodejs:dynamic/rtdw:FlinkSqlJob");
     expect(jobs).toHaveLength(rows.length);
+    const host = (url: string) => new URL(url).hostname.split(".")[0];
     for (const j of jobs) {
       const own = `${jobClusterName(j.inputs.name)}-jobmanager`;
-      expect({ job: j.inputs.name, gateway: j.inputs.backend.sqlGatewayUrl.startsWith("http://flink-sql-gateway."), cluster: j.inputs.backend.cluster.address.split(".")[0], rest: new URL(j.inputs.backend.jobManagerUrl).hostname.split(".")[0] }).toEqual({
+      const b = j.inputs.backend;
+      const where =
+        b.kind === "streampark"
+          ? { kind: b.kind, console: host(b.url), registeredAs: b.clusterName, cluster: host(b.clusterAddress), rest: host(b.jobManagerUrl) }
+          : { kind: b.kind, gateway: host(b.sqlGatewayUrl), cluster: b.cluster.address.split(".")[0], rest: host(b.jobManagerUrl) };
+      const compaction = /compaction/.test(j.inputs.name);
+      expect({ job: j.inputs.name, ...where }).toEqual({
         job: j.inputs.name,
-        gateway: true,
+        ...(compaction
+          ? { kind: "sql-gateway", gateway: "flink-sql-gateway" }
+          : { kind: "streampark", console: "streampark", registeredAs: `rtdw-${stack}-${jobClusterName(j.inputs.name)}` }),
         cluster: own,
         rest: own,
       });

@@ -56,29 +56,49 @@ describe.each(["dev", "test", "prod"])("%s stack: one FlinkSqlJob per row of the
   });
 
   it("reaches the backend from the deploying machine: published 127.0.0.1 ports on docker, a Kubernetes API tunnel otherwise", () => {
-    const j = ofType(run.registered, FLINK_SQL_JOB)[0].inputs;
-    expect(j.backend.kind).toBe("sql-gateway");
+    const jobs = ofType(run.registered, FLINK_SQL_JOB).map((r) => r.inputs);
+    const inCluster = /^http:\/\/[a-z0-9-]+\.[a-z0-9-]+\.svc(\.cluster\.local)?:\d+$/;
     if (stack === "dev") {
-      expect(j.backend.sqlGatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(j.backend.jobManagerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(j.tunnel).toBeUndefined();
+      // dev: the SQL Gateway (StreamPark is there to look at, not the default backend).
+      for (const j of jobs) {
+        expect(j.backend.kind).toBe("sql-gateway");
+        expect(j.backend.sqlGatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(j.backend.jobManagerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(j.tunnel).toBeUndefined();
+      }
     } else {
-      expect(j.backend.sqlGatewayUrl).toMatch(/^http:\/\/[a-z0-9-]+\.[a-z0-9-]+\.svc(\.cluster\.local)?:\d+$/);
-      expect(j.tunnel).toEqual({});
+      // test, prod: StreamPark (the seeds' console) by default, the compaction jobs through the gateway.
+      for (const j of jobs) {
+        expect(j.backend.kind).toBe(/compaction/.test(j.name) ? "sql-gateway" : "streampark");
+        if (j.backend.kind === "streampark") expect(j.backend.url).toMatch(inCluster);
+        // StreamPark compiles no plans: every job's state verdict is compiled on the gateway.
+        expect(j.backend.sqlGatewayUrl).toMatch(inCluster);
+        expect(j.backend.jobManagerUrl).toMatch(inCluster);
+        expect(j.tunnel).toEqual({});
+      }
     }
   });
 });
 
 describe("the StreamPark backend is chosen by stack config", () => {
-  it("registers the jobs against StreamPark's API with the stack's registered cluster", async () => {
-    // StreamPark on a shared cluster: with a cluster per job it is refused (not built yet), said at preview.
-    await expect(runStack("test", { imageRegistry: "registry.example.com/rtdw", jobBackend: "streampark" })).rejects.toThrow(/rtdw:jobBackend: "streampark" with a cluster per job is not built yet/);
+  it("with a cluster per job (test's default) each job is registered on its own cluster in StreamPark; with a shared one, on the stack's; never on a sandbox", async () => {
+    const perJob = await runStack("test", { imageRegistry: "registry.example.com/rtdw" });
+    const j = ofType(perJob.registered, FLINK_SQL_JOB).find((r) => r.inputs.name === "rt-dw-cdc-ingestion")!.inputs;
+    expect(j.backend).toMatchObject({ kind: "streampark", user: "admin", teamId: "100000", clusterName: "rtdw-test-flink-dw-cdc-ingestion", flinkEnvName: "flink-1.20" });
+    expect(new URL(j.backend.clusterAddress).hostname.split(".")[0]).toBe("flink-dw-cdc-ingestion-jobmanager");
+    // One registered cluster per StreamPark job, none shared.
+    const names = ofType(perJob.registered, FLINK_SQL_JOB).filter((r) => r.inputs.backend.kind === "streampark").map((r) => r.inputs.backend.clusterName);
+    expect(new Set(names).size).toBe(names.length);
+
     const run = await runStack("test", { imageRegistry: "registry.example.com/rtdw", jobBackend: "streampark", flink: JSON.stringify({ clusters: "shared", spareSlots: 2 }) });
-    const j = ofType(run.registered, FLINK_SQL_JOB).find((r) => r.inputs.name === "rt-dw-cdc-ingestion")!.inputs;
-    expect(j.backend).toMatchObject({ kind: "streampark", user: "admin", teamId: "100000", clusterName: "rtdw-test", flinkEnvName: "flink-1.20" });
+    const shared = ofType(run.registered, FLINK_SQL_JOB).find((r) => r.inputs.name === "rt-dw-cdc-ingestion")!.inputs;
+    expect(shared.backend).toMatchObject({ kind: "streampark", clusterName: "rtdw-test" });
     // StreamPark 2.1's SQL parser has no CALL: the compaction jobs go through the SQL Gateway.
     const kinds = Object.fromEntries(ofType(run.registered, FLINK_SQL_JOB).map((r) => [r.inputs.name, r.inputs.backend.kind]));
     expect(Object.entries(kinds).filter(([, k]) => k === "sql-gateway").map(([n]) => n).sort()).toEqual(["rt-dw-compaction", "rt-trk-compaction"]);
     expect(Object.values(kinds).filter((k) => k === "streampark")).toHaveLength(8);
+    // dev keeps the gateway unless asked.
+    const dev = await runStack("dev", {});
+    expect(new Set(ofType(dev.registered, FLINK_SQL_JOB).map((r) => r.inputs.backend.kind))).toEqual(new Set(["sql-gateway"]));
   }, 60000);
 });

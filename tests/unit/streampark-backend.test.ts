@@ -1,6 +1,8 @@
 import { appState, StreamParkBackend, StreamParkConfig, streamParkSql } from "../../components/jobs/streampark";
 import { JobScript } from "../../components/jobs/script";
 import { StreamParkConsoleContract } from "../contracts/streamparkConsole";
+import { BackendConfig, describeAction, FlinkSqlJobOutputs, GATE_CHECKPOINTS, LifecycleDeps, updateJob } from "../../components/jobs/provider";
+import { jobInputs } from "../helpers/jobInputs";
 
 /**
  * The StreamPark backend against the CONTRACT STAND-IN of a StreamPark 2.1.5 console
@@ -152,5 +154,44 @@ describe("StreamPark backend against the StreamPark 2.1.5 console contract (obse
   it("sign-in: the token from data.token (the answer has no status); a wrong password is a 'success' with code 0, reported as wrong", async () => {
     await expect(backend({}, "nope").signIn()).rejects.toThrow(`StreamPark sign-in at ${sp.url} as admin failed: wrong user name or password`);
     await expect(backend().signIn()).resolves.toBeUndefined();
+  });
+
+  it("a job moving to its own cluster: registered there, stopped with a savepoint where it ran, and the same app started from it on the new cluster", async () => {
+    // Two clusters registered in one console, as the stacks' per-job clusters are. The JobManagers'
+    // answers to the upgrade gate are scripted (no Flink here): the console is the contract.
+    const at = (name: string, address: string): BackendConfig => ({ kind: "streampark", ...cfg({ clusterName: name, clusterAddress: address, jobManagerUrl: address }) });
+    const shared = at("rtdw-test", "http://flink-jobmanager.rtdw.svc.cluster.local:8081");
+    const own = at("rtdw-test-flink-trk-dws", "http://flink-trk-dws-jobmanager.rtdw.svc.cluster.local:8081");
+    const deps: LifecycleDeps = {
+      backend: (c) => {
+        const b = new StreamParkBackend(c as StreamParkConfig, PASSWORD, RETRY, 1);
+        b.progress = async () => ({ state: "RUNNING", completedCheckpoints: GATE_CHECKPOINTS, failedCheckpoints: 0, restarts: 0 });
+        return b;
+      },
+      deletePrefix: async () => undefined,
+      listSavepoints: async () => [],
+      gatePace: { pollMs: 1, metricsLagMs: 0 },
+    };
+    const secrets = { ...SECRETS, "streampark.password": PASSWORD };
+    const first = await deps.backend(shared, secrets).submit({ script: SCRIPT, secrets: SECRETS });
+    const olds: FlinkSqlJobOutputs = { ...jobInputs({ script: SCRIPT, backend: shared, secrets }), jobId: first.jobId, ref: first.ref, status: "RUNNING", savepoints: [] };
+    const news = jobInputs({ script: SCRIPT, backend: own, secrets, gateTimeoutSeconds: 1 });
+    expect(describeAction(olds, news)).toMatch(/changed: cluster \(moves from StreamPark's cluster rtdw-test \(http:\/\/flink-jobmanager\.rtdw.*\) to StreamPark's cluster rtdw-test-flink-trk-dws/);
+    sp.seen.length = 0;
+    const outs = await updateJob(deps, olds, news);
+    // Registered once per cluster; the one app (same id) now on the job's own cluster.
+    expect(sp.clusters.map((c) => [c.clusterName, c.address])).toEqual([
+      ["rtdw-test", "http://flink-jobmanager.rtdw.svc.cluster.local:8081"],
+      ["rtdw-test-flink-trk-dws", "http://flink-trk-dws-jobmanager.rtdw.svc.cluster.local:8081"],
+    ]);
+    expect(sp.apps).toHaveLength(1);
+    expect(sp.apps[0].flinkClusterId).toBe(sp.clusters[1].id);
+    const cancel = sp.seen.find((s) => s.path === "flink/app/cancel")!;
+    const start = sp.seen.find((s) => s.path === "flink/app/start")!;
+    expect(sp.seen.indexOf(cancel)).toBeLessThan(sp.seen.indexOf(start));
+    expect(cancel.form).toMatchObject({ id: first.ref!.appId, restoreOrTriggerSavepoint: "true" });
+    expect(start.form).toMatchObject({ id: first.ref!.appId, restoreOrTriggerSavepoint: "true", savepointPath: outs.restoredFrom });
+    expect(outs).toMatchObject({ status: "RUNNING", backend: own, ref: first.ref });
+    expect(outs.jobId).not.toBe(first.jobId);
   });
 });
