@@ -65,7 +65,7 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
     if (dwsAdmin) {
       this.dws = new DwsTables(
         "dws",
-        { address: p.dws.jdbcUrl.replace(/^jdbc:mysql:/, "mysql:").replace(/\/[^/]*$/, ""), user: dwsAdmin.user, password: pulumi.secret(dwsAdmin.password), server: p.dws.kind === "starrocks" ? "starrocks" : "mysql" },
+        { address: p.dws.jdbcUrl.replace(/^jdbc:mysql:/, "mysql:").replace(/\/[^/]*$/, ""), user: dwsAdmin.user, password: pulumi.secret(dwsAdmin.password), server: p.dws.kind === "starrocks" ? "starrocks" : "mysql", materializedViewRefreshMinutes: cfg.lakehouse.materializedViewRefreshMinutes },
         { parent: this },
       );
     }

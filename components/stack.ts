@@ -343,6 +343,7 @@ export class Platform extends pulumi.ComponentResource {
         user: "root",
         password: starrocks.rootPassword,
         server: "starrocks",
+        materializedViewRefreshMinutes: cfg.lakehouse.materializedViewRefreshMinutes,
       },
       { parent: this, dependsOn: [starrocks] },
     );

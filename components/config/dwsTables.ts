@@ -44,8 +44,30 @@ export interface DwsViewDeclaration {
 
 const VIEW = /CREATE VIEW IF NOT EXISTS (\w+) AS\s+([\s\S]*?);/g;
 
-/** Every DWS view (not the materialized views: StarRocks' own, refreshed by it, they stay with the bootstrap). */
+/** Every DWS view (not the materialized views: dwsMaterializedViewDeclarations). */
 export function dwsViewDeclarations(text = fs.readFileSync(path.join(SQL_DIR, DWS_FILE), "utf8")): DwsViewDeclaration[] {
   const code = text.replace(/^\s*--.*$/gm, "");
   return [...code.matchAll(VIEW)].map((m) => ({ name: `${DWS_DATABASE}.${m[1]}`, query: m[2].trim() }));
+}
+
+/** One asynchronous materialized view as sql/starrocks/10_dws.sql declares it. */
+export interface DwsMaterializedViewDeclaration {
+  /** dws.<mv> */
+  readonly name: string;
+  /** The SELECT after AS, as written. */
+  readonly query: string;
+}
+
+// The refresh interval is the stack's (rtdw:lakehouse.materializedViewRefresh), filled in where the file says ${MV_REFRESH_MINUTES}.
+const MATERIALIZED_VIEW = /CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+)\s+REFRESH ASYNC EVERY \(INTERVAL \$\{MV_REFRESH_MINUTES\} MINUTE\)\s+AS\s+([\s\S]*?);/g;
+
+/** Every DWS materialized view, in file order. */
+export function dwsMaterializedViewDeclarations(text = fs.readFileSync(path.join(SQL_DIR, DWS_FILE), "utf8")): DwsMaterializedViewDeclaration[] {
+  const code = text.replace(/^\s*--.*$/gm, "");
+  const declared = [...code.matchAll(MATERIALIZED_VIEW)].map((m) => ({ name: `${DWS_DATABASE}.${m[1]}`, query: m[2].trim() }));
+  const all = (code.match(/CREATE MATERIALIZED VIEW/g) ?? []).length;
+  if (declared.length !== all) {
+    throw new Error(`sql/${DWS_FILE}: ${all - declared.length} of ${all} materialized views are not written as "CREATE MATERIALIZED VIEW IF NOT EXISTS <name> REFRESH ASYNC EVERY (INTERVAL \${MV_REFRESH_MINUTES} MINUTE) AS <query>;" (the stack sets their refresh from rtdw:lakehouse.materializedViewRefresh)`);
+  }
+  return declared;
 }

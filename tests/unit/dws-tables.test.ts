@@ -1,6 +1,7 @@
-import { dwsTableDeclarations, dwsViewDeclarations } from "../../components/config/dwsTables";
+import { dwsMaterializedViewDeclarations, dwsTableDeclarations, dwsViewDeclarations } from "../../components/config/dwsTables";
 import { InformationSchemaColumn, planSchemaChange, tableFromInformationSchema } from "../../components/config/tableSchema";
-import { dwsTableProvider, DwsTableInputs, dwsViewProvider } from "../../components/starrocks/dwsTable";
+import { dwsMaterializedViewProvider, dwsTableProvider, DwsTableInputs, dwsViewProvider, materializedViewStatements } from "../../components/starrocks/dwsTable";
+import { DEFAULT_LAKEHOUSE } from "../../components/config/lakehousePolicy";
 import { ofType, runStack } from "../helpers/mocks";
 
 /** What MariaDB 10.11.19 (the sandbox's StarRocks stand-in) answered from information_schema.columns for dws.dws_trade_daily, 2026-12-06. */
@@ -69,7 +70,7 @@ describe("DWS tables as resources: sql/starrocks/10_dws.sql read as schemas, cha
     expect((await dwsTableProvider.check!({ ...base, observed }, base)).inputs?.plannedAction).toBe("drift (kept): dws.dws_trade_daily.note VARCHAR(20): in the catalog, not in the SQL files (added outside the stack); kept — declare it or drop it by hand");
   });
 
-  it("views: read from the file (materialized views stay with the bootstrap); a changed query is an ALTER VIEW, whitespace is not a change", async () => {
+  it("views: read from the file; a changed query is an ALTER VIEW, whitespace is not a change", async () => {
     const views = dwsViewDeclarations();
     expect(views.map((v) => v.name)).toEqual(["dws.v_trk_funnel_conversion", "dws.v_trade_daily_kpi"]);
     expect(views[1].query).toMatch(/^SELECT dt, gmv, paid_amount, order_count, gmv \/ NULLIF\(order_count, 0\) AS avg_order_value[\s\S]*FROM dws_trade_daily$/);
@@ -79,6 +80,33 @@ describe("DWS tables as resources: sql/starrocks/10_dws.sql read as schemas, cha
     const changed = { ...base, query: base.query.replace("AS paid_share", "AS paid_ratio") };
     expect((await dwsViewProvider.check!(base, changed)).inputs?.plannedAction).toBe("ALTER VIEW dws.v_trade_daily_kpi: its query changed");
     expect((await dwsViewProvider.diff!("x", base, changed)).changes).toBe(true);
+  });
+
+  // StarRocks only, and StarRocks cannot run here: these are the RENDERED statements, not run.
+  it("materialized views: a changed query is a rebuild said in preview (DROP + CREATE), a changed refresh an ALTER; found without a record, adopted", async () => {
+    const mvs = dwsMaterializedViewDeclarations();
+    expect(mvs.map((m) => m.name)).toEqual(["dws.mv_trade_monthly", "dws.mv_category_daily"]);
+    expect(mvs[0].query).toMatch(/^SELECT substr\(dt, 1, 7\) AS month, [\s\S]*FROM dws_trade_daily GROUP BY substr\(dt, 1, 7\)$/);
+    const mv = { ...mvs[0], refreshMinutes: 10 };
+    const create = `CREATE MATERIALIZED VIEW \`dws\`.\`mv_trade_monthly\` REFRESH ASYNC EVERY (INTERVAL 10 MINUTE) AS ${mv.query}`;
+    expect(materializedViewStatements(undefined, mv, false)).toEqual([create]);
+    expect(materializedViewStatements(undefined, mv, true)).toEqual(["ALTER MATERIALIZED VIEW `dws`.`mv_trade_monthly` REFRESH ASYNC EVERY (INTERVAL 10 MINUTE)"]);
+    expect(materializedViewStatements(mv, { ...mv, query: mv.query.replace(/\n/g, "\n  ") }, true)).toEqual([]);
+    expect(materializedViewStatements(mv, { ...mv, refreshMinutes: 30 }, true)).toEqual(["ALTER MATERIALIZED VIEW `dws`.`mv_trade_monthly` REFRESH ASYNC EVERY (INTERVAL 30 MINUTE)"]);
+    const regrouped = { ...mv, query: mv.query.replace("SUM(gmv) AS gmv", "SUM(gmv) AS gmv, SUM(buyer_count) AS buyers") };
+    expect(materializedViewStatements(mv, regrouped, true)).toEqual(["DROP MATERIALIZED VIEW IF EXISTS `dws`.`mv_trade_monthly`", create.replace(mv.query, regrouped.query)]);
+    // Dropped by hand meanwhile: created again.
+    expect(materializedViewStatements(mv, regrouped, false)).toEqual([create.replace(mv.query, regrouped.query)]);
+
+    const base = { address: "mysql://fe:9030", user: "root", password: "p", file: "sql/starrocks/10_dws.sql", ...mv };
+    const planned = async (news: typeof base) => (await dwsMaterializedViewProvider.check!(base, news)).inputs?.plannedAction;
+    expect(await planned({ ...base, query: regrouped.query })).toMatch(/^REBUILD dws\.mv_trade_monthly: its query changed; StarRocks cannot alter it, so it is dropped and created again \(it holds only rows derived from its base tables; its first refresh fills it/);
+    expect(await planned({ ...base, refreshMinutes: 30 })).toBe("ALTER MATERIALIZED VIEW dws.mv_trade_monthly REFRESH ASYNC EVERY (INTERVAL 30 MINUTE) (was every 10 min)");
+    expect(await planned(base)).toBe("no change");
+    expect((await dwsMaterializedViewProvider.diff!("x", base, { ...base, refreshMinutes: 30 })).changes).toBe(true);
+    expect((await dwsMaterializedViewProvider.diff!("x", base, { ...base })).changes).toBe(false);
+    // A materialized view not written as the stack can manage it is refused, not skipped.
+    expect(() => dwsMaterializedViewDeclarations("CREATE MATERIALIZED VIEW IF NOT EXISTS mv_x REFRESH ASYNC EVERY (INTERVAL 5 MINUTE) AS SELECT 1;")).toThrow(/1 of 1 materialized views are not written as/);
   });
 
   it("the stacks register one DwsTable per table, as root through the tunnel after StarRocks; the local stand-in's as the schema owner", async () => {
@@ -92,5 +120,7 @@ describe("DWS tables as resources: sql/starrocks/10_dws.sql read as schemas, cha
     }
     const views = ofType(run.registered, "pulumi-nodejs:dynamic/rtdw:DwsView");
     expect(views.map((v) => v.inputs.name).sort()).toEqual(dwsViewDeclarations().map((v) => v.name).sort());
+    const mvs = ofType(run.registered, "pulumi-nodejs:dynamic/rtdw:DwsMaterializedView");
+    expect(mvs.map((v) => [v.inputs.name, v.inputs.refreshMinutes]).sort()).toEqual(dwsMaterializedViewDeclarations().map((m) => [m.name, DEFAULT_LAKEHOUSE.prod.materializedViewRefreshMinutes]).sort());
   });
 });
