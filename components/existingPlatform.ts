@@ -69,6 +69,18 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
         { parent: this },
       );
     }
+    // The same routing as a cluster per job on Kubernetes: the one gateway, the job's cluster named by its session.
+    const known = new Set(cfg.jobs.map((j) => j.name));
+    for (const c of p.flink.clusters) {
+      const unknown = c.jobs.filter((j) => !known.has(j));
+      if (unknown.length) throw new Error(`platform file: flink cluster ${c.name} lists ${unknown.join(", ")}, not in the job table (sql/jobs.yaml)`);
+    }
+    const onCluster = (job: string) => {
+      const c = p.flink.clusters.find((x) => x.jobs.includes(job));
+      return c
+        ? { kind: "sql-gateway" as const, sqlGatewayUrl: p.flink.sqlGatewayUrl, jobManagerUrl: c.restUrl, cluster: { address: c.address, port: c.port } }
+        : { kind: "sql-gateway" as const, sqlGatewayUrl: p.flink.sqlGatewayUrl, jobManagerUrl: p.flink.restUrl };
+    };
     this.jobs = new FlinkJobs(
       "jobs",
       {
@@ -84,8 +96,8 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
         endpoints,
         credentials: pulumi.secret(credentials),
         kafkaPasswords: pulumi.secret(kafkaPasswords),
-        backend: () => ({ kind: "sql-gateway", sqlGatewayUrl: p.flink.sqlGatewayUrl, jobManagerUrl: p.flink.restUrl }),
-        gatewayBackend: () => ({ kind: "sql-gateway", sqlGatewayUrl: p.flink.sqlGatewayUrl, jobManagerUrl: p.flink.restUrl }),
+        backend: onCluster,
+        gatewayBackend: onCluster,
         checkpointsBucket: p.objectStore.buckets.checkpoints,
         objectStore: { endpoint: p.objectStore.endpoint, region: p.objectStore.region, accessKey: p.objectStore.accessKey },
       },

@@ -35,7 +35,16 @@ export const existingPlatformSchema = z.strictObject({
     /** The super user that may create and alter topics, and where it logs in (SASL/PLAIN). */
     admin: z.strictObject({ ...login, bootstrapServers: z.string().min(1) }),
   }),
-  flink: z.strictObject({ restUrl: url, sqlGatewayUrl: url }),
+  flink: z.strictObject({
+    /** The SQL Gateway's own session cluster: every job no cluster below names runs there. */
+    restUrl: url,
+    sqlGatewayUrl: url,
+    /** Further session clusters, each with the jobs it runs; the gateway reaches each at address:port (rest.address/rest.port). */
+    clusters: z
+      .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), restUrl: url, address: z.string().min(1), port: z.number().int().min(1).max(65535), jobs: z.array(z.string().min(1)) }))
+      .default([])
+      .refine((cs) => new Set(cs.flatMap((c) => c.jobs)).size === cs.flatMap((c) => c.jobs).length, { message: "a job is listed on more than one cluster" }),
+  }),
   paimon: z.strictObject({ jdbcUrl: jdbc, ...login }),
   quality: z.strictObject({ jdbcUrl: jdbc, ...login }),
   /**

@@ -10,6 +10,8 @@ import { CONF, HOME, ports } from "./paths";
 import { logFile, portInUse, processStartedAt, runningPid, start, stop, waitHealthy } from "./process";
 import { kafkaTlsFiles, sandboxKafkaClients } from "./services/kafka";
 import { BUCKETS, MARIADB_DATABASE, MARIADB_DWS_DATABASE, SandboxService, sandboxServices } from "./services";
+import { SANDBOX_CLUSTERS } from "./services/flink";
+import { loadJobTable } from "../components/config/jobTable";
 
 /**
  * The stack's output shape for what the sandbox runs (StreamPark, StarRocks and Vector cannot run
@@ -27,7 +29,15 @@ export interface SandboxEndpoints extends Omit<PlatformEndpoints, "kafka" | "fli
     readonly adminBootstrapServers: string;
     readonly adminUser: string;
   };
-  readonly flink: { readonly restUrl: string; readonly sqlGatewayUrl: string };
+  /**
+   * `restUrl` is the SQL Gateway's own cluster, which runs every job no other cluster lists; each of
+   * `clusters` runs the jobs it names, reached by the gateway at address:port (rest.address/rest.port).
+   */
+  readonly flink: {
+    readonly restUrl: string;
+    readonly sqlGatewayUrl: string;
+    readonly clusters: readonly { readonly name: string; readonly restUrl: string; readonly address: string; readonly port: number; readonly jobs: readonly string[] }[];
+  };
   readonly mysql: { readonly host: string; readonly port: number; readonly database: string; /** the StarRocks stand-in (sandbox only) */ readonly dwsDatabase: string; readonly user: string; readonly cdcUser: string; /** the DWS jobs' writer (stand-in only) */ readonly dwsUser: string };
   readonly nginx: { readonly url: string };
   readonly prometheus: { readonly url: string; readonly username: string };
@@ -75,7 +85,17 @@ export function describe(): { endpoints: SandboxEndpoints; credentials: SandboxC
       adminBootstrapServers: `127.0.0.1:${p.kafkaInternal}`,
       adminUser: KAFKA_ADMIN_USER,
     },
-    flink: { restUrl: `http://127.0.0.1:${p.flinkRest}`, sqlGatewayUrl: `http://127.0.0.1:${p.sqlGateway}` },
+    flink: {
+      restUrl: `http://127.0.0.1:${p[SANDBOX_CLUSTERS[0].ports.rest]}`,
+      sqlGatewayUrl: `http://127.0.0.1:${p.sqlGateway}`,
+      clusters: SANDBOX_CLUSTERS.slice(1).map((c) => ({
+        name: c.name,
+        restUrl: `http://127.0.0.1:${p[c.ports.rest]}`,
+        address: "127.0.0.1",
+        port: p[c.ports.rest],
+        jobs: loadJobTable().filter((j) => j.pipeline === c.pipeline).map((j) => j.name),
+      })),
+    },
     mysql: { host: "127.0.0.1", port: p.mariadb, database: MARIADB_DATABASE, dwsDatabase: MARIADB_DWS_DATABASE, user: "rtdw_app", cdcUser: "rtdw_cdc", dwsUser: "rtdw_dws" },
     nginx: { url: `http://127.0.0.1:${p.nginx}` },
     prometheus: { url: `http://127.0.0.1:${p.prometheus}`, username: "rtdw" },
@@ -106,7 +126,7 @@ export function platformDescription(): ExistingPlatform {
       users: c.kafka.users,
       admin: { user: e.kafka.adminUser, password: c.kafka.adminPassword, bootstrapServers: e.kafka.adminBootstrapServers },
     },
-    flink: { restUrl: e.flink.restUrl, sqlGatewayUrl: e.flink.sqlGatewayUrl },
+    flink: { restUrl: e.flink.restUrl, sqlGatewayUrl: e.flink.sqlGatewayUrl, clusters: e.flink.clusters.map((c) => ({ ...c, jobs: [...c.jobs] })) },
     paimon: { jdbcUrl: e.postgres.databases.paimon.jdbcUrl, user: e.postgres.databases.paimon.user, password: c.postgres.paimon.password },
     quality: { jdbcUrl: e.postgres.databases.quality.jdbcUrl, user: e.postgres.databases.quality.user, password: c.postgres.quality.password },
     // StarRocks cannot run here: MariaDB holds the DWS tables with StarRocks' columns and keys.

@@ -46,6 +46,12 @@ const DEFAULT_PORTS = {
   flinkJmMetrics: 29249,
   flinkTmMetrics: 29250,
   flinkJobExporter: 29252,
+  /** The second session cluster (the tracking pipeline's jobs): its REST API, RPC, metrics and job exporter. */
+  flinkTrkRest: 28091,
+  flinkTrkRpc: 26124,
+  flinkTrkJmMetrics: 29253,
+  flinkTrkTmMetrics: 29254,
+  flinkTrkJobExporter: 29256,
   /** Where the sandbox's Alertmanager sends each team's alerts (http://127.0.0.1:<port>/<team>); nothing listens unless a test does. */
   alertSink: 29195,
   /** The Kubernetes API server the Kubernetes checks create the test and prod stacks' objects in (and its etcd). */

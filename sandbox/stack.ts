@@ -1,7 +1,6 @@
-import { JobManagerClient } from "../components/flink/jobManager";
+import { sandboxJobManagers } from "./jobManagers";
 import { loadJobTable, readJobSql } from "../components/config/jobTable";
 import { pulumi } from "./engine";
-import { describe } from "./index";
 
 /** One job of the `local` stack's `jobs` output. */
 export interface LocalJob {
@@ -27,7 +26,7 @@ export async function upLocalStack(o: { quiet?: boolean } = {}): Promise<Record<
   const up = await pulumi("local", ["up", "--yes", "--refresh", "--skip-preview"], { quiet: o.quiet });
   if (up.code !== 0) throw new Error(`pulumi up --stack local failed (exit ${up.code})${o.quiet ? `:\n${(up.stdout + up.stderr).slice(-4000)}` : "; its output is above"}`);
   const jobs = await localStackJobs();
-  const jm = new JobManagerClient(describe().endpoints.flink.restUrl);
+  const jm = sandboxJobManagers();
   for (const job of loadJobTable().filter((j) => /mysql\.cdc/.test(readJobSql(j)))) {
     const id = jobs[job.name]?.jobId;
     if (id && (await jm.checkpoints(id)).completed < 2) await jm.waitForCheckpoints(id, 2, 180000, 0);

@@ -148,7 +148,7 @@ async function main() {
   console.log(`
 jobs (pulumi stack output jobs --stack local): ${Object.entries(jobs).map(([name, j]) => `${name} ${j.status}`).join(", ")}
 where to look:
-  Flink UI (jobs, checkpoints)   ${e.flink.restUrl}
+  Flink UI (jobs, checkpoints)   ${e.flink.restUrl}${e.flink.clusters.map((c) => `\n  Flink UI, ${c.name.padEnd(21)}${c.restUrl}   (${c.jobs.join(", ")})`).join("")}
   SQL Gateway                     ${e.flink.sqlGatewayUrl}   (Paimon catalog: sql/catalog.sql)
   DWS (StarRocks stand-in)        mysql -h ${e.mysql.host} -P ${e.mysql.port} -u ${e.mysql.user} ${e.mysql.dwsDatabase}
   quality scores                  psql -h ${e.postgres.host} -p ${e.postgres.port} -U ${e.postgres.databases.quality.user} ${e.postgres.databases.quality.database}

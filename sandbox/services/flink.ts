@@ -59,40 +59,65 @@ function sessionClusterProcesses(confDir: string, names: { jobManager: string; t
   };
 }
 
-/** Flink 1.20 as a standalone session cluster: the JobManager, one TaskManager (16 slots) and the SQL Gateway. */
-export function flinkServices({ p, s, dir }: ServiceContext): SandboxService[] {
-  const flinkConf = path.join(CONF, "flink");
-  const processes = sessionClusterProcesses(flinkConf, { jobManager: "flink-jobmanager", taskManager: "flink-taskmanager" }, { jobManager: p.flinkJmMetrics, taskManager: p.flinkTmMetrics });
-  const flinkRestHealthy = async () => (await httpGet(`http://127.0.0.1:${p.flinkRest}/config`)).status === 200;
+/**
+ * The sandbox's session clusters: the SQL Gateway's own, which runs every job no other cluster names
+ * (and what tests submit by hand), and one for the tracking pipeline's jobs, so the local stack's jobs
+ * run on two clusters through the same routing (rest.address/rest.port) as a cluster per job on
+ * Kubernetes. The second is sized for its jobs at parallelism 1, plus two slots for an upgrade's overlap.
+ */
+export interface SandboxCluster {
+  /** Process names are <name>-jobmanager and <name>-taskmanager. */
+  readonly name: string;
+  readonly ports: { readonly rest: PortName; readonly rpc: PortName; readonly jobManagerMetrics: PortName; readonly taskManagerMetrics: PortName; readonly jobExporter: PortName };
+  readonly shape: Omit<SessionClusterShape, "restPort" | "rpcPort">;
+  /** The pipeline whose jobs it runs; unset for the gateway's own cluster. */
+  readonly pipeline?: string;
+}
 
-  const flinkJobManager: SandboxService = {
-    name: "flink-jobmanager",
-    port: "flinkRest",
+export const SANDBOX_CLUSTERS: readonly SandboxCluster[] = [
+  { name: "flink", ports: { rest: "flinkRest", rpc: "flinkRpc", jobManagerMetrics: "flinkJmMetrics", taskManagerMetrics: "flinkTmMetrics", jobExporter: "flinkJobExporter" }, shape: { jobManagerMemoryMiB: 1024, taskManagerMemoryMiB: 4096, slots: 16 } },
+  { name: "flink-trk", ports: { rest: "flinkTrkRest", rpc: "flinkTrkRpc", jobManagerMetrics: "flinkTrkJmMetrics", taskManagerMetrics: "flinkTrkTmMetrics", jobExporter: "flinkTrkJobExporter" }, shape: { jobManagerMemoryMiB: 768, taskManagerMemoryMiB: 2048, slots: 6 }, pipeline: "tracking" },
+];
+
+/** One session cluster of the sandbox: its JobManager and its TaskManager. */
+function sessionClusterServices(c: SandboxCluster, { p, s, dir }: ServiceContext): SandboxService[] {
+  const confDir = path.join(CONF, c.name);
+  const names = { jobManager: `${c.name}-jobmanager`, taskManager: `${c.name}-taskmanager` };
+  const processes = sessionClusterProcesses(confDir, names, { jobManager: p[c.ports.jobManagerMetrics], taskManager: p[c.ports.taskManagerMetrics] });
+  const rest = `http://127.0.0.1:${p[c.ports.rest]}`;
+  const jobManager: SandboxService = {
+    name: names.jobManager,
+    port: c.ports.rest,
     after: ["minio"],
     startupSeconds: 90,
     prepare() {
-      ensureDir(flinkConf);
-      writePrivate(path.join(flinkConf, "config.yaml"), flinkConfig(p, s));
-      writePrivate(path.join(flinkConf, "log4j-console.properties"), LOG4J, 0o644);
+      ensureDir(confDir);
+      writePrivate(path.join(confDir, "config.yaml"), flinkConfig(p, s, { ...c.shape, restPort: p[c.ports.rest], rpcPort: p[c.ports.rpc] }));
+      writePrivate(path.join(confDir, "log4j-console.properties"), LOG4J, 0o644);
       ensureDir(dir("flink"));
     },
     process: processes.jobManager,
-    healthy: flinkRestHealthy,
+    healthy: async () => (await httpGet(`${rest}/config`)).status === 200,
   };
-
-  const flinkTaskManager: SandboxService = {
-    name: "flink-taskmanager",
-    port: "flinkRest",
-    after: ["flink-jobmanager"],
+  const taskManager: SandboxService = {
+    name: names.taskManager,
+    port: c.ports.rest,
+    after: [names.jobManager],
     startupSeconds: 90,
     prepare() {},
     process: processes.taskManager,
     async healthy() {
-      const r = await httpGet(`http://127.0.0.1:${p.flinkRest}/overview`);
+      const r = await httpGet(`${rest}/overview`);
       return r.status === 200 && JSON.parse(r.body).taskmanagers >= 1;
     },
   };
+  return [jobManager, taskManager];
+}
 
+/** Flink 1.20: the sandbox's session clusters (SANDBOX_CLUSTERS) and the SQL Gateway, whose own cluster is the first. */
+export function flinkServices(ctx: ServiceContext): SandboxService[] {
+  const { p } = ctx;
+  const flinkConf = path.join(CONF, SANDBOX_CLUSTERS[0].name);
   const sqlGateway: SandboxService = {
     name: "flink-sql-gateway",
     port: "sqlGateway",
@@ -104,7 +129,7 @@ export function flinkServices({ p, s, dir }: ServiceContext): SandboxService[] {
       return (await httpGet(`http://127.0.0.1:${p.sqlGateway}/v1/info`)).status === 200;
     },
   };
-  return [flinkJobManager, flinkTaskManager, sqlGateway];
+  return [...SANDBOX_CLUSTERS.flatMap((c) => sessionClusterServices(c, ctx)), sqlGateway];
 }
 
 /** What tells one of the sandbox's session clusters from another: its size and, beside the first, its ports. */
@@ -115,8 +140,6 @@ export interface SessionClusterShape {
   readonly restPort?: number;
   readonly rpcPort?: number;
 }
-
-const SANDBOX_CLUSTER: SessionClusterShape = { jobManagerMemoryMiB: 1024, taskManagerMemoryMiB: 4096, slots: 16 };
 
 /** A session cluster started beside the sandbox's own, as its callers reach it. */
 export interface ExtraSessionCluster {
@@ -164,7 +187,7 @@ export async function startSessionCluster(id: string, shape: Omit<SessionCluster
  * The deployed clusters' config.yaml (components/flink/properties.ts), with what the sandbox must do
  * differently, each for a named reason. Holds the MinIO key, so it is written 0600.
  */
-export function flinkConfig(p: Record<PortName, number>, s: SandboxSecrets, cluster: SessionClusterShape = SANDBOX_CLUSTER): string {
+export function flinkConfig(p: Record<PortName, number>, s: SandboxSecrets, cluster: SessionClusterShape = SANDBOX_CLUSTERS[0].shape): string {
   const deployed = flinkProperties(
     { jobManagerMemoryMiB: cluster.jobManagerMemoryMiB, taskManagerMemoryMiB: cluster.taskManagerMemoryMiB, slotsPerTaskManager: cluster.slots },
     { checkpointsBucket: BUCKETS.checkpoints, s3Endpoint: `http://127.0.0.1:${p.minio}`, pathStyle: true },

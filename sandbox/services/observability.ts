@@ -13,6 +13,7 @@ import { SandboxService, ServiceContext } from "./types";
 import { FLINK_HOME } from "../install";
 import { JOB_EXPORTER_CLASS, jobExporterJvmFlags } from "../../components/flink/jobExporter";
 import { FUNCTIONS_JAR } from "../../components/flink/artifacts";
+import { SANDBOX_CLUSTERS } from "./flink";
 import { DEFAULT_SIZING } from "../../components/config/services";
 
 /** Prometheus and Alertmanager with the stacks' configuration, and the exporters for services without metrics of their own. */
@@ -134,12 +135,15 @@ export function observabilityServices({ p, s, dir, conf }: ServiceContext): Sand
     },
   };
   // The stacks' job exporter: the same class from the functions jar in Flink's lib/, the dev stack's heap.
-  const flinkJobExporter = exporter({
-    name: "flink-job-exporter", port: "flinkJobExporter", after: "flink-jobmanager", command: "java", upMetric: "rtdw_flink_rest_up", auth: scrapeAuth,
-    args: [...jobExporterJvmFlags(DEFAULT_SIZING.dev.flinkJobExporter.memoryMiB), "-cp", path.join(FLINK_HOME, "lib", FUNCTIONS_JAR), JOB_EXPORTER_CLASS],
-    env: { FLINK_REST_URL: `http://127.0.0.1:${p.flinkRest}`, LISTEN_ADDRESS: "127.0.0.1", LISTEN_PORT: String(p.flinkJobExporter), SCRAPE_USER: scrapeAuth.user, SCRAPE_PASSWORD: scrapeAuth.password },
-  });
-  return [prometheus, alertmanager, postgresExporter, redisExporter, nginxExporter, flinkJobExporter];
+  // One per session cluster, as each job's cluster has its own on Kubernetes: the exporter reads one REST API.
+  const flinkJobExporters = SANDBOX_CLUSTERS.map((c) =>
+    exporter({
+      name: c.name === "flink" ? "flink-job-exporter" : `${c.name}-job-exporter`, port: c.ports.jobExporter, after: `${c.name}-jobmanager`, command: "java", upMetric: "rtdw_flink_rest_up", auth: scrapeAuth,
+      args: [...jobExporterJvmFlags(DEFAULT_SIZING.dev.flinkJobExporter.memoryMiB), "-cp", path.join(FLINK_HOME, "lib", FUNCTIONS_JAR), JOB_EXPORTER_CLASS],
+      env: { FLINK_REST_URL: `http://127.0.0.1:${p[c.ports.rest]}`, LISTEN_ADDRESS: "127.0.0.1", LISTEN_PORT: String(p[c.ports.jobExporter]), SCRAPE_USER: scrapeAuth.user, SCRAPE_PASSWORD: scrapeAuth.password },
+    }),
+  );
+  return [prometheus, alertmanager, postgresExporter, redisExporter, nginxExporter, ...flinkJobExporters];
 }
 
 /** The sandbox's scrape jobs: the stacks' job names, on loopback addresses. */
@@ -155,7 +159,16 @@ export function sandboxScrapeJobs(p: Record<PortName, number>): { jobs: ScrapeJo
     [{ job: "nginx-exporter", port: p.nginxExporter, path: "/metrics" }, p.nginxExporter],
     [{ job: "flink-job-exporter", port: p.flinkJobExporter, path: "/metrics", auth: { kind: "basic", username: "prometheus" } }, p.flinkJobExporter],
   ];
-  return { jobs: jobs.map(([j]) => j), addresses: Object.fromEntries(jobs.map(([j, port]) => [j.job, [`127.0.0.1:${port}`]])) };
+  // Every session cluster's JobManager, TaskManager and job exporter under the same scrape job, as on Kubernetes.
+  const clusterPorts: Record<string, PortName[]> = {
+    "flink-jobmanager": SANDBOX_CLUSTERS.map((c) => c.ports.jobManagerMetrics),
+    "flink-taskmanager": SANDBOX_CLUSTERS.map((c) => c.ports.taskManagerMetrics),
+    "flink-job-exporter": SANDBOX_CLUSTERS.map((c) => c.ports.jobExporter),
+  };
+  return {
+    jobs: jobs.map(([j]) => j),
+    addresses: Object.fromEntries(jobs.map(([j, port]) => [j.job, (clusterPorts[j.job]?.map((n) => p[n]) ?? [port]).map((at) => `127.0.0.1:${at}`)])),
+  };
 }
 
 /** The secret each authenticated scrape job presents, by job. */

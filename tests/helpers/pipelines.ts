@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as mysql from "mysql2/promise";
-import { JobManagerClient } from "../../components/flink/jobManager";
+import { sandboxJobManagers } from "../../sandbox/jobManagers";
 import { requestJson } from "../../components/platform/http";
 import { SqlGatewayClient } from "../../components/flink/sqlGateway";
 import { renderSql, splitStatements, withSecrets } from "../../components/jobs/render";
@@ -13,9 +13,10 @@ import { sandbox } from "./sandbox";
 
 export { SANDBOX_CHECKPOINT_MS } from "../../sandbox/jobs";
 
+/** The sandbox's SQL Gateway, and the JobManagers of all its session clusters as one client (sandbox/jobManagers.ts). */
 export function flink() {
   const { endpoints } = sandbox();
-  return { gw: new SqlGatewayClient(endpoints.flink.sqlGatewayUrl), jm: new JobManagerClient(endpoints.flink.restUrl) };
+  return { gw: new SqlGatewayClient(endpoints.flink.sqlGatewayUrl), jm: sandboxJobManagers() };
 }
 
 /**
@@ -101,10 +102,12 @@ export async function explainingJobs<T>(jobIds: Record<string, string>, body: ()
     const { jm } = flink();
     const lines: string[] = [];
     try {
-      const overview = await requestJson<{ taskmanagers: number; "slots-total": number; "slots-available": number }>("GET", `${sandbox().endpoints.flink.restUrl}/overview`);
-      lines.push(`taskmanagers ${overview.taskmanagers}, slots ${overview["slots-available"]}/${overview["slots-total"]} free`);
+      for (const c of jm.clusters) {
+        const overview = await requestJson<{ taskmanagers: number; "slots-total": number; "slots-available": number }>("GET", `${c.baseUrl}/overview`);
+        lines.push(`${c.baseUrl}: taskmanagers ${overview.taskmanagers}, slots ${overview["slots-available"]}/${overview["slots-total"]} free`);
+      }
       for (const [job, id] of Object.entries(jobIds)) {
-        const detail = await requestJson<any>("GET", `${sandbox().endpoints.flink.restUrl}/jobs/${id}`).catch(() => undefined);
+        const detail = await requestJson<any>("GET", `${(await jm.clusterOf(id)).baseUrl}/jobs/${id}`).catch(() => undefined);
         const cp = await jm.checkpoints(id).catch(() => undefined);
         const cause = await jm.failureCause(id).catch(() => undefined);
         lines.push(`${job} (${id}): ${detail?.state ?? "unknown"}; checkpoints ${cp ? `${cp.completed} done, ${cp.failed} failed, restored ${cp.restored ? new Date(cp.restored.restoreTimestamp).toISOString() : "never"}` : "unknown"}; last exception: ${cause ?? "none"}`);
