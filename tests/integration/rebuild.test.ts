@@ -8,6 +8,7 @@ import { loadJobTable } from "../../components/config/jobTable";
 import { ensureJobs, eventually, flink, idBlock, PaimonReader, sendProbeEvents, shopConnection } from "../helpers/pipelines";
 import { sandbox } from "../helpers/sandbox";
 import type { RebuildReport } from "../../scripts/rebuild";
+import { SANDBOX_CLUSTERS } from "../../sandbox/services/flink";
 
 /**
  * The disaster the rebuild is for, on the sandbox: rows are written, some still in flight, then Flink
@@ -60,7 +61,8 @@ describe("disaster rebuild: Flink killed and the Pulumi state deleted, npm run r
     await writeOrders(15);
     await sendEvents(25);
     await new Promise((r) => setTimeout(r, 1500));
-    for (const svc of ["flink-taskmanager", "flink-jobmanager"]) {
+    // Every session cluster of the sandbox (the jobs run on two): the whole of Flink is lost.
+    for (const svc of SANDBOX_CLUSTERS.flatMap((c) => [`${c.name}-taskmanager`, `${c.name}-jobmanager`])) {
       const pid = runningPid(svc);
       expect({ svc, running: pid !== undefined }).toEqual({ svc, running: true });
       process.kill(pid!, "SIGKILL");
