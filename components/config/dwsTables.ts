@@ -71,3 +71,26 @@ export function dwsMaterializedViewDeclarations(text = fs.readFileSync(path.join
   }
   return declared;
 }
+
+/** The file that declares the StarRocks users and their grants. */
+export const USERS_FILE = path.join("starrocks", "90_users.sql");
+
+/** One user's grants as sql/starrocks/90_users.sql declares them. */
+export interface UserGrantsDeclaration {
+  /** 'user'@'host', as GRANT names it. */
+  readonly grantee: string;
+  /** Each GRANT's "<privileges> ON <objects>", in file order. */
+  readonly grants: readonly string[];
+}
+
+/** Every user's grants in the file, in the order the users first appear. */
+export function userGrantsDeclarations(text = fs.readFileSync(path.join(SQL_DIR, USERS_FILE), "utf8")): UserGrantsDeclaration[] {
+  const code = text.replace(/^\s*--.*$/gm, "");
+  const byUser = new Map<string, string[]>();
+  for (const m of code.matchAll(/CREATE USER IF NOT EXISTS ('[^']+'@'[^']+')/g)) byUser.set(m[1], []);
+  for (const m of code.matchAll(/^GRANT ([\s\S]+?) TO USER ('[^']+'@'[^']+')\s*;/gm)) {
+    if (!byUser.has(m[2])) throw new Error(`sql/${USERS_FILE}: GRANT to ${m[2]}, a user the file does not create`);
+    byUser.get(m[2])!.push(m[1].replace(/\s+/g, " ").trim());
+  }
+  return [...byUser].map(([grantee, grants]) => ({ grantee, grants }));
+}

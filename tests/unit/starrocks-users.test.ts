@@ -1,6 +1,8 @@
 import * as YAML from "yaml";
 import { DWS_READER_USER, DWS_WRITER_USER, STARROCKS_SQL } from "../../components/starrocks/starrocks";
 import { mockPassword, ofType, Registered, runStack } from "../helpers/mocks";
+import { userGrantsDeclarations } from "../../components/config/dwsTables";
+import { grantStatements, userGrantsProvider } from "../../components/starrocks/dwsTable";
 
 /**
  * StarRocks users per client, checked on what the test stack registers (Pulumi mocks) and, for the
@@ -34,6 +36,31 @@ describe("StarRocks users per client (StarRocks 3.3 grammar as documented; StarR
     expect(of(DWS_WRITER_USER)).toEqual(["SELECT, INSERT, UPDATE, DELETE on TABLES"]);
     expect(of(DWS_READER_USER)).toEqual(["SELECT on TABLES", "SELECT on VIEWS", "SELECT on MATERIALIZED VIEWS"]);
     expect(statements.join(";\n")).not.toMatch(/ALL PRIVILEGES|GRANT\s+\w*\s*ROLE|root|user_admin|db_admin|cluster_admin|ON \*\.\*|ON SYSTEM|ON CATALOG/i);
+  });
+
+  // StarRocks cannot run here: these are the RENDERED statements, not run.
+  it("each user's grants are a resource: a grant removed from the file is revoked at up, one added granted, both named in preview", async () => {
+    const users = userGrantsDeclarations();
+    expect(users.map((u) => u.grantee)).toEqual([`'${DWS_WRITER_USER}'@'%'`, `'${DWS_READER_USER}'@'%'`]);
+    const reader = users[1];
+    expect(reader.grants).toEqual(["SELECT ON ALL TABLES IN DATABASE dws", "SELECT ON ALL VIEWS IN DATABASE dws", "SELECT ON ALL MATERIALIZED VIEWS IN DATABASE dws"]);
+    expect(grantStatements(reader.grantee, [], reader.grants)).toEqual(reader.grants.map((g) => `GRANT ${g} TO USER '${DWS_READER_USER}'@'%'`));
+    expect(grantStatements(reader.grantee, reader.grants, reader.grants.map((g) => g.replace(/ /g, "  ")))).toEqual([]);
+    const narrower = reader.grants.slice(0, 2);
+    expect(grantStatements(reader.grantee, reader.grants, narrower)).toEqual([`REVOKE SELECT ON ALL MATERIALIZED VIEWS IN DATABASE dws FROM USER '${DWS_READER_USER}'@'%'`]);
+    const base = { address: "mysql://fe:9030", user: "root", password: "p", grantee: reader.grantee, grants: reader.grants, file: "sql/starrocks/90_users.sql" };
+    const check = await userGrantsProvider.check!(base, { ...base, grants: [...narrower, "SELECT ON ALL TABLES IN DATABASE quality"] });
+    expect(check.inputs?.plannedAction).toBe(`REVOKE SELECT ON ALL MATERIALIZED VIEWS IN DATABASE dws FROM USER '${DWS_READER_USER}'@'%'; GRANT SELECT ON ALL TABLES IN DATABASE quality TO USER '${DWS_READER_USER}'@'%'`);
+    expect((await userGrantsProvider.diff!("x", base, { ...base, grants: narrower })).changes).toBe(true);
+    expect((await userGrantsProvider.diff!("x", base, { ...base })).changes).toBe(false);
+    expect(() => userGrantsDeclarations("GRANT SELECT ON ALL TABLES IN DATABASE dws TO USER 'stranger'@'%';")).toThrow(/GRANT to 'stranger'@'%', a user the file does not create/);
+    // Registered per user on the stack, as root through the tunnel, its password a secret.
+    const registered = ofType(run.registered, "pulumi-nodejs:dynamic/rtdw:UserGrants");
+    expect(registered.map((r) => [r.inputs.grantee, r.inputs.grants])).toEqual(users.map((u) => [u.grantee, u.grants]));
+    for (const r of registered) {
+      expect(r.inputs).toMatchObject({ user: "root", tunnel: {}, file: "sql/starrocks/90_users.sql" });
+      expect(r.secretPaths).toContain("password");
+    }
   });
 
   it("the DWS sinks load as the writer, with its password, and no job is given root's", () => {
