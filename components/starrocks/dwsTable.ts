@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { InformationSchemaColumn, planSchemaChange, plannedSchemaAction, SchemaPlan, TableDecl, tableFromInformationSchema } from "../config/tableSchema";
-import { withApiAccess } from "../platform/tunnel";
+import { connected, Login, plain, qualifiedName, Query, readIfExists, sameQuery, UNKNOWN } from "./mysqlSession";
+import { DwsMaterializedView } from "./materializedView";
+import { UserGrants } from "./userGrants";
 import { DWS_FILE, dwsMaterializedViewDeclarations, dwsTableDeclarations, dwsViewDeclarations, USERS_FILE, userGrantsDeclarations } from "../config/dwsTables";
 
 /**
@@ -39,39 +41,6 @@ export interface DwsTableOutputs extends DwsTableInputs {
   readonly applied?: readonly string[];
 }
 
-/** Waiting for a server that may be created in the same `up`. */
-const CONNECT_ATTEMPTS = 30;
-/** A value the engine does not know yet (a preview before the platform exists). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-type Query = (sql: string, values?: unknown[]) => Promise<unknown[]>;
-
-/** Where and as whom a DWS object is reached. */
-type Login = Pick<DwsTableInputs, "address" | "tunnel" | "user" | "password">;
-
-async function connected<T>(i: Login, what: string, fn: (q: Query) => Promise<T>): Promise<T> {
-  const url = i.address.replace(/^mysql:/, "http:");
-  return withApiAccess([url], i.tunnel, async (reach) => {
-    const u = new URL(reach(url));
-    const mysql = require("mysql2/promise") as typeof import("mysql2/promise");
-    let conn: import("mysql2/promise").Connection | undefined;
-    for (let attempt = 1; !conn; attempt++) {
-      try {
-        conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port), user: i.user, password: i.password, connectTimeout: 5000 });
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        // A wrong password is not going to get better; a server still starting may.
-        if (attempt >= CONNECT_ATTEMPTS || code === "ER_ACCESS_DENIED_ERROR") throw new Error(`${what}: cannot log in to ${i.address} as ${i.user}: ${(e as Error).message}`);
-        await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 10000)));
-      }
-    }
-    try {
-      return await fn(async (sql, values) => (await conn!.query(sql, values))[0] as unknown[]);
-    } finally {
-      await conn.end().catch(() => undefined);
-    }
-  });
-}
 
 async function actualTable(i: DwsTableInputs, q: Query, distributedBy: readonly string[]): Promise<TableDecl | undefined> {
   const [db, table] = i.declared.name.split(".");
@@ -104,7 +73,6 @@ async function reconcile(i: DwsTableInputs, declaredBefore: TableDecl | undefine
   });
 }
 
-const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** What preview says `up` will do, from the previous declaration (or the server's table as last refreshed). */
 export function plannedDwsAction(olds: DwsTableInputs | undefined, news: DwsTableInputs): { action: string; plan?: SchemaPlan } {
@@ -248,11 +216,7 @@ export class DwsTables extends pulumi.ComponentResource {
  * in place, silently), shown in preview. A view holds no data; removed from the file it is kept all the
  * same, since dashboards may query it.
  */
-export interface DwsViewInputs {
-  readonly address: string;
-  readonly tunnel?: { readonly context?: string };
-  readonly user: string;
-  readonly password: string;
+export interface DwsViewInputs extends Login {
   /** dws.<view> */
   readonly name: string;
   readonly query: string;
@@ -261,8 +225,6 @@ export interface DwsViewInputs {
   readonly plannedAction?: string;
 }
 
-const sameQuery = (a: string, b: string) => a.replace(/\s+/g, " ").trim() === b.replace(/\s+/g, " ").trim();
-const qualifiedView = (name: string) => name.split(".").map((p) => `\`${p}\``).join(".");
 
 async function viewExists(i: DwsViewInputs, q: Query): Promise<boolean> {
   const [db, view] = i.name.split(".");
@@ -274,7 +236,7 @@ async function defineView(i: DwsViewInputs): Promise<DwsViewInputs> {
     // The query names its tables without a database, as the file does.
     await q(`USE \`${i.name.split(".")[0]}\``);
     // Present already (the bootstrap's, or a rebuild's): brought to the file's query all the same.
-    await q(`${(await viewExists(i, q)) ? "ALTER" : "CREATE"} VIEW ${qualifiedView(i.name)} AS ${i.query}`);
+    await q(`${(await viewExists(i, q)) ? "ALTER" : "CREATE"} VIEW ${qualifiedName(i.name)} AS ${i.query}`);
   });
   return { ...i, plannedAction: undefined };
 }
@@ -295,9 +257,7 @@ export const dwsViewProvider: pulumi.dynamic.ResourceProvider<DwsViewInputs, Dws
     return { outs: plain(await defineView(news)) };
   },
   async read(id, props) {
-    const p = props as DwsViewInputs;
-    // Dropped by hand: gone from the state, so the next `up` creates it again.
-    return (await connected(p, `${p.file}: ${p.name}`, (q) => viewExists(p, q))) ? { id, props: p } : {};
+    return readIfExists(id, props as DwsViewInputs, viewExists);
   },
   async delete() {},
 };
@@ -307,169 +267,5 @@ export class DwsView extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: { readonly [K in keyof Omit<DwsViewInputs, "plannedAction">]: pulumi.Input<DwsViewInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
     super(dwsViewProvider, name, { ...args, plannedAction: undefined }, { retainOnDelete: true, ...opts, additionalSecretOutputs: ["password"] }, "rtdw", "DwsView");
-  }
-}
-
-/**
- * One asynchronous materialized view (sql/starrocks/10_dws.sql) as a resource. The bootstrap's
- * `CREATE MATERIALIZED VIEW IF NOT EXISTS` leaves an existing view as it is, so a query changed in the
- * file would never reach StarRocks, silently. Here:
- *  - a changed refresh interval (rtdw:lakehouse.materializedViewRefresh) is an `ALTER MATERIALIZED VIEW … REFRESH`;
- *  - a changed query is a rebuild, stated in preview: StarRocks cannot alter a view's query, and a
- *    materialized view holds only rows derived from its base tables, so it is dropped and created again
- *    and its first refresh fills it (what reads it sees no rows until then);
- *  - one dropped by hand is created again by the next `up`; one removed from the file is kept.
- * StarRocks only (the sandbox's MySQL stand-in has no materialized views): on StarRocks these are the
- * statements rendered here (unit-tested), not run.
- */
-export interface DwsMaterializedViewInputs {
-  readonly address: string;
-  readonly tunnel?: { readonly context?: string };
-  readonly user: string;
-  readonly password: string;
-  /** dws.<mv> */
-  readonly name: string;
-  readonly query: string;
-  readonly refreshMinutes: number;
-  readonly file: string;
-  /** What `up` will do; set by check(). */
-  readonly plannedAction?: string;
-}
-
-type MaterializedView = Pick<DwsMaterializedViewInputs, "name" | "query" | "refreshMinutes">;
-
-const refreshClause = (minutes: number) => `REFRESH ASYNC EVERY (INTERVAL ${minutes} MINUTE)`;
-
-/** The statements that bring StarRocks from `olds` (the last applied, if any) to `news`, given whether the view exists there. */
-export function materializedViewStatements(olds: MaterializedView | undefined, news: MaterializedView, exists: boolean): string[] {
-  const name = qualifiedView(news.name);
-  const create = `CREATE MATERIALIZED VIEW ${name} ${refreshClause(news.refreshMinutes)} AS ${news.query}`;
-  if (!exists) return [create];
-  // Found without a record of its query (the bootstrap's, or a lost state): adopted as the file's, its refresh set.
-  if (olds && !sameQuery(olds.query, news.query)) return [`DROP MATERIALIZED VIEW IF EXISTS ${name}`, create];
-  if (!olds || olds.refreshMinutes !== news.refreshMinutes) return [`ALTER MATERIALIZED VIEW ${name} ${refreshClause(news.refreshMinutes)}`];
-  return [];
-}
-
-/** What preview says `up` will do. */
-export function plannedMaterializedViewAction(olds: MaterializedView | undefined, news: MaterializedView): string {
-  if (!olds?.query) return `create ${news.name} (refreshed every ${news.refreshMinutes} min), or adopt the one there and set its refresh`;
-  if (!sameQuery(olds.query, news.query)) {
-    return `REBUILD ${news.name}: its query changed; StarRocks cannot alter it, so it is dropped and created again (it holds only rows derived from its base tables; its first refresh fills it, and readers see no rows until then)`;
-  }
-  return olds.refreshMinutes !== news.refreshMinutes ? `ALTER MATERIALIZED VIEW ${news.name} ${refreshClause(news.refreshMinutes)} (was every ${olds.refreshMinutes} min)` : "no change";
-}
-
-async function materializedViewExists(i: DwsMaterializedViewInputs, q: Query): Promise<boolean> {
-  const [db, mv] = i.name.split(".");
-  return (await q("SELECT TABLE_NAME FROM information_schema.materialized_views WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", [db, mv])).length > 0;
-}
-
-async function defineMaterializedView(olds: DwsMaterializedViewInputs | undefined, news: DwsMaterializedViewInputs): Promise<DwsMaterializedViewInputs> {
-  await connected(news, `${news.file}: ${news.name}`, async (q) => {
-    // The query names its tables without a database, as the file does.
-    await q(`USE \`${news.name.split(".")[0]}\``);
-    for (const statement of materializedViewStatements(olds, news, await materializedViewExists(news, q))) await q(statement);
-  });
-  return { ...news, plannedAction: undefined };
-}
-
-export const dwsMaterializedViewProvider: pulumi.dynamic.ResourceProvider<DwsMaterializedViewInputs, DwsMaterializedViewInputs> = {
-  async check(olds, news) {
-    return { inputs: plain({ ...news, plannedAction: plannedMaterializedViewAction(olds?.query ? olds : undefined, news) }) };
-  },
-  async diff(_id, olds, news) {
-    const moved = olds.address !== news.address && !news.address.includes(UNKNOWN);
-    return { changes: !sameQuery(olds.query, news.query) || olds.refreshMinutes !== news.refreshMinutes || moved || olds.user !== news.user };
-  },
-  async create(inputs) {
-    return { id: inputs.name, outs: plain(await defineMaterializedView(undefined, inputs)) };
-  },
-  async update(_id, olds, news) {
-    return { outs: plain(await defineMaterializedView(olds, news)) };
-  },
-  async read(id, props) {
-    const p = props as DwsMaterializedViewInputs;
-    // Dropped by hand: gone from the state, so the next `up` creates it again.
-    return (await connected(p, `${p.file}: ${p.name}`, (q) => materializedViewExists(p, q))) ? { id, props: p } : {};
-  },
-  // Dashboards may read it: kept when removed from the file.
-  async delete() {},
-};
-
-export class DwsMaterializedView extends pulumi.dynamic.Resource {
-  declare readonly plannedAction: pulumi.Output<string>;
-
-  constructor(name: string, args: { readonly [K in keyof Omit<DwsMaterializedViewInputs, "plannedAction">]: pulumi.Input<DwsMaterializedViewInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(dwsMaterializedViewProvider, name, { ...args, plannedAction: undefined }, { retainOnDelete: true, ...opts, additionalSecretOutputs: ["password"] }, "rtdw", "DwsMaterializedView");
-  }
-}
-
-/**
- * One StarRocks user's grants (sql/starrocks/90_users.sql) as a resource. The bootstrap creates the
- * users, sets their passwords and runs the file's GRANTs, but a grant removed from the file stayed
- * granted, silently, for ever. Here a grant removed from the file is revoked at `up`, a grant added is
- * granted, and preview lists both; a user removed from the file loses every grant it had (its login is
- * left to the operators). StarRocks only (the sandbox's MySQL stand-in has its own users): on StarRocks
- * these are the statements rendered here (unit-tested), not run.
- */
-export interface UserGrantsInputs {
-  readonly address: string;
-  readonly tunnel?: { readonly context?: string };
-  /** Who grants: StarRocks' root (user_admin). */
-  readonly user: string;
-  readonly password: string;
-  /** 'user'@'host' */
-  readonly grantee: string;
-  /** "<privileges> ON <objects>", one per GRANT of the file. */
-  readonly grants: readonly string[];
-  readonly file: string;
-  /** What `up` will do; set by check(). */
-  readonly plannedAction?: string;
-}
-
-/** The GRANTs and REVOKEs that bring a user from the grants last applied (none on create) to the file's. */
-export function grantStatements(grantee: string, before: readonly string[], after: readonly string[]): string[] {
-  const norm = (g: string) => g.replace(/\s+/g, " ").trim();
-  const had = new Set(before.map(norm));
-  const wants = new Set(after.map(norm));
-  return [...[...had].filter((g) => !wants.has(g)).map((g) => `REVOKE ${g} FROM USER ${grantee}`), ...[...wants].filter((g) => !had.has(g)).map((g) => `GRANT ${g} TO USER ${grantee}`)];
-}
-
-async function applyGrants(i: UserGrantsInputs, statements: readonly string[]): Promise<void> {
-  if (!statements.length) return;
-  await connected(i, `${i.file}: ${i.grantee}`, async (q) => {
-    for (const s of statements) await q(s);
-  });
-}
-
-export const userGrantsProvider: pulumi.dynamic.ResourceProvider<UserGrantsInputs, UserGrantsInputs> = {
-  async check(olds, news) {
-    const planned = grantStatements(news.grantee, olds?.grants ?? [], news.grants);
-    return { inputs: plain({ ...news, plannedAction: planned.length ? planned.join("; ") : "no change" }) };
-  },
-  async diff(_id, olds, news) {
-    const moved = olds.address !== news.address && !news.address.includes(UNKNOWN);
-    return { changes: grantStatements(news.grantee, olds.grants, news.grants).length > 0 || moved || olds.user !== news.user, replaces: olds.grantee !== news.grantee ? ["grantee"] : [] };
-  },
-  async create(inputs) {
-    await applyGrants(inputs, grantStatements(inputs.grantee, [], inputs.grants));
-    return { id: inputs.grantee, outs: plain({ ...inputs, plannedAction: undefined }) };
-  },
-  async update(_id, olds, news) {
-    await applyGrants(news, grantStatements(news.grantee, olds.grants, news.grants));
-    return { outs: plain({ ...news, plannedAction: undefined }) };
-  },
-  // Least privilege: a user gone from the file keeps no grant.
-  async delete(_id, props) {
-    await applyGrants(props, grantStatements(props.grantee, props.grants, []));
-  },
-};
-
-export class UserGrants extends pulumi.dynamic.Resource {
-  declare readonly plannedAction: pulumi.Output<string>;
-
-  constructor(name: string, args: { readonly [K in keyof Omit<UserGrantsInputs, "plannedAction">]: pulumi.Input<UserGrantsInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(userGrantsProvider, name, { ...args, plannedAction: undefined }, { ...opts, additionalSecretOutputs: ["password"] }, "rtdw", "UserGrants");
   }
 }

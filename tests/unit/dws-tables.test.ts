@@ -1,6 +1,7 @@
 import { dwsMaterializedViewDeclarations, dwsTableDeclarations, dwsViewDeclarations } from "../../components/config/dwsTables";
 import { InformationSchemaColumn, planSchemaChange, tableFromInformationSchema } from "../../components/config/tableSchema";
-import { dwsMaterializedViewProvider, dwsTableProvider, DwsTableInputs, dwsViewProvider, materializedViewStatements } from "../../components/starrocks/dwsTable";
+import { dwsTableProvider, DwsTableInputs, dwsViewProvider } from "../../components/starrocks/dwsTable";
+import { dwsMaterializedViewProvider, materializedViewStatements } from "../../components/starrocks/materializedView";
 import { DEFAULT_LAKEHOUSE } from "../../components/config/lakehousePolicy";
 import { ofType, runStack } from "../helpers/mocks";
 

@@ -2,7 +2,7 @@ import * as YAML from "yaml";
 import { DWS_READER_USER, DWS_WRITER_USER, STARROCKS_SQL } from "../../components/starrocks/starrocks";
 import { mockPassword, ofType, Registered, runStack } from "../helpers/mocks";
 import { userGrantsDeclarations } from "../../components/config/dwsTables";
-import { grantStatements, userGrantsProvider } from "../../components/starrocks/dwsTable";
+import { grantStatements, userGrantsProvider } from "../../components/starrocks/userGrants";
 
 /**
  * StarRocks users per client, checked on what the test stack registers (Pulumi mocks) and, for the
