@@ -2,11 +2,11 @@ import * as path from "path";
 import { SandboxSecrets, writePrivate } from "../credentials";
 import { FLINK_HOME } from "../install";
 import { CONF, DATA, ensureDir, PortName } from "../paths";
-import { freePort, logFile, ProcessSpec, run, start, stop, waitHealthy } from "../process";
+import { logFile, ProcessSpec, run } from "../process";
 import { FLINK_VERSION } from "../versions";
 import { flinkProperties } from "../../components/flink/properties";
 import { httpGet } from "./clients";
-import { BUCKETS, SandboxService, ServiceContext, serviceContext } from "./types";
+import { BUCKETS, SandboxService, ServiceContext } from "./types";
 
 /** Java 17 needs these for Flink 1.20 (what Flink's own scripts pass in env.java.opts.all). */
 const JAVA17_OPENS = [
@@ -139,48 +139,6 @@ export interface SessionClusterShape {
   readonly slots: number;
   readonly restPort?: number;
   readonly rpcPort?: number;
-}
-
-/** A session cluster started beside the sandbox's own, as its callers reach it. */
-export interface ExtraSessionCluster {
-  /** Its REST API, as this machine reaches it. */
-  readonly restUrl: string;
-  /** What a SQL Gateway session names to submit to it (rest.address, rest.port). */
-  readonly address: string;
-  readonly port: number;
-  /** The process names (pid files, logs/<name>.log). */
-  readonly processes: { readonly jobManager: string; readonly taskManager: string };
-  stop(): Promise<void>;
-}
-
-/**
- * A second standalone session cluster (one JobManager, one TaskManager) beside the sandbox's own, on
- * free ports, with the same configuration but its own size: what a job on a cluster of its own runs
- * on, submitted through the sandbox's one SQL Gateway by rest.address/rest.port. Its caller stops it.
- */
-export async function startSessionCluster(id: string, shape: Omit<SessionClusterShape, "restPort" | "rpcPort">): Promise<ExtraSessionCluster> {
-  const { p, s } = serviceContext();
-  const [restPort, rpcPort, jmMetrics, tmMetrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const confDir = ensureDir(path.join(CONF, `flink-${id}`));
-  writePrivate(path.join(confDir, "config.yaml"), flinkConfig(p, s, { ...shape, restPort, rpcPort }));
-  writePrivate(path.join(confDir, "log4j-console.properties"), LOG4J, 0o644);
-  const names = { jobManager: `flink-${id}-jobmanager`, taskManager: `flink-${id}-taskmanager` };
-  const processes = sessionClusterProcesses(confDir, names, { jobManager: jmMetrics, taskManager: tmMetrics });
-  const restUrl = `http://127.0.0.1:${restPort}`;
-  const stopAll = async () => {
-    await stop(names.taskManager);
-    await stop(names.jobManager);
-  };
-  try {
-    const jm = start(processes.jobManager());
-    await waitHealthy(names.jobManager, async () => (await httpGet(`${restUrl}/config`)).status === 200, 180_000, jm);
-    const tm = start(processes.taskManager());
-    await waitHealthy(names.taskManager, async () => { const r = await httpGet(`${restUrl}/overview`); return r.status === 200 && JSON.parse(r.body).taskmanagers >= 1; }, 180_000, tm);
-  } catch (e) {
-    await stopAll();
-    throw e;
-  }
-  return { restUrl, address: "127.0.0.1", port: restPort, processes: names, stop: stopAll };
 }
 
 /**
