@@ -69,12 +69,8 @@ export class OnExistingPlatform extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    // The same routing as a cluster per job on Kubernetes: the one gateway, the job's cluster named by its session.
-    const known = new Set(cfg.jobs.map((j) => j.name));
-    for (const c of p.flink.clusters) {
-      const unknown = c.jobs.filter((j) => !known.has(j));
-      if (unknown.length) throw new Error(`platform file: flink cluster ${c.name} lists ${unknown.join(", ")}, not in the job table (sql/jobs.yaml)`);
-    }
+    // The same routing as a cluster per job on Kubernetes: the one gateway, the job's cluster named by its
+    // session. A platform serves more than one stack: a cluster may list jobs this stack's table has not.
     const onCluster = (job: string) => {
       const c = p.flink.clusters.find((x) => x.jobs.includes(job));
       return c
