@@ -40,7 +40,8 @@ describe("tables as code: the lake tables' schemas evolve through preview and up
   const run = async (args: string[]): Promise<PulumiResult> => pulumi(STACK, args, { cwd: project, quiet: true });
   const ok = async (args: string[]): Promise<PulumiResult> => {
     const r = await run(args);
-    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${(r.stdout + r.stderr).slice(-6000)}`);
+    // The engine's error is in stderr (and in the diagnostics of a JSON preview): shown before the long outputs.
+    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${r.stderr.slice(-3000)}\n…\n${r.stdout.slice(-3000)}`);
     return r;
   };
   const changed = async (): Promise<PreviewStep[]> => (JSON.parse((await ok(["preview", "--json"])).stdout) as { steps: PreviewStep[] }).steps.filter((s) => s.op !== "same");
